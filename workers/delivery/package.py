@@ -1,0 +1,379 @@
+"""Build the signed delivery ZIP (SPEC §5) in one streaming pass.
+
+Layout written, in this order::
+
+    data/<name>     the source bytes, streamed (STORED by default, ZIP64 always)
+    LICENSE.txt     the contract's license text, UTF-8
+    SHA256SUMS      "<hex>  <path>" for LICENSE.txt and data/..., as `sha256sum -c` reads
+    manifest.json   canonical JSON
+    manifest.sig    raw 64-byte Ed25519 signature over manifest.json's bytes
+
+The archive is written strictly sequentially (entries carry a data descriptor, flag
+bit 3), so ``out`` may be a pipe or an object-storage upload stream, and the SHA-256 of
+the finished package is computed while it is written. The source is read once; its
+SHA-256 is computed once and serves both the integrity check against
+``expected_sha256`` and the data file's entry in ``files``/``SHA256SUMS``. Hashing runs
+on background threads (hashlib releases the GIL), memory stays bounded by a few chunks
+whatever the source size.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import queue
+import re
+import threading
+import unicodedata
+import uuid
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, BinaryIO
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from .canonical import canonical_json
+from .keys import iso_utc, key_id
+
+FORMAT = "shujiao-delivery/1"
+MANIFEST_NAME = "manifest.json"
+SIGNATURE_NAME = "manifest.sig"
+SUMS_NAME = "SHA256SUMS"
+LICENSE_NAME = "LICENSE.txt"
+
+REQUIRED_FIELDS = (
+    "delivery_id", "contract_id", "listing_id", "dataset_version_id",
+    "seller", "buyer", "license", "issued_at", "expires_at",
+)
+REQUIRED_LICENSE_FIELDS = ("purpose", "term_days", "download_limit", "redistribution")
+# Keys the builder computes itself; a caller passing them is a bug, not an override.
+COMPUTED_FIELDS = ("format", "source_sha256", "files", "key_id")
+
+# One path segment under data/: ASCII letters, digits, "._-", not starting with a dot
+# (so never "." or ".."), at most 255 bytes. Conservative on purpose: such names need
+# no escaping in SHA256SUMS and extract identically on every OS.
+_SEGMENT_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,254}")
+_HEX64_RE = re.compile(r"[0-9a-f]{64}")
+_WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)),
+                     *(f"lpt{i}" for i in range(1, 10))}
+# Extension used for each stored format (DatasetVersion.format); others are sanitised.
+_FORMAT_EXT = {"csv": "csv", "tsv": "tsv", "jsonl": "jsonl", "jsonlines": "jsonl",
+               "json_lines": "jsonl", "ndjson": "jsonl", "parquet": "parquet"}
+# Files written with the ZIP's DOS timestamp; ZIP cannot store dates before 1980.
+_ZIP_MIN_DATE = (1980, 1, 1, 0, 0, 0)
+# Bounded hand-off to each hashing thread: at most this many chunks in flight
+# (8 x 1 MiB per hasher), so memory never depends on the source's size.
+_HASH_QUEUE_DEPTH = 8
+
+
+class DeliveryBuildError(Exception):
+    """Base class for errors building a delivery."""
+
+
+class SourceIntegrityError(DeliveryBuildError):
+    """The source's SHA-256 is not the one recorded for the stored version.
+
+    The partially written output must be discarded by the caller.
+    """
+
+    code = "source_integrity"
+
+    def __init__(self, expected: str, actual: str):
+        self.expected = expected
+        self.actual = actual
+        super().__init__(
+            f"source file changed at rest: expected SHA-256 {expected}, read {actual}"
+        )
+
+
+@dataclass(frozen=True)
+class PackageResult:
+    """What was built. ``size``/``sha256`` describe the whole ZIP package as written
+    to ``out``; ``source_size``/``source_sha256`` the source (= the data file)."""
+
+    manifest: dict[str, Any]
+    manifest_bytes: bytes
+    signature: bytes
+    size: int
+    sha256: str
+    source_size: int = 0
+    source_sha256: str = ""
+    key_id: str = ""
+
+
+def validate_data_path(data_path: str) -> str:
+    """Return ``data_path`` if it is ``data/<segment>[/<segment>...]`` with safe
+    ASCII segments; raise ``ValueError`` otherwise (``..``, absolute, backslash,
+    empty segment, non-ASCII, control characters...)."""
+    if not isinstance(data_path, str):
+        raise ValueError(f"data_path must be a str, not {type(data_path).__name__}")
+    parts = data_path.split("/")
+    if len(parts) < 2 or parts[0] != "data":
+        raise ValueError(f"unsafe data_path {data_path!r}: must be relative and start with 'data/'")
+    for seg in parts[1:]:
+        if not _SEGMENT_RE.fullmatch(seg):
+            raise ValueError(
+                f"unsafe data_path {data_path!r}: segment {seg!r} must be 1-255 of "
+                "[A-Za-z0-9._-] not starting with '.'"
+            )
+    return data_path
+
+
+def safe_data_name(title_or_filename: str, fmt: str) -> str:
+    """An ASCII-safe file name for the data file, e.g.
+    ``safe_data_name("Reviews 2024 (cleaned).CSV", "csv") == "reviews-2024-cleaned.csv"``.
+
+    Accents are folded to ASCII, other non-ASCII characters are dropped, runs of
+    anything but ``[a-z0-9._]`` become one ``-``, an existing extension equal to the
+    format's is not doubled; an empty result becomes ``dataset``. The delivery's
+    data path is ``"data/" + safe_data_name(...)``.
+    """
+    ext = _FORMAT_EXT.get(str(fmt).strip().lower().lstrip("."))
+    if ext is None:
+        ext = re.sub(r"[^a-z0-9]", "", str(fmt).lower())[:16]
+    text = unicodedata.normalize("NFKD", str(title_or_filename))
+    text = text.encode("ascii", "ignore").decode("ascii").lower()
+    # Drop a trailing extension that is the format's (or an alias of it).
+    stem, dot, tail = text.rpartition(".")
+    if dot and (tail == ext or _FORMAT_EXT.get(tail) == ext):
+        text = stem
+    text = re.sub(r"[^a-z0-9._]+", "-", text)
+    text = re.sub(r"[-._]*\.[-._]*", ".", text)  # no "..", no ".-"
+    text = text.strip("-._")[:100].strip("-._") or "dataset"
+    if text.split(".")[0] in _WINDOWS_RESERVED:
+        text = "dataset-" + text
+    return f"{text}.{ext}" if ext else text
+
+
+def _normalise(value: Any, where: str) -> Any:
+    """Make manifest values JSON-ready: datetimes → ISO 8601 UTC Z, dates → ISO,
+    UUIDs → str; containers recursively. Anything else non-JSON raises ValueError."""
+    if isinstance(value, datetime):
+        return iso_utc(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise ValueError(f"manifest key {where}.{k!r} is not a string")
+            out[k] = _normalise(v, f"{where}.{k}")
+        return out
+    if isinstance(value, list | tuple):
+        return [_normalise(v, f"{where}[{i}]") for i, v in enumerate(value)]
+    if value is None or isinstance(value, str | bool | int | float):
+        return value
+    raise ValueError(f"manifest value {where} of type {type(value).__name__} is not JSON")
+
+
+def _check_fields(fields: dict[str, Any]) -> None:
+    missing = [k for k in REQUIRED_FIELDS if k not in fields]
+    if missing:
+        raise ValueError(f"manifest_fields is missing {', '.join(missing)}")
+    clash = [k for k in COMPUTED_FIELDS if k in fields]
+    if clash:
+        raise ValueError(f"manifest_fields must not set computed keys {', '.join(clash)}")
+    for party in ("seller", "buyer"):
+        p = fields[party]
+        if not isinstance(p, dict) or "name" not in p or "credit_code" not in p:
+            raise ValueError(f"manifest_fields[{party!r}] needs name and credit_code")
+    lic = fields["license"]
+    if not isinstance(lic, dict):
+        raise ValueError("manifest_fields['license'] must be a dict")
+    missing = [k for k in REQUIRED_LICENSE_FIELDS if k not in lic]
+    if missing:
+        raise ValueError(f"manifest_fields['license'] is missing {', '.join(missing)}")
+    if "sha256" in lic:
+        raise ValueError("manifest_fields['license'] must not set sha256 (computed from the text)")
+    for k in ("issued_at", "expires_at"):
+        if not isinstance(fields[k], datetime):
+            raise ValueError(f"manifest_fields[{k!r}] must be a timezone-aware datetime")
+    if fields["expires_at"] <= fields["issued_at"]:
+        raise ValueError("expires_at must be after issued_at")
+
+
+class _Hasher:
+    """SHA-256 fed from a bounded queue on a daemon thread (hashlib releases the GIL
+    for buffers over 2 KiB, so hashing overlaps reading, CRC-32 and writing)."""
+
+    _STOP = object()
+
+    def __init__(self) -> None:
+        self._h = hashlib.sha256()
+        self._q: queue.Queue = queue.Queue(maxsize=_HASH_QUEUE_DEPTH)
+        self._t = threading.Thread(target=self._run, name="delivery-sha256", daemon=True)
+        self._t.start()
+        self._done = False
+
+    def _run(self) -> None:
+        update, get = self._h.update, self._q.get
+        while (item := get()) is not self._STOP:
+            update(item)
+
+    def update(self, data: bytes) -> None:
+        self._q.put(data)
+
+    def hexdigest(self) -> str:
+        self.close()
+        return self._h.hexdigest()
+
+    def close(self) -> None:
+        if not self._done:
+            self._done = True
+            self._q.put(self._STOP)
+            self._t.join()
+
+
+class _SequentialHashingWriter(io.RawIOBase):
+    """Write-only, tell-able, deliberately non-seekable wrapper around ``out``.
+
+    Being non-seekable makes zipfile write every entry strictly in order (data
+    descriptors instead of seeking back), so the bytes hashed here are exactly the
+    bytes of the finished file.
+    """
+
+    def __init__(self, out: BinaryIO, hasher: _Hasher):
+        super().__init__()
+        self._out, self._hasher, self.pos = out, hasher, 0
+
+    def writable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    def tell(self) -> int:
+        return self.pos
+
+    def seek(self, *_args: Any) -> int:
+        raise io.UnsupportedOperation("sequential output")
+
+    def write(self, data: Any) -> int:
+        data = bytes(data)
+        self._out.write(data)
+        self._hasher.update(data)
+        self.pos += len(data)
+        return len(data)
+
+    def flush(self) -> None:
+        self._out.flush()
+
+
+def _zipinfo(name: str, when: tuple, deflate: bool) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=max(when, _ZIP_MIN_DATE))
+    info.compress_type = zipfile.ZIP_DEFLATED if deflate else zipfile.ZIP_STORED
+    info.create_system = 3  # Unix, so external_attr carries the mode
+    info.external_attr = 0o644 << 16
+    return info
+
+
+def sha256sums_text(files: list[dict[str, Any]]) -> bytes:
+    """SHA256SUMS bytes for manifest ``files`` (every entry except SHA256SUMS itself),
+    sorted by path: ``<hex>  <path>\\n`` lines, the format ``sha256sum -c`` reads."""
+    lines = [f"{f['sha256']}  {f['path']}\n" for f in sorted(files, key=lambda f: f["path"])
+             if f["path"] != SUMS_NAME]
+    return "".join(lines).encode("utf-8")
+
+
+def build_package(
+    *,
+    source: BinaryIO,
+    out: BinaryIO,
+    data_path: str,
+    license_text: str,
+    manifest_fields: dict[str, Any],
+    expected_sha256: str,
+    private_key: Ed25519PrivateKey,
+    deflate: bool = False,
+    progress: Callable[[int], None] | None = None,
+    chunk_size: int = 1 << 20,
+) -> PackageResult:
+    """Stream ``source`` into a signed delivery ZIP written to ``out``.
+
+    Raises ``ValueError`` for unsafe ``data_path`` or incomplete ``manifest_fields``
+    (before anything is written) and :class:`SourceIntegrityError` when the source's
+    SHA-256 differs from ``expected_sha256`` (after streaming it; discard ``out``).
+    ``progress(bytes_done)`` is called after each chunk of the source.
+    """
+    validate_data_path(data_path)
+    if not isinstance(private_key, Ed25519PrivateKey):
+        raise TypeError("private_key must be an Ed25519PrivateKey")
+    expected = str(expected_sha256).strip().lower()
+    if not _HEX64_RE.fullmatch(expected):
+        raise ValueError(f"expected_sha256 {expected_sha256!r} is not 64 hex characters")
+    if not isinstance(license_text, str):
+        raise ValueError("license_text must be a str")
+    if chunk_size < 4096:
+        raise ValueError("chunk_size must be at least 4096")
+    _check_fields(manifest_fields)
+    fields = _normalise(dict(manifest_fields), "manifest")
+    when = tuple(manifest_fields["issued_at"].utctimetuple()[:6])  # entries dated issued_at, UTC
+
+    out_hash = _Hasher()
+    src_hash = _Hasher()
+    try:
+        writer = _SequentialHashingWriter(out, out_hash)
+        with zipfile.ZipFile(writer, mode="w", allowZip64=True) as zf:
+            # 1. the data file, streamed; size unknown upfront, hence force_zip64.
+            size = 0
+            with zf.open(_zipinfo(data_path, when, deflate), mode="w", force_zip64=True) as dest:
+                read, write, feed = source.read, dest.write, src_hash.update
+                while True:
+                    chunk = read(chunk_size)
+                    if not chunk:
+                        break
+                    if not isinstance(chunk, bytes):
+                        chunk = bytes(chunk)  # never hand a reused buffer to the hasher
+                    feed(chunk)
+                    write(chunk)
+                    size += len(chunk)
+                    if progress is not None:
+                        progress(size)
+            actual = src_hash.hexdigest()
+            if actual != expected:
+                raise SourceIntegrityError(expected, actual)
+
+            # 2. LICENSE.txt and SHA256SUMS, 3. manifest.json, 4. manifest.sig
+            license_bytes = license_text.encode("utf-8")
+            files = [
+                {"path": data_path, "size": size, "sha256": actual},
+                {"path": LICENSE_NAME, "size": len(license_bytes),
+                 "sha256": hashlib.sha256(license_bytes).hexdigest()},
+            ]
+            sums = sha256sums_text(files)
+            files.append({"path": SUMS_NAME, "size": len(sums),
+                          "sha256": hashlib.sha256(sums).hexdigest()})
+            files.sort(key=lambda f: f["path"])
+
+            manifest = dict(fields)
+            manifest["license"] = dict(fields["license"], sha256=files_sha(files, LICENSE_NAME))
+            manifest.update(format=FORMAT, source_sha256=actual, files=files,
+                            key_id=key_id(private_key))
+            manifest_bytes = canonical_json(manifest)
+            signature = private_key.sign(manifest_bytes)
+
+            for name, payload in ((LICENSE_NAME, license_bytes), (SUMS_NAME, sums),
+                                  (MANIFEST_NAME, manifest_bytes), (SIGNATURE_NAME, signature)):
+                zf.writestr(_zipinfo(name, when, deflate), payload)
+        writer.flush()
+        package_sha = out_hash.hexdigest()
+    finally:
+        src_hash.close()
+        out_hash.close()
+    return PackageResult(
+        manifest=manifest, manifest_bytes=manifest_bytes, signature=signature,
+        size=writer.pos, sha256=package_sha, source_size=size, source_sha256=actual,
+        key_id=manifest["key_id"],
+    )
+
+
+def files_sha(files: list[dict[str, Any]], path: str) -> str:
+    """The sha256 recorded for ``path`` in a manifest ``files`` list."""
+    for f in files:
+        if f["path"] == path:
+            return f["sha256"]
+    raise KeyError(path)
