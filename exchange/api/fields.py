@@ -1,0 +1,20 @@
+"""Strict field types for money and counts: no floats, no numeric strings with decimals."""
+
+from rest_framework import serializers
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """An integer given as a JSON integer (or a plain digit string in multipart forms).
+
+    DRF's IntegerField accepts 12.0 and "12.0"; for money that hides mistakes, so a
+    fractional or float value is refused with a message instead.
+    """
+
+    default_error_messages = {"fractional": "Must be a whole number (integer fen, not a decimal)."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or isinstance(data, float):
+            self.fail("fractional" if isinstance(data, float) else "invalid")
+        if isinstance(data, str) and not data.strip().lstrip("-").isdigit():
+            self.fail("fractional" if "." in data else "invalid")
+        return super().to_internal_value(data)

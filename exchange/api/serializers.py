@@ -1,0 +1,170 @@
+"""Input serializers parse requests; output serializers render models. None of them writes."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from exchange.api.fields import StrictIntegerField
+from exchange.models import ApiKey, Dataset, DatasetVersion, Listing, Membership, Offer, Organization
+
+
+# --- Output -------------------------------------------------------------------
+class OrganizationOut(serializers.ModelSerializer):
+    class Meta:
+        model = Organization
+        fields = ["id", "name", "credit_code", "city", "description", "verification_status", "verified_at"]
+
+
+class SellerOut(serializers.ModelSerializer):
+    class Meta:
+        model = Organization
+        fields = ["id", "name", "city", "verification_status"]
+
+
+class MembershipOut(serializers.ModelSerializer):
+    username = serializers.CharField(source="user.username")
+    email = serializers.CharField(source="user.email")
+
+    class Meta:
+        model = Membership
+        fields = ["username", "email", "role", "created_at"]
+
+
+class ApiKeyOut(serializers.ModelSerializer):
+    class Meta:
+        model = ApiKey
+        fields = ["id", "name", "prefix", "scopes", "created_at", "expires_at", "revoked_at", "last_used_at"]
+
+
+class ApiKeyCreatedOut(ApiKeyOut):
+    key = serializers.SerializerMethodField(help_text="The secret. Shown once; store it now.")
+
+    class Meta(ApiKeyOut.Meta):
+        fields = [*ApiKeyOut.Meta.fields, "key"]
+
+    def get_key(self, obj) -> str:
+        return self.context["secret"]
+
+
+class VersionOut(serializers.ModelSerializer):
+    progress = serializers.SerializerMethodField()
+    quality = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DatasetVersion
+        fields = ["id", "dataset", "number", "original_filename", "format", "byte_size", "sha256", "row_count",
+                  "changelog", "status", "progress", "quality", "check_error", "created_at"]
+
+    def get_progress(self, obj) -> dict:
+        return {"rows_seen": obj.check_rows_seen, "bytes_seen": obj.check_bytes_seen, "percent": round(obj.check_percent, 1)}
+
+    def get_quality(self, obj) -> dict | None:
+        report = getattr(obj, "quality_report", None) if hasattr(obj, "quality_report") else None
+        if report is None:
+            return None
+        return {"score": report.score, "grade": report.grade, "passed": report.passed}
+
+
+class DatasetOut(serializers.ModelSerializer):
+    owner = SellerOut()
+
+    class Meta:
+        model = Dataset
+        fields = ["id", "owner", "title", "description", "category", "kind", "tags", "schema",
+                  "contains_personal_data", "legal_basis", "created_at", "updated_at"]
+
+
+class OfferOut(serializers.ModelSerializer):
+    class Meta:
+        model = Offer
+        fields = ["id", "listing", "name", "price_fen", "currency", "access_mode", "purpose_restriction",
+                  "term_days", "download_limit", "redistribution", "is_active"]
+
+
+class ListingOut(serializers.ModelSerializer):
+    dataset = DatasetOut()
+    version = VersionOut()
+    offers = OfferOut(many=True)
+    min_price_fen = serializers.IntegerField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Listing
+        fields = ["id", "title", "summary", "status", "review_note", "dataset", "version", "offers",
+                  "min_price_fen", "submitted_at", "published_at", "created_at"]
+
+
+class CatalogItemOut(serializers.ModelSerializer):
+    seller = SellerOut(source="dataset.owner")
+    category = serializers.CharField(source="dataset.category")
+    kind = serializers.CharField(source="dataset.kind")
+    tags = serializers.JSONField(source="dataset.tags")
+    min_price_fen = serializers.IntegerField(read_only=True, allow_null=True)
+    quality_grade = serializers.SerializerMethodField()
+    quality_score = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Listing
+        fields = ["id", "title", "summary", "seller", "category", "kind", "tags", "min_price_fen",
+                  "quality_grade", "quality_score", "published_at"]
+
+    def _report(self, obj):
+        return getattr(obj.version, "quality_report", None) if hasattr(obj.version, "quality_report") else None
+
+    def get_quality_grade(self, obj) -> str | None:
+        report = self._report(obj)
+        return report.grade if report else None
+
+    def get_quality_score(self, obj) -> int | None:
+        report = self._report(obj)
+        return report.score if report else None
+
+
+# --- Input --------------------------------------------------------------------
+class ApiKeyIn(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    scopes = serializers.ListField(child=serializers.CharField(), allow_empty=False)
+    expires_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class DatasetIn(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True)
+    category = serializers.CharField()
+    kind = serializers.CharField()
+    tags = serializers.ListField(child=serializers.CharField(max_length=40), required=False)
+    schema = serializers.JSONField(required=False)
+    contains_personal_data = serializers.BooleanField(required=False)
+    legal_basis = serializers.CharField(required=False, allow_blank=True)
+
+
+class VersionIn(serializers.Serializer):
+    file = serializers.FileField(required=False, allow_empty_file=True)
+    changelog = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+
+
+class ListingIn(serializers.Serializer):
+    dataset = serializers.UUIDField()
+    version = serializers.UUIDField()
+    title = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    summary = serializers.CharField(required=False, allow_blank=True)
+
+
+class OfferIn(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    price_fen = StrictIntegerField(help_text="Price in fen (1 CNY = 100 fen), a whole number ≥ 1.")
+    currency = serializers.CharField(required=False, default="CNY")
+    access_mode = serializers.CharField(required=False, default=Offer.AccessMode.APPROVAL)
+    purpose_restriction = serializers.CharField(required=False, allow_blank=True, default="")
+    term_days = StrictIntegerField(required=False, default=365)
+    download_limit = StrictIntegerField(required=False, default=5)
+    redistribution = serializers.BooleanField(required=False, default=False)
+
+
+class CatalogQuery(serializers.Serializer):
+    q = serializers.CharField(required=False, allow_blank=True, default="")
+    category = serializers.CharField(required=False, allow_blank=True, default="")
+    kind = serializers.CharField(required=False, allow_blank=True, default="")
+    price_min = StrictIntegerField(required=False, allow_null=True, default=None, min_value=0)
+    price_max = StrictIntegerField(required=False, allow_null=True, default=None, min_value=0)
+    min_grade = serializers.ChoiceField(choices=["", "A", "B", "C", "D", "E"], required=False, default="")
+    ordering = serializers.CharField(required=False, default="-published_at")

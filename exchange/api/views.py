@@ -1,0 +1,225 @@
+"""API views: parse with an input serializer, call one service, render an output serializer."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+
+from exchange.actor import Actor
+from exchange.api import serializers as s
+from exchange.errors import Forbidden, NotFound, PayloadTooLarge
+from exchange.models import ApiKey, Dataset, DatasetVersion, Listing, Offer
+from exchange.selectors import catalog as catalog_sel
+from exchange.services import catalog as catalog_svc
+from exchange.services import orgs as orgs_svc
+from exchange.uploads import upload_too_large
+
+
+class FirmViewMixin:
+    """Views for members of a firm: ``self.actor`` is the caller, ``self.firm`` its firm."""
+
+    @property
+    def actor(self) -> Actor:
+        if not hasattr(self, "_actor"):
+            self._actor = Actor.from_request(self.request)
+        return self._actor
+
+    @property
+    def firm(self):
+        if self.actor.organization is None:
+            raise Forbidden("Your account does not belong to a firm.", code="no_firm")
+        return self.actor.organization
+
+
+@extend_schema(tags=["catalog"], parameters=[
+    OpenApiParameter("q", str, description="Text search in titles, descriptions and seller names"),
+    OpenApiParameter("category", str), OpenApiParameter("kind", str, enum=["labelled", "cleaned"]),
+    OpenApiParameter("price_min", int, description="Lowest price in fen"),
+    OpenApiParameter("price_max", int, description="Highest price in fen"),
+    OpenApiParameter("min_grade", str, enum=["A", "B", "C", "D", "E"]),
+    OpenApiParameter("ordering", str, enum=["-published_at", "min_price_fen", "-min_price_fen", "title",
+                                            "-version__quality_report__score"]),
+])
+class CatalogViewSet(FirmViewMixin, viewsets.ReadOnlyModelViewSet):
+    """Published listings, searchable by anyone."""
+
+    permission_classes = [AllowAny]
+    serializer_class = s.CatalogItemOut
+    filter_backends: list = []
+
+    def get_queryset(self):
+        if self.action == "retrieve":
+            return catalog_sel.listings_public().prefetch_related("offers")
+        query = s.CatalogQuery(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        return catalog_sel.catalog_search(**query.validated_data)
+
+    def get_serializer_class(self):
+        return s.ListingOut if self.action == "retrieve" else s.CatalogItemOut
+
+
+@extend_schema(tags=["firm"])
+class OrganizationViewSet(FirmViewMixin, viewsets.ViewSet):
+    @extend_schema(responses=s.OrganizationOut)
+    def list(self, request):
+        """Your own firm."""
+        return Response(s.OrganizationOut(self.firm).data)
+
+    @extend_schema(responses=s.MembershipOut(many=True))
+    @action(detail=False)
+    def members(self, request):
+        return Response(s.MembershipOut(self.firm.memberships.select_related("user"), many=True).data)
+
+
+@extend_schema(tags=["firm"])
+class ApiKeyViewSet(FirmViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = s.ApiKeyOut
+
+    def get_queryset(self):
+        return ApiKey.objects.filter(organization=self.firm)
+
+    @extend_schema(request=s.ApiKeyIn, responses={201: s.ApiKeyCreatedOut})
+    def create(self, request):
+        data = s.ApiKeyIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        key, secret = orgs_svc.api_key_create(actor=self.actor, **data.validated_data)
+        return Response(s.ApiKeyCreatedOut(key, context={"secret": secret}).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=s.ApiKeyOut)
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, pk=None):
+        key = orgs_svc.api_key_revoke(actor=self.actor, key=self.get_object())
+        return Response(s.ApiKeyOut(key).data)
+
+
+@extend_schema(tags=["datasets"])
+class DatasetViewSet(FirmViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Your firm's datasets (other firms' datasets are never listed and answer 404)."""
+
+    serializer_class = s.DatasetOut
+    filterset_fields = ["category", "kind"]
+    ordering_fields = ["created_at", "title"]
+
+    def get_queryset(self):
+        return catalog_sel.datasets_of(self.firm).select_related("owner")
+
+    @extend_schema(request=s.DatasetIn, responses={201: s.DatasetOut})
+    def create(self, request):
+        data = s.DatasetIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        dataset = catalog_svc.dataset_create(actor=self.actor, **data.validated_data)
+        return Response(s.DatasetOut(dataset).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.DatasetIn, responses=s.DatasetOut)
+    def partial_update(self, request, pk=None):
+        data = s.DatasetIn(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        dataset = catalog_svc.dataset_update(actor=self.actor, dataset=self.get_object(), **data.validated_data)
+        return Response(s.DatasetOut(dataset).data)
+
+    @extend_schema(methods=["get"], responses=s.VersionOut(many=True))
+    @extend_schema(methods=["post"], request={"multipart/form-data": s.VersionIn}, responses={201: s.VersionOut})
+    @action(detail=True, methods=["get", "post"], parser_classes=[MultiPartParser, FormParser, JSONParser])
+    def versions(self, request, pk=None):
+        """List versions, or upload a new one (multipart field ``file``; streamed, hashed, size-limited)."""
+        dataset = self.get_object()
+        if request.method == "GET":
+            page = self.paginate_queryset(dataset.versions.select_related("quality_report"))
+            return self.get_paginated_response(s.VersionOut(page, many=True).data)
+        if upload_too_large(request):
+            raise PayloadTooLarge("The upload is larger than the exchange's limit.",
+                                  fields={"file": ["Larger than the upload size limit."]})
+        data = s.VersionIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        if upload_too_large(request):
+            raise PayloadTooLarge("The upload is larger than the exchange's limit.",
+                                  fields={"file": ["Larger than the upload size limit."]})
+        version = catalog_svc.version_upload(actor=self.actor, dataset=dataset, upload=data.validated_data.get("file"),
+                                             changelog=data.validated_data.get("changelog", ""))
+        return Response(s.VersionOut(version).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["datasets"])
+class VersionViewSet(FirmViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Your firm's dataset versions, with check status, progress and quality report."""
+
+    serializer_class = s.VersionOut
+    filterset_fields = ["status", "dataset"]
+
+    def get_queryset(self):
+        return catalog_sel.versions_of(self.firm).select_related("quality_report")
+
+    @extend_schema(responses={200: dict})
+    @action(detail=True, url_path="quality-report")
+    def quality_report(self, request, pk=None):
+        version = self.get_object()
+        report = getattr(version, "quality_report", None) if hasattr(version, "quality_report") else None
+        if report is None:
+            raise NotFound(f"Version {version.number} has no quality report yet (status: {version.status}).")
+        return Response(report.report)
+
+
+@extend_schema(tags=["listings"])
+class ListingViewSet(FirmViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Your firm's listings and their offers."""
+
+    serializer_class = s.ListingOut
+    filterset_fields = ["status"]
+
+    def get_queryset(self):
+        return catalog_sel.listings_of(self.firm).select_related("dataset__owner", "version__quality_report").prefetch_related("offers")
+
+    @extend_schema(request=s.ListingIn, responses={201: s.ListingOut})
+    def create(self, request):
+        data = s.ListingIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        dataset = get_object_or_404(Dataset, pk=data.validated_data["dataset"], owner=self.firm)
+        version = get_object_or_404(DatasetVersion, pk=data.validated_data["version"], dataset__owner=self.firm)
+        listing = catalog_svc.listing_create(actor=self.actor, dataset=dataset, version=version,
+                                             title=data.validated_data.get("title", ""),
+                                             summary=data.validated_data.get("summary", ""))
+        return Response(s.ListingOut(self.get_queryset().get(pk=listing.pk)).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=s.ListingOut)
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        listing = catalog_svc.listing_submit(actor=self.actor, listing=self.get_object())
+        return Response(s.ListingOut(self.get_queryset().get(pk=listing.pk)).data)
+
+    @extend_schema(request=None, responses=s.ListingOut)
+    @action(detail=True, methods=["post"])
+    def retire(self, request, pk=None):
+        listing = catalog_svc.listing_retire(actor=self.actor, listing=self.get_object())
+        return Response(s.ListingOut(self.get_queryset().get(pk=listing.pk)).data)
+
+    @extend_schema(methods=["get"], responses=s.OfferOut(many=True))
+    @extend_schema(methods=["post"], request=s.OfferIn, responses={201: s.OfferOut})
+    @action(detail=True, methods=["get", "post"])
+    def offers(self, request, pk=None):
+        listing = self.get_object()
+        if request.method == "GET":
+            return Response(s.OfferOut(listing.offers.all(), many=True).data)
+        data = s.OfferIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        offer = catalog_svc.offer_create(actor=self.actor, listing=listing, **data.validated_data)
+        return Response(s.OfferOut(offer).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["listings"])
+class OfferViewSet(FirmViewMixin, viewsets.ReadOnlyModelViewSet):
+    """Offers of published listings, and all offers of your own listings."""
+
+    permission_classes = [AllowAny]
+    serializer_class = s.OfferOut
+
+    def get_queryset(self) -> "list[Offer]":
+        return catalog_sel.offers_visible(self.actor.organization)
+
+
+__all__ = ["CatalogViewSet", "OrganizationViewSet", "ApiKeyViewSet", "DatasetViewSet", "VersionViewSet",
+           "ListingViewSet", "OfferViewSet", "Listing"]

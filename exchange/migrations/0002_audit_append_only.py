@@ -1,0 +1,38 @@
+"""On PostgreSQL, refuse UPDATE and DELETE on the audit table at the database level."""
+
+from django.db import migrations
+
+CREATE = """
+CREATE OR REPLACE FUNCTION exchange_auditevent_append_only() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION 'exchange_auditevent is append-only: % refused', TG_OP
+        USING ERRCODE = 'insufficient_privilege';
+END;
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER exchange_auditevent_no_update_delete
+    BEFORE UPDATE OR DELETE ON exchange_auditevent
+    FOR EACH ROW EXECUTE FUNCTION exchange_auditevent_append_only();
+CREATE TRIGGER exchange_auditevent_no_truncate
+    BEFORE TRUNCATE ON exchange_auditevent
+    FOR EACH STATEMENT EXECUTE FUNCTION exchange_auditevent_append_only();
+"""
+DROP = """
+DROP TRIGGER IF EXISTS exchange_auditevent_no_truncate ON exchange_auditevent;
+DROP TRIGGER IF EXISTS exchange_auditevent_no_update_delete ON exchange_auditevent;
+DROP FUNCTION IF EXISTS exchange_auditevent_append_only();
+"""
+
+
+def forwards(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(CREATE)
+
+
+def backwards(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(DROP)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("exchange", "0001_initial")]
+    operations = [migrations.RunPython(forwards, backwards)]

@@ -1,0 +1,17 @@
+"""Models hold fields, constraints and small predicates; state changes live in services."""
+
+from .audit import AuditEvent
+from .catalog import Dataset, DatasetVersion, Listing, Offer, QualityReport
+from .orgs import ApiKey, Membership, Organization
+
+__all__ = [
+    "ApiKey",
+    "AuditEvent",
+    "Dataset",
+    "DatasetVersion",
+    "Listing",
+    "Membership",
+    "Offer",
+    "Organization",
+    "QualityReport",
+]

@@ -1,0 +1,39 @@
+"""The append-only, hash-chained audit trail."""
+
+from django.db import models
+
+
+class AuditEvent(models.Model):
+    """One state change, download, staff action or key rotation.
+
+    ``seq`` is the position in the chain (unique, so two writers can never fork it);
+    ``hash`` is SHA-256 over the canonical serialisation of the event including
+    ``prev_hash``. See exchange.services.audit for the serialisation. On PostgreSQL a
+    trigger refuses UPDATE and DELETE on this table.
+    """
+
+    class ActorType(models.TextChoices):
+        USER = "user", "User"
+        API_KEY = "api_key", "API key"
+        STAFF = "staff", "Staff"
+        SYSTEM = "system", "System"
+
+    seq = models.PositiveBigIntegerField(unique=True)
+    created_at = models.DateTimeField()
+    actor_type = models.CharField(max_length=16, choices=ActorType.choices)
+    actor_id = models.CharField(max_length=64, blank=True)
+    actor_label = models.CharField(max_length=200, blank=True)
+    organization_id = models.CharField(max_length=64, blank=True, db_index=True)
+    action = models.CharField(max_length=64, db_index=True)
+    object_type = models.CharField(max_length=64, blank=True)
+    object_id = models.CharField(max_length=64, blank=True, db_index=True)
+    details = models.JSONField(default=dict)
+    origin_ip = models.CharField(max_length=64, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["seq"]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action} {self.object_type}:{self.object_id}"

@@ -1,0 +1,172 @@
+"""Datasets, their immutable versions and quality reports, listings and offers."""
+
+import uuid
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from .orgs import Organization
+
+
+class Category(models.TextChoices):
+    SPEECH = "speech", "Speech & audio"
+    VISION = "vision", "Vision & video"
+    TEXT = "text", "Text & NLP"
+    MANUFACTURING = "manufacturing", "Manufacturing"
+    FINANCE = "finance", "Finance"
+    TRANSPORT = "transport", "Transport & logistics"
+    HEALTH = "health", "Health"
+    OTHER = "other", "Other"
+
+
+class Dataset(models.Model):
+    class Kind(models.TextChoices):
+        LABELLED = "labelled", "Labelled"
+        CLEANED = "cleaned", "Cleaned"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="datasets")
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    category = models.CharField(max_length=32, choices=Category.choices)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    tags = models.JSONField(default=list, blank=True)
+    # Frictionless Table Schema with the extensions labelField, labels, inputFields, personalData.
+    schema = models.JSONField(default=dict, blank=True)
+    contains_personal_data = models.BooleanField(default=False)
+    legal_basis = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+def version_upload_path(instance: "DatasetVersion", filename: str) -> str:
+    return f"datasets/{instance.dataset_id}/v{instance.number}/{instance.id}.{instance.format}"
+
+
+class DatasetVersion(models.Model):
+    """An immutable uploaded file. Its bytes never change after upload: the SHA-256 proves it."""
+
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        TSV = "tsv", "TSV"
+        JSONL = "jsonl", "JSON Lines"
+        PARQUET = "parquet", "Parquet"
+
+    class Status(models.TextChoices):
+        UPLOADED = "uploaded", "Uploaded"
+        CHECKING = "checking", "Checking"
+        PASSED = "passed", "Passed"
+        FAILED = "failed", "Failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField()
+    file = models.FileField(upload_to=version_upload_path, max_length=300)
+    original_filename = models.CharField(max_length=255)
+    format = models.CharField(max_length=16, choices=Format.choices)
+    byte_size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    row_count = models.PositiveBigIntegerField(null=True, blank=True)
+    changelog = models.TextField(blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.UPLOADED)
+    # Progress of the running quality check, written by the worker.
+    check_rows_seen = models.PositiveBigIntegerField(default=0)
+    check_bytes_seen = models.PositiveBigIntegerField(default=0)
+    check_percent = models.FloatField(default=0)
+    check_started_at = models.DateTimeField(null=True, blank=True)
+    check_attempts = models.PositiveIntegerField(default=0)
+    check_error = models.TextField(blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["dataset", "-number"]
+        constraints = [models.UniqueConstraint(fields=["dataset", "number"], name="version_number_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.dataset} v{self.number}"
+
+
+class QualityReport(models.Model):
+    """The one report of a version's quality check (the worker stores exactly one)."""
+
+    version = models.OneToOneField(DatasetVersion, on_delete=models.CASCADE, related_name="quality_report")
+    report = models.JSONField()
+    score = models.PositiveSmallIntegerField()
+    grade = models.CharField(max_length=1)
+    passed = models.BooleanField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Quality of {self.version}: {self.grade} ({self.score})"
+
+
+class Listing(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        IN_REVIEW = "in_review", "In review"
+        PUBLISHED = "published", "Published"
+        REJECTED = "rejected", "Rejected"
+        SUSPENDED = "suspended", "Suspended"
+        RETIRED = "retired", "Retired"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="listings")
+    version = models.ForeignKey(DatasetVersion, on_delete=models.PROTECT, related_name="listings")
+    title = models.CharField(max_length=200)
+    summary = models.TextField(blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    review_note = models.TextField(blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def seller(self) -> Organization:
+        return self.dataset.owner
+
+
+class Offer(models.Model):
+    """A price and licence for a listing. Prices are integer fen (1 CNY = 100 fen), never floats."""
+
+    class AccessMode(models.TextChoices):
+        INSTANT = "instant", "Instant"
+        APPROVAL = "approval", "Seller approval"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    listing = models.ForeignKey(Listing, on_delete=models.PROTECT, related_name="offers")
+    name = models.CharField(max_length=100)
+    price_fen = models.PositiveBigIntegerField(validators=[MinValueValidator(1)])
+    currency = models.CharField(max_length=3, default="CNY")
+    access_mode = models.CharField(max_length=16, choices=AccessMode.choices, default=AccessMode.APPROVAL)
+    purpose_restriction = models.TextField(blank=True)
+    term_days = models.PositiveIntegerField(default=365, validators=[MinValueValidator(1), MaxValueValidator(3650)])
+    download_limit = models.PositiveIntegerField(default=5, validators=[MinValueValidator(1), MaxValueValidator(1000)])
+    redistribution = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["price_fen"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(price_fen__gte=1), name="offer_price_positive"),
+            models.CheckConstraint(condition=models.Q(currency="CNY"), name="offer_currency_cny"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.price_fen / 100:.2f} {self.currency}"

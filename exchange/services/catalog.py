@@ -1,0 +1,355 @@
+"""Datasets, versions, listings and offers: creation, upload, submission and review."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from exchange.actor import Actor
+from exchange.errors import Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge
+from exchange.models import Dataset, DatasetVersion, Listing, Offer
+from exchange.models.catalog import Category, version_upload_path
+from exchange.services.audit import audit_record
+from exchange.services.dispatch import enqueue_on_commit
+
+
+logger = logging.getLogger(__name__)
+
+QUALITY_CHECK_TASK = "shujiao.quality.check_version"
+# Extensions accepted for each detected format: the content decides, the name must agree.
+EXTENSIONS = {
+    "csv": {".csv", ".txt"},
+    "tsv": {".tsv", ".tab", ".txt"},
+    "jsonl": {".jsonl", ".ndjson", ".json"},
+    "parquet": {".parquet", ".pq"},
+}
+HEAD_BYTES = 64 * 1024
+
+
+def _require_seller(actor: Actor, dataset: Dataset) -> None:
+    """The actor must belong to the dataset's owner firm and hold the ``sell`` scope.
+
+    Another firm's object is reported as missing (404), never as forbidden, so its
+    existence is not revealed.
+    """
+    if actor.organization is None or dataset.owner_id != actor.organization.pk:
+        raise NotFound("No such dataset.")
+    if not actor.has_scope("sell"):
+        raise Forbidden("This API key lacks the 'sell' scope.", code="missing_scope")
+
+
+def _clean_dataset_fields(fields: dict[str, Any], *, partial: bool) -> dict[str, Any]:
+    errors: dict[str, list[str]] = {}
+    clean: dict[str, Any] = {}
+    if "title" in fields or not partial:
+        title = (fields.get("title") or "").strip()
+        if not title:
+            errors["title"] = ["A title is required."]
+        elif len(title) > 200:
+            errors["title"] = ["At most 200 characters."]
+        clean["title"] = title
+    if "description" in fields:
+        clean["description"] = (fields.get("description") or "").strip()
+    if "category" in fields or not partial:
+        if fields.get("category") not in Category.values:
+            errors["category"] = [f"Choose one of: {', '.join(Category.values)}."]
+        clean["category"] = fields.get("category")
+    if "kind" in fields or not partial:
+        if fields.get("kind") not in Dataset.Kind.values:
+            errors["kind"] = [f"Choose one of: {', '.join(Dataset.Kind.values)}."]
+        clean["kind"] = fields.get("kind")
+    if "tags" in fields:
+        tags = fields.get("tags") or []
+        if isinstance(tags, str):
+            tags = [t for t in (p.strip() for p in tags.split(",")) if t]
+        if not isinstance(tags, list) or not all(isinstance(t, str) and 0 < len(t) <= 40 for t in tags) or len(tags) > 20:
+            errors["tags"] = ["Tags are up to 20 words of at most 40 characters."]
+        clean["tags"] = tags
+    if "schema" in fields or not partial:
+        schema = fields.get("schema") or {}
+        if not isinstance(schema, dict):
+            errors["schema"] = ["The schema must be a Table Schema JSON object."]
+        else:
+            from workers.quality import validate_table_schema
+
+            problems = validate_table_schema(schema)
+            if problems:
+                errors["schema"] = problems
+        clean["schema"] = schema
+    if "contains_personal_data" in fields:
+        clean["contains_personal_data"] = bool(fields.get("contains_personal_data"))
+    if "legal_basis" in fields:
+        clean["legal_basis"] = (fields.get("legal_basis") or "").strip()
+    kind = clean.get("kind", fields.get("kind"))
+    schema = clean.get("schema")
+    if kind == Dataset.Kind.LABELLED and isinstance(schema, dict) and "schema" not in errors and not schema.get("labelField"):
+        errors["schema"] = ["A labelled dataset must declare its label column as 'labelField'."]
+    if clean.get("contains_personal_data") and not clean.get("legal_basis"):
+        errors["legal_basis"] = ["State the legal basis for processing the personal information."]
+    if isinstance(schema, dict) and "schema" not in errors and "contains_personal_data" in clean:
+        # The schema's personalData extension and the declaration must agree: one truth.
+        schema["personalData"] = clean["contains_personal_data"]
+    if errors:
+        raise InvalidInput("The dataset has errors.", fields=errors)
+    return clean
+
+
+def dataset_create(*, actor: Actor, **fields: Any) -> Dataset:
+    org = actor.organization
+    if org is None:
+        raise Forbidden("Only members of a firm can create datasets.")
+    if not actor.has_scope("sell"):
+        raise Forbidden("This API key lacks the 'sell' scope.", code="missing_scope")
+    fields.setdefault("contains_personal_data", False)
+    clean = _clean_dataset_fields(fields, partial=False)
+    with transaction.atomic():
+        dataset = Dataset.objects.create(owner=org, **clean)
+        audit_record(actor=actor, action="dataset.created", obj=dataset, details={"title": dataset.title, "kind": dataset.kind})
+    return dataset
+
+
+def dataset_update(*, actor: Actor, dataset: Dataset, **fields: Any) -> Dataset:
+    _require_seller(actor, dataset)
+    if "contains_personal_data" in fields or "legal_basis" in fields:
+        fields.setdefault("contains_personal_data", dataset.contains_personal_data)
+        fields.setdefault("legal_basis", dataset.legal_basis)
+    if "kind" in fields or "schema" in fields:
+        fields.setdefault("kind", dataset.kind)
+        fields.setdefault("schema", dataset.schema)
+    clean = _clean_dataset_fields(fields, partial=True)
+    with transaction.atomic():
+        for name, value in clean.items():
+            setattr(dataset, name, value)
+        dataset.save()
+        audit_record(actor=actor, action="dataset.updated", obj=dataset, details={"fields": sorted(clean)})
+    return dataset
+
+
+def _sha256_of(upload: UploadedFile) -> str:
+    """The SHA-256 computed while the upload streamed in, or computed now in chunks."""
+    digest = getattr(upload, "sha256", None)
+    if digest:
+        return digest
+    h = hashlib.sha256()
+    upload.seek(0)
+    for chunk in upload.chunks():
+        h.update(chunk)
+    upload.seek(0)
+    return h.hexdigest()
+
+
+def version_upload(*, actor: Actor, dataset: Dataset, upload: UploadedFile | None, changelog: str = "") -> DatasetVersion:
+    """Store an uploaded file as the dataset's next immutable version and queue its check.
+
+    The file is written to storage before the row exists and removed again if the row
+    cannot be written, so a failure leaves neither a row nor a file behind.
+    """
+    _require_seller(actor, dataset)
+    if upload is None:
+        raise InvalidInput("Attach a data file.", fields={"file": ["No file was uploaded."]})
+    name = os.path.basename(upload.name or "")
+    if upload.size is not None and upload.size > settings.MAX_UPLOAD_BYTES:
+        raise PayloadTooLarge(
+            f"The file is {upload.size} bytes; the limit is {settings.MAX_UPLOAD_BYTES} bytes.",
+            fields={"file": [f"Larger than the {settings.MAX_UPLOAD_BYTES}-byte limit."]},
+        )
+    if not upload.size:
+        raise InvalidInput("The file is empty.", fields={"file": [f"{name} is empty (0 bytes)."]})
+    upload.seek(0)
+    head = upload.read(HEAD_BYTES)
+    upload.seek(0)
+    from workers.quality import detect_format
+
+    try:
+        fmt = detect_format(head)
+    except ValueError as exc:
+        raise InvalidInput(f"{name}: {exc}", fields={"file": [str(exc)]}) from exc
+    ext = os.path.splitext(name)[1].lower()
+    if ext not in EXTENSIONS[fmt]:
+        msg = f"{name} has the extension {ext or '(none)'} but its content is {DatasetVersion.Format(fmt).label}."
+        raise InvalidInput(msg, code="extension_mismatch", fields={"file": [msg]})
+    sha256 = _sha256_of(upload)
+    existing = dataset.versions.filter(sha256=sha256).first()
+    if existing:
+        raise Conflict(f"This file is identical to version {existing.number} (same SHA-256); nothing to upload.",
+                       code="duplicate_version")
+
+    version = DatasetVersion(
+        id=uuid.uuid4(), dataset=dataset, number=0, original_filename=name[:255], format=fmt,
+        byte_size=upload.size, sha256=sha256, changelog=(changelog or "").strip(), uploaded_by=actor.user,
+    )
+    version.number = (dataset.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+    stored_name = default_storage.save(version_upload_path(version, name), upload)
+    try:
+        with transaction.atomic():
+            Dataset.objects.select_for_update().get(pk=dataset.pk)  # serialise version numbering
+            version.number = (dataset.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+            version.file.name = stored_name
+            version.save(force_insert=True)
+            audit_record(actor=actor, action="version.uploaded", obj=version, details={
+                "dataset": str(dataset.pk), "number": version.number, "sha256": sha256,
+                "bytes": version.byte_size, "format": fmt, "filename": name,
+            })
+            enqueue_on_commit(QUALITY_CHECK_TASK, str(version.pk))
+    except BaseException:
+        default_storage.delete(stored_name)
+        raise
+    return version
+
+
+def listing_create(*, actor: Actor, dataset: Dataset, version: DatasetVersion, title: str = "", summary: str = "") -> Listing:
+    _require_seller(actor, dataset)
+    if version.dataset_id != dataset.pk:
+        raise InvalidInput("The version does not belong to this dataset.", fields={"version": ["Not a version of this dataset."]})
+    with transaction.atomic():
+        listing = Listing.objects.create(dataset=dataset, version=version, title=(title or dataset.title).strip()[:200],
+                                         summary=(summary or "").strip())
+        audit_record(actor=actor, action="listing.created", obj=listing, details={"dataset": str(dataset.pk), "version": version.number})
+    return listing
+
+
+def validate_price_fen(value: Any) -> int:
+    """A price in integer fen: an int (not bool, not float), from 1 fen to MAX_PRICE_FEN."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput("Prices are whole numbers of fen (1 CNY = 100 fen).",
+                           fields={"price_fen": ["Enter a whole number of fen, e.g. 1999 for 19.99 CNY."]})
+    if value < 1:
+        raise InvalidInput("A price must be at least 1 fen.", fields={"price_fen": ["Must be a positive number of fen."]})
+    if value > settings.MAX_PRICE_FEN:
+        raise InvalidInput("The price is above the exchange's limit.",
+                           fields={"price_fen": [f"At most {settings.MAX_PRICE_FEN} fen ({settings.MAX_PRICE_FEN // 100} CNY)."]})
+    return value
+
+
+def offer_create(*, actor: Actor, listing: Listing, name: str, price_fen: Any, access_mode: str = Offer.AccessMode.APPROVAL,
+                 purpose_restriction: str = "", term_days: int = 365, download_limit: int = 5,
+                 redistribution: bool = False, currency: str = "CNY") -> Offer:
+    _require_seller(actor, listing.dataset)
+    errors: dict[str, list[str]] = {}
+    try:
+        validate_price_fen(price_fen)
+    except InvalidInput as exc:
+        errors.update(exc.fields)
+    if not (name or "").strip():
+        errors["name"] = ["Name the offer, e.g. 'Research licence'."]
+    if currency != "CNY":
+        errors["currency"] = ["Only CNY is traded."]
+    if access_mode not in Offer.AccessMode.values:
+        errors["access_mode"] = [f"Choose one of: {', '.join(Offer.AccessMode.values)}."]
+    for field, value, low, high in (("term_days", term_days, 1, 3650), ("download_limit", download_limit, 1, 1000)):
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            errors[field] = [f"A whole number from {low} to {high}."]
+    if listing.status not in (Listing.Status.DRAFT, Listing.Status.REJECTED):
+        raise Conflict("Offers can only be added while the listing is a draft or was rejected.")
+    if errors:
+        raise InvalidInput("The offer has errors.", fields=errors)
+    with transaction.atomic():
+        offer = Offer.objects.create(
+            listing=listing, name=name.strip(), price_fen=price_fen, currency=currency, access_mode=access_mode,
+            purpose_restriction=(purpose_restriction or "").strip(), term_days=term_days,
+            download_limit=download_limit, redistribution=bool(redistribution),
+        )
+        audit_record(actor=actor, action="offer.created", obj=offer, details={
+            "listing": str(listing.pk), "price_fen": price_fen, "access_mode": access_mode})
+    return offer
+
+
+def listing_submit(*, actor: Actor, listing: Listing) -> Listing:
+    """Send a draft (or rejected) listing to staff review. Needs a verified firm, an
+    active offer and a version whose quality gates passed."""
+    _require_seller(actor, listing.dataset)
+    with transaction.atomic():
+        listing = Listing.objects.select_for_update().select_related("version", "dataset__owner").get(pk=listing.pk)
+        if listing.status not in (Listing.Status.DRAFT, Listing.Status.REJECTED):
+            raise Conflict(f"Only a draft or rejected listing can be submitted; this one is {listing.get_status_display().lower()}.")
+        if not listing.dataset.owner.is_verified:
+            raise Forbidden("Your firm is not verified yet; only verified firms may publish listings.", code="firm_not_verified")
+        if not listing.offers.filter(is_active=True).exists():
+            raise InvalidInput("Add at least one offer before submitting.", fields={"offers": ["No active offer."]})
+        version = listing.version
+        if version.status != DatasetVersion.Status.PASSED:
+            failures = []
+            report = getattr(version, "quality_report", None) if hasattr(version, "quality_report") else None
+            if report is not None:
+                failures = report.report.get("gates", {}).get("failures", [])
+            if version.status == DatasetVersion.Status.FAILED:
+                detail = "; ".join(failures) or version.check_error or "the quality gates failed"
+                msg = f"Version {version.number} failed its quality checks: {detail}."
+            else:
+                msg = f"Version {version.number} is still being checked ({version.get_status_display().lower()}); submit once it has passed."
+            raise Conflict(msg, code="quality_gates", fields={"version": failures or [msg]})
+        old = listing.status
+        listing.status = Listing.Status.IN_REVIEW
+        listing.submitted_at = timezone.now()
+        listing.save(update_fields=["status", "submitted_at", "updated_at"])
+        audit_record(actor=actor, action="listing.submitted", obj=listing, details={"from": old, "to": listing.status})
+    return listing
+
+
+def listing_review(*, actor: Actor, listing: Listing, approve: bool, note: str = "") -> Listing:
+    """Staff publish or reject a listing in review (a reason is required to reject)."""
+    if actor.user is None or not actor.user.is_staff:
+        raise Forbidden("Only exchange staff review listings.")
+    if not approve and not (note or "").strip():
+        raise InvalidInput("A reason is required to reject a listing.", fields={"note": ["Give a reason."]})
+    with transaction.atomic():
+        listing = Listing.objects.select_for_update().get(pk=listing.pk)
+        if listing.status != Listing.Status.IN_REVIEW:
+            raise Conflict(f"Only a listing in review can be reviewed; this one is {listing.get_status_display().lower()}.")
+        now = timezone.now()
+        listing.status = Listing.Status.PUBLISHED if approve else Listing.Status.REJECTED
+        listing.review_note = (note or "").strip()
+        listing.reviewed_at = now
+        if approve:
+            listing.published_at = now
+        listing.save(update_fields=["status", "review_note", "reviewed_at", "published_at", "updated_at"])
+        audit_record(actor=actor, action="listing.published" if approve else "listing.rejected", obj=listing,
+                     organization=listing.dataset.owner, details={"from": "in_review", "to": listing.status, "note": listing.review_note})
+    return listing
+
+
+_STAFF_TRANSITIONS = {"suspend": ({Listing.Status.PUBLISHED}, Listing.Status.SUSPENDED),
+                      "reinstate": ({Listing.Status.SUSPENDED}, Listing.Status.PUBLISHED)}
+
+
+def listing_moderate(*, actor: Actor, listing: Listing, action: str, note: str) -> Listing:
+    """Staff suspend a published listing or reinstate a suspended one, with a reason."""
+    if actor.user is None or not actor.user.is_staff:
+        raise Forbidden("Only exchange staff moderate listings.")
+    if action not in _STAFF_TRANSITIONS:
+        raise InvalidInput(f"Unknown action {action!r}.")
+    if not (note or "").strip():
+        raise InvalidInput("A reason is required.", fields={"note": ["Give a reason."]})
+    allowed, target = _STAFF_TRANSITIONS[action]
+    with transaction.atomic():
+        listing = Listing.objects.select_for_update().get(pk=listing.pk)
+        if listing.status not in allowed:
+            raise Conflict(f"Cannot {action} a listing that is {listing.get_status_display().lower()}.")
+        old, listing.status, listing.review_note = listing.status, target, note.strip()
+        listing.save(update_fields=["status", "review_note", "updated_at"])
+        audit_record(actor=actor, action=f"listing.{target}", obj=listing, organization=listing.dataset.owner,
+                     details={"from": old, "to": target, "note": listing.review_note})
+    return listing
+
+
+def listing_retire(*, actor: Actor, listing: Listing) -> Listing:
+    """The seller withdraws a listing for good. Existing contracts are unaffected."""
+    _require_seller(actor, listing.dataset)
+    with transaction.atomic():
+        listing = Listing.objects.select_for_update().get(pk=listing.pk)
+        if listing.status == Listing.Status.RETIRED:
+            raise Conflict("The listing is already retired.")
+        old, listing.status = listing.status, Listing.Status.RETIRED
+        listing.save(update_fields=["status", "updated_at"])
+        audit_record(actor=actor, action="listing.retired", obj=listing, details={"from": old, "to": listing.status})
+    return listing

@@ -1,0 +1,184 @@
+"""Firms: registration, verification by staff, members and API keys."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from exchange.actor import Actor
+from exchange.errors import Conflict, Forbidden, InvalidInput
+from exchange.models import ApiKey, Membership, Organization
+from exchange.services.audit import audit_record
+from exchange.validators import credit_code_problem
+
+API_KEY_PREFIX = "sjk_"
+# last_used_at is written at most once a minute per key, not on every request.
+_LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def _require_staff(actor: Actor) -> None:
+    if actor.user is None or not actor.user.is_staff:
+        raise Forbidden("Only exchange staff can do this.")
+
+
+def _require_owner(actor: Actor, organization: Organization) -> None:
+    if actor.organization is None or actor.organization.pk != organization.pk:
+        raise Forbidden("You can only manage your own firm.")
+    if actor.api_key is None and actor.user.membership.role != Membership.Role.OWNER:
+        raise Forbidden("Only an owner of the firm can do this.")
+
+
+def organization_register(
+    *, actor: Actor, name: str, credit_code: str, city: str = "", description: str = "",
+    username: str, email: str, password: str,
+) -> Organization:
+    """Sign up a firm with its first user as owner. The firm starts ``pending``."""
+    User = get_user_model()
+    credit_code = (credit_code or "").strip().upper()
+    errors: dict[str, list[str]] = {}
+    if not (name or "").strip():
+        errors["name"] = ["The firm's name is required."]
+    problem = credit_code_problem(credit_code)
+    if problem:
+        errors["credit_code"] = [f"Invalid unified social credit code: {problem}."]
+    elif Organization.objects.filter(credit_code=credit_code).exists():
+        errors["credit_code"] = ["A firm with this unified social credit code is already registered."]
+    if not (username or "").strip():
+        errors["username"] = ["A username is required."]
+    elif User.objects.filter(username__iexact=username).exists():
+        errors["username"] = ["This username is taken."]
+    try:
+        validate_password(password, User(username=username, email=email))
+    except ValidationError as exc:
+        errors["password"] = list(exc.messages)
+    if errors:
+        raise InvalidInput("The registration has errors.", fields=errors)
+    with transaction.atomic():
+        org = Organization.objects.create(
+            name=name.strip(), credit_code=credit_code, city=city.strip(), description=description.strip()
+        )
+        user = User.objects.create_user(username=username.strip(), email=email, password=password)
+        Membership.objects.create(user=user, organization=org, role=Membership.Role.OWNER)
+        audit_record(
+            actor=Actor(type="user", user=user, organization=org, origin_ip=actor.origin_ip),
+            action="organization.registered",
+            obj=org,
+            organization=org,
+            details={"name": org.name, "credit_code": org.credit_code, "owner": user.username},
+        )
+    return org
+
+
+def organization_review(*, actor: Actor, organization: Organization, approve: bool, note: str = "") -> Organization:
+    """Staff verify or reject a firm. Rejection needs a reason the firm can read."""
+    _require_staff(actor)
+    if not approve and not note.strip():
+        raise InvalidInput("A reason is required to reject a firm.", fields={"note": ["Give a reason."]})
+    with transaction.atomic():
+        org = Organization.objects.select_for_update().get(pk=organization.pk)
+        old = org.verification_status
+        target = Organization.Status.VERIFIED if approve else Organization.Status.REJECTED
+        if old == target:
+            raise Conflict(f"The firm is already {target}.")
+        org.verification_status = target
+        org.verification_note = note.strip()
+        org.verified_at = timezone.now() if approve else None
+        org.save(update_fields=["verification_status", "verification_note", "verified_at"])
+        audit_record(
+            actor=actor, action="organization.verified" if approve else "organization.rejected",
+            obj=org, organization=org, details={"from": old, "to": target, "note": org.verification_note},
+        )
+    return org
+
+
+def member_add(*, actor: Actor, organization: Organization, username: str, email: str, password: str,
+               role: str = Membership.Role.MEMBER) -> Membership:
+    """An owner adds a colleague as a new user of the firm."""
+    _require_owner(actor, organization)
+    User = get_user_model()
+    errors: dict[str, list[str]] = {}
+    if role not in Membership.Role.values:
+        errors["role"] = [f"Role must be one of {', '.join(Membership.Role.values)}."]
+    if not (username or "").strip():
+        errors["username"] = ["A username is required."]
+    elif User.objects.filter(username__iexact=username).exists():
+        errors["username"] = ["This username is taken."]
+    try:
+        validate_password(password, User(username=username, email=email))
+    except ValidationError as exc:
+        errors["password"] = list(exc.messages)
+    if errors:
+        raise InvalidInput("The new member has errors.", fields=errors)
+    with transaction.atomic():
+        user = User.objects.create_user(username=username.strip(), email=email, password=password)
+        membership = Membership.objects.create(user=user, organization=organization, role=role)
+        audit_record(actor=actor, action="member.added", obj=membership, organization=organization,
+                     details={"username": user.username, "role": role})
+    return membership
+
+
+def _hash_key(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def api_key_create(*, actor: Actor, name: str, scopes: list[str], expires_at: datetime | None = None) -> tuple[ApiKey, str]:
+    """Create a key for the actor's firm; returns the key and its secret, shown only this once."""
+    org = actor.organization
+    if org is None:
+        raise Forbidden("Only members of a firm can create API keys.")
+    errors: dict[str, list[str]] = {}
+    if not (name or "").strip():
+        errors["name"] = ["Give the key a name."]
+    scopes = sorted(set(scopes or []))
+    unknown = [s for s in scopes if s not in ApiKey.Scope.values]
+    if not scopes:
+        errors["scopes"] = [f"Choose at least one scope of {', '.join(ApiKey.Scope.values)}."]
+    elif unknown:
+        errors["scopes"] = [f"Unknown scope {', '.join(unknown)}; allowed: {', '.join(ApiKey.Scope.values)}."]
+    if expires_at is not None and expires_at <= timezone.now():
+        errors["expires_at"] = ["The expiry must be in the future."]
+    if actor.api_key is not None and not set(scopes) <= set(actor.api_key.scopes):
+        errors["scopes"] = ["An API key cannot create a key with scopes it does not hold itself."]
+    if errors:
+        raise InvalidInput("The API key has errors.", fields=errors)
+    prefix = secrets.token_hex(4)
+    secret = f"{API_KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    with transaction.atomic():
+        key = ApiKey.objects.create(
+            organization=org, name=name.strip(), prefix=prefix, key_hash=_hash_key(secret),
+            scopes=scopes, created_by=actor.user, expires_at=expires_at,
+        )
+        audit_record(actor=actor, action="api_key.created", obj=key, details={"name": key.name, "prefix": prefix, "scopes": scopes})
+    return key, secret
+
+
+def api_key_revoke(*, actor: Actor, key: ApiKey) -> ApiKey:
+    if actor.organization is None or key.organization_id != actor.organization.pk:
+        raise Forbidden("You can only revoke your own firm's keys.")
+    with transaction.atomic():
+        key = ApiKey.objects.select_for_update().get(pk=key.pk)
+        if key.revoked_at is not None:
+            raise Conflict("This API key is already revoked.")
+        key.revoked_at = timezone.now()
+        key.save(update_fields=["revoked_at"])
+        audit_record(actor=actor, action="api_key.revoked", obj=key, details={"prefix": key.prefix})
+    return key
+
+
+def api_key_authenticate(*, secret: str) -> ApiKey | None:
+    """The active key with this secret, or None. Records when it was last used."""
+    key = ApiKey.objects.select_related("organization").filter(key_hash=_hash_key(secret)).first()
+    now = timezone.now()
+    if key is None or not key.is_active_at(now):
+        return None
+    if key.last_used_at is None or now - key.last_used_at > _LAST_USED_RESOLUTION:
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        key.last_used_at = now
+    return key

@@ -1,0 +1,8 @@
+"""Local development and the demo: DEBUG on, a fixed development secret, demo helpers on."""
+
+from .base import *  # noqa: F401,F403
+from .base import env
+
+DEBUG = env.bool("DJANGO_DEBUG", default=True)
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="insecure-local-development-key-do-not-deploy")
+DEMO_MODE = env.bool("SHUJIAO_DEMO_MODE", default=True)

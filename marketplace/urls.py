@@ -1,0 +1,17 @@
+"""Root URLs: the web site, the REST API (with its schema and docs) and the admin."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("exchange.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("exchange.web.urls")),
+]
+
+handler404 = "exchange.web.views.not_found"
+handler403 = "exchange.web.views.forbidden"
+handler400 = "exchange.web.views.bad_request"
