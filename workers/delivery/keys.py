@@ -96,10 +96,15 @@ def load_private_key_pem(pem: bytes | str, passphrase: bytes) -> Ed25519PrivateK
     return key
 
 
-def load_public_key(pem_or_raw: bytes | str | Ed25519PublicKey) -> Ed25519PublicKey:
-    """A public key from SubjectPublicKeyInfo PEM (bytes or str) or the raw 32 bytes."""
-    if isinstance(pem_or_raw, Ed25519PublicKey):
-        return pem_or_raw
+def load_public_key(
+    pem_or_raw: bytes | str | Ed25519PublicKey | Ed25519PrivateKey,
+) -> Ed25519PublicKey:
+    """A public key from SubjectPublicKeyInfo PEM (bytes or str) or the raw 32 bytes
+    (a key object is passed through; a private key gives its public half)."""
+    if isinstance(pem_or_raw, Ed25519PublicKey | Ed25519PrivateKey):
+        return _as_public(pem_or_raw)
+    if not isinstance(pem_or_raw, bytes | bytearray | memoryview | str):
+        raise ValueError(f"not a public key: {type(pem_or_raw).__name__}")
     data = pem_or_raw.encode("ascii") if isinstance(pem_or_raw, str) else bytes(pem_or_raw)
     if len(data) == 32 and not data.startswith(b"-----"):
         return Ed25519PublicKey.from_public_bytes(data)

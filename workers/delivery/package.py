@@ -190,8 +190,10 @@ def _check_fields(fields: dict[str, Any]) -> None:
     if "sha256" in lic:
         raise ValueError("manifest_fields['license'] must not set sha256 (computed from the text)")
     for k in ("issued_at", "expires_at"):
-        if not isinstance(fields[k], datetime):
-            raise ValueError(f"manifest_fields[{k!r}] must be a timezone-aware datetime")
+        v = fields[k]
+        if not isinstance(v, datetime) or v.tzinfo is None or v.utcoffset() is None:
+            raise ValueError(f"manifest_fields[{k!r}] must be a timezone-aware datetime, "
+                             f"not naive or {type(v).__name__}")
     if fields["expires_at"] <= fields["issued_at"]:
         raise ValueError("expires_at must be after issued_at")
 
