@@ -81,6 +81,9 @@ class DatasetVersion(models.Model):
     check_bytes_seen = models.PositiveBigIntegerField(default=0)
     check_percent = models.FloatField(default=0)
     check_started_at = models.DateTimeField(null=True, blank=True)
+    check_heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # Identifies the attempt that holds the claim; only it may store the result.
+    check_token = models.CharField(max_length=32, blank=True)
     check_attempts = models.PositiveIntegerField(default=0)
     check_error = models.TextField(blank=True)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")

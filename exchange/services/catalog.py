@@ -168,12 +168,12 @@ def version_upload(*, actor: Actor, dataset: Dataset, upload: UploadedFile | Non
     upload.seek(0)
     head = upload.read(HEAD_BYTES)
     upload.seek(0)
-    from workers.quality import detect_format
+    from workers.quality import FORMATS, detect_format, refusal_message
 
-    try:
-        fmt = detect_format(head)
-    except ValueError as exc:
-        raise InvalidInput(f"{name}: {exc}", fields={"file": [str(exc)]}) from exc
+    fmt = detect_format(head)
+    if fmt not in FORMATS:
+        msg = refusal_message(head)
+        raise InvalidInput(f"{name}: {msg}", code="unsupported_file", fields={"file": [msg]})
     ext = os.path.splitext(name)[1].lower()
     if ext not in EXTENSIONS[fmt]:
         msg = f"{name} has the extension {ext or '(none)'} but its content is {DatasetVersion.Format(fmt).label}."

@@ -1,2 +1,35 @@
+"""The web site's URLs (namespace ``web``)."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from exchange.web.views import accounts, catalog, firm, seller
+
 app_name = "web"
-urlpatterns: list = []
+
+urlpatterns = [
+    path("", catalog.catalog, name="catalog"),
+    path("listings/<uuid:listing_id>/", catalog.listing_detail, name="listing"),
+    # Accounts
+    path("signup/", accounts.signup, name="signup"),
+    path("login/", auth_views.LoginView.as_view(template_name="exchange/login.html", redirect_authenticated_user=True),
+         name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Seller
+    path("sell/", seller.dataset_list, name="sell"),
+    path("sell/datasets/", seller.dataset_list, name="datasets"),
+    path("sell/datasets/new/", seller.dataset_new, name="dataset-new"),
+    path("sell/datasets/<uuid:dataset_id>/", seller.dataset_detail, name="dataset"),
+    path("sell/versions/<uuid:version_id>/status.json", seller.version_status, name="version-status"),
+    path("sell/listings/", seller.listing_list, name="listings"),
+    path("sell/listings/new/", seller.listing_new, name="listing-new"),
+    path("sell/listings/<uuid:listing_id>/", seller.listing_manage, name="listing-manage"),
+    path("sell/listings/<uuid:listing_id>/offers/", seller.offer_add, name="offer-add"),
+    path("sell/listings/<uuid:listing_id>/submit/", seller.listing_submit, name="listing-submit"),
+    path("sell/listings/<uuid:listing_id>/retire/", seller.listing_retire, name="listing-retire"),
+    # Firm settings
+    path("firm/", firm.firm_settings, name="firm"),
+    path("firm/members/", firm.member_add, name="member-add"),
+    path("firm/api-keys/", firm.api_key_create, name="api-key-create"),
+    path("firm/api-keys/<uuid:key_id>/revoke/", firm.api_key_revoke, name="api-key-revoke"),
+]

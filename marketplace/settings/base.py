@@ -74,6 +74,7 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'shujiao.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # WAL lets the web process read while the worker writes; a busy timeout instead of
     # immediate "database is locked" errors when both write at once.
     DATABASES["default"]["OPTIONS"] = {
@@ -195,6 +196,8 @@ SPECTACULAR_SETTINGS = {
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 BROKER_DIR = VAR_DIR / "broker"
 if CELERY_BROKER_URL.startswith("filesystem://"):
+    for _sub in ("queue", "control"):
+        (BROKER_DIR / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
@@ -244,3 +247,16 @@ LOGGING = {
 
 SESSION_COOKIE_AGE = int(timedelta(days=7).total_seconds())
 FILE_UPLOAD_HANDLERS = ["exchange.uploads.HashingTemporaryFileUploadHandler"]
+
+# --- Quality checks --------------------------------------------------------
+QUALITY_CHECK_TIME_LIMIT = env.int("QUALITY_CHECK_TIME_LIMIT", default=1800)
+QUALITY_MEMORY_LIMIT_BYTES = env.int("QUALITY_MEMORY_LIMIT_BYTES", default=512 * 1024**2)
+QUALITY_MAX_MALFORMED_SHARE = env.float("QUALITY_MAX_MALFORMED_SHARE", default=0.01)
+# A running check refreshes its heartbeat at least this often (progress updates)...
+QUALITY_HEARTBEAT_SECONDS = 5
+# ...so a claim without a heartbeat for this long belongs to a dead worker and may be taken over.
+QUALITY_STALE_SECONDS = env.int("QUALITY_STALE_SECONDS", default=60)
+QUALITY_MAX_ATTEMPTS = 3
+# Versions still "uploaded" this long after upload were never picked up (broker down): re-enqueue.
+QUALITY_REQUEUE_AFTER_SECONDS = env.int("QUALITY_REQUEUE_AFTER_SECONDS", default=120)
+CELERY_BEAT_SCHEDULE["quality-sweep"] = {"task": "shujiao.quality.sweep", "schedule": 60.0}

@@ -1,3 +1,5 @@
+"""Error pages (wired as handler400/403/404 in marketplace.urls)."""
+
 from django.shortcuts import render
 
 

@@ -1,0 +1,98 @@
+"""Load the demo market: three seller firms, a buyer, staff, datasets, published listings.
+
+Idempotent: every object is looked up before it is created, so running it twice (or on
+a database that already has the demo) changes nothing. Works on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management.base import BaseCommand
+
+from exchange import demo
+from exchange.actor import Actor
+from exchange.models import Dataset, DatasetVersion, Listing, Membership, Organization
+from exchange.services import catalog, orgs, quality
+
+CHECK_DEADLINE_SECONDS = 300
+
+
+class Command(BaseCommand):
+    help = "Load the demo firms, users, datasets and published listings (idempotent)."
+
+    def handle(self, *args, **options):
+        User = get_user_model()
+        staff = User.objects.filter(username=demo.ADMIN_USERNAME).first()
+        if staff is None:
+            staff = User.objects.create_superuser(demo.ADMIN_USERNAME, "admin@shujiao.example", demo.ADMIN_PASSWORD)
+        staff_actor = Actor(type="staff", user=staff, origin_ip="seed_demo")
+
+        firms: dict[str, Organization] = {}
+        for spec in demo.FIRMS:
+            org = Organization.objects.filter(credit_code=spec.credit_code).first()
+            if org is None:
+                org = orgs.organization_register(
+                    actor=Actor.system("seed_demo"), name=spec.name, credit_code=spec.credit_code, city=spec.city,
+                    description=spec.description, username=spec.username,
+                    email=f"{spec.username}@demo.shujiao.example", password=demo.DEMO_PASSWORD)
+            if not org.is_verified:
+                org = orgs.organization_review(actor=staff_actor, organization=org, approve=True, note="Demo firm")
+            firms[spec.username] = org
+
+        for spec in demo.DATASETS:
+            org = firms[spec.firm]
+            user = Membership.objects.filter(organization=org, role=Membership.Role.OWNER).first().user
+            actor = Actor(type="user", user=user, organization=org, origin_ip="seed_demo")
+            dataset = Dataset.objects.filter(owner=org, title=spec.title).first()
+            if dataset is None:
+                dataset = catalog.dataset_create(actor=actor, title=spec.title, description=spec.description,
+                                                 category=spec.category, kind=spec.kind, tags=spec.tags,
+                                                 schema=spec.schema, contains_personal_data=False)
+            version = dataset.versions.order_by("-number").first()
+            if version is None:
+                content = demo.FILES[spec.filename]()
+                version = catalog.version_upload(actor=actor, dataset=dataset, changelog="Initial release",
+                                                 upload=SimpleUploadedFile(spec.filename, content))
+            version = self._ensure_checked(version)
+            listing = Listing.objects.filter(dataset=dataset).first()
+            if listing is None:
+                listing = catalog.listing_create(actor=actor, dataset=dataset, version=version,
+                                                 summary=spec.description.split(".")[0] + ".")
+            if not listing.offers.exists():
+                for offer in spec.offers:
+                    catalog.offer_create(actor=actor, listing=listing, **offer)
+            if listing.status == Listing.Status.DRAFT:
+                if version.status != DatasetVersion.Status.PASSED:
+                    self.stderr.write(f"{dataset.title}: version {version.number} did not pass: {version.check_error}")
+                    continue
+                listing = catalog.listing_submit(actor=actor, listing=listing)
+            if listing.status == Listing.Status.IN_REVIEW:
+                catalog.listing_review(actor=staff_actor, listing=listing, approve=True, note="Demo listing")
+            self.stdout.write(f"  {listing.title[:60]} — {Listing.objects.get(pk=listing.pk).status}")
+
+        self.stdout.write(self.style.SUCCESS("Demo data ready."))
+        self.stdout.write(f"  staff:  {demo.ADMIN_USERNAME} / {demo.ADMIN_PASSWORD}  (/admin/)")
+        for spec in demo.FIRMS:
+            self.stdout.write(f"  {spec.username:8s} {demo.DEMO_PASSWORD}  {spec.name}")
+
+    def _ensure_checked(self, version: DatasetVersion) -> DatasetVersion:
+        """Run the version's quality check here unless a worker already has it; then wait for it."""
+        deadline = time.monotonic() + CHECK_DEADLINE_SECONDS
+        while True:
+            version.refresh_from_db()
+            if version.status in (DatasetVersion.Status.PASSED, DatasetVersion.Status.FAILED):
+                return version
+            try:
+                claim = quality.quality_check_claim(version_id=str(version.pk))
+            except quality.ClaimBusy:
+                claim = None
+            if claim is not None:
+                quality.quality_check_run(claim=claim)
+                continue
+            if time.monotonic() > deadline:
+                self.stderr.write(f"version {version.pk} still {version.status} after {CHECK_DEADLINE_SECONDS}s")
+                return version
+            time.sleep(0.5)

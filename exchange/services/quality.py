@@ -1,0 +1,162 @@
+"""Running a version's quality check: claim, profile, store exactly one report.
+
+The claim is a conditional UPDATE (only an ``uploaded`` version, or a ``checking`` one
+whose heartbeat went stale, can be claimed), so two deliveries of the same task, or two
+workers, never check one version at the same time, and a check whose worker died is
+taken over. The result is stored only by the attempt holding the claim.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from exchange.actor import Actor
+from exchange.models import DatasetVersion, QualityReport
+from exchange.services.audit import audit_record
+from exchange.services.dispatch import send_task_now
+
+logger = logging.getLogger(__name__)
+QUALITY_CHECK_TASK = "shujiao.quality.check_version"
+
+
+@dataclass(frozen=True)
+class Claim:
+    version_id: str
+    token: str
+
+
+class ClaimBusy(Exception):
+    """Another live attempt holds the claim; try again once it could have gone stale."""
+
+
+def _stale_before():
+    return timezone.now() - timedelta(seconds=settings.QUALITY_STALE_SECONDS)
+
+
+def quality_check_claim(*, version_id: str) -> Claim | None:
+    """Claim a version for checking. None when there is nothing to do (already done).
+
+    Raises ClaimBusy when a live attempt holds it.
+    """
+    token = uuid.uuid4().hex
+    now = timezone.now()
+    claimable = Q(status=DatasetVersion.Status.UPLOADED) | Q(
+        status=DatasetVersion.Status.CHECKING, check_heartbeat_at__lt=_stale_before()
+    )
+    updated = DatasetVersion.objects.filter(claimable, pk=version_id).update(
+        status=DatasetVersion.Status.CHECKING, check_token=token, check_started_at=now, check_heartbeat_at=now,
+        check_attempts=F("check_attempts") + 1, check_rows_seen=0, check_bytes_seen=0, check_percent=0,
+    )
+    if updated:
+        version = DatasetVersion.objects.get(pk=version_id)
+        if version.check_attempts > settings.QUALITY_MAX_ATTEMPTS:
+            quality_check_fail(claim=Claim(version_id, token), message=(
+                f"The check did not finish after {settings.QUALITY_MAX_ATTEMPTS} attempts "
+                "(the worker was stopped or ran out of time each time)."))
+            return None
+        return Claim(str(version_id), token)
+    status = DatasetVersion.objects.filter(pk=version_id).values_list("status", flat=True).first()
+    if status == DatasetVersion.Status.CHECKING:
+        raise ClaimBusy(str(version_id))
+    return None
+
+
+class ProgressRecorder:
+    """Writes progress (and the heartbeat) to the version row, at most every heartbeat interval."""
+
+    def __init__(self, claim: Claim, total_bytes: int):
+        self.claim, self.total_bytes, self._last = claim, total_bytes, 0.0
+
+    def __call__(self, rows_seen: int, bytes_seen: int, percent: float | None) -> None:
+        now = time.monotonic()
+        if now - self._last < min(1.0, settings.QUALITY_HEARTBEAT_SECONDS):
+            return
+        self._last = now
+        if percent is None and self.total_bytes:
+            percent = 100.0 * bytes_seen / self.total_bytes
+        DatasetVersion.objects.filter(pk=self.claim.version_id, check_token=self.claim.token).update(
+            check_rows_seen=rows_seen, check_bytes_seen=bytes_seen, check_percent=min(100.0, percent or 0.0),
+            check_heartbeat_at=timezone.now(),
+        )
+
+
+def quality_check_run(*, claim: Claim) -> QualityReport | None:
+    """Profile the stored file (streamed from storage) and store the report."""
+    from workers.quality import QualityOptions, profile
+
+    version = DatasetVersion.objects.select_related("dataset").get(pk=claim.version_id)
+    options = QualityOptions(
+        memory_limit_bytes=settings.QUALITY_MEMORY_LIMIT_BYTES,
+        max_malformed_share=settings.QUALITY_MAX_MALFORMED_SHARE,
+    )
+    schema = dict(version.dataset.schema or {})
+    schema["personalData"] = version.dataset.contains_personal_data
+    with default_storage.open(version.file.name, "rb") as stream:
+        report = profile(stream, schema, options=options, progress=ProgressRecorder(claim, version.byte_size),
+                         total_bytes=version.byte_size, filename=version.original_filename)
+    return quality_check_store(claim=claim, report=report)
+
+
+def quality_check_store(*, claim: Claim, report: dict) -> QualityReport | None:
+    """Store the one report and the outcome, if this attempt still holds the claim."""
+    with transaction.atomic():
+        version = DatasetVersion.objects.select_for_update().get(pk=claim.version_id)
+        if version.status != DatasetVersion.Status.CHECKING or version.check_token != claim.token:
+            logger.info("version %s: claim %s lost; result discarded", claim.version_id, claim.token)
+            return None
+        passed = bool(report.get("gates", {}).get("passed"))
+        stored, _created = QualityReport.objects.update_or_create(
+            version=version,
+            defaults={"report": report, "score": int(report.get("score") or 0), "grade": report.get("grade") or "E",
+                      "passed": passed},
+        )
+        version.status = DatasetVersion.Status.PASSED if passed else DatasetVersion.Status.FAILED
+        version.row_count = report.get("rows")
+        version.check_percent = 100.0
+        version.check_rows_seen = report.get("rows") or 0
+        version.check_bytes_seen = version.byte_size
+        version.check_error = "" if passed else "; ".join(report.get("gates", {}).get("failures", []))[:5000]
+        version.check_token = ""
+        version.save()
+        audit_record(actor=Actor.system("quality-worker"), action="version.checked", obj=version,
+                     organization=version.dataset.owner, details={
+                         "status": version.status, "score": stored.score, "grade": stored.grade,
+                         "failures": report.get("gates", {}).get("failures", []), "rows": version.row_count})
+    return stored
+
+
+def quality_check_fail(*, claim: Claim, message: str) -> None:
+    """End a check as failed with a message (time limit, unreadable storage, attempts used up)."""
+    with transaction.atomic():
+        version = DatasetVersion.objects.select_for_update().select_related("dataset__owner").get(pk=claim.version_id)
+        if version.status != DatasetVersion.Status.CHECKING or version.check_token != claim.token:
+            return
+        version.status = DatasetVersion.Status.FAILED
+        version.check_error = message
+        version.check_token = ""
+        version.save(update_fields=["status", "check_error", "check_token"])
+        audit_record(actor=Actor.system("quality-worker"), action="version.check_failed", obj=version,
+                     organization=version.dataset.owner, details={"message": message})
+
+
+def quality_sweep() -> int:
+    """Re-enqueue checks that were never picked up or whose worker died. Returns how many."""
+    now = timezone.now()
+    waiting = DatasetVersion.objects.filter(
+        Q(status=DatasetVersion.Status.UPLOADED, created_at__lt=now - timedelta(seconds=settings.QUALITY_REQUEUE_AFTER_SECONDS))
+        | Q(status=DatasetVersion.Status.CHECKING, check_heartbeat_at__lt=_stale_before())
+    ).values_list("pk", flat=True)[:500]
+    count = 0
+    for pk in waiting:
+        count += send_task_now(QUALITY_CHECK_TASK, str(pk))
+    return count

@@ -1,0 +1,253 @@
+"""Web forms: they parse and shape input for one service call, and hold no business rule.
+
+Rules (what a valid price, schema or credit code is) live in the services; a form only
+turns text into the types a service takes, and `apply_domain_error` turns a service's
+refusal back into form errors.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, time
+from decimal import Decimal
+
+from django import forms
+from django.utils import timezone
+
+from exchange.errors import DomainError
+from exchange.models import ApiKey, Dataset, DatasetVersion, Membership, Offer
+from exchange.models.catalog import Category
+from exchange.selectors.catalog import GRADES
+
+# A price field reads plain digits with at most two decimals: "1999", "19.9", "19.99"
+# (thousands separators allowed). Anything else (exponents, signs, full-width digits)
+# is refused rather than guessed at.
+_YUAN_RE = re.compile(r"(?P<sign>[-+])?(?P<int>[0-9]+)(?:\.(?P<frac>[0-9]*))?")
+# 1e15 fen = 10 trillion yuan: far above any price; keeps the integer inside a bigint.
+_MAX_FEN = 10**15
+
+
+def yuan_to_fen(text: str) -> int:
+    """'1,234.50' -> 123450, exactly (Decimal, never float). Raises ValidationError."""
+    cleaned = (text or "").strip().replace(",", "").replace("¥", "").strip()
+    match = _YUAN_RE.fullmatch(cleaned)
+    if match is None:
+        raise forms.ValidationError(f"“{text}” is not an amount in yuan; write e.g. 19.99.", code="invalid")
+    if match["sign"] == "-":
+        raise forms.ValidationError("The amount cannot be negative.", code="negative")
+    if match["frac"] and len(match["frac"]) > 2:
+        raise forms.ValidationError("At most 2 decimal places: the smallest unit is 1 fen (0.01 yuan).",
+                                    code="too_precise")
+    fen = int(Decimal(f"{match['int']}.{match['frac'] or '0'}") * 100)
+    if fen > _MAX_FEN:
+        raise forms.ValidationError("The amount is too large.", code="too_large")
+    return fen
+
+
+class YuanField(forms.CharField):
+    """A CNY amount typed in yuan, cleaned to integer fen."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 24)
+        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal", "placeholder": "0.00"}))
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        text = super().clean(value)
+        if text in self.empty_values:
+            return None
+        return yuan_to_fen(text)
+
+
+def apply_domain_error(form: forms.Form, exc: DomainError, field_map: dict[str, str] | None = None) -> None:
+    """Put a service's refusal on the form: field messages on their fields, the rest on top.
+
+    ``field_map`` renames service field names to form field names (e.g. price_fen -> price).
+    Messages for fields the form does not have become non-field errors, so nothing is lost.
+    """
+    field_map = field_map or {}
+    form.add_error(None, exc.message)
+    for name, messages in (exc.fields or {}).items():
+        target = field_map.get(name, name)
+        for message in messages if isinstance(messages, (list, tuple)) else [messages]:
+            if target in form.fields:
+                form.add_error(target, str(message))
+            elif str(message) != exc.message:
+                form.add_error(None, str(message))
+
+
+# --- Catalog -----------------------------------------------------------------
+
+ORDERINGS = [
+    ("-published_at", "Newest first"),
+    ("min_price_fen", "Price: low to high"),
+    ("-min_price_fen", "Price: high to low"),
+    ("-version__quality_report__score", "Quality: best first"),
+    ("title", "Title A–Z"),
+]
+
+
+class CatalogFilterForm(forms.Form):
+    q = forms.CharField(required=False, max_length=200, label="Search",
+                        widget=forms.TextInput(attrs={"placeholder": "Search datasets, sellers… 搜索数据集", "type": "search"}))
+    category = forms.ChoiceField(required=False, choices=[("", "Any category")] + list(Category.choices))
+    kind = forms.ChoiceField(required=False, choices=[("", "Any kind")] + list(Dataset.Kind.choices))
+    price_min = YuanField(required=False, label="Min price (¥)")
+    price_max = YuanField(required=False, label="Max price (¥)")
+    min_grade = forms.ChoiceField(required=False, label="Minimum grade",
+                                  choices=[("", "Any grade")] + [(g, f"{g} or better") for g in GRADES])
+    ordering = forms.ChoiceField(required=False, choices=ORDERINGS)
+
+    def clean(self):
+        data = super().clean()
+        low, high = data.get("price_min"), data.get("price_max")
+        if low is not None and high is not None and low > high:
+            self.add_error("price_max", "The maximum price is below the minimum price.")
+        return data
+
+    def search_arguments(self) -> dict:
+        """Keyword arguments for selectors.catalog_search from whatever input was valid."""
+        data = getattr(self, "cleaned_data", {}) or {}
+        args = {"q": (data.get("q") or "").strip(), "category": data.get("category") or "",
+                "kind": data.get("kind") or "", "min_grade": data.get("min_grade") or "",
+                "ordering": data.get("ordering") or "-published_at"}
+        if "price_max" not in self.errors:
+            args["price_min"], args["price_max"] = data.get("price_min"), data.get("price_max")
+        return args
+
+
+# --- Accounts ----------------------------------------------------------------
+
+class _PasswordTwiceMixin:
+    def clean(self):
+        data = super().clean()
+        if data.get("password1") and data.get("password2") and data["password1"] != data["password2"]:
+            self.add_error("password2", "The two passwords differ.")
+        return data
+
+
+class SignupForm(_PasswordTwiceMixin, forms.Form):
+    name = forms.CharField(label="Firm name", max_length=200)
+    credit_code = forms.CharField(label="Unified social credit code (统一社会信用代码)", max_length=30,
+                                  help_text="18 characters, as printed on the business licence.")
+    city = forms.CharField(max_length=100, required=False)
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    username = forms.CharField(max_length=150)
+    email = forms.EmailField(label="E-mail")
+    password1 = forms.CharField(label="Password", widget=forms.PasswordInput, strip=False)
+    password2 = forms.CharField(label="Password again", widget=forms.PasswordInput, strip=False)
+
+    def service_arguments(self) -> dict:
+        d = self.cleaned_data
+        return {"name": d["name"], "credit_code": d["credit_code"], "city": d["city"], "description": d["description"],
+                "username": d["username"], "email": d["email"], "password": d["password1"]}
+
+
+class MemberAddForm(_PasswordTwiceMixin, forms.Form):
+    username = forms.CharField(max_length=150)
+    email = forms.EmailField(label="E-mail")
+    role = forms.ChoiceField(choices=Membership.Role.choices, initial=Membership.Role.MEMBER)
+    password1 = forms.CharField(label="Initial password", widget=forms.PasswordInput, strip=False)
+    password2 = forms.CharField(label="Password again", widget=forms.PasswordInput, strip=False)
+
+    def service_arguments(self) -> dict:
+        d = self.cleaned_data
+        return {"username": d["username"], "email": d["email"], "password": d["password1"], "role": d["role"]}
+
+
+class ApiKeyCreateForm(forms.Form):
+    name = forms.CharField(max_length=100, widget=forms.TextInput(attrs={"placeholder": "e.g. ETL pipeline"}))
+    scopes = forms.MultipleChoiceField(choices=ApiKey.Scope.choices, widget=forms.CheckboxSelectMultiple,
+                                       initial=[ApiKey.Scope.READ])
+    expires_on = forms.DateField(required=False, label="Expires on (optional)",
+                                 widget=forms.DateInput(attrs={"type": "date"}))
+
+    def service_arguments(self) -> dict:
+        d = self.cleaned_data
+        expires_at = None
+        if d.get("expires_on"):
+            # The key stays valid through the whole chosen day, in the exchange's time zone.
+            expires_at = timezone.make_aware(datetime.combine(d["expires_on"], time(23, 59, 59)))
+        return {"name": d["name"], "scopes": list(d["scopes"]), "expires_at": expires_at}
+
+
+# --- Seller --------------------------------------------------------------------
+
+SCHEMA_PLACEHOLDER = """{
+  "fields": [
+    {"name": "id", "type": "integer", "description": "Row id"},
+    {"name": "text", "type": "string", "description": "Utterance transcript"},
+    {"name": "label", "type": "string", "description": "Intent"}
+  ],
+  "primaryKey": "id",
+  "labelField": "label",
+  "labels": ["greeting", "complaint", "other"]
+}"""
+
+
+class DatasetCreateForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    category = forms.ChoiceField(choices=Category.choices)
+    kind = forms.ChoiceField(choices=Dataset.Kind.choices, widget=forms.RadioSelect, initial=Dataset.Kind.LABELLED)
+    tags = forms.CharField(required=False, max_length=1000, help_text="Comma-separated, e.g. speech, Mandarin, 客服")
+    schema = forms.CharField(label="Table Schema (JSON)", widget=forms.Textarea(
+        attrs={"rows": 12, "class": "mono", "placeholder": SCHEMA_PLACEHOLDER, "spellcheck": "false"}),
+        help_text="Frictionless Table Schema: fields (name, type, description), primaryKey; "
+                  "for labelled data labelField and labels.")
+    contains_personal_data = forms.BooleanField(required=False, label="This dataset contains personal information")
+    legal_basis = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}),
+                                  help_text="Required when the dataset contains personal information.")
+
+    def clean_schema(self):
+        text = self.cleaned_data["schema"]
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise forms.ValidationError(f"Invalid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.",
+                                        code="invalid_json") from exc
+        if not isinstance(value, dict):
+            raise forms.ValidationError(f"The schema must be a JSON object ({{…}}), not a {type(value).__name__}.",
+                                        code="not_object")
+        return value
+
+    def service_arguments(self) -> dict:
+        return dict(self.cleaned_data)
+
+
+class VersionUploadForm(forms.Form):
+    file = forms.FileField(label="Data file", help_text="CSV, TSV, JSON Lines or Parquet; UTF-8 or GB18030.")
+    changelog = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ListingCreateForm(forms.Form):
+    version = forms.ModelChoiceField(queryset=DatasetVersion.objects.none(), empty_label=None)
+    title = forms.CharField(max_length=200, required=False, help_text="Defaults to the dataset's title.")
+    summary = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, dataset: Dataset, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["version"].queryset = dataset.versions.all()
+        self.fields["version"].label_from_instance = (
+            lambda v: f"v{v.number} · {v.original_filename} · {v.get_status_display()}")
+
+
+class OfferCreateForm(forms.Form):
+    name = forms.CharField(max_length=100, initial="Standard licence")
+    price = YuanField(label="Price (¥, CNY)")
+    access_mode = forms.ChoiceField(choices=Offer.AccessMode.choices, initial=Offer.AccessMode.APPROVAL)
+    purpose_restriction = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}),
+                                          help_text="e.g. model training only; no re-identification")
+    term_days = forms.IntegerField(initial=365, label="Term (days)")
+    download_limit = forms.IntegerField(initial=5)
+    redistribution = forms.BooleanField(required=False, label="Redistribution allowed")
+
+    # Service field names that differ from ours.
+    FIELD_MAP = {"price_fen": "price"}
+
+    def service_arguments(self) -> dict:
+        d = self.cleaned_data
+        return {"name": d["name"], "price_fen": d["price"], "access_mode": d["access_mode"],
+                "purpose_restriction": d["purpose_restriction"], "term_days": d["term_days"],
+                "download_limit": d["download_limit"], "redistribution": d["redistribution"]}

@@ -1,0 +1,141 @@
+"""Presentation helpers: shape stored values for templates (money, schemas, quality reports).
+
+Pure functions over plain values and model attributes; no queries of their own beyond
+what the caller already loaded, and no business rules (they only display).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.safestring import SafeString, mark_safe
+
+from exchange.web.charts import Bar, hbar_chart, percent
+
+PII_KINDS = [("mobile", "Mobile numbers"), ("email", "E-mail addresses"),
+             ("resident_id", "Resident ID numbers"), ("bank_card", "Bank card numbers")]
+
+
+def money(fen: int | None) -> str:
+    """123450 -> '¥1,234.50'; None -> '—'. Integer arithmetic only."""
+    if fen is None:
+        return "—"
+    sign = "-" if fen < 0 else ""
+    yuan, cents = divmod(abs(int(fen)), 100)
+    return f"{sign}¥{yuan:,}.{cents:02d}"
+
+
+def fen_to_yuan_text(fen: int | None) -> str:
+    """123450 -> '1234.50' (for refilling a price input)."""
+    if fen is None:
+        return ""
+    yuan, cents = divmod(int(fen), 100)
+    return f"{yuan}.{cents:02d}"
+
+
+def filesize(n: int | None) -> str:
+    if n is None:
+        return "—"
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{int(size)} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"
+
+
+def schema_fields(schema: dict | None) -> list[dict[str, Any]]:
+    """Rows for the schema table: name, type, description, primary key?, label field?"""
+    schema = schema if isinstance(schema, dict) else {}
+    pk = schema.get("primaryKey") or []
+    pk = [pk] if isinstance(pk, str) else list(pk) if isinstance(pk, list) else []
+    label_field = schema.get("labelField")
+    rows = []
+    for field in schema.get("fields") or []:
+        if not isinstance(field, dict):
+            continue
+        name = str(field.get("name", ""))
+        rows.append({
+            "name": name,
+            "type": field.get("type", "string"),
+            "format": field.get("format", ""),
+            "description": field.get("description") or field.get("title") or "",
+            "primary_key": name in pk,
+            "label": name == label_field,
+        })
+    return rows
+
+
+def sample_table(report: dict | None) -> dict[str, list] | None:
+    """The report's sample rows as {columns, rows} (rows are lists in column order), or None."""
+    sample = (report or {}).get("sample")
+    if not isinstance(sample, list) or not sample:
+        return None
+    columns: list[str] = []
+    for row in sample:
+        if isinstance(row, dict):
+            for key in row:
+                if key not in columns:
+                    columns.append(str(key))
+    rows = [[row.get(c, "") if isinstance(row, dict) else "" for c in columns] for row in sample]
+    return {"columns": columns, "rows": rows}
+
+
+def _svg(markup: str) -> SafeString:
+    # charts.hbar_chart escapes every label and value it draws.
+    return mark_safe(markup)  # noqa: S308
+
+
+def quality_view(report: dict | None) -> dict[str, Any] | None:
+    """Everything the quality-report panel shows, with its three charts as inline SVG."""
+    if not isinstance(report, dict):
+        return None
+    rows = report.get("rows") or 0
+    columns = [c for c in (report.get("columns") or []) if isinstance(c, dict)]
+    null_bars = []
+    for col in columns:
+        nulls = col.get("null_count") or 0
+        rate = 100.0 * nulls / rows if rows else 0.0
+        tone = "bad" if rate >= 20 else "warn" if rate >= 5 else ""
+        null_bars.append(Bar(label=str(col.get("name", "")), value=rate, text=f"{percent(rate)} ({nulls:,})", tone=tone))
+
+    labels = report.get("labels") if isinstance(report.get("labels"), dict) else None
+    label_chart = None
+    if labels:
+        distribution = labels.get("distribution") or {}
+        label_bars = [Bar(label=str(k), value=v or 0) for k, v in sorted(distribution.items(), key=lambda kv: -(kv[1] or 0))]
+        label_bars.append(Bar(label="(outside the declared set)", value=labels.get("outside_set") or 0, tone="bad"))
+        label_bars.append(Bar(label="(missing label)", value=labels.get("missing") or 0, tone="warn"))
+        label_chart = _svg(hbar_chart(label_bars, title=f"Label distribution of {labels.get('column', 'label')}"))
+
+    pii = report.get("pii") if isinstance(report.get("pii"), dict) else {}
+    pii_bars = [Bar(label=label, value=pii.get(kind) or 0, tone="bad" if pii.get(kind) else "") for kind, label in PII_KINDS]
+    pii_total = sum(b.value for b in pii_bars)
+    pii_by_column = []
+    for col, kinds in (pii.get("by_column") or {}).items():
+        if isinstance(kinds, dict):
+            pii_by_column.append({"column": col, "kinds": ", ".join(f"{k}: {v:,}" for k, v in kinds.items() if v)})
+
+    gates = report.get("gates") if isinstance(report.get("gates"), dict) else {}
+    return {
+        "score": report.get("score"),
+        "grade": report.get("grade"),
+        "format": report.get("format", ""),
+        "encoding": report.get("encoding", ""),
+        "rows": rows,
+        "malformed_rows": report.get("malformed_rows") or 0,
+        "malformed_examples": report.get("malformed_examples") or [],
+        "duplicate_rows": report.get("duplicate_rows") or 0,
+        "formula_injection": report.get("formula_injection") or 0,
+        "gates_passed": bool(gates.get("passed")),
+        "gate_failures": gates.get("failures") or [],
+        "warnings": report.get("warnings") or [],
+        "columns": columns,
+        "labels": labels,
+        "null_chart": _svg(hbar_chart(null_bars, title="Null rate per column", max_value=100)),
+        "label_chart": label_chart,
+        "pii_chart": _svg(hbar_chart(pii_bars, title="Personal data found, per kind")),
+        "pii_total": int(pii_total),
+        "pii_by_column": pii_by_column,
+        "pii_examples": pii.get("examples") or [],
+    }

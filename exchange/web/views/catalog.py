@@ -1,0 +1,68 @@
+"""Public pages: the catalog and a listing's page with its quality report."""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import render
+
+from exchange.selectors import catalog as catalog_sel
+from exchange.web import present
+from exchange.web.forms import CatalogFilterForm
+from exchange.web.views.common import current_firm
+
+PAGE_SIZE = 12
+
+
+def catalog(request):
+    form = CatalogFilterForm(request.GET or None)
+    if form.is_bound:
+        form.is_valid()  # errors are shown; valid filters still apply
+    args = form.search_arguments() if form.is_bound else {}
+    results = catalog_sel.catalog_search(**args)
+    facets = catalog_sel.catalog_facets(results)
+    page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
+    cards = [{
+        "listing": listing,
+        "price": present.money(listing.min_price_fen),
+        "report": getattr(listing.version, "quality_report", None) if hasattr(listing.version, "quality_report") else None,
+    } for listing in page.object_list]
+    query = request.GET.copy()
+    query.pop("page", None)
+    facet_links = {}
+    for name in ("category", "kind"):
+        links = []
+        for value, label, count in facets[name]:
+            q = query.copy()
+            active = q.get(name) == value
+            if active:
+                q.pop(name, None)
+            else:
+                q[name] = value
+            links.append({"value": value, "label": label, "count": count, "active": active, "query": q.urlencode()})
+        facet_links[name] = links
+    return render(request, "exchange/catalog.html", {
+        "form": form, "page": page, "cards": cards, "facets": facet_links, "query": query.urlencode(),
+        "total": page.paginator.count,
+    })
+
+
+def listing_detail(request, listing_id):
+    firm = current_firm(request)
+    listing = catalog_sel.listing_visible(listing_id=listing_id, organization=firm)
+    if listing is None:
+        raise Http404("No such listing.")
+    dataset, version = listing.dataset, listing.version
+    is_owner = firm is not None and dataset.owner_id == firm.pk
+    report_obj = getattr(version, "quality_report", None) if hasattr(version, "quality_report") else None
+    report = report_obj.report if report_obj is not None else None
+    offers = listing.offers.all() if is_owner else listing.offers.filter(is_active=True)
+    return render(request, "exchange/listing.html", {
+        "listing": listing, "dataset": dataset, "version": version, "seller": dataset.owner, "is_owner": is_owner,
+        "schema_fields": present.schema_fields(dataset.schema),
+        "labels_declared": (dataset.schema or {}).get("labels") if isinstance(dataset.schema, dict) else None,
+        "sample": present.sample_table(report),
+        "offers": [{"offer": o, "price": present.money(o.price_fen)} for o in offers],
+        "report_obj": report_obj, "quality": present.quality_view(report),
+        "size": present.filesize(version.byte_size),
+    })

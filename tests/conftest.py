@@ -1,0 +1,185 @@
+"""Shared fixtures: services availability, firms and actors, and a real Celery worker.
+
+Tests marked ``services`` need PostgreSQL (as the test database), Redis and real worker
+processes. When those are unreachable the tests are skipped with the reason — except
+under CI=true, where the run fails at once: CI must exercise the real components.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def services_problem() -> str | None:
+    missing = []
+    if not settings.POSTGRES_AVAILABLE:
+        missing.append(f"PostgreSQL at {settings.TEST_DATABASE_URL}")
+    if not settings.REDIS_AVAILABLE:
+        missing.append(f"Redis at {settings.TEST_BROKER_URL}")
+    return ("unreachable: " + ", ".join(missing)) if missing else None
+
+
+def pytest_configure(config):
+    problem = services_problem()
+    if problem and IN_CI:
+        pytest.exit(f"CI=true and the real services are {problem}. Start them (see .ci/run).", returncode=3)
+
+
+def pytest_collection_modifyitems(config, items):
+    problem = services_problem()
+    if not problem:
+        return
+    marker = pytest.mark.skip(reason=f"needs real services, {problem} (CI=true turns this into a failure)")
+    for item in items:
+        if "services" in item.keywords:
+            item.add_marker(marker)
+
+
+def wait_until(predicate: Callable[[], object], *, timeout: float, interval: float = 0.1, message: str = "") -> object:
+    """Poll ``predicate`` until it returns something truthy; fail with ``message`` at the deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout}s waiting for: {message or predicate}")
+        time.sleep(interval)
+
+
+# --- Firms and actors -----------------------------------------------------------
+@pytest.fixture
+def make_firm(db):
+    from exchange.actor import Actor
+    from exchange.models import Organization
+    from exchange.services.orgs import organization_register
+    from exchange.validators import credit_code_check_character
+
+    counter = {"n": 0}
+
+    def _make(name: str = "", *, verified: bool = True, username: str = ""):
+        counter["n"] += 1
+        n = counter["n"]
+        first17 = f"9134010{n:02d}MA2N{n:04d}"[:17].ljust(17, "0")
+        org = organization_register(
+            actor=Actor.system("test"), name=name or f"Firm {n}", credit_code=first17 + credit_code_check_character(first17),
+            city="Hefei", username=username or f"user{n}-{os.getpid()}", email=f"u{n}@example.com",
+            password="a-Long-enough-pass-2026",
+        )
+        if verified:
+            Organization.objects.filter(pk=org.pk).update(verification_status=Organization.Status.VERIFIED)
+            org.refresh_from_db()
+        return org
+
+    return _make
+
+
+@pytest.fixture
+def actor_for():
+    """The session actor of a firm's owner."""
+    from exchange.actor import Actor
+
+    def _actor(org):
+        user = org.memberships.select_related("user").first().user
+        return Actor(type="user", user=user, organization=org, origin_ip="127.0.0.1")
+
+    return _actor
+
+
+@pytest.fixture
+def staff_actor(db):
+    from django.contrib.auth import get_user_model
+
+    from exchange.actor import Actor
+
+    user = get_user_model().objects.create_user("staff-reviewer", "staff@example.com", "x-staff-pass-2026", is_staff=True, is_superuser=True)
+    return Actor(type="staff", user=user, origin_ip="127.0.0.1")
+
+
+# --- A real Celery worker --------------------------------------------------------
+class WorkerProcess:
+    """A ``celery worker`` subprocess consuming from the test broker and test database."""
+
+    def __init__(self, env: dict[str, str], queues: str, concurrency: int, log: Path):
+        self.log_path = log
+        self._log = open(log, "wb")  # noqa: SIM115 — closed in stop()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "marketplace", "worker", "-Q", queues, "--concurrency", str(concurrency),
+             "--pool", "prefork", "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat",
+             "-n", f"test-{os.getpid()}-{time.monotonic_ns()}@%h"],
+            cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        wait_until(lambda: b"ready." in log.read_bytes() or self.proc.poll() is not None, timeout=60,
+                   message="celery worker to start")
+        if self.proc.poll() is not None:
+            pytest.fail(f"worker exited at start:\n{log.read_text(errors='replace')}")
+
+    def child_pids(self) -> list[int]:
+        out = subprocess.run(["pgrep", "-P", str(self.proc.pid)], capture_output=True, text=True)
+        return [int(p) for p in out.stdout.split()]
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, sig)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
+        self._log.close()
+
+
+def worker_env(**overrides: str) -> dict[str, str]:
+    from django.db import connection
+
+    db = connection.settings_dict
+    env = dict(os.environ)
+    env.update({
+        "DJANGO_SETTINGS_MODULE": "marketplace.settings.test",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "TEST_DATABASE_NAME": db["NAME"],
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "PYTHONUNBUFFERED": "1",
+    })
+    env.update(overrides)
+    return env
+
+
+@pytest.fixture
+def purge_broker():
+    """Empty the test broker's queues so a test sees only its own tasks."""
+    import redis
+
+    redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()
+    yield
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, purge_broker, tmp_path):
+    """Start real worker processes on demand; all are stopped at teardown."""
+    started: list[WorkerProcess] = []
+
+    def _start(*, queues: str = "default,quality,delivery", concurrency: int = 1, **env: str) -> WorkerProcess:
+        worker = WorkerProcess(worker_env(**env), queues, concurrency, tmp_path / f"worker{len(started)}.log")
+        started.append(worker)
+        return worker
+
+    yield _start
+    for worker in started:
+        worker.stop()
