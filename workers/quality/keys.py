@@ -1,0 +1,272 @@
+"""Exact distinct counting of byte keys with bounded memory.
+
+Keys (joined row values, primary keys, label inputs) are partitioned by a vectorised
+64-bit fingerprint and kept in memory until a budget is reached, then spilled to
+Arrow IPC files, one per partition. Counting at the end is exact: each partition is
+deduplicated on the full key bytes, so fingerprint collisions never merge keys.
+A partition too large for memory is re-partitioned with a different seed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+_U64 = pa.uint64()
+_K1 = pa.scalar(0x9E3779B97F4A7C15, _U64)
+_K2 = pa.scalar(0xBF58476D1CE4E5B9, _U64)
+_K3 = pa.scalar(0x94D049BB133111EB, _U64)
+_S30, _S27, _S31, _S32 = (pa.scalar(n, _U64) for n in (30, 27, 31, 32))
+_ZEROS = pa.scalar(b"\0" * 8, pa.binary())
+
+
+def _word(b: pa.Array, start: int, stop: int | None) -> pa.Array:
+    s = pc.binary_slice(b, start, stop) if stop is not None else pc.binary_slice(b, start)
+    s = pc.binary_slice(pc.binary_join_element_wise(s, _ZEROS, b""), 0, 8)
+    return s.cast(pa.binary(8)).view(_U64)
+
+
+def _mix(h: pa.Array) -> pa.Array:
+    h = pc.bit_wise_xor(h, pc.shift_right(h, _S30))
+    h = pc.multiply(h, _K2)
+    h = pc.bit_wise_xor(h, pc.shift_right(h, _S27))
+    h = pc.multiply(h, _K3)
+    return pc.bit_wise_xor(h, pc.shift_right(h, _S31))
+
+
+def fingerprint(keys: pa.Array, seed: int = 0) -> pa.Array:
+    """64-bit fingerprint of each value from its length and first/last 16 bytes.
+
+    Identical values always get identical fingerprints; different values that agree on
+    length and the first and last 16 bytes collide (harmless for partitioning, a small
+    bias for the distinct-count sketch).
+    """
+    if isinstance(keys, pa.ChunkedArray):
+        keys = keys.combine_chunks()
+    b = keys.cast(pa.large_binary() if pa.types.is_large_string(keys.type) or pa.types.is_large_binary(keys.type) else pa.binary())
+    h = pc.binary_length(b).cast(_U64)
+    h = pc.add(h, pa.scalar((seed * 0x632BE59BD9B4E019 + 1) & 0xFFFFFFFFFFFFFFFF, _U64))
+    for start, stop in ((0, 8), (8, 16), (-16, -8), (-8, None)):
+        h = pc.multiply(pc.bit_wise_xor(h, _word(b, start, stop)), _K1)
+        h = pc.bit_wise_xor(h, pc.shift_right(h, _S32))
+    return _mix(h)
+
+
+def python_hash_fingerprint(keys: pa.Array, seed: int) -> pa.Array:
+    """Slow fallback (full-content hash) for pathological partitions."""
+    vals = keys.to_pylist()
+    return pa.array([hash((seed, v)) & 0xFFFFFFFFFFFFFFFF for v in vals], _U64)
+
+
+class KeyStore:
+    """Collects (key[, tag]) rows; answers exact distinct counts at the end."""
+
+    def __init__(self, spill_dir: str | None, budget: int, name: str, with_tag: bool = False,
+                 partitions: int = 64):
+        self.spill_root = spill_dir
+        self.budget = max(budget, 1 << 20)
+        self.name = name
+        self.with_tag = with_tag
+        self.partitions = partitions
+        self.bits = partitions.bit_length() - 1
+        self._buf: list[pa.RecordBatch] = []
+        self._buf_bytes = 0
+        self._dir: str | None = None
+        self._writers: dict[int, pa.ipc.RecordBatchStreamWriter] = {}
+        self._schema = pa.schema([("k", pa.large_binary())] + ([("t", pa.int32())] if with_tag else []))
+        self.spilled_bytes = 0
+
+    def add(self, keys: pa.Array, tags: pa.Array | None = None) -> None:
+        if len(keys) == 0:
+            return
+        keys = keys.cast(pa.large_binary())
+        cols = [keys] + ([tags.cast(pa.int32())] if self.with_tag else [])
+        batch = pa.RecordBatch.from_arrays(cols, schema=self._schema)
+        self._buf.append(batch)
+        self._buf_bytes += batch.nbytes
+        if self._buf_bytes > self.budget:
+            self._spill()
+
+    def _spill(self) -> None:
+        if not self._buf:
+            return
+        if self._dir is None:
+            self._dir = tempfile.mkdtemp(prefix=f"quality-{self.name}-", dir=self.spill_root)
+        table = pa.Table.from_batches(self._buf, schema=self._schema).combine_chunks()
+        self._buf, self._buf_bytes = [], 0
+        for part, piece in _split(table, 0, self.bits):
+            w = self._writers.get(part)
+            if w is None:
+                sink = pa.OSFile(os.path.join(self._dir, f"p{part}.arrow"), "wb")
+                w = self._writers[part] = pa.ipc.new_stream(sink, self._schema)
+            w.write_table(piece)
+            self.spilled_bytes += piece.nbytes
+
+    def _partitions(self):
+        """Yield tables, one per partition (memory-resident or read back from disk)."""
+        if self._dir is None:
+            table = pa.Table.from_batches(self._buf, schema=self._schema)
+            self._buf = []
+            if table.nbytes <= self.budget // 2 or table.num_rows < 2:
+                yield table.combine_chunks()
+                return
+            for _part, piece in _split(table.combine_chunks(), 0, self.bits):
+                yield piece
+            return
+        self._spill()
+        for w in self._writers.values():
+            w.close()
+        for part in sorted(self._writers):
+            path = os.path.join(self._dir, f"p{part}.arrow")
+            size = os.path.getsize(path)
+            if size > self.budget:
+                yield from self._resplit(path, 1)
+            else:
+                with pa.OSFile(path, "rb") as f:
+                    yield pa.ipc.open_stream(f).read_all().combine_chunks()
+            os.remove(path)
+
+    def _resplit(self, path: str, depth: int):
+        sub = tempfile.mkdtemp(prefix="re-", dir=self._dir)
+        writers: dict[int, pa.ipc.RecordBatchStreamWriter] = {}
+        with pa.OSFile(path, "rb") as f:
+            for batch in pa.ipc.open_stream(f):
+                table = pa.Table.from_batches([batch])
+                for part, piece in _split(table, depth, 4, slow=depth > 3):
+                    w = writers.get(part)
+                    if w is None:
+                        w = writers[part] = pa.ipc.new_stream(
+                            pa.OSFile(os.path.join(sub, f"p{part}.arrow"), "wb"), self._schema)
+                    w.write_table(piece)
+        for w in writers.values():
+            w.close()
+        os.remove(path)
+        for part in sorted(writers):
+            p = os.path.join(sub, f"p{part}.arrow")
+            if os.path.getsize(p) > self.budget and depth < 6:
+                yield from self._resplit(p, depth + 1)
+            else:
+                with pa.OSFile(p, "rb") as f:
+                    yield pa.ipc.open_stream(f).read_all().combine_chunks()
+                os.remove(p)
+
+    def count_distinct(self) -> int:
+        """Number of distinct keys (exact)."""
+        total = 0
+        for t in self._partitions():
+            if t.num_rows:
+                total += pc.count_distinct(t.column("k")).as_py()
+        return total
+
+    def count_keys_with_multiple_tags(self) -> int:
+        """Number of distinct keys seen with two or more different tags (exact)."""
+        total = 0
+        for t in self._partitions():
+            if t.num_rows:
+                g = t.group_by("k").aggregate([("t", "count_distinct")])
+                total += pc.sum(pc.greater(g.column("t_count_distinct"), 1)).as_py() or 0
+        return total
+
+    def close(self) -> None:
+        for w in self._writers.values():
+            try:
+                w.close()
+            except Exception:  # noqa: BLE001 - already closed
+                pass
+        self._writers = {}
+        self._buf = []
+        if self._dir:
+            shutil.rmtree(self._dir, ignore_errors=True)
+            self._dir = None
+
+
+def _split(table: pa.Table, seed: int, bits: int, slow: bool = False):
+    keys = table.column("k").combine_chunks()
+    fp = python_hash_fingerprint(keys, seed) if slow else fingerprint(keys, seed)
+    part = pc.shift_right(fp, pa.scalar(64 - bits, _U64)).cast(pa.int32())
+    order = pc.sort_indices(part)
+    table = table.take(order)
+    part = part.take(order)
+    counts = pc.value_counts(part)
+    offset = 0
+    for item in sorted(zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True)):
+        p, n = item
+        yield p, table.slice(offset, n)
+        offset += n
+
+
+class DistinctCounter:
+    """Distinct values of one column: exact up to a limit, then a KMV sketch."""
+
+    __slots__ = ("exact", "pending", "pending_len", "sketch", "limit", "k", "threshold", "nbytes")
+
+    def __init__(self, limit: int, k: int):
+        self.exact: pa.Array | None = pa.array([], pa.string())
+        self.pending: list[pa.Array] = []
+        self.pending_len = 0
+        self.sketch: pa.Array | None = None
+        self.limit = limit
+        self.k = k
+        self.threshold: int | None = None
+        self.nbytes = 0
+
+    @property
+    def approximate(self) -> bool:
+        return self.sketch is not None
+
+    def add(self, values: pa.Array) -> None:
+        if self.sketch is not None:
+            self._sketch_add(values)
+            return
+        u = pc.unique(values)
+        self.pending.append(u)
+        self.pending_len += len(u)
+        if self.pending_len > max(len(self.exact), 4096) or self.pending_len > self.limit:
+            self._merge()
+
+    def _merge(self) -> None:
+        if self.pending:
+            self.exact = pc.unique(pa.concat_arrays([self.exact, *self.pending]))
+            self.pending, self.pending_len = [], 0
+            self.nbytes = self.exact.nbytes
+            if len(self.exact) > self.limit:
+                self.to_sketch()
+
+    def to_sketch(self) -> None:
+        """Switch to the approximate sketch (limit reached or memory pressure)."""
+        if self.sketch is not None:
+            return
+        vals = pa.concat_arrays([self.exact, *self.pending]) if self.pending else self.exact
+        self.exact, self.pending, self.pending_len = None, [], 0
+        self.sketch = pa.array([], _U64)
+        self._sketch_add(vals)
+
+    def _sketch_add(self, values: pa.Array) -> None:
+        if len(values) == 0:
+            return
+        fp = fingerprint(values, 99)
+        if self.threshold is not None:
+            fp = pc.filter(fp, pc.less(fp, pa.scalar(self.threshold, _U64)))
+            if len(fp) == 0:
+                return
+        merged = pc.unique(pa.concat_arrays([self.sketch, fp]))
+        if len(merged) > self.k:
+            merged = merged.take(pc.bottom_k_unstable(merged, self.k))
+            self.threshold = pc.max(merged).as_py()
+        self.sketch = merged
+        self.nbytes = merged.nbytes
+
+    def count(self) -> int:
+        if self.sketch is None:
+            self._merge()
+            if self.sketch is None:
+                return len(self.exact)
+        n = len(self.sketch)
+        if n < self.k:
+            return n
+        kth = pc.max(self.sketch).as_py()
+        return int(round((self.k - 1) / ((kth + 1) / 2.0**64)))

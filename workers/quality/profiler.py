@@ -1,0 +1,1010 @@
+"""Streaming data-quality profiler (CSV/TSV, JSON Lines, Parquet) built on pyarrow.
+
+Everything is computed batch by batch with vectorised pyarrow kernels; only the few
+cells that a vectorised prefilter flags (personal-data candidates, formula-like cells)
+are looked at in Python. Memory is bounded by QualityOptions.memory_limit_bytes: exact
+duplicate / primary-key / conflict counting spills partitioned keys to disk.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
+import pyarrow.parquet as pq
+
+from . import pii
+from .detect import FORMATS, decode_head, detect_format, refusal_message, sniff_delimiter
+from .keys import DistinctCounter, KeyStore
+from .options import MiB, QualityOptions
+from .schema import FALSE_VALUES, JSON_TYPES, NUMBER_RE, PATTERNS, TRUE_VALUES, validate_table_schema
+from .score import score_report
+
+HEAD_BYTES = 1 * MiB
+SEP = "\x1f"
+FORMULA_RE = r"^[=+\-@\t\r]"
+INFER_ORDER = ("integer", "number", "boolean", "date", "datetime")
+_END = object()
+
+Progress = Callable[[int, int, "float | None"], None]
+
+
+class _Refused(Exception):
+    """The file cannot be profiled; the message says why."""
+
+
+class _Straddle(Exception):
+    """A row is longer than the current block size."""
+
+
+class _Stream(io.RawIOBase):
+    """Replays the already-read head, then the rest of the source; counts bytes."""
+
+    def __init__(self, head: bytes, rest: Any, skip: int = 0):
+        self._head = memoryview(head)[skip:]
+        self._rest = rest
+        self.bytes_read = skip
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        n = len(b)
+        if len(self._head):
+            k = min(n, len(self._head))
+            b[:k] = self._head[:k]
+            self._head = self._head[k:]
+            self.bytes_read += k
+            return k
+        data = self._rest.read(n)
+        if not data:
+            return 0
+        k = len(data)
+        b[:k] = data
+        self.bytes_read += k
+        return k
+
+
+def _read_exactly(f: Any, n: int) -> bytes:
+    chunks, got = [], 0
+    while got < n:
+        data = f.read(n - got)
+        if not data:
+            break
+        chunks.append(data)
+        got += len(data)
+    return b"".join(chunks)
+
+
+def _merge_min(a: Any, b: Any) -> Any:
+    return b if a is None or (b is not None and b < a) else a
+
+
+def _merge_max(a: Any, b: Any) -> Any:
+    return b if a is None or (b is not None and b > a) else a
+
+
+class _Column:
+    __slots__ = ("name", "declared", "type", "null", "invalid", "min", "max", "distinct",
+                 "candidates", "smin", "smax", "nmin", "nmax", "pii")
+
+    def __init__(self, name: str, declared: str | None, opts: QualityOptions, k: int):
+        self.name = name
+        self.declared = declared
+        self.type = declared or "string"
+        self.null = 0
+        self.invalid = 0
+        self.min = self.max = None
+        self.smin = self.smax = None  # string min/max for inferred columns
+        self.nmin = self.nmax = None  # numeric min/max for inferred columns
+        self.distinct = DistinctCounter(opts.distinct_exact_limit, k)
+        self.candidates = list(INFER_ORDER) if declared is None else []
+        self.pii: dict[str, int] = {}
+
+
+class _State:
+    """All figures for one pass over the file."""
+
+    def __init__(self, prof: Profiler, header: list[str]):
+        o = prof.options
+        self.prof = prof
+        self.opts = o
+        self.header = header
+        self.n = len(header)
+        fields = prof.fields
+        k = max(256, min(o.distinct_sketch_size, (o.memory_limit_bytes // 8) // (16 * max(1, self.n))))
+        self.cols = [_Column(h, fields[h].get("type", "string") if h in fields else None, o, k)
+                     for h in header]
+        self.rows = 0
+        self.malformed = 0
+        self.blank_lines = 0
+        self.examples: list[tuple[int, int]] = []  # (row number or line, newlines in text)
+        self.nl_records: list[tuple[int, int]] = []  # (good row index, embedded newlines)
+        self.nl_tracking = True
+        self.sample: list[dict[str, str]] = []
+        self.formula = 0
+        self.formula_by_col: dict[str, int] = {}
+        self.pii_examples: list[str] = []
+        self.pii_example_kinds: dict[str, int] = {}
+        self.missing_values = prof.missing_values
+        budget = o.memory_limit_bytes // 8
+        self.row_keys = KeyStore(o.spill_dir, budget, "rows")
+        idx = {h: i for i, h in enumerate(header)}
+        self.pk_idx = [idx[c] for c in prof.primary_key if c in idx] if prof.primary_key else []
+        if prof.primary_key and len(self.pk_idx) != len(prof.primary_key):
+            self.pk_idx = []
+        self.pk_keys = KeyStore(o.spill_dir, budget // 2, "pk") if self.pk_idx else None
+        self.label_idx = idx.get(prof.label_field) if prof.label_field else None
+        self.labels = prof.labels
+        self.label_counts: dict[str, int] = {}
+        self.label_outside = 0
+        self.label_missing = 0
+        self.label_ids: dict[str, int] = {lab: i for i, lab in enumerate(self.labels or [])}
+        if self.label_idx is not None:
+            if prof.input_fields:
+                self.input_idx = [idx[c] for c in prof.input_fields if c in idx]
+            else:
+                pk = set(self.pk_idx)
+                self.input_idx = [i for i in range(self.n) if i != self.label_idx and i not in pk]
+            self.conflict_keys = KeyStore(o.spill_dir, budget // 2, "conflicts", with_tag=True)
+        else:
+            self.input_idx = []
+            self.conflict_keys = None
+        self.type_groups: dict[str, list[int]] = {}
+        for i, c in enumerate(self.cols):
+            if c.declared is not None:
+                self.type_groups.setdefault(c.declared, []).append(i)
+        self.distinct_budget = o.memory_limit_bytes // 4
+
+    def close(self) -> None:
+        for store in (self.row_keys, self.pk_keys, self.conflict_keys):
+            if store is not None:
+                store.close()
+
+    # ---- per batch -------------------------------------------------------------
+    def add_batch(self, cols: list[pa.Array]) -> None:
+        n = len(cols[0]) if cols else 0
+        if n == 0:
+            return
+        ncols = self.n
+        cols = [c if c.type == pa.string() else c.cast(pa.string()) for c in cols]
+        cols = [c.fill_null("") if c.null_count else c for c in cols]
+        # blank lines (and rows whose fields are all empty) carry no data: excluded
+        raw_key = pc.binary_join_element_wise(*cols, SEP) if ncols > 1 else cols[0]
+        blank = pc.equal(pc.binary_length(raw_key), ncols - 1)
+        nblank = blank.true_count
+        if nblank:
+            self.blank_lines += nblank
+            keep = pc.invert(blank)
+            cols = [c.filter(keep) for c in cols]
+            raw_key = raw_key.filter(keep)
+            n -= nblank
+            if n == 0:
+                return
+        if len(self.sample) < self.opts.sample_rows:
+            need = self.opts.sample_rows - len(self.sample)
+            vals = [c.slice(0, need).to_pylist() for c in cols]
+            for row in zip(*vals, strict=True):
+                self.sample.append(dict(zip(self.header, row, strict=True)))
+        melt = pa.concat_arrays(cols) if ncols > 1 else cols[0]
+        if self.missing_values == [""]:
+            empty = pc.equal(pc.binary_length(melt), 0)
+        else:
+            empty = pc.is_in(melt, pa.array(self.missing_values, pa.string()))
+        nonempty = pc.invert(empty)
+        for i, c in enumerate(self.cols):
+            c.null += empty.slice(i * n, n).true_count
+
+        # declared types
+        for t, idxs in self.type_groups.items():
+            self._check_type(t, idxs, cols, empty, n)
+        # inference for undeclared columns
+        for i, c in enumerate(self.cols):
+            if c.declared is None:
+                self._infer(c, cols[i], empty.slice(i * n, n))
+
+        # distinct
+        total_distinct = 0
+        for i, c in enumerate(self.cols):
+            col = cols[i]
+            if c.null:
+                col = col.filter(nonempty.slice(i * n, n))
+            c.distinct.add(col)
+            total_distinct += c.distinct.nbytes
+        if total_distinct > self.distinct_budget:
+            for c in sorted(self.cols, key=lambda c: -c.distinct.nbytes):
+                if total_distinct <= self.distinct_budget // 2:
+                    break
+                if not c.distinct.approximate:
+                    total_distinct -= c.distinct.nbytes
+                    c.distinct.to_sketch()
+
+        # personal data and key separators
+        key_cols = list(cols)
+        pre = pc.match_substring_regex(melt, pii.PREFILTER_RE)
+        if pre.true_count:
+            self._pii(melt, pre, n, key_cols)
+        # formula injection
+        fm = pc.match_substring_regex(melt, FORMULA_RE)
+        if fm.true_count:
+            idx = pc.indices_nonzero(fm)
+            cand = melt.take(idx)
+            notnum = pc.invert(pc.match_substring_regex(cand, NUMBER_RE))
+            cnt = notnum.true_count
+            if cnt:
+                self.formula += cnt
+                colidx = pc.divide(idx.filter(notnum), pa.scalar(n, pa.uint64())).to_pylist()
+                for ci in colidx:
+                    name = self.header[ci]
+                    self.formula_by_col[name] = self.formula_by_col.get(name, 0) + 1
+
+        # whole-row keys
+        if ncols > 1 and any(a is not b for a, b in zip(key_cols, cols, strict=True)):
+            row_key = pc.binary_join_element_wise(*key_cols, SEP)
+        else:
+            row_key = raw_key
+        self.row_keys.add(row_key)
+        if self.nl_tracking:
+            self._track_newlines(row_key)
+        if self.pk_keys is not None:
+            if len(self.pk_idx) == 1:
+                self.pk_keys.add(key_cols[self.pk_idx[0]])
+            else:
+                self.pk_keys.add(pc.binary_join_element_wise(*[key_cols[i] for i in self.pk_idx], SEP))
+        if self.label_idx is not None:
+            self._labels(cols, key_cols, n)
+        self.rows += n
+
+    def _check_type(self, t: str, idxs: list[int], cols: list[pa.Array], empty: pa.Array, n: int) -> None:
+        if t in ("string", "any"):
+            for i in idxs:
+                col, c = cols[i], self.cols[i]
+                nn = empty.slice(i * n, n)
+                vals = col.filter(pc.invert(nn)) if c.null else col
+                if len(vals):
+                    mm = pc.min_max(vals)
+                    c.min = _merge_min(c.min, mm["min"].as_py())
+                    c.max = _merge_max(c.max, mm["max"].as_py())
+            return
+        sub = pa.concat_arrays([cols[i] for i in idxs]) if len(idxs) > 1 else cols[idxs[0]]
+        valid = self._valid(t, sub)
+        for j, i in enumerate(idxs):
+            c = self.cols[i]
+            v = valid.slice(j * n, n)
+            e = empty.slice(i * n, n)
+            bad = pc.and_(pc.invert(v), pc.invert(e))
+            c.invalid += bad.true_count
+            good = pc.and_(v, pc.invert(e))
+            vals = cols[i].filter(good) if good.true_count != n else cols[i]
+            if len(vals):
+                lo, hi = _min_max(t, vals)
+                c.min = _merge_min(c.min, lo)
+                c.max = _merge_max(c.max, hi)
+
+    def _valid(self, t: str, arr: pa.Array) -> pa.Array:
+        if t in PATTERNS:
+            v = pc.match_substring_regex(arr, PATTERNS[t])
+            if t in ("date", "datetime"):
+                # the pattern checks ranges; the round trip rejects days like 2023-02-29
+                day = arr if t == "date" else pc.utf8_slice_codeunits(arr, 0, 10)
+                d = pc.strptime(day, format="%Y-%m-%d", unit="s", error_is_null=True)
+                same = pc.equal(pc.strftime(d, format="%Y-%m-%d"), day)
+                v = pc.and_(v, pc.fill_null(same, False))
+            return v
+        if t == "boolean":
+            return pc.is_in(arr, pa.array(TRUE_VALUES + FALSE_VALUES, pa.string()))
+        if t in JSON_TYPES or t == "list":
+            want = JSON_TYPES.get(t, list)
+            out = []
+            for s in arr.to_pylist():
+                try:
+                    out.append(isinstance(json.loads(s), want) if s else True)
+                except ValueError:
+                    out.append(t == "list")  # list: comma-separated text is valid too
+            return pa.array(out, pa.bool_())
+        return pc.is_valid(arr)
+
+    def _infer(self, c: _Column, col: pa.Array, e: pa.Array) -> None:
+        vals = col.filter(pc.invert(e)) if c.null else col
+        if not len(vals):
+            return
+        mm = pc.min_max(vals)
+        c.smin = _merge_min(c.smin, mm["min"].as_py())
+        c.smax = _merge_max(c.smax, mm["max"].as_py())
+        keep = []
+        for t in c.candidates:
+            if self._valid(t, vals).false_count == 0:
+                keep.append(t)
+                if t in ("integer", "number"):
+                    lo, hi = _min_max(t, vals)
+                    c.nmin = _merge_min(c.nmin, lo)
+                    c.nmax = _merge_max(c.nmax, hi)
+                    break  # number follows from integer
+        if "integer" in keep:
+            keep = ["integer", "number"]
+        elif "number" in keep:
+            keep = ["number"]
+        c.candidates = keep
+
+    def _pii(self, melt: pa.Array, pre: pa.Array, n: int, key_cols: list[pa.Array]) -> None:
+        idx = pc.indices_nonzero(pre)
+        cand = melt.take(idx)
+        colof = pc.divide(idx, pa.scalar(n, pa.uint64()))
+        sep = pc.match_substring(cand, SEP)
+        if sep.true_count:
+            for ci in set(colof.filter(sep).to_pylist()):
+                col = pc.replace_substring(key_cols[ci], "\\", "\\\\")
+                key_cols[ci] = pc.replace_substring(col, SEP, "\\u")
+        pd = self.prof.personal_data
+        want_examples = len(self.pii_examples) < self.opts.max_pii_examples
+        for kind, pattern in (("mobile", pii.MOBILE_RE2), ("email", pii.EMAIL_RE2)):
+            m = pc.match_substring_regex(cand, pattern)
+            if not m.true_count:
+                continue
+            counts = pc.value_counts(colof.filter(m))
+            for ci, cnt in zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True):
+                d = self.cols[ci].pii
+                d[kind] = d.get(kind, 0) + cnt
+            if want_examples or pd is False:
+                rx = pii.MOBILE if kind == "mobile" else pii.EMAIL
+                for s in cand.filter(m).slice(0, 5).to_pylist():
+                    found = rx.search(s)
+                    if found:
+                        self._example(kind, found.group())
+        long = pc.match_substring_regex(cand, pii.LONG_DIGITS_RE2)
+        if long.true_count:
+            cells = cand.filter(long).to_pylist()
+            cis = colof.filter(long).to_pylist()
+            for s, ci in zip(cells, cis, strict=True):
+                ids, cards = pii.id_and_card_matches(s)
+                d = self.cols[ci].pii
+                if ids:
+                    d["resident_id"] = d.get("resident_id", 0) + 1
+                    self._example("resident_id", ids[0])
+                if cards:
+                    d["bank_card"] = d.get("bank_card", 0) + 1
+                    self._example("bank_card", cards[0])
+
+    def _example(self, kind: str, s: str) -> None:
+        if len(self.pii_examples) >= self.opts.max_pii_examples:
+            return
+        if self.pii_example_kinds.get(kind, 0) >= 3:
+            return
+        red = pii.redact(s)
+        if red not in self.pii_examples:
+            self.pii_examples.append(red)
+            self.pii_example_kinds[kind] = self.pii_example_kinds.get(kind, 0) + 1
+
+    def _labels(self, cols: list[pa.Array], key_cols: list[pa.Array], n: int) -> None:
+        lab = cols[self.label_idx]
+        e = pc.equal(pc.binary_length(lab), 0)
+        self.label_missing += e.true_count
+        ne = pc.invert(e)
+        if self.labels is not None:
+            in_set = pc.is_in(lab, pa.array(self.labels, pa.string()))
+            self.label_outside += pc.and_(ne, pc.invert(in_set)).true_count
+            tags = pc.index_in(lab, pa.array(self.labels, pa.string()))
+        else:
+            in_set = ne
+            denc = lab.dictionary_encode()
+            ids = [self.label_ids.setdefault(v, len(self.label_ids)) for v in denc.dictionary.to_pylist()]
+            tags = pa.array(ids, pa.int32()).take(denc.indices)
+        vc = pc.value_counts(lab.filter(in_set)) if in_set.true_count != n else pc.value_counts(lab)
+        for v, cnt in zip(vc.field("values").to_pylist(), vc.field("counts").to_pylist(), strict=True):
+            if v in self.label_counts or len(self.label_counts) < 10_000:
+                self.label_counts[v] = self.label_counts.get(v, 0) + cnt
+        if not self.input_idx or not in_set.true_count:
+            return
+        if len(self.input_idx) == 1:
+            key = key_cols[self.input_idx[0]]
+        else:
+            key = pc.binary_join_element_wise(*[key_cols[i] for i in self.input_idx], SEP)
+        if in_set.true_count != n:
+            key, tags = key.filter(in_set), tags.filter(in_set)
+        self.conflict_keys.add(key, tags)
+
+    def _track_newlines(self, row_key: pa.Array) -> None:
+        cnt = pc.count_substring(row_key, "\n")
+        total = pc.sum(cnt).as_py() or 0
+        if total:
+            nz = pc.indices_nonzero(cnt)
+            for i, c in zip(nz.to_pylist(), cnt.take(nz).to_pylist(), strict=True):
+                self.nl_records.append((self.rows + i, c))
+        ex = self.examples
+        if len(ex) >= self.opts.max_examples:
+            # good rows before the last example: its row number minus the header and
+            # the malformed rows before it.
+            r_last = ex[self.opts.max_examples - 1][0]
+            if self.rows + len(row_key) >= r_last - 1 - self.opts.max_examples:
+                self.nl_tracking = False
+
+    def example_lines(self, header_nl: int) -> list[int]:
+        """Physical line numbers of the first malformed rows (CSV row numbers corrected
+        for newlines inside quoted values)."""
+        ex = self.examples[: self.opts.max_examples]
+        marks = [m for m, _ in ex]
+        # row number of each good row that contained newlines
+        good: list[tuple[int, int]] = []
+        for g, c in self.nl_records:
+            r = g + 2
+            for m in marks:
+                if m <= r:
+                    r += 1
+                else:
+                    break
+            good.append((r, c))
+        out = []
+        for k, (r, _nl) in enumerate(ex):
+            extra = header_nl + sum(c for gr, c in good if gr < r) + sum(ex[j][1] for j in range(k))
+            out.append(r + extra)
+        return out
+
+
+def _min_max(t: str, vals: pa.Array) -> tuple[Any, Any]:
+    try:
+        if t == "integer":
+            mm = pc.min_max(vals.cast(pa.int64()))
+        elif t == "number":
+            mm = pc.min_max(vals.cast(pa.float64()))
+        elif t == "boolean":
+            return None, None
+        else:
+            mm = pc.min_max(vals)
+        return mm["min"].as_py(), mm["max"].as_py()
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        if t == "integer":
+            ints = [int(v) for v in vals.to_pylist()]
+            return min(ints), max(ints)
+        return None, None
+
+
+class Profiler:
+    def __init__(self, schema: dict | None, options: QualityOptions, progress: Progress | None,
+                 total_bytes: int | None, filename: str | None):
+        self.schema = schema or None
+        self.options = options
+        self.progress = progress
+        self.total_bytes = total_bytes
+        self.filename = filename
+        s = self.schema or {}
+        self.fields: dict[str, dict] = {f["name"]: f for f in s.get("fields", [])}
+        pk = s.get("primaryKey")
+        self.primary_key: list[str] = [pk] if isinstance(pk, str) else list(pk or [])
+        self.label_field: str | None = s.get("labelField")
+        self.labels: list[str] | None = s.get("labels")
+        self.input_fields: list[str] | None = s.get("inputFields")
+        self.personal_data: bool | None = s.get("personalData")
+        self.missing_values: list[str] = list(s.get("missingValues", [""]))
+        self.warnings: list[str] = []
+        self.failures: list[str] = []
+        self.report: dict[str, Any] = self._skeleton()
+        self._last_progress = 0.0
+
+    def _skeleton(self) -> dict[str, Any]:
+        return {
+            "format": None, "encoding": None, "delimiter": None, "bytes": 0, "header": [],
+            "rows": 0, "malformed_rows": 0, "malformed_examples": [], "duplicate_rows": 0,
+            "columns": [], "labels": None,
+            "pii": {"mobile": 0, "email": 0, "resident_id": 0, "bank_card": 0, "by_column": {},
+                    "examples": []},
+            "formula_injection": 0, "formula_injection_by_column": {}, "sample": [],
+            "score": 0, "grade": "E", "score_breakdown": {},
+            "gates": {"passed": False, "failures": []}, "warnings": [],
+        }
+
+    # ---- entry -------------------------------------------------------------------
+    def run(self, source: Any) -> dict[str, Any]:
+        close = None
+        if isinstance(source, str | os.PathLike):
+            path = Path(source)
+            if not path.is_file():
+                raise ValueError(f"no such file: {path}")
+            if self.filename is None:
+                self.filename = path.name
+            if self.total_bytes is None:
+                self.total_bytes = path.stat().st_size
+            f = close = open(path, "rb")  # noqa: SIM115
+        elif hasattr(source, "read"):
+            f = source
+        else:
+            raise ValueError(f"source must be a path or a binary file object, not {type(source).__name__}")
+        try:
+            return self._run(f)
+        except _Refused as exc:
+            self.failures.append(str(exc))
+            return self._finish(None)
+        except (OSError, pa.ArrowException, UnicodeError, ValueError, MemoryError) as exc:
+            self.failures.append(f"could not read the file: {exc}")
+            return self._finish(None)
+        finally:
+            if close is not None:
+                close.close()
+
+    def _run(self, f: Any) -> dict[str, Any]:
+        start = None
+        try:
+            if f.seekable():
+                start = f.tell()
+        except (AttributeError, OSError, ValueError):
+            start = None
+        head = _read_exactly(f, HEAD_BYTES)
+        kind = detect_format(head)
+        if kind not in FORMATS:
+            self.report["bytes"] = len(head)
+            raise _Refused(refusal_message(head) or f"unsupported file ({kind})")
+        self.report["format"] = kind
+        if kind == "parquet":
+            return self._run_parquet(f, head)
+        from .detect import sniff_encoding
+
+        encoding, _ = sniff_encoding(head)
+        self.report["encoding"] = encoding
+        if kind == "jsonl":
+            return self._run_jsonl(f, head, encoding)
+        block = self.options.block_size
+        while True:
+            try:
+                return self._run_csv(f, head, encoding, kind, block)
+            except _Straddle:
+                if start is None or block >= self.options.row_limit:
+                    raise _Refused(
+                        f"a row is longer than {block // MiB} MiB; rows up to "
+                        f"{self.options.row_limit // MiB} MiB are accepted"
+                        + ("" if start is not None else " (the stream cannot be re-read with a larger block)")
+                    ) from None
+                block = min(block * 4, self.options.row_limit)
+                f.seek(start)
+                head = _read_exactly(f, HEAD_BYTES)
+                self.report = self._skeleton()
+                self.report.update(format=kind, encoding=encoding)
+                self.warnings, self.failures = [], []
+
+    # ---- CSV / TSV ------------------------------------------------------------------
+    def _run_csv(self, f: Any, head: bytes, encoding: str, kind: str, block: int) -> dict[str, Any]:
+        skip = 3 if encoding == "utf-8-sig" else 0
+        # the header must be complete in the head
+        while b"\n" not in head[skip:] and len(head) < self.options.row_limit:
+            more = _read_exactly(f, max(len(head), HEAD_BYTES))
+            if not more:
+                break
+            head += more
+        pyenc = "gb18030" if encoding == "gb18030" else "utf8"
+        text = decode_head(head[skip:], pyenc if pyenc != "utf8" else "utf-8") or ""
+        delim = "\t" if kind == "tsv" else sniff_delimiter(text)
+        self.report["delimiter"] = delim
+        first = text.split("\n", 1)[0] if "\n" in text else text
+        try:
+            header = next(csv.reader(io.StringIO(text if '"' in first else first + "\n"), delimiter=delim))
+        except (StopIteration, csv.Error):
+            header = []
+        if not header or header == [""] and not text.strip():
+            raise _Refused("file is empty")
+        header_nl = sum(h.count("\n") for h in header)
+        stream = _Stream(head, f, skip)
+        state = _State(self, header)
+        self._check_header(header)
+
+        def on_invalid(row: pcsv.InvalidRow) -> str:
+            state.malformed += 1
+            if len(state.examples) < self.options.max_examples:
+                state.examples.append((row.number or 0, row.text.count("\n")))
+            return "skip"
+
+        read_opts = pcsv.ReadOptions(use_threads=False, block_size=block, encoding=pyenc)
+        parse_opts = pcsv.ParseOptions(delimiter=delim, newlines_in_values=True,
+                                       ignore_empty_lines=False, invalid_row_handler=on_invalid)
+        conv_opts = pcsv.ConvertOptions(column_types={h: pa.string() for h in header},
+                                        strings_can_be_null=False, quoted_strings_can_be_null=False)
+        try:
+            try:
+                reader = pcsv.open_csv(stream, read_options=read_opts, parse_options=parse_opts,
+                                       convert_options=conv_opts)
+            except pa.ArrowInvalid as exc:
+                if "straddl" in str(exc):
+                    raise _Straddle() from exc
+                raise _Refused(f"could not parse the header: {exc}") from exc
+            found = reader.schema.names
+            if found != header:
+                header = found
+                state.close()
+                state = _State(self, header)
+            try:
+                self._consume(reader, state, stream)
+            except pa.ArrowInvalid as exc:
+                if "straddl" in str(exc):
+                    raise _Straddle() from exc
+                self.failures.append(
+                    f"could not read the whole file (stopped after {state.rows} rows): {_clean(exc)}")
+            self.report["header"] = header
+            self.report["bytes"] = stream.bytes_read
+            mal = state.example_lines(header_nl)
+            return self._finish(state, malformed_lines=mal)
+        finally:
+            state.close()
+
+    def _consume(self, reader: Any, state: _State, stream: Any) -> None:
+        """Read batches in a background thread (parsing releases the GIL) and profile them."""
+        if not self.options.reader_threads:
+            for batch in reader:
+                self._one(batch.columns, state, stream)
+            return
+        q: queue.Queue = queue.Queue(maxsize=2)
+        stop = threading.Event()
+
+        def produce() -> None:
+            try:
+                while not stop.is_set():
+                    try:
+                        b = reader.read_next_batch()
+                    except StopIteration:
+                        break
+                    q.put(b)
+                q.put(_END)
+            except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+                q.put(exc)
+
+        t = threading.Thread(target=produce, name="quality-reader", daemon=True)
+        t.start()
+        try:
+            while True:
+                item = q.get()
+                if item is _END:
+                    break
+                if isinstance(item, BaseException):
+                    raise item
+                self._one(item.columns, state, stream)
+        finally:
+            stop.set()
+            while t.is_alive():
+                try:
+                    q.get(timeout=0.05)
+                except queue.Empty:
+                    pass
+            t.join()
+
+    def _one(self, cols: list[pa.Array], state: _State, stream: Any, percent: float | None = None) -> None:
+        state.add_batch(cols)
+        self._tick(state.rows, stream.bytes_read if stream is not None else 0, percent)
+
+    def _tick(self, rows: int, nbytes: int, percent: float | None = None, final: bool = False) -> None:
+        if self.progress is None:
+            return
+        now = time.monotonic()
+        if not final and now - self._last_progress < 0.2:
+            return
+        self._last_progress = now
+        if percent is None and self.total_bytes:
+            percent = min(100.0, 100.0 * nbytes / self.total_bytes)
+        self.progress(rows, nbytes, percent)
+
+    def _check_header(self, header: list[str]) -> None:
+        seen: set[str] = set()
+        dups = []
+        for h in header:
+            if h in seen and h not in dups:
+                dups.append(h)
+            seen.add(h)
+        if dups:
+            self.warnings.append("duplicate column names: " + ", ".join(dups[:20]))
+        if self.fields:
+            missing = [n for n in self.fields if n not in seen]
+            extra = [h for h in header if h not in self.fields]
+            if missing:
+                self.failures.append("missing declared columns: " + ", ".join(missing[:50])
+                                     + (f" (and {len(missing) - 50} more)" if len(missing) > 50 else ""))
+            if extra:
+                self.warnings.append("extra columns not in the schema: " + ", ".join(extra[:50])
+                                     + (f" (and {len(extra) - 50} more)" if len(extra) > 50 else ""))
+
+    # ---- JSON Lines ---------------------------------------------------------------
+    def _run_jsonl(self, f: Any, head: bytes, encoding: str) -> dict[str, Any]:
+        skip = 3 if encoding == "utf-8-sig" else 0
+        stream = _Stream(head, f, skip)
+        text = io.TextIOWrapper(io.BufferedReader(stream, 1 * MiB),
+                                encoding="gb18030" if encoding == "gb18030" else "utf-8", newline="\n")
+        state: _State | None = None
+        header: list[str] = []
+        extra: dict[str, int] = {}
+        buf: list[list[str]] = []
+        lines_malformed: list[int] = []
+        malformed = 0
+        batch_rows = self.options.batch_rows
+        dumps = json.dumps
+
+        def cell(v: Any) -> str:
+            if v is None:
+                return ""
+            if isinstance(v, str):
+                return v
+            if v is True:
+                return "true"
+            if v is False:
+                return "false"
+            return dumps(v, ensure_ascii=False)
+
+        try:
+            for lineno, line in enumerate(text, 1):
+                s = line.strip()
+                if not s:
+                    continue
+                try:
+                    obj = json.loads(s)
+                except ValueError:
+                    obj = None
+                if not isinstance(obj, dict):
+                    malformed += 1
+                    if len(lines_malformed) < self.options.max_examples:
+                        lines_malformed.append(lineno)
+                    continue
+                if state is None:
+                    header = list(obj)
+                    state = _State(self, header)
+                    self._check_header(header)
+                    hset = set(header)
+                for k in obj:
+                    if k not in hset:
+                        extra[k] = extra.get(k, 0) + 1
+                buf.append([cell(obj.get(h)) for h in header])
+                if len(buf) >= batch_rows:
+                    self._jsonl_flush(state, buf, stream)
+                    buf = []
+            if buf:
+                self._jsonl_flush(state, buf, stream)
+        except UnicodeDecodeError as exc:
+            self.failures.append(f"could not read the whole file: invalid {encoding} text ({exc.reason})")
+        self.report["bytes"] = stream.bytes_read
+        if state is None:
+            state = _State(self, [])
+            if not self.failures and malformed == 0:
+                raise _Refused("file is empty")
+        try:
+            state.malformed = malformed
+            if extra:
+                self.warnings.append("keys missing from the first object (ignored): "
+                                     + ", ".join(f"{k} ({n} rows)" for k, n in list(extra.items())[:20]))
+            self.report["header"] = header
+            return self._finish(state, malformed_lines=lines_malformed)
+        finally:
+            state.close()
+
+    def _jsonl_flush(self, state: _State, buf: list[list[str]], stream: Any) -> None:
+        cols = [pa.array(list(c), pa.string()) for c in zip(*buf, strict=True)] if state.n else []
+        if cols:
+            self._one(cols, state, stream)
+        else:
+            state.rows += len(buf)
+
+    # ---- Parquet --------------------------------------------------------------------
+    def _run_parquet(self, f: Any, head: bytes) -> dict[str, Any]:
+        self.report["encoding"] = "binary"
+        tmp = None
+        try:
+            seekable = False
+            try:
+                seekable = f.seekable()
+            except (AttributeError, OSError, ValueError):
+                pass
+            if seekable:
+                f.seek(f.tell() - len(head))
+                src = f
+            else:
+                import tempfile
+
+                tmp = tempfile.NamedTemporaryFile(dir=self.options.spill_dir, suffix=".parquet", delete=False)  # noqa: SIM115
+                tmp.write(head)
+                while True:
+                    data = f.read(8 * MiB)
+                    if not data:
+                        break
+                    tmp.write(data)
+                tmp.close()
+                src = tmp.name
+            try:
+                pf = pq.ParquetFile(src)
+            except (pa.ArrowException, OSError) as exc:
+                raise _Refused(f"not a readable Parquet file: {_clean(exc)}") from exc
+            schema = pf.schema_arrow
+            header = schema.names
+            self._check_header(header)
+            for name in header:
+                fdesc = self.fields.get(name)
+                if fdesc is None:
+                    continue
+                want = fdesc.get("type", "string")
+                have = schema.field(name).type
+                if not _parquet_type_ok(want, have):
+                    self.warnings.append(f"column {name}: Parquet type {have} but the schema declares {want}")
+            total_rows = pf.metadata.num_rows
+            nbytes = pf.metadata.serialized_size
+            size = self.total_bytes
+            if size is None:
+                try:
+                    size = os.path.getsize(src if isinstance(src, str) else f.name)
+                except (OSError, AttributeError, TypeError):
+                    size = None
+            state = _State(self, header)
+            try:
+                for batch in pf.iter_batches(batch_size=self.options.batch_rows, use_threads=True):
+                    cols = [_to_string(c) for c in batch.columns]
+                    state.add_batch(cols)
+                    pct = 100.0 * state.rows / total_rows if total_rows else None
+                    nbytes = int(size * state.rows / total_rows) if size and total_rows else 0
+                    self._tick(state.rows, nbytes, pct)
+                self.report["header"] = header
+                self.report["bytes"] = size or nbytes
+                return self._finish(state, malformed_lines=[])
+            finally:
+                state.close()
+        finally:
+            if tmp is not None:
+                os.unlink(tmp.name)
+
+    # ---- report ------------------------------------------------------------------------
+    def _finish(self, state: _State | None, malformed_lines: list[int] | None = None) -> dict[str, Any]:
+        r = self.report
+        if state is not None:
+            o = self.options
+            r["rows"] = state.rows
+            r["malformed_rows"] = state.malformed
+            r["malformed_examples"] = malformed_lines or []
+            r["blank_lines"] = state.blank_lines
+            r["sample"] = state.sample
+            distinct_rows = state.row_keys.count_distinct() if state.rows else 0
+            r["duplicate_rows"] = state.rows - distinct_rows
+            cols_out = []
+            by_col: dict[str, dict[str, int]] = {}
+            for c in state.cols:
+                t = c.type
+                lo, hi = c.min, c.max
+                if c.declared is None:
+                    t = c.candidates[0] if c.candidates and c.smin is not None else "string"
+                    if t in ("integer", "number"):
+                        lo, hi = c.nmin, c.nmax
+                    elif t == "boolean":
+                        lo = hi = None
+                    else:
+                        lo, hi = c.smin, c.smax
+                cols_out.append({
+                    "name": c.name, "type": t, "declared": c.declared is not None,
+                    "null_count": c.null, "distinct_count": c.distinct.count(),
+                    "distinct_approximate": c.distinct.approximate,
+                    "invalid_count": c.invalid, "min": _jsonable(lo), "max": _jsonable(hi),
+                })
+                if c.pii:
+                    by_col[c.name] = dict(c.pii)
+            r["columns"] = cols_out
+            p = r["pii"]
+            for kind in ("mobile", "email", "resident_id", "bank_card"):
+                p[kind] = sum(d.get(kind, 0) for d in by_col.values())
+            p["by_column"] = by_col
+            p["examples"] = state.pii_examples
+            r["formula_injection"] = state.formula
+            r["formula_injection_by_column"] = state.formula_by_col
+            if state.pk_keys is not None:
+                r["primary_key_duplicates"] = state.rows - state.pk_keys.count_distinct()
+                if r["primary_key_duplicates"]:
+                    self.warnings.append(
+                        f"{r['primary_key_duplicates']} rows repeat an earlier primary key "
+                        f"({', '.join(self.primary_key)})")
+            elif self.primary_key:
+                r["primary_key_duplicates"] = None
+            if state.label_idx is not None:
+                r["labels"] = self._label_report(state)
+            elif self.label_field:
+                r["labels"] = None
+            # gates
+            if state.rows == 0 and not any(m.startswith("could not read") for m in self.failures):
+                self.failures.append("no data rows" + (" (the file has only a header)" if state.n and not state.malformed else ""))
+            total = state.rows + state.malformed
+            if total and state.malformed / total > o.max_malformed_share:
+                self.failures.append(
+                    f"{state.malformed} of {total} rows ({100 * state.malformed / total:.2f}%) have the wrong "
+                    f"number of fields, more than the {100 * o.max_malformed_share:g}% allowed; first at lines "
+                    + ", ".join(str(x) for x in r["malformed_examples"][:5]))
+            elif state.malformed:
+                self.warnings.append(f"{state.malformed} rows have the wrong number of fields (excluded)")
+            found = {k: p[k] for k in ("mobile", "email", "resident_id", "bank_card") if p[k]}
+            if found and self.personal_data is False:
+                names = {"mobile": "mobile numbers", "email": "e-mail addresses",
+                         "resident_id": "resident identity numbers", "bank_card": "bank card numbers"}
+                self.failures.append(
+                    "personal data found although the schema declares personalData: false: "
+                    + ", ".join(f"{n} {names[k]}" for k, n in found.items())
+                    + " (columns: " + ", ".join(by_col) + ")")
+            elif found and self.personal_data is None:
+                self.warnings.append("personal data found; declare personalData in the schema")
+            if state.formula:
+                self.warnings.append(f"{state.formula} cells start like a spreadsheet formula")
+        r["warnings"] = list(dict.fromkeys(self.warnings))
+        r["gates"] = {"passed": not self.failures, "failures": list(dict.fromkeys(self.failures))}
+        score, grade, breakdown = score_report(r, self)
+        r["score"], r["grade"], r["score_breakdown"] = score, grade, breakdown
+        if state is not None:
+            self._tick(r["rows"], r["bytes"], 100.0, final=True)
+        return r
+
+    def _label_report(self, state: _State) -> dict[str, Any]:
+        counts = state.label_counts
+        if self.labels is not None:
+            dist = {lab: counts.get(lab, 0) for lab in self.labels}
+        else:
+            dist = dict(sorted(counts.items(), key=lambda kv: -kv[1]))
+        nz = [v for v in dist.values() if v]
+        ratio = (max(nz) / min(nz)) if nz else None
+        conflicts = state.conflict_keys.count_keys_with_multiple_tags() if state.input_idx else 0
+        return {"column": self.label_field, "distribution": dist, "outside_set": state.label_outside,
+                "missing": state.label_missing, "imbalance_ratio": ratio, "conflicts": conflicts,
+                "input_fields": [state.header[i] for i in state.input_idx]}
+
+
+def _parquet_type_ok(want: str, have: pa.DataType) -> bool:
+    if want in ("string", "any"):
+        return True
+    if want == "integer":
+        return pa.types.is_integer(have)
+    if want == "number":
+        return pa.types.is_integer(have) or pa.types.is_floating(have) or pa.types.is_decimal(have)
+    if want == "boolean":
+        return pa.types.is_boolean(have)
+    if want == "date":
+        return pa.types.is_date(have)
+    if want == "datetime":
+        return pa.types.is_timestamp(have)
+    if want == "time":
+        return pa.types.is_time(have)
+    return pa.types.is_string(have) or pa.types.is_large_string(have)
+
+
+def _to_string(c: pa.Array) -> pa.Array:
+    t = c.type
+    if pa.types.is_string(t):
+        out = c
+    elif pa.types.is_boolean(t):
+        out = pc.if_else(c, "true", "false")
+    elif pa.types.is_nested(t) or pa.types.is_binary(t) or pa.types.is_large_binary(t):
+        out = pa.array([None if v is None else json.dumps(v, ensure_ascii=False, default=str)
+                        for v in c.to_pylist()], pa.string())
+    else:
+        try:
+            out = c.cast(pa.string())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            out = pa.array([None if v is None else str(v) for v in c.to_pylist()], pa.string())
+    return out.fill_null("") if out.null_count else out
+
+
+def _jsonable(v: Any) -> Any:
+    if v is None or isinstance(v, str | int | bool):
+        return v
+    if isinstance(v, float):
+        return v if v == v and v not in (float("inf"), float("-inf")) else str(v)
+    return str(v)
+
+
+def _clean(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
+
+
+def profile(source: Any, schema: dict | None = None, *, options: QualityOptions | None = None,
+            progress: Progress | None = None, total_bytes: int | None = None,
+            filename: str | None = None) -> dict[str, Any]:
+    """Profile a CSV/TSV/JSON Lines/Parquet file; always returns a report dict.
+
+    Raises ValueError only for usage errors (invalid schema, bad source argument).
+    """
+    if schema is not None:
+        errors = validate_table_schema(schema)
+        if errors:
+            raise ValueError("invalid table schema: " + "; ".join(errors))
+    prof = Profiler(schema, options or QualityOptions(), progress, total_bytes, filename)
+    return prof.run(source)
