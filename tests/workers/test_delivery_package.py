@@ -87,13 +87,39 @@ def test_zip_layout_names_stored_and_signature_is_64_bytes():
         "0c728bfaafd357ee307b6dbf1c0eaa2e267a33f718aac114ec4756d556282e09")
 
 
-def test_result_describes_the_package_and_the_source():
+def test_result_describes_the_source_and_the_package():
     result, blob = build()
-    assert result.size == len(blob)
-    assert result.sha256 == hashlib.sha256(blob).hexdigest()
-    assert result.source_size == len(DATA)
-    assert result.source_sha256 == DATA_SHA
+    assert result.size == len(DATA) == 18794
+    assert result.sha256 == DATA_SHA == result.manifest["source_sha256"]
+    assert result.package_size == len(blob) == 20676
+    assert result.package_sha256 is None  # not computed unless asked
     assert result.key_id == "34750f98bd59fcfc"
+
+
+def test_hash_package_gives_the_zip_sha256_and_same_bytes():
+    result, blob = build(hash_package=True)
+    assert result.package_sha256 == hashlib.sha256(blob).hexdigest()
+    assert blob == build()[1]
+
+
+class _ReadOnly:
+    """A source with read() only (no readinto), like some storage streams."""
+
+    def __init__(self, data):
+        self._f = io.BytesIO(data)
+
+    def read(self, n=-1):
+        return self._f.read(n)
+
+
+def test_many_chunks_through_the_buffer_ring_hash_correctly():
+    data = bytes(range(251)) * 4000  # 1,004,000 bytes = 246 chunks of 4 KiB > ring of 10
+    for source in (io.BytesIO(data), _ReadOnly(data)):
+        result, blob = build(data=data, source=source, chunk_size=4096, hash_package=True)
+        assert result.sha256 == hashlib.sha256(data).hexdigest()
+        assert result.package_sha256 == hashlib.sha256(blob).hexdigest()
+        with zipfile.ZipFile(io.BytesIO(blob)) as zf:
+            assert zf.read("data/reviews.csv") == data
 
 
 def test_round_trip_build_then_verify_ok():
@@ -287,9 +313,10 @@ def test_non_seekable_output_gives_identical_bytes():
     pipe = _Pipe()
     result = build_package(source=io.BytesIO(DATA), out=pipe, data_path="data/reviews.csv",
                            license_text=LICENSE_TEXT, manifest_fields=fields(),
-                           expected_sha256=DATA_SHA, private_key=seeded_key())
+                           expected_sha256=DATA_SHA, private_key=seeded_key(),
+                           hash_package=True)
     assert b"".join(pipe.chunks) == build()[1]
-    assert result.sha256 == hashlib.sha256(b"".join(pipe.chunks)).hexdigest()
+    assert result.package_sha256 == hashlib.sha256(b"".join(pipe.chunks)).hexdigest()
 
 
 def test_progress_reports_bytes_done_per_chunk():

@@ -90,16 +90,22 @@ class SourceIntegrityError(DeliveryBuildError):
 
 @dataclass(frozen=True)
 class PackageResult:
-    """What was built. ``size``/``sha256`` describe the whole ZIP package as written
-    to ``out``; ``source_size``/``source_sha256`` the source (= the data file)."""
+    """What was built.
+
+    ``size``/``sha256``: the source as streamed into ``data/...`` (the one SHA-256
+    computed per build; equal to ``manifest["source_sha256"]`` and to the data file's
+    ``files`` entry). ``package_size``: bytes written to ``out`` (the ZIP).
+    ``package_sha256``: SHA-256 of the ZIP, only when built with ``hash_package=True``
+    (it costs a second SHA-256 pass over every byte), else ``None``.
+    """
 
     manifest: dict[str, Any]
     manifest_bytes: bytes
     signature: bytes
     size: int
     sha256: str
-    source_size: int = 0
-    source_sha256: str = ""
+    package_size: int = 0
+    package_sha256: str | None = None
     key_id: str = ""
 
 
@@ -238,7 +244,7 @@ class _SequentialHashingWriter(io.RawIOBase):
     bytes of the finished file.
     """
 
-    def __init__(self, out: BinaryIO, hasher: _Hasher):
+    def __init__(self, out: BinaryIO, hasher: _Hasher | None):
         super().__init__()
         self._out, self._hasher, self.pos = out, hasher, 0
 
@@ -255,11 +261,14 @@ class _SequentialHashingWriter(io.RawIOBase):
         raise io.UnsupportedOperation("sequential output")
 
     def write(self, data: Any) -> int:
-        data = bytes(data)
+        # ``data`` may be a memoryview into the source ring buffer: it is handed to the
+        # hasher without copying (the ring is sized so it is hashed before reuse).
+        n = memoryview(data).nbytes
         self._out.write(data)
-        self._hasher.update(data)
-        self.pos += len(data)
-        return len(data)
+        if self._hasher is not None:
+            self._hasher.update(data)
+        self.pos += n
+        return n
 
     def flush(self) -> None:
         self._out.flush()
@@ -293,6 +302,7 @@ def build_package(
     deflate: bool = False,
     progress: Callable[[int], None] | None = None,
     chunk_size: int = 1 << 20,
+    hash_package: bool = False,
 ) -> PackageResult:
     """Stream ``source`` into a signed delivery ZIP written to ``out``.
 
@@ -300,6 +310,11 @@ def build_package(
     (before anything is written) and :class:`SourceIntegrityError` when the source's
     SHA-256 differs from ``expected_sha256`` (after streaming it; discard ``out``).
     ``progress(bytes_done)`` is called after each chunk of the source.
+    ``hash_package=True`` also computes the finished ZIP's SHA-256
+    (``PackageResult.package_sha256``) while writing, at the cost of a second hash pass.
+
+    ``source`` is read with ``readinto`` into a small ring of reused buffers when it
+    has one (no per-chunk allocation), else with ``read``.
     """
     validate_data_path(data_path)
     if not isinstance(private_key, Ed25519PrivateKey):
@@ -315,7 +330,7 @@ def build_package(
     fields = _normalise(dict(manifest_fields), "manifest")
     when = tuple(manifest_fields["issued_at"].utctimetuple()[:6])  # entries dated issued_at, UTC
 
-    out_hash = _Hasher()
+    out_hash = _Hasher() if hash_package else None
     src_hash = _Hasher()
     try:
         writer = _SequentialHashingWriter(out, out_hash)
@@ -323,13 +338,8 @@ def build_package(
             # 1. the data file, streamed; size unknown upfront, hence force_zip64.
             size = 0
             with zf.open(_zipinfo(data_path, when, deflate), mode="w", force_zip64=True) as dest:
-                read, write, feed = source.read, dest.write, src_hash.update
-                while True:
-                    chunk = read(chunk_size)
-                    if not chunk:
-                        break
-                    if not isinstance(chunk, bytes):
-                        chunk = bytes(chunk)  # never hand a reused buffer to the hasher
+                write, feed = dest.write, src_hash.update
+                for chunk in _chunks(source, chunk_size):
                     feed(chunk)
                     write(chunk)
                     size += len(chunk)
@@ -362,15 +372,41 @@ def build_package(
                                   (MANIFEST_NAME, manifest_bytes), (SIGNATURE_NAME, signature)):
                 zf.writestr(_zipinfo(name, when, deflate), payload)
         writer.flush()
-        package_sha = out_hash.hexdigest()
+        package_sha = out_hash.hexdigest() if out_hash is not None else None
     finally:
         src_hash.close()
-        out_hash.close()
+        if out_hash is not None:
+            out_hash.close()
     return PackageResult(
         manifest=manifest, manifest_bytes=manifest_bytes, signature=signature,
-        size=writer.pos, sha256=package_sha, source_size=size, source_sha256=actual,
+        size=size, sha256=actual, package_size=writer.pos, package_sha256=package_sha,
         key_id=manifest["key_id"],
     )
+
+
+def _chunks(source: BinaryIO, chunk_size: int):
+    """Yield the source in chunks of up to ``chunk_size`` bytes.
+
+    With ``readinto`` the chunks are memoryviews into a ring of ``_HASH_QUEUE_DEPTH + 2``
+    reused buffers: a hasher queue holds at most ``_HASH_QUEUE_DEPTH`` chunks and works
+    on one more, so a buffer is never refilled before both hashers are done with it.
+    """
+    readinto = getattr(source, "readinto", None)
+    if readinto is None:
+        while chunk := source.read(chunk_size):
+            yield chunk if isinstance(chunk, bytes) else bytes(chunk)
+        return
+    ring = [memoryview(bytearray(chunk_size)) for _ in range(_HASH_QUEUE_DEPTH + 2)]
+    i = 0
+    while True:
+        view = ring[i]
+        i = (i + 1) % len(ring)
+        n = readinto(view)
+        if n is None:
+            raise OSError("source returned no data (non-blocking stream?)")
+        if not n:
+            return
+        yield view[:n]
 
 
 def files_sha(files: list[dict[str, Any]], path: str) -> str:
