@@ -1,0 +1,82 @@
+/* Shujiao: upload progress and live version-check status. Pages work without it. */
+(function () {
+  "use strict";
+
+  // Upload with a progress bar: the same multipart form, posted by XHR, answered in JSON.
+  document.querySelectorAll("form[data-upload]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (!window.FormData || !window.XMLHttpRequest) return;
+      event.preventDefault();
+      var bar = form.querySelector(".upload-progress");
+      var fill = bar.querySelector(".progress-bar");
+      var status = form.querySelector(".upload-status");
+      var button = form.querySelector("button[type=submit]");
+      form.querySelectorAll(".js-upload-error").forEach(function (el) { el.remove(); });
+      var xhr = new XMLHttpRequest();
+      xhr.open("POST", form.action || window.location.href);
+      xhr.setRequestHeader("Accept", "application/json");
+      xhr.upload.onprogress = function (e) {
+        if (!e.lengthComputable) return;
+        var pct = Math.round(100 * e.loaded / e.total);
+        fill.style.width = pct + "%";
+        status.textContent = "Uploading… " + pct + "%";
+      };
+      xhr.onload = function () {
+        var data = null;
+        try { data = JSON.parse(xhr.responseText); } catch (err) { data = null; }
+        if (data && data.ok) { window.location.href = data.redirect; return; }
+        button.disabled = false;
+        bar.classList.add("hidden");
+        var messages = [];
+        if (data && data.errors) {
+          Object.keys(data.errors).forEach(function (k) {
+            data.errors[k].forEach(function (e) { messages.push(e.message); });
+          });
+        } else {
+          messages.push(xhr.status === 413 ? "The file is larger than the upload limit." : "The upload failed (HTTP " + xhr.status + ").");
+        }
+        status.textContent = "";
+        var box = document.createElement("div");
+        box.className = "form-errors js-upload-error";
+        box.setAttribute("role", "alert");
+        messages.forEach(function (m) { var p = document.createElement("p"); p.textContent = m; box.appendChild(p); });
+        form.insertBefore(box, form.firstChild.nextSibling);
+      };
+      xhr.onerror = function () {
+        button.disabled = false;
+        status.textContent = "The connection failed; please try again.";
+      };
+      button.disabled = true;
+      bar.classList.remove("hidden");
+      fill.style.width = "0%";
+      status.textContent = "Uploading…";
+      xhr.send(new FormData(form));
+    });
+  });
+
+  // Versions being checked: poll their status.json every 1.5 s until they finish.
+  var POLL_MS = 1500;
+  function poll(row) {
+    var url = row.getAttribute("data-status-url");
+    fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+      .then(function (d) {
+        var badge = row.querySelector(".js-status .badge");
+        badge.className = "badge badge-status badge-" + d.status;
+        badge.textContent = d.status_label;
+        row.querySelector(".progress-bar").style.width = d.percent + "%";
+        row.querySelector(".js-progress").textContent = d.percent + "% · " + d.rows_seen.toLocaleString() + " rows";
+        row.querySelector(".js-error").textContent = d.check_error || "";
+        if (d.status === "uploaded" || d.status === "checking") { setTimeout(function () { poll(row); }, POLL_MS); return; }
+        row.querySelector(".progress").classList.add("hidden");
+        row.querySelector(".js-progress").textContent = d.score !== null ? "score " + d.score + "/100" : "";
+        if (d.grade) {
+          var g = row.querySelector(".js-grade .grade");
+          g.className = "grade grade-" + d.grade;
+          g.textContent = d.grade;
+        }
+      })
+      .catch(function () { setTimeout(function () { poll(row); }, POLL_MS * 4); });
+  }
+  document.querySelectorAll("tr[data-status-url]").forEach(function (row) { setTimeout(function () { poll(row); }, POLL_MS); });
+})();
