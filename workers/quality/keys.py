@@ -24,9 +24,14 @@ _S30, _S27, _S31, _S32 = (pa.scalar(n, _U64) for n in (30, 27, 31, 32))
 _ZEROS = pa.scalar(b"\0" * 8, pa.binary())
 
 
+_LZEROS = pa.scalar(b"\0" * 8, pa.large_binary())
+
+
 def _word(b: pa.Array, start: int, stop: int | None) -> pa.Array:
     s = pc.binary_slice(b, start, stop) if stop is not None else pc.binary_slice(b, start)
-    s = pc.binary_slice(pc.binary_join_element_wise(s, _ZEROS, b""), 0, 8)
+    z = _LZEROS if pa.types.is_large_binary(s.type) else _ZEROS
+    s = pc.binary_slice(pc.binary_join_element_wise(s, z, pa.scalar(b"", s.type)), 0, 8)
+    s = s.cast(pa.binary())
     return s.cast(pa.binary(8)).view(_U64)
 
 
@@ -128,7 +133,7 @@ class KeyStore:
             else:
                 with pa.OSFile(path, "rb") as f:
                     yield pa.ipc.open_stream(f).read_all().combine_chunks()
-            os.remove(path)
+                os.remove(path)
 
     def _resplit(self, path: str, depth: int):
         sub = tempfile.mkdtemp(prefix="re-", dir=self._dir)
@@ -147,7 +152,7 @@ class KeyStore:
         os.remove(path)
         for part in sorted(writers):
             p = os.path.join(sub, f"p{part}.arrow")
-            if os.path.getsize(p) > self.budget and depth < 6:
+            if os.path.getsize(p) > self.budget and depth < 6 and len(writers) > 1:
                 yield from self._resplit(p, depth + 1)
             else:
                 with pa.OSFile(p, "rb") as f:

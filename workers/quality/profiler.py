@@ -563,7 +563,7 @@ class Profiler:
                         f"{self.options.row_limit // MiB} MiB are accepted"
                         + ("" if start is not None else " (the stream cannot be re-read with a larger block)")
                     ) from None
-                block = min(block * 4, self.options.row_limit)
+                block = min(block * 20, self.options.row_limit)
                 f.seek(start)
                 head = _read_exactly(f, HEAD_BYTES)
                 self.report = self._skeleton()
