@@ -13,6 +13,7 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.shortcuts import render
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from exchange.actor import Actor
 from exchange.errors import DomainError
@@ -168,7 +169,7 @@ def quality_html(version: DatasetVersion | None):
     gates = data.get("gates", {})
     pii = data.get("pii", {})
     pii_total = sum(int(pii.get(k) or 0) for k in ("mobile", "email", "resident_id", "bank_card"))
-    failures = format_html_join("", "<li>{}</li>", ((f,) for f in gates.get("failures", []))) or format_html("<li>none</li>")
+    failures = format_html_join("", "<li>{}</li>", ((f,) for f in gates.get("failures", []))) or mark_safe("<li>none</li>")
     pii_rows = format_html_join("", "<li><b>{}</b>: {}</li>", ((k, pii.get(k, 0)) for k in ("mobile", "email", "resident_id", "bank_card")))
     examples = ", ".join(pii.get("examples", [])[:10])
     style = "background:#fde2e1;border:2px solid #c0392b;padding:6px" if pii_total else "padding:6px"

@@ -5,7 +5,15 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from exchange.api.fields import StrictIntegerField
-from exchange.models import ApiKey, Dataset, DatasetVersion, Listing, Membership, Offer, Organization
+from exchange.models import (
+    ApiKey,
+    Dataset,
+    DatasetVersion,
+    Listing,
+    Membership,
+    Offer,
+    Organization,
+)
 
 
 # --- Output -------------------------------------------------------------------

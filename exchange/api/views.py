@@ -30,6 +30,11 @@ class FirmViewMixin:
         return self._actor
 
     @property
+    def schema_only(self) -> bool:
+        """True while drf-spectacular introspects the view (no real caller, no firm)."""
+        return getattr(self, "swagger_fake_view", False)
+
+    @property
     def firm(self):
         if self.actor.organization is None:
             raise Forbidden("Your account does not belong to a firm.", code="no_firm")
@@ -81,6 +86,8 @@ class ApiKeyViewSet(FirmViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMi
     serializer_class = s.ApiKeyOut
 
     def get_queryset(self):
+        if self.schema_only:
+            return ApiKey.objects.none()
         return ApiKey.objects.filter(organization=self.firm)
 
     @extend_schema(request=s.ApiKeyIn, responses={201: s.ApiKeyCreatedOut})
@@ -106,6 +113,8 @@ class DatasetViewSet(FirmViewMixin, mixins.ListModelMixin, mixins.RetrieveModelM
     ordering_fields = ["created_at", "title"]
 
     def get_queryset(self):
+        if self.schema_only:
+            return Dataset.objects.none()
         return catalog_sel.datasets_of(self.firm).select_related("owner")
 
     @extend_schema(request=s.DatasetIn, responses={201: s.DatasetOut})
@@ -152,6 +161,8 @@ class VersionViewSet(FirmViewMixin, mixins.ListModelMixin, mixins.RetrieveModelM
     filterset_fields = ["status", "dataset"]
 
     def get_queryset(self):
+        if self.schema_only:
+            return DatasetVersion.objects.none()
         return catalog_sel.versions_of(self.firm).select_related("quality_report")
 
     @extend_schema(responses={200: dict})
@@ -172,6 +183,8 @@ class ListingViewSet(FirmViewMixin, mixins.ListModelMixin, mixins.RetrieveModelM
     filterset_fields = ["status"]
 
     def get_queryset(self):
+        if self.schema_only:
+            return Listing.objects.none()
         return catalog_sel.listings_of(self.firm).select_related("dataset__owner", "version__quality_report").prefetch_related("offers")
 
     @extend_schema(request=s.ListingIn, responses={201: s.ListingOut})
@@ -217,9 +230,8 @@ class OfferViewSet(FirmViewMixin, viewsets.ReadOnlyModelViewSet):
     permission_classes = [AllowAny]
     serializer_class = s.OfferOut
 
-    def get_queryset(self) -> "list[Offer]":
+    def get_queryset(self):
+        if self.schema_only:
+            return Offer.objects.none()
         return catalog_sel.offers_visible(self.actor.organization)
 
-
-__all__ = ["CatalogViewSet", "OrganizationViewSet", "ApiKeyViewSet", "DatasetViewSet", "VersionViewSet",
-           "ListingViewSet", "OfferViewSet", "Listing"]

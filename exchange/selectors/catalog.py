@@ -72,15 +72,16 @@ def listing_visible(*, listing_id, organization: Organization | None) -> Listing
 
 def listings_of(organization: Organization) -> QuerySet[Listing]:
     return (Listing.objects.filter(dataset__owner=organization)
-            .select_related("dataset", "version").annotate(min_price_fen=Min("offers__price_fen")))
+            .select_related("dataset", "version").annotate(min_price_fen=Min("offers__price_fen"))
+            .order_by("-created_at"))
 
 
 def datasets_of(organization: Organization) -> QuerySet[Dataset]:
-    return Dataset.objects.filter(owner=organization)
+    return Dataset.objects.filter(owner=organization).order_by("-created_at")
 
 
 def versions_of(organization: Organization) -> QuerySet[DatasetVersion]:
-    return DatasetVersion.objects.filter(dataset__owner=organization).select_related("dataset")
+    return DatasetVersion.objects.filter(dataset__owner=organization).select_related("dataset").order_by("-created_at")
 
 
 def offers_visible(organization: Organization | None) -> QuerySet[Offer]:

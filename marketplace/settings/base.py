@@ -260,3 +260,16 @@ QUALITY_MAX_ATTEMPTS = 3
 # Versions still "uploaded" this long after upload were never picked up (broker down): re-enqueue.
 QUALITY_REQUEUE_AFTER_SECONDS = env.int("QUALITY_REQUEUE_AFTER_SECONDS", default=120)
 CELERY_BEAT_SCHEDULE["quality-sweep"] = {"task": "shujiao.quality.sweep", "schedule": 60.0}
+
+# --- Trading ---------------------------------------------------------------
+# Exchange commission on each settled trade, in basis points (500 = 5%). The commission
+# is floor(price_fen × bp / 10000); the seller receives the rest (see services/ledger.py).
+TRADING_COMMISSION_BP = env.int("TRADING_COMMISSION_BP", default=500)
+# A pending access request the seller has not answered within this many days expires.
+ACCESS_REQUEST_EXPIRY_DAYS = env.int("ACCESS_REQUEST_EXPIRY_DAYS", default=14)
+# Largest single top-up, in fen (1 million CNY): anything above is a typo, not a deposit.
+MAX_TOPUP_FEN = env.int("MAX_TOPUP_FEN", default=1_000_000 * 100)
+# Sandbox top-ups (demo mode only) are capped so a demo wallet stays plausible.
+SANDBOX_TOPUP_MAX_FEN = 100_000 * 100
+# Expiring hourly is precise enough for a limit counted in days.
+CELERY_BEAT_SCHEDULE["trading-expire-requests"] = {"task": "shujiao.trading.expire_requests", "schedule": 3600.0}

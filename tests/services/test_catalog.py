@@ -8,7 +8,14 @@ from django.test import override_settings
 from exchange.errors import Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge
 from exchange.models import AuditEvent, Dataset, DatasetVersion, Listing, Offer
 from exchange.services import catalog
-from tests.factories import csv_bytes, make_dataset, parquet_bytes, passed_version, published_listing, upload
+from tests.factories import (
+    csv_bytes,
+    make_dataset,
+    parquet_bytes,
+    passed_version,
+    published_listing,
+    upload,
+)
 
 
 def _stored_files() -> list[str]:

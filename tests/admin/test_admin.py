@@ -1,0 +1,89 @@
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from exchange.models import AuditEvent, Listing, Organization
+from exchange.services import catalog
+from tests.factories import make_dataset, passed_version
+
+
+@pytest.fixture
+def staff_client(db):
+    user = get_user_model().objects.create_superuser("boss", "boss@shujiao.example", "x-staff-pass-2026")
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _in_review_listing(actor):
+    dataset = make_dataset(actor)
+    listing = catalog.listing_create(actor=actor, dataset=dataset, version=passed_version(actor, dataset))
+    catalog.offer_create(actor=actor, listing=listing, name="Std", price_fen=100)
+    return catalog.listing_submit(actor=actor, listing=listing)
+
+
+@pytest.mark.parametrize("url", [
+    "/admin/exchange/organization/", "/admin/exchange/membership/", "/admin/exchange/apikey/", "/admin/exchange/dataset/",
+    "/admin/exchange/datasetversion/", "/admin/exchange/qualityreport/", "/admin/exchange/listing/", "/admin/exchange/offer/",
+    "/admin/exchange/auditevent/", "/admin/exchange/organization/?verification_status__exact=pending",
+    "/admin/exchange/listing/?status__exact=in_review",
+])
+def test_every_changelist_renders(staff_client, make_firm, actor_for, url):
+    _in_review_listing(actor_for(make_firm()))
+    assert staff_client.get(url).status_code == 200
+
+
+def test_verify_firm_action_goes_through_service_and_is_audited(staff_client, make_firm):
+    org = make_firm(verified=False)
+    response = staff_client.post("/admin/exchange/organization/", {"action": "verify", "_selected_action": [org.pk]}, follow=True)
+    assert response.status_code == 200
+    org.refresh_from_db()
+    assert org.is_verified
+    event = AuditEvent.objects.get(action="organization.verified")
+    assert event.actor_type == "staff" and event.actor_label == "boss"
+
+
+def test_reject_listing_asks_for_reason_then_rejects(staff_client, make_firm, actor_for):
+    listing = _in_review_listing(actor_for(make_firm()))
+    page = staff_client.post("/admin/exchange/listing/", {"action": "reject", "_selected_action": [listing.pk]})
+    assert page.status_code == 200 and b"reason" in page.content
+    assert Listing.objects.get(pk=listing.pk).status == "in_review"
+    staff_client.post("/admin/exchange/listing/", {"action": "reject", "_selected_action": [listing.pk], "apply": "1", "reason": "Licence text unclear"})
+    listing.refresh_from_db()
+    assert listing.status == "rejected" and listing.review_note == "Licence text unclear"
+    assert AuditEvent.objects.filter(action="listing.rejected", object_id=str(listing.pk)).count() == 1
+
+
+def test_publish_action_and_refusal_message(staff_client, make_firm, actor_for):
+    listing = _in_review_listing(actor_for(make_firm()))
+    staff_client.post("/admin/exchange/listing/", {"action": "publish", "_selected_action": [listing.pk]})
+    assert Listing.objects.get(pk=listing.pk).status == "published"
+    response = staff_client.post("/admin/exchange/listing/", {"action": "publish", "_selected_action": [listing.pk]}, follow=True)
+    assert b"Only a listing in review can be reviewed" in response.content
+
+
+def test_listing_change_page_shows_quality_and_pii(staff_client, make_firm, actor_for):
+    listing = _in_review_listing(actor_for(make_firm()))
+    page = staff_client.get(f"/admin/exchange/listing/{listing.pk}/change/")
+    assert page.status_code == 200 and b"Personal data found: 0" in page.content and b"grade" in page.content
+
+
+def test_audit_viewer_is_read_only_and_verifies_chain(staff_client, make_firm):
+    make_firm()
+    event = AuditEvent.objects.first()
+    assert staff_client.get(f"/admin/exchange/auditevent/{event.pk}/change/").status_code == 200
+    assert staff_client.post(f"/admin/exchange/auditevent/{event.pk}/change/", {"action": "x"}).status_code == 403
+    assert staff_client.post(f"/admin/exchange/auditevent/{event.pk}/delete/").status_code == 403
+    response = staff_client.post("/admin/exchange/auditevent/", {"action": "verify_chain"}, follow=True)
+    assert b"Audit chain intact" in response.content
+    assert AuditEvent.objects.filter(action="audit.chain_verified").count() == 1
+
+
+def test_direct_admin_edit_is_audited(staff_client, make_firm):
+    org = make_firm()
+    data = {"name": "Renamed Ltd", "credit_code": org.credit_code, "city": "Hefei", "description": "",
+            "memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0"}
+    response = staff_client.post(f"/admin/exchange/organization/{org.pk}/change/", data)
+    assert response.status_code == 302, response.content[:2000]
+    assert Organization.objects.get(pk=org.pk).name == "Renamed Ltd"
+    assert AuditEvent.objects.get(action="admin.changed").details["fields"] == ["name"]
