@@ -18,8 +18,13 @@ from exchange.selectors import catalog as catalog_sel
 from exchange.services import catalog as catalog_svc
 from exchange.uploads import upload_too_large
 from exchange.web import present
-from exchange.web.forms import (DatasetCreateForm, ListingCreateForm, OfferCreateForm, VersionUploadForm,
-                                apply_domain_error)
+from exchange.web.forms import (
+    DatasetCreateForm,
+    ListingCreateForm,
+    OfferCreateForm,
+    VersionUploadForm,
+    apply_domain_error,
+)
 from exchange.web.views.common import firm_required, wants_json
 
 IN_PROGRESS = (DatasetVersion.Status.UPLOADED, DatasetVersion.Status.CHECKING)
@@ -66,18 +71,24 @@ def _too_large_message() -> str:
     return f"The file is larger than the exchange's upload limit of {present.filesize(settings.MAX_UPLOAD_BYTES)}."
 
 
+def _too_large_form() -> VersionUploadForm:
+    form = VersionUploadForm(data={}, files={})
+    form.is_valid()
+    form.errors["file"] = form.error_class([_too_large_message()])
+    return form
+
+
 @firm_required
 def dataset_detail(request, dataset_id):
     dataset = get_object_or_404(catalog_sel.datasets_of(request.current_firm), pk=dataset_id)
     form = VersionUploadForm()
     if request.method == "POST":
-        if upload_too_large(request):
-            form.add_error("file", _too_large_message())
+        if upload_too_large(request):  # declared too large: refuse without reading the body
+            form = _too_large_form()
         else:
             form = VersionUploadForm(request.POST, request.FILES)
             if upload_too_large(request):  # the stream went over the limit while being read
-                form = VersionUploadForm()
-                form.add_error("file", _too_large_message())
+                form = _too_large_form()
             elif form.is_valid():
                 try:
                     version = catalog_svc.version_upload(

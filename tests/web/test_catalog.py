@@ -1,0 +1,101 @@
+from django.urls import reverse
+
+from exchange.models import Offer, QualityReport
+from exchange.services import catalog as catalog_svc
+from tests import factories
+
+
+def test_catalog_lists_only_published_listings(client, seller_actor, published):
+    dataset = factories.make_dataset(seller_actor, title="Draft-only dataset")
+    version = factories.upload(seller_actor, dataset)
+    catalog_svc.listing_create(actor=seller_actor, dataset=dataset, version=version, title="Unpublished draft listing")
+
+    response = client.get(reverse("web:catalog"))
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert published.title in body
+    assert "Unpublished draft listing" not in body
+    assert "1 listing" in body
+    assert "¥10.00" in body
+
+
+def test_catalog_text_search_filters(client, seller_actor, staff_actor, published):
+    other = factories.published_listing(seller_actor, staff_actor, dataset=factories.make_dataset(
+        seller_actor, title="Factory sensor readings", category="manufacturing", kind="cleaned",
+        schema={"fields": [{"name": "id", "type": "integer"}, {"name": "text", "type": "string"},
+                           {"name": "label", "type": "string"}], "primaryKey": ["id"]}))
+
+    response = client.get(reverse("web:catalog"), {"q": "sensor"})
+
+    titles = [card["listing"].title for card in response.context["cards"]]
+    assert titles == [other.title]
+
+
+def test_catalog_facets_count_and_filter(client, seller_actor, staff_actor, published):
+    factories.published_listing(seller_actor, staff_actor, dataset=factories.make_dataset(
+        seller_actor, title="Factory sensor readings", category="manufacturing", kind="cleaned"))
+
+    response = client.get(reverse("web:catalog"))
+    counts = {f["value"]: f["count"] for f in response.context["facets"]["category"]}
+    kinds = {f["value"]: f["count"] for f in response.context["facets"]["kind"]}
+    assert counts["text"] == 1
+    assert counts["manufacturing"] == 1
+    assert counts["speech"] == 0
+    assert kinds == {"labelled": 1, "cleaned": 1}
+
+    filtered = client.get(reverse("web:catalog"), {"category": "manufacturing"})
+    assert [c["listing"].title for c in filtered.context["cards"]] == ["Factory sensor readings"]
+    filtered = client.get(reverse("web:catalog"), {"kind": "labelled"})
+    assert [c["listing"].pk for c in filtered.context["cards"]] == [published.pk]
+
+
+def test_catalog_price_range_in_yuan(client, published):
+    inside = client.get(reverse("web:catalog"), {"price_min": "9.99", "price_max": "10"})
+    above = client.get(reverse("web:catalog"), {"price_min": "10.01"})
+
+    assert [c["listing"].pk for c in inside.context["cards"]] == [published.pk]
+    assert above.context["cards"] == []
+
+
+def test_catalog_bad_price_input_is_a_form_error_not_a_500(client, published):
+    for value, message in (("abc", "is not an amount in yuan"), ("-1", "cannot be negative"),
+                           ("1.234", "At most 2 decimal places")):
+        response = client.get(reverse("web:catalog"), {"price_min": value})
+
+        assert response.status_code == 200
+        assert message in response.context["form"].errors["price_min"][0]
+        assert message in response.content.decode()
+        # The bad filter is ignored; the catalog still shows results.
+        assert [c["listing"].pk for c in response.context["cards"]] == [published.pk]
+
+
+def test_catalog_min_above_max_is_a_form_error(client, published):
+    response = client.get(reverse("web:catalog"), {"price_min": "20", "price_max": "5"})
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["price_max"] == ["The maximum price is below the minimum price."]
+
+
+def test_catalog_card_price_format_and_grade(client, published):
+    Offer.objects.filter(listing=published).update(price_fen=123450)
+
+    body = client.get(reverse("web:catalog")).content.decode()
+
+    assert "¥1,234.50" in body
+    grade = published.version.quality_report.grade
+    assert f'class="grade grade-{grade}"' in body
+
+
+def test_catalog_minimum_grade_filter(client, published):
+    QualityReport.objects.filter(version=published.version).update(grade="C")
+
+    assert client.get(reverse("web:catalog"), {"min_grade": "B"}).context["cards"] == []
+    assert len(client.get(reverse("web:catalog"), {"min_grade": "C"}).context["cards"]) == 1
+
+
+def test_catalog_pagination(client, seller_actor, staff_actor, published):
+    response = client.get(reverse("web:catalog"), {"page": "99"})
+
+    assert response.status_code == 200
+    assert response.context["page"].number == 1
