@@ -40,3 +40,5 @@ def sweep_quality() -> int:
     from exchange.services.quality import quality_sweep
 
     return quality_sweep()
+
+from workers.trading_tasks import *  # noqa: E402,F401,F403

@@ -3,8 +3,22 @@
 from .audit import AuditEvent
 from .catalog import Dataset, DatasetVersion, Listing, Offer, QualityReport
 from .orgs import ApiKey, Membership, Organization
+from .trading import (
+    AccessRequest,
+    Account,
+    Contract,
+    IdempotencyRecord,
+    LedgerEntry,
+    LedgerTransfer,
+)
 
 __all__ = [
+    "AccessRequest",
+    "Account",
+    "Contract",
+    "IdempotencyRecord",
+    "LedgerEntry",
+    "LedgerTransfer",
     "ApiKey",
     "AuditEvent",
     "Dataset",
