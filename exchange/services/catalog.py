@@ -22,7 +22,6 @@ from exchange.models.catalog import Category, version_upload_path
 from exchange.services.audit import audit_record
 from exchange.services.dispatch import enqueue_on_commit
 
-
 logger = logging.getLogger(__name__)
 
 QUALITY_CHECK_TASK = "shujiao.quality.check_version"
