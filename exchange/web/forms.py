@@ -90,7 +90,7 @@ ORDERINGS = [
 
 class CatalogFilterForm(forms.Form):
     q = forms.CharField(required=False, max_length=200, label="Search",
-                        widget=forms.TextInput(attrs={"placeholder": "Search datasets, sellers… 搜索数据集", "type": "search"}))
+                        widget=forms.TextInput(attrs={"placeholder": "Search… 搜索", "type": "search"}))
     category = forms.ChoiceField(required=False, choices=[("", "Any category")] + list(Category.choices))
     kind = forms.ChoiceField(required=False, choices=[("", "Any kind")] + list(Dataset.Kind.choices))
     price_min = YuanField(required=False, label="Min price (¥)")

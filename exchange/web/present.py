@@ -66,12 +66,17 @@ def schema_fields(schema: dict | None) -> list[dict[str, Any]]:
     return rows
 
 
-def sample_table(report: dict | None) -> dict[str, list] | None:
-    """The report's sample rows as {columns, rows} (rows are lists in column order), or None."""
+def sample_table(report: dict | None, field_order: list[str] | None = None) -> dict[str, list] | None:
+    """The report's sample rows as {columns, rows} (rows are lists in column order), or None.
+
+    Columns follow ``field_order`` (the declared schema) first: a JSON column may have
+    stored each row's keys sorted, which is not the file's order.
+    """
     sample = (report or {}).get("sample")
     if not isinstance(sample, list) or not sample:
         return None
-    columns: list[str] = []
+    present_keys = {str(k) for row in sample if isinstance(row, dict) for k in row}
+    columns: list[str] = [name for name in (field_order or []) if name in present_keys]
     for row in sample:
         if isinstance(row, dict):
             for key in row:

@@ -57,11 +57,12 @@ def listing_detail(request, listing_id):
     report_obj = getattr(version, "quality_report", None) if hasattr(version, "quality_report") else None
     report = report_obj.report if report_obj is not None else None
     offers = listing.offers.all() if is_owner else listing.offers.filter(is_active=True)
+    schema_fields = present.schema_fields(dataset.schema)
     return render(request, "exchange/listing.html", {
         "listing": listing, "dataset": dataset, "version": version, "seller": dataset.owner, "is_owner": is_owner,
-        "schema_fields": present.schema_fields(dataset.schema),
+        "schema_fields": schema_fields,
         "labels_declared": (dataset.schema or {}).get("labels") if isinstance(dataset.schema, dict) else None,
-        "sample": present.sample_table(report),
+        "sample": present.sample_table(report, [f["name"] for f in schema_fields]),
         "offers": [{"offer": o, "price": present.money(o.price_fen)} for o in offers],
         "report_obj": report_obj, "quality": present.quality_view(report),
         "size": present.filesize(version.byte_size),

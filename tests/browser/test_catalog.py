@@ -1,0 +1,86 @@
+"""The buyer's first steps in a real browser: catalog, log in, a dataset page and its schema."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+from django.core.management import call_command
+
+from exchange.models import Dataset, Listing
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+DEMO_PASSWORD = "shujiao-demo-2026"
+
+
+@pytest.fixture
+def demo(transactional_db):
+    call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    return Listing.objects.filter(status=Listing.Status.PUBLISHED).select_related("dataset").order_by("title")
+
+
+def log_in(page, live_server, username: str, next_path: str = "/") -> None:
+    page.goto(f"{live_server.url}/login/?next={next_path}")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("form.stack button[type=submit]")
+    page.wait_for_load_state()
+
+
+def test_buyer_browses_catalog_logs_in_and_reads_a_schema(page, live_server, demo, shots):
+    published = list(demo)
+    assert len(published) >= 3
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(live_server.url + "/")
+    shots(page, "catalog-mobile")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(live_server.url + "/")
+    assert page.locator("article.listing-card").count() == len(published)
+    assert page.locator(".listing-card .price").first.inner_text().startswith("¥")
+    shots(page, "catalog")
+
+    log_in(page, live_server, "buyer")
+    assert "北京智算数据应用有限公司" in page.locator(".account .firm-name").inner_text()
+
+    listing = published[0]
+    page.click(f"article.listing-card h2 a[href='/listings/{listing.pk}/']")
+    page.wait_for_url(re.compile(rf"/listings/{listing.pk}/$"))
+    assert page.locator("h1").first.inner_text() == listing.title
+    rows = page.locator("table.schema-table tbody tr")
+    field_names = [f["name"] for f in listing.dataset.schema["fields"]]
+    assert rows.count() == len(field_names)
+    assert [rows.nth(i).locator("td").first.inner_text() for i in range(rows.count())] == field_names
+    assert page.locator("#quality svg.chart").count() >= 2
+    shots(page, "listing")
+
+
+def test_seller_sees_dataset_versions_and_firm_settings(page, live_server, demo, shots):
+    dataset = Dataset.objects.filter(owner__memberships__user__username="hefei").first()
+
+    log_in(page, live_server, "hefei", f"/sell/datasets/{dataset.pk}/")
+
+    assert page.locator("h1").first.inner_text() == dataset.title
+    assert page.locator("table.versions-table tbody tr").count() == dataset.versions.count()
+    assert page.locator("table.versions-table .badge-passed").count() >= 1
+    shots(page, "seller-dataset")
+
+    listing = dataset.listings.get()
+    page.goto(f"{live_server.url}/listings/{listing.pk}/")
+    assert page.locator("#quality svg.chart").count() == 3  # nulls, labels, personal data
+    shots(page, "listing-labelled")
+
+    page.goto(live_server.url + "/firm/")
+    page.fill("input[name=name]", "Nightly export")
+    page.check("input[name=scopes][value=sell]")
+    page.click("#api-keys button[type=submit]")
+    secret = page.locator("pre.secret").inner_text()
+    assert secret.startswith("sjk_")
+    page.click("text=Done — back to firm settings")
+    assert "Nightly export" in page.locator("table").last.inner_text()
+    assert secret not in page.content()
+    shots(page, "firm")
