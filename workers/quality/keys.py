@@ -53,10 +53,18 @@ def fingerprint(keys: pa.Array, seed: int = 0) -> pa.Array:
     if isinstance(keys, pa.ChunkedArray):
         keys = keys.combine_chunks()
     b = keys.cast(pa.large_binary() if pa.types.is_large_string(keys.type) or pa.types.is_large_binary(keys.type) else pa.binary())
-    h = pc.binary_length(b).cast(_U64)
+    lengths = pc.binary_length(b)
+    h = lengths.cast(_U64)
     h = pc.add(h, pa.scalar((seed * 0x632BE59BD9B4E019 + 1) & 0xFFFFFFFFFFFFFFFF, _U64))
-    for start, stop in ((0, 8), (8, 16), (-16, -8), (-8, None)):
-        h = pc.multiply(pc.bit_wise_xor(h, _word(b, start, stop)), _K1)
+    shortest = pc.min(lengths).as_py() or 0
+    words = ((0, 8), (-8, None)) if shortest >= 8 else ((0, 8), (8, 16), (-16, -8), (-8, None))
+    for start, stop in words:
+        if shortest >= 8:
+            s = pc.binary_slice(b, start, stop) if stop is not None else pc.binary_slice(b, start)
+            w = s.cast(pa.binary()).cast(pa.binary(8)).view(_U64)
+        else:
+            w = _word(b, start, stop)
+        h = pc.multiply(pc.bit_wise_xor(h, w), _K1)
         h = pc.bit_wise_xor(h, pc.shift_right(h, _S32))
     return _mix(h)
 
@@ -116,7 +124,7 @@ class KeyStore:
         if self._dir is None:
             table = pa.Table.from_batches(self._buf, schema=self._schema)
             self._buf = []
-            if table.nbytes <= self.budget // 2 or table.num_rows < 2:
+            if table.nbytes <= self.budget or table.num_rows < 2:
                 yield table.combine_chunks()
                 return
             for _part, piece in _split(table.combine_chunks(), 0, self.bits):

@@ -28,7 +28,14 @@ from . import pii
 from .detect import FORMATS, decode_head, detect_format, refusal_message, sniff_delimiter
 from .keys import DistinctCounter, KeyStore
 from .options import MiB, QualityOptions
-from .schema import FALSE_VALUES, JSON_TYPES, NUMBER_RE, PATTERNS, TRUE_VALUES, validate_table_schema
+from .schema import (
+    FALSE_VALUES,
+    JSON_TYPES,
+    NUMBER_RE,
+    PATTERNS,
+    TRUE_VALUES,
+    validate_table_schema,
+)
 from .score import score_report
 
 HEAD_BYTES = 1 * MiB
@@ -232,9 +239,15 @@ class _State:
 
         # personal data and key separators
         key_cols = list(cols)
-        pre = pc.match_substring_regex(melt, pii.PREFILTER_RE)
-        if pre.true_count:
-            self._pii(melt, pre, n, key_cols)
+        # only cells of 5+ bytes can hold an e-mail, 11+ a number: regex those alone
+        longish = pc.greater_equal(pc.binary_length(melt), 5)
+        if longish.true_count == len(melt):
+            pre_idx = pc.indices_nonzero(pc.match_substring_regex(melt, pii.PREFILTER_RE))
+        else:
+            lidx = pc.indices_nonzero(longish)
+            pre_idx = lidx.filter(pc.match_substring_regex(melt.take(lidx), pii.PREFILTER_RE))
+        if len(pre_idx):
+            self._pii(melt, pre_idx, n, key_cols)
         # formula injection
         fm = pc.match_substring_regex(melt, FORMULA_RE)
         if fm.true_count:
@@ -298,9 +311,14 @@ class _State:
             if t in ("date", "datetime"):
                 # the pattern checks ranges; the round trip rejects days like 2023-02-29
                 day = arr if t == "date" else pc.utf8_slice_codeunits(arr, 0, 10)
-                d = pc.strptime(day, format="%Y-%m-%d", unit="s", error_is_null=True)
-                same = pc.equal(pc.strftime(d, format="%Y-%m-%d"), day)
-                v = pc.and_(v, pc.fill_null(same, False))
+                late = pc.and_(v, pc.match_substring_regex(day, r"-(29|30|31)$"))
+                if late.true_count:
+                    idx = pc.indices_nonzero(late)
+                    sub = day.take(idx)
+                    d = pc.strptime(sub, format="%Y-%m-%d", unit="s", error_is_null=True)
+                    same = pc.fill_null(pc.equal(pc.strftime(d, format="%Y-%m-%d"), sub), False)
+                    if same.false_count:
+                        v = pc.replace_with_mask(v, late, same)
             return v
         if t == "boolean":
             return pc.is_in(arr, pa.array(TRUE_VALUES + FALSE_VALUES, pa.string()))
@@ -337,8 +355,7 @@ class _State:
             keep = ["number"]
         c.candidates = keep
 
-    def _pii(self, melt: pa.Array, pre: pa.Array, n: int, key_cols: list[pa.Array]) -> None:
-        idx = pc.indices_nonzero(pre)
+    def _pii(self, melt: pa.Array, idx: pa.Array, n: int, key_cols: list[pa.Array]) -> None:
         cand = melt.take(idx)
         colof = pc.divide(idx, pa.scalar(n, pa.uint64()))
         sep = pc.match_substring(cand, SEP)
@@ -415,9 +432,9 @@ class _State:
         self.conflict_keys.add(key, tags)
 
     def _track_newlines(self, row_key: pa.Array) -> None:
-        cnt = pc.count_substring(row_key, "\n")
-        total = pc.sum(cnt).as_py() or 0
-        if total:
+        has = pc.match_substring(row_key, "\n")
+        if has.true_count:
+            cnt = pc.count_substring(row_key, "\n")
             nz = pc.indices_nonzero(cnt)
             for i, c in zip(nz.to_pylist(), cnt.take(nz).to_pylist(), strict=True):
                 self.nl_records.append((self.rows + i, c))
