@@ -84,3 +84,32 @@ def test_seller_sees_dataset_versions_and_firm_settings(page, live_server, demo,
     assert "Nightly export" in page.locator("table").last.inner_text()
     assert secret not in page.content()
     shots(page, "firm")
+
+
+def test_upload_progress_and_live_check_status(page, live_server, demo, shots, tmp_path):
+    from exchange.models import DatasetVersion
+
+    dataset = Dataset.objects.filter(owner__memberships__user__username="wuhan").first()
+    before = dataset.versions.count()
+    data = tmp_path / "modules-v2.csv"
+    data.write_text("serial_no,product\nWH1,100G LR4\nWH2,400G DR4\n", encoding="utf-8")
+
+    log_in(page, live_server, "wuhan", f"/sell/datasets/{dataset.pk}/")
+    page.set_input_files("input[name=file]", str(data))
+    page.fill("textarea[name=changelog]", "第二版 second cut")
+    page.click("form[data-upload] button[type=submit]")
+    page.wait_for_selector(".msg-success")  # the XHR answered JSON and the page reloaded
+
+    version = dataset.versions.order_by("-number").first()
+    assert dataset.versions.count() == before + 1
+    row = page.locator(f"tr[data-version='{version.pk}']")
+    assert "modules-v2.csv" in row.inner_text()
+
+    DatasetVersion.objects.filter(pk=version.pk).update(status="checking", check_percent=40, check_rows_seen=1)
+    page.wait_for_function(f"document.querySelector(\"tr[data-version='{version.pk}'] .progress-bar\").style.width === '40%'")
+    assert row.locator(".badge").first.inner_text() == "Checking"
+    shots(page, "seller-upload-checking")
+
+    DatasetVersion.objects.filter(pk=version.pk).update(status="failed", check_percent=100, check_error="schema mismatch")
+    page.wait_for_function(f"document.querySelector(\"tr[data-version='{version.pk}'] .js-status .badge\").textContent === 'Failed'")
+    assert row.locator(".js-error").inner_text() == "schema mismatch"

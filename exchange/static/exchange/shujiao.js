@@ -65,7 +65,8 @@
         badge.className = "badge badge-status badge-" + d.status;
         badge.textContent = d.status_label;
         row.querySelector(".progress-bar").style.width = d.percent + "%";
-        row.querySelector(".js-progress").textContent = d.percent + "% · " + d.rows_seen.toLocaleString() + " rows";
+        row.querySelector(".js-progress").textContent = d.status === "uploaded" ? "Queued for checking"
+          : d.percent + "% · " + d.rows_seen.toLocaleString() + (d.rows_seen === 1 ? " row" : " rows");
         row.querySelector(".js-error").textContent = d.check_error || "";
         if (d.status === "uploaded" || d.status === "checking") { setTimeout(function () { poll(row); }, POLL_MS); return; }
         row.querySelector(".progress").classList.add("hidden");

@@ -99,10 +99,10 @@ def dataset_detail(request, dataset_id):
                 else:
                     url = reverse("web:dataset", kwargs={"dataset_id": dataset.pk})
                     text = f"Version {version.number} uploaded ({present.filesize(version.byte_size)}); its quality check is queued."
+                    messages.success(request, text)  # shown on the page the script reloads, too
                     if wants_json(request):
                         return JsonResponse({"ok": True, "redirect": url, "message": text,
                                              "version": version_status_data(version)}, status=201)
-                    messages.success(request, text)
                     return redirect(url)
         if wants_json(request):
             return JsonResponse({"ok": False, "errors": form.errors.get_json_data()}, status=400)
