@@ -42,3 +42,4 @@ def sweep_quality() -> int:
     return quality_sweep()
 
 from workers.trading_tasks import *  # noqa: E402,F401,F403
+from workers.delivery_tasks import *  # noqa: F401,F403,E402

@@ -2,6 +2,7 @@
 
 from .audit import AuditEvent
 from .catalog import Dataset, DatasetVersion, Listing, Offer, QualityReport
+from .delivery import Delivery, DownloadLink, SigningKey
 from .orgs import ApiKey, Membership, Organization
 from .trading import (
     AccessRequest,
@@ -22,10 +23,13 @@ __all__ = [
     "ApiKey",
     "AuditEvent",
     "Dataset",
+    "Delivery",
+    "DownloadLink",
     "DatasetVersion",
     "Listing",
     "Membership",
     "Offer",
     "Organization",
     "QualityReport",
+    "SigningKey",
 ]

@@ -114,12 +114,11 @@ def licence_render(*, contract_id: str, seller: Organization, buyer: Organizatio
 
 # --- Hooks ----------------------------------------------------------------------
 def on_contract_paid(contract: Contract) -> None:
-    """Runs inside the transaction that moved the price into escrow.
+    """Runs inside the transaction that moved the price into escrow: the contract's
+    Delivery is created and its build enqueued once the payment commits."""
+    from exchange.services.delivery import delivery_create
 
-    This is where the signed-delivery issue enqueues the build of the buyer's package
-    (with ``enqueue_on_commit``, so the task is published only once the payment commits).
-    Nothing is needed here until deliveries exist.
-    """
+    delivery_create(contract=contract)
 
 
 # --- Access requests --------------------------------------------------------------

@@ -273,3 +273,43 @@ MAX_TOPUP_FEN = env.int("MAX_TOPUP_FEN", default=1_000_000 * 100)
 SANDBOX_TOPUP_MAX_FEN = 100_000 * 100
 # Expiring hourly is precise enough for a limit counted in days.
 CELERY_BEAT_SCHEDULE["trading-expire-requests"] = {"task": "shujiao.trading.expire_requests", "schedule": 3600.0}
+# Two trading models have a "status" field; name their OpenAPI enums apart.
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
+    "AccessRequestStatusEnum": "exchange.models.trading.AccessRequest.Status",
+    "ContractStatusEnum": "exchange.models.trading.Contract.Status",
+})
+
+# --- Delivery ---------------------------------------------------------------
+# Signed per-buyer packages (SPEC §5). Private signing keys are stored only as PKCS#8 PEM
+# encrypted with this passphrase; it has no default here (local/test settings set one),
+# and signing or creating a key without it fails with a message naming the variable.
+# SIGNING_KEY_PASSPHRASE_FILE (e.g. a mounted secret) is read when the variable is unset.
+SIGNING_KEY_PASSPHRASE = env.str("SIGNING_KEY_PASSPHRASE", default="")
+if not SIGNING_KEY_PASSPHRASE and env.str("SIGNING_KEY_PASSPHRASE_FILE", default=""):
+    SIGNING_KEY_PASSPHRASE = Path(env.str("SIGNING_KEY_PASSPHRASE_FILE")).read_text().strip()
+# ZIP entries are STORED by default: datasets are often already compressed, and a stored
+# entry is copied at disk speed; DELIVERY_DEFLATE=true trades CPU for smaller packages.
+DELIVERY_DEFLATE = env.bool("DELIVERY_DEFLATE", default=False)
+# Packages are built in a local temporary file (None: the system's temp dir), then stored
+# through STORAGES["default"]; the worker and the web process share no disk.
+DELIVERY_TMP_DIR = env.str("DELIVERY_TMP_DIR", default=None)
+# Packaging runs at disk speed (hundreds of MB/s); an hour covers tens of GB.
+DELIVERY_BUILD_TIME_LIMIT = env.int("DELIVERY_BUILD_TIME_LIMIT", default=3600)
+# A build refreshes its heartbeat at least this often while streaming or uploading...
+DELIVERY_HEARTBEAT_SECONDS = 5
+# ...so a building claim without a heartbeat this long belongs to a dead worker.
+DELIVERY_STALE_SECONDS = env.int("DELIVERY_STALE_SECONDS", default=60)
+# Transient failures (storage unreachable, no active key) are retried; after this many
+# attempts the delivery fails for good and the buyer is refunded.
+DELIVERY_MAX_ATTEMPTS = env.int("DELIVERY_MAX_ATTEMPTS", default=3)
+DELIVERY_RETRY_SECONDS = env.int("DELIVERY_RETRY_SECONDS", default=30)
+# Deliveries still queued this long were never picked up (broker down at commit): re-enqueue.
+DELIVERY_REQUEUE_AFTER_SECONDS = env.int("DELIVERY_REQUEUE_AFTER_SECONDS", default=120)
+# Download links live 15 minutes: long enough to start a download, short enough that a
+# leaked link is soon useless. A started download may resume through the same link.
+DOWNLOAD_LINK_TTL_SECONDS = env.int("DOWNLOAD_LINK_TTL_SECONDS", default=900)
+# Streaming chunk for downloads: 1 MiB keeps memory constant and syscalls few.
+DOWNLOAD_CHUNK_BYTES = 1024 * 1024
+CELERY_BEAT_SCHEDULE["delivery-sweep"] = {"task": "shujiao.delivery.sweep", "schedule": 60.0}
+# Licence terms are counted in days: expiring hourly is precise enough.
+CELERY_BEAT_SCHEDULE["delivery-expire"] = {"task": "shujiao.delivery.expire", "schedule": 3600.0}

@@ -1,0 +1,482 @@
+"""Signed deliveries: create on payment, claim, build, store, settle; fail and refund;
+revoke, expire, sweep; download links and downloads.
+
+Exactly-once effects rest on three things:
+
+* the claim is a conditional UPDATE (only a ``queued`` delivery, or a ``building`` one
+  whose heartbeat went stale, can be claimed) that stores a fresh ``claim_token``;
+* a build writes its package under a name of its own (``deliveries/<id>/<token>.zip``)
+  and stores the result only while it still holds the claim (row lock + token check);
+* settlement happens in the same transaction that marks the delivery ``ready``, and the
+  ledger allows one settlement per contract.
+
+So a task delivered twice, a second worker racing the first, or a worker killed at any
+point yields one package and one settlement. A build streams the source from storage into
+a local temporary file and uploads that through ``default_storage``: no shared disk.
+
+Lock order (as in trading): delivery row → contract row → ledger accounts → audit chain.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from exchange.actor import Actor
+from exchange.errors import Conflict, Forbidden, Gone, InvalidInput, NotFound
+from exchange.models import Contract, Delivery, DownloadLink
+from exchange.services.audit import audit_record
+from exchange.services.dispatch import enqueue_on_commit, send_task_now
+
+logger = logging.getLogger(__name__)
+DELIVERY_BUILD_TASK = "shujiao.delivery.build"
+WORKER = "delivery-worker"
+
+
+@dataclass(frozen=True)
+class Claim:
+    delivery_id: str
+    token: str
+
+
+class ClaimBusy(Exception):
+    """Another live attempt holds the claim; try again once it could have gone stale."""
+
+
+class TransientBuildError(Exception):
+    """A build failed for a reason that may pass (storage, no key); it is retried."""
+
+
+def _stale_before():
+    return timezone.now() - timedelta(seconds=settings.DELIVERY_STALE_SECONDS)
+
+
+def _worker() -> Actor:
+    return Actor.system(WORKER)
+
+
+# --- Creation ----------------------------------------------------------------------
+def delivery_create(*, contract: Contract) -> Delivery:
+    """Make the contract's delivery and enqueue its build once the payment commits.
+
+    Runs inside the payment's transaction (``trading.on_contract_paid``). Idempotent: a
+    contract has at most one delivery.
+    """
+    delivery = Delivery.objects.filter(contract=contract).first()
+    if delivery is not None:
+        return delivery
+    version = contract.dataset_version
+    delivery = Delivery.objects.create(contract=contract, queued_at=timezone.now(), bytes_total=version.byte_size)
+    audit_record(actor=_worker(), action="delivery.queued", obj=delivery, organization=contract.buyer,
+                 details={"contract": str(contract.pk), "dataset_version": str(version.pk)})
+    enqueue_on_commit(DELIVERY_BUILD_TASK, str(delivery.pk))
+    return delivery
+
+
+# --- Claim and build -----------------------------------------------------------------
+def delivery_claim(*, delivery_id: str) -> Claim | None:
+    """Claim a delivery for building. None when there is nothing to do.
+
+    Raises ClaimBusy when a live attempt holds it. A claim past ``DELIVERY_MAX_ATTEMPTS``
+    ends the delivery as failed (and refunds the buyer) instead.
+    """
+    token = uuid.uuid4().hex
+    now = timezone.now()
+    claimable = Q(status=Delivery.Status.QUEUED) | Q(status=Delivery.Status.BUILDING, heartbeat_at__lt=_stale_before())
+    updated = Delivery.objects.filter(claimable, pk=delivery_id).update(
+        status=Delivery.Status.BUILDING, claim_token=token, heartbeat_at=now, attempts=F("attempts") + 1,
+        bytes_done=0,
+    )
+    if updated:
+        claim = Claim(str(delivery_id), token)
+        delivery = Delivery.objects.only("attempts", "error").get(pk=delivery_id)
+        if delivery.attempts > settings.DELIVERY_MAX_ATTEMPTS:
+            last = f" Last error: {delivery.error}" if delivery.error else ""
+            delivery_fail(claim=claim, code="attempts_exhausted", message=(
+                f"The package could not be built after {settings.DELIVERY_MAX_ATTEMPTS} attempts.{last}"))
+            return None
+        return claim
+    status = Delivery.objects.filter(pk=delivery_id).values_list("status", flat=True).first()
+    if status == Delivery.Status.BUILDING:
+        raise ClaimBusy(str(delivery_id))
+    return None
+
+
+class _Heartbeat:
+    """Writes progress and the heartbeat to the delivery row, at most once a second."""
+
+    def __init__(self, claim: Claim):
+        self.claim, self._last = claim, 0.0
+
+    def beat(self, bytes_done: int | None = None, *, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._last < min(1.0, settings.DELIVERY_HEARTBEAT_SECONDS):
+            return
+        self._last = now
+        fields: dict[str, Any] = {"heartbeat_at": timezone.now()}
+        if bytes_done is not None:
+            fields["bytes_done"] = bytes_done
+        Delivery.objects.filter(pk=self.claim.delivery_id, claim_token=self.claim.token).update(**fields)
+
+    def __call__(self, bytes_done: int) -> None:
+        self.beat(bytes_done)
+
+
+class _BeatingReader:
+    """A read-only file wrapper that keeps the heartbeat fresh while storage reads it
+    (uploading a large package can take longer than the stale threshold)."""
+
+    def __init__(self, f, heartbeat: _Heartbeat, size: int):
+        self._f, self._hb, self.size = f, heartbeat, size
+        self.name = getattr(f, "name", None)
+
+    def read(self, n: int = -1) -> bytes:
+        self._hb.beat()
+        return self._f.read(n)
+
+    def __getattr__(self, name):
+        return getattr(self._f, name)
+
+
+def _manifest_fields(delivery: Delivery, *, issued_at, expires_at) -> dict[str, Any]:
+    c = delivery.contract
+    return {
+        "delivery_id": str(delivery.pk), "contract_id": str(c.pk), "listing_id": str(c.listing_id),
+        "dataset_version_id": str(c.dataset_version_id),
+        "seller": {"name": c.seller.name, "credit_code": c.seller.credit_code},
+        "buyer": {"name": c.buyer.name, "credit_code": c.buyer.credit_code},
+        "license": {"purpose": c.purpose, "purpose_restriction": c.purpose_restriction, "term_days": c.term_days,
+                    "download_limit": c.download_limit, "redistribution": c.redistribution},
+        "dataset": {"title": c.listing.title, "version": c.dataset_version.number,
+                    "format": c.dataset_version.format},
+        "issued_at": issued_at, "expires_at": expires_at,
+    }
+
+
+def delivery_build(*, claim: Claim) -> Delivery | None:
+    """Build, sign and store the package for a claimed delivery, then mark it ready.
+
+    Returns the ready delivery, or None when the claim was lost meanwhile (the package
+    this attempt wrote is deleted). A source whose SHA-256 changed at rest fails the
+    delivery for good (audited, buyer refunded). Raises TransientBuildError for
+    failures worth retrying; the claim is released first.
+    """
+    from exchange.services.signing import NoActiveKey, signing_key_for_signing
+    from workers.delivery import SourceIntegrityError, build_package, safe_data_name
+
+    delivery = (Delivery.objects.select_related("contract__buyer", "contract__seller", "contract__listing",
+                                                "contract__dataset_version__dataset").get(pk=claim.delivery_id))
+    contract = delivery.contract
+    version = contract.dataset_version
+    heartbeat = _Heartbeat(claim)
+    try:
+        key, private = signing_key_for_signing()
+    except NoActiveKey as exc:
+        delivery_release(claim=claim, error=str(exc))
+        raise TransientBuildError(str(exc)) from None
+    issued_at = timezone.now().replace(microsecond=0)
+    expires_at = issued_at + timedelta(days=contract.term_days)
+    data_path = "data/" + safe_data_name(version.original_filename or contract.listing.title, version.format)
+    package_name = f"deliveries/{delivery.pk}/{claim.token}.zip"
+    try:
+        with tempfile.TemporaryFile(dir=settings.DELIVERY_TMP_DIR, prefix="shujiao-delivery-") as tmp:
+            with default_storage.open(version.file.name, "rb") as source:
+                result = build_package(
+                    source=source, out=tmp, data_path=data_path, license_text=contract.licence_text,
+                    manifest_fields=_manifest_fields(delivery, issued_at=issued_at, expires_at=expires_at),
+                    expected_sha256=version.sha256, private_key=private, deflate=settings.DELIVERY_DEFLATE,
+                    progress=heartbeat, hash_package=True,
+                )
+            tmp.flush()
+            tmp.seek(0)
+            heartbeat.beat(result.size, force=True)
+            stored_name = default_storage.save(package_name, File(_BeatingReader(tmp, heartbeat, result.package_size),
+                                                                  name=package_name))
+    except SourceIntegrityError as exc:
+        logger.error("delivery %s: %s", delivery.pk, exc)
+        delivery_fail(claim=claim, code="source_integrity", message=(
+            f"The stored dataset file changed at rest: its SHA-256 is {exc.actual}, but the version was recorded "
+            f"with {exc.expected}. Nothing was delivered and the buyer was refunded."),
+            details={"expected_sha256": exc.expected, "actual_sha256": exc.actual})
+        return None
+    except OSError as exc:
+        delivery_release(claim=claim, error=f"storage error: {exc}")
+        raise TransientBuildError(str(exc)) from exc
+    return delivery_store(claim=claim, package_name=stored_name, result=result, data_path=data_path,
+                          issued_at=issued_at, expires_at=expires_at, kid=key.kid)
+
+
+def _delete_later(name: str) -> None:
+    transaction.on_commit(lambda: _delete_quietly(name))
+
+
+def _delete_quietly(name: str) -> None:
+    try:
+        default_storage.delete(name)
+    except OSError:
+        logger.warning("could not delete %s", name, exc_info=True)
+
+
+def _delete_other_packages(delivery_id: str, keep: str) -> None:
+    """Remove packages left by attempts that died after uploading (one package per delivery)."""
+    folder = f"deliveries/{delivery_id}"
+    try:
+        _dirs, files = default_storage.listdir(folder)
+    except (OSError, NotImplementedError):
+        return
+    for name in files:
+        path = f"{folder}/{name}"
+        if path != keep:
+            _delete_quietly(path)
+
+
+def delivery_store(*, claim: Claim, package_name: str, result, data_path: str, issued_at, expires_at,
+                   kid: str) -> Delivery | None:
+    """Mark the delivery ready with its package and settle the contract, if this attempt
+    still holds the claim; otherwise discard the package."""
+    from exchange.services.trading import contract_settle
+
+    with transaction.atomic():
+        delivery = Delivery.objects.select_for_update().get(pk=claim.delivery_id)
+        if delivery.status != Delivery.Status.BUILDING or delivery.claim_token != claim.token:
+            logger.info("delivery %s: claim %s lost; package discarded", claim.delivery_id, claim.token)
+            _delete_later(package_name)
+            return None
+        contract = Contract.objects.select_for_update(of=("self",)).select_related("buyer").get(pk=delivery.contract_id)
+        if contract.status != Contract.Status.PAID:
+            # Refunded (or otherwise closed) while it was building: nothing may be delivered.
+            _delete_later(package_name)
+            _end_failed(delivery, code="contract_closed", message=(
+                f"The contract was {contract.get_status_display().lower()} before the package was ready."))
+            return None
+        now = timezone.now()
+        delivery.status = Delivery.Status.READY
+        delivery.claim_token = ""
+        delivery.package_name = package_name
+        delivery.package_size = result.package_size
+        delivery.package_sha256 = result.package_sha256 or ""
+        delivery.data_path = data_path
+        delivery.manifest = result.manifest
+        delivery.key_id = kid
+        delivery.issued_at, delivery.expires_at, delivery.ready_at = issued_at, expires_at, now
+        delivery.bytes_done = result.size
+        delivery.error = ""
+        delivery.save()
+        contract_settle(contract_id=contract.pk, actor=_worker())
+        audit_record(actor=_worker(), action="delivery.ready", obj=delivery, organization=contract.buyer, details={
+            "contract": str(contract.pk), "key_id": kid, "package_sha256": delivery.package_sha256,
+            "package_size": delivery.package_size, "source_sha256": result.sha256, "attempts": delivery.attempts,
+            "expires_at": expires_at})
+        transaction.on_commit(lambda: _delete_other_packages(str(delivery.pk), package_name))
+    return delivery
+
+
+def delivery_release(*, claim: Claim, error: str) -> None:
+    """Give a claim back after a transient failure: queued again, to be retried."""
+    Delivery.objects.filter(pk=claim.delivery_id, status=Delivery.Status.BUILDING, claim_token=claim.token).update(
+        status=Delivery.Status.QUEUED, claim_token="", error=error[:5000], queued_at=timezone.now())
+
+
+def _end_failed(delivery: Delivery, *, code: str, message: str, details: dict | None = None) -> None:
+    """Mark a locked delivery failed, refund a paid contract and audit both (caller's transaction)."""
+    from exchange.services.trading import contract_refund
+
+    delivery.status, delivery.error, delivery.claim_token = Delivery.Status.FAILED, message[:5000], ""
+    delivery.ended_at = timezone.now()
+    delivery.save(update_fields=["status", "error", "claim_token", "ended_at"])
+    contract = Contract.objects.select_for_update(of=("self",)).select_related("buyer").get(pk=delivery.contract_id)
+    refunded = False
+    if contract.status == Contract.Status.PAID:
+        contract_refund(contract_id=contract.pk, reason=f"Delivery failed: {message}"[:2000], actor=_worker())
+        refunded = True
+    audit_record(actor=_worker(), action="delivery.failed", obj=delivery, organization=contract.buyer,
+                 details={"code": code, "message": message, "refunded": refunded, **(details or {})})
+
+
+def delivery_fail(*, claim: Claim, code: str, message: str, details: dict | None = None) -> None:
+    """End a build as failed for good: the buyer is refunded. Only the claim holder can."""
+    with transaction.atomic():
+        delivery = Delivery.objects.select_for_update().get(pk=claim.delivery_id)
+        if delivery.status != Delivery.Status.BUILDING or delivery.claim_token != claim.token:
+            return
+        _end_failed(delivery, code=code, message=message, details=details)
+
+
+# --- Periodic work -------------------------------------------------------------------
+def delivery_sweep() -> int:
+    """Re-enqueue deliveries never picked up (broker down at commit) or whose worker died."""
+    now = timezone.now()
+    waiting = Delivery.objects.filter(
+        Q(status=Delivery.Status.QUEUED, queued_at__lt=now - timedelta(seconds=settings.DELIVERY_REQUEUE_AFTER_SECONDS))
+        | Q(status=Delivery.Status.BUILDING, heartbeat_at__lt=_stale_before())
+    ).order_by("queued_at").values_list("pk", flat=True)[:500]
+    return sum(send_task_now(DELIVERY_BUILD_TASK, str(pk)) for pk in waiting)
+
+
+def deliveries_expire(*, now=None) -> int:
+    """Ready deliveries whose licence term ended become ``expired``. Idempotent; returns how many."""
+    now = now or timezone.now()
+    count = 0
+    ids = list(Delivery.objects.filter(status=Delivery.Status.READY, expires_at__lte=now)
+               .order_by("expires_at").values_list("pk", flat=True)[:500])
+    for pk in ids:
+        with transaction.atomic():
+            delivery = (Delivery.objects.select_for_update(of=("self",)).select_related("contract__buyer")
+                        .filter(pk=pk, status=Delivery.Status.READY, expires_at__lte=now).first())
+            if delivery is None:
+                continue
+            delivery.status, delivery.ended_at = Delivery.Status.EXPIRED, now
+            delivery.save(update_fields=["status", "ended_at"])
+            audit_record(actor=Actor.system("delivery-expiry"), action="delivery.expired", obj=delivery,
+                         organization=delivery.contract.buyer,
+                         details={"expires_at": delivery.expires_at, "term_days": delivery.contract.term_days})
+            count += 1
+    return count
+
+
+# --- Staff ---------------------------------------------------------------------------
+def delivery_revoke(*, actor: Actor, delivery_id, reason: str) -> Delivery:
+    """Staff withdraw a delivery: no further download. A delivery revoked before it was
+    ready refunds the buyer (nothing was delivered)."""
+    from exchange.services.trading import contract_refund
+
+    if actor.user is None or not actor.user.is_staff:
+        raise Forbidden("Only exchange staff can revoke a delivery.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("A reason is required to revoke a delivery.", fields={"reason": ["Give a reason."]})
+    with transaction.atomic():
+        delivery = Delivery.objects.select_for_update().filter(pk=delivery_id).first()
+        if delivery is None:
+            raise NotFound("No such delivery.")
+        if delivery.status not in (Delivery.Status.QUEUED, Delivery.Status.BUILDING, Delivery.Status.READY):
+            raise Conflict(f"This delivery is {delivery.get_status_display().lower()} and cannot be revoked.")
+        old = delivery.status
+        delivery.status, delivery.revoke_reason, delivery.claim_token = Delivery.Status.REVOKED, reason, ""
+        delivery.ended_at = timezone.now()
+        delivery.save(update_fields=["status", "revoke_reason", "claim_token", "ended_at"])
+        contract = Contract.objects.select_for_update(of=("self",)).select_related("buyer").get(pk=delivery.contract_id)
+        refunded = False
+        if old != Delivery.Status.READY and contract.status == Contract.Status.PAID:
+            contract_refund(contract_id=contract.pk, reason=f"Delivery revoked before it was ready: {reason}",
+                            actor=actor)
+            refunded = True
+        audit_record(actor=actor, action="delivery.revoked", obj=delivery, organization=contract.buyer,
+                     details={"from": old, "reason": reason, "refunded": refunded})
+    return delivery
+
+
+# --- Download links and downloads ----------------------------------------------------
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _limit_message(delivery: Delivery) -> str:
+    limit = delivery.contract.download_limit
+    return (f"The licence allows {limit} download{'s' if limit != 1 else ''} of this delivery and all "
+            f"{limit} have been used.")
+
+
+def _ensure_live(delivery: Delivery) -> None:
+    if delivery.status == Delivery.Status.EXPIRED or (
+            delivery.status == Delivery.Status.READY and delivery.expires_at and delivery.expires_at <= timezone.now()):
+        raise Gone(f"This delivery expired on {delivery.expires_at:%Y-%m-%d %H:%M} UTC: the licence term is over.",
+                   code="delivery_expired")
+    if delivery.status == Delivery.Status.REVOKED:
+        raise Gone("This delivery was revoked by the exchange.", code="delivery_revoked")
+    if delivery.status != Delivery.Status.READY:
+        raise Conflict(f"This delivery is {delivery.get_status_display().lower()}, not ready to download.",
+                       code="delivery_not_ready")
+
+
+def download_link_create(*, actor: Actor, delivery_id) -> tuple[DownloadLink, str]:
+    """A short-lived download link for the buyer firm. Returns the link and its token
+    (shown once; only its hash is stored). Creating a link is free; its first use counts
+    one download against the licence limit, so creation is refused once the limit is used.
+    """
+    org = actor.organization
+    if org is None:
+        raise Forbidden("Only members of the buying firm can download a delivery.", code="no_firm")
+    delivery = (Delivery.objects.select_related("contract").filter(pk=delivery_id)
+                .filter(Q(contract__buyer=org) | Q(contract__seller=org)).first())
+    if delivery is None:
+        raise NotFound("No such delivery.")
+    if delivery.contract.buyer_id != org.pk:
+        raise Forbidden("Only the buying firm can download this delivery.", code="not_buyer")
+    if not actor.has_scope("buy"):
+        raise Forbidden("This API key lacks the 'buy' scope.", code="missing_scope")
+    _ensure_live(delivery)
+    if delivery.downloads_used >= delivery.contract.download_limit:
+        raise Forbidden(_limit_message(delivery), code="download_limit_reached")
+    token = secrets.token_urlsafe(32)  # 256 bits
+    with transaction.atomic():
+        link = DownloadLink.objects.create(
+            delivery=delivery, organization=org, token_hash=_token_hash(token), created_by=actor.label,
+            expires_at=timezone.now() + timedelta(seconds=settings.DOWNLOAD_LINK_TTL_SECONDS))
+        audit_record(actor=actor, action="delivery.link_created", obj=delivery, organization=org,
+                     details={"link": str(link.pk), "expires_at": link.expires_at,
+                              "downloads_used": delivery.downloads_used,
+                              "download_limit": delivery.contract.download_limit})
+    return link, token
+
+
+@dataclass(frozen=True)
+class DownloadGrant:
+    delivery: Delivery
+    link: DownloadLink
+    counted: bool
+
+
+def download_authorize(*, actor: Actor, token: str, byte_range: str = "") -> DownloadGrant:
+    """Check a download request and record it (audited); the caller then streams the package.
+
+    Refusals: unknown or tampered token, or another firm's caller → Forbidden; expired
+    link, expired or revoked delivery → Gone; licence limit used up → Forbidden naming
+    the limit. The link's first use counts one download (a conditional increment, so
+    concurrent first uses of several links never exceed the limit).
+    """
+    if not token or len(token) > 200:
+        raise Forbidden("This download link is not valid.", code="invalid_link")
+    link = (DownloadLink.objects.select_related("delivery__contract__buyer")
+            .filter(token_hash=_token_hash(token)).first())
+    if link is None:
+        raise Forbidden("This download link is not valid.", code="invalid_link")
+    org = actor.organization
+    if org is None or org.pk != link.organization_id:
+        raise Forbidden("This download link belongs to another firm.", code="not_your_link")
+    if not actor.has_scope("buy"):
+        raise Forbidden("This API key lacks the 'buy' scope.", code="missing_scope")
+    now = timezone.now()
+    if link.expires_at <= now:
+        raise Gone("This download link has expired; create a new one from the delivery.", code="link_expired")
+    delivery = link.delivery
+    _ensure_live(delivery)
+    with transaction.atomic():
+        counted = False
+        first = DownloadLink.objects.filter(pk=link.pk, first_used_at__isnull=True).update(first_used_at=now)
+        if first:
+            counted = bool(Delivery.objects.filter(pk=delivery.pk, downloads_used__lt=delivery.contract.download_limit)
+                           .update(downloads_used=F("downloads_used") + 1))
+            if not counted:  # raising rolls back the first use too
+                raise Forbidden(_limit_message(delivery), code="download_limit_reached")
+        DownloadLink.objects.filter(pk=link.pk).update(requests=F("requests") + 1)
+        delivery.refresh_from_db(fields=["downloads_used"])
+        audit_record(actor=actor, action="delivery.downloaded", obj=delivery, organization=org, details={
+            "link": str(link.pk), "range": byte_range[:100], "counted": counted,
+            "downloads_used": delivery.downloads_used, "download_limit": delivery.contract.download_limit,
+            "package_sha256": delivery.package_sha256})
+    return DownloadGrant(delivery=delivery, link=link, counted=counted)
