@@ -170,11 +170,15 @@ def detections_jsonl(rows: int = 1500, seed: int = 20261128) -> bytes:
     for i in range(rows):
         label = rnd.choices(DETECTION_LABELS, weights=[6, 5, 2, 1, 1])[0]
         w, h = (rnd.randint(20, 80), rnd.randint(60, 200)) if label == "person" else (rnd.randint(60, 400), rnd.randint(40, 220))
+        # Real annotation work has a few rough edges; the quality report shows them to buyers:
+        # an occasional class outside the declared set and frames whose occlusion flag is unknown.
+        if i % 125 == 7:
+            label = "motorbike"
         lines.append(json.dumps({
             "annotation_id": f"HZ-{i:06d}", "frame": f"frames/{i // 10:05d}.jpg", "camera": rnd.choice(cameras),
             "captured_at": f"2026-10-{1 + i % 28:02d}T{i % 24:02d}:{i % 60:02d}:00Z",
             "x": rnd.randint(0, 1800), "y": rnd.randint(0, 1000), "w": w, "h": h,
-            "occluded": rnd.random() < 0.15, "label": label,
+            "occluded": None if i % 60 == 13 else rnd.random() < 0.15, "label": label,
         }, ensure_ascii=False))
     return ("\n".join(lines) + "\n").encode("utf-8")
 
@@ -190,9 +194,12 @@ def optical_csv(rows: int = 1200, seed: int = 20261129) -> bytes:
         rx = round(rnd.gauss(-12.5, 0.9), 2)
         er = round(rnd.gauss(5.2, 0.5), 2)
         result = "PASS" if -1.0 < tx < 4.0 and rx < -10.6 and er > 3.5 else "FAIL"
-        writer.writerow([f"WH26{i:07d}", rnd.choice(products), f"FT-{rnd.randint(1, 6):02d}",
+        # The thermal probe of station FT-03 was offline for part of the run: no case temperature.
+        station = f"FT-{rnd.randint(1, 6):02d}"
+        temp = "" if station == "FT-03" and i % 7 == 0 else round(rnd.uniform(24.0, 72.0), 1)
+        writer.writerow([f"WH26{i:07d}", rnd.choice(products), station,
                          f"2026-11-{1 + i % 26:02d}T{8 + i % 12:02d}:{i % 60:02d}:{(i * 7) % 60:02d}Z",
-                         tx, rx, er, round(rnd.uniform(24.0, 72.0), 1), result])
+                         tx, rx, er, temp, result])
     return out.getvalue().encode("utf-8")
 
 

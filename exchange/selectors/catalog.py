@@ -72,7 +72,8 @@ def listing_visible(*, listing_id, organization: Organization | None) -> Listing
 
 def listings_of(organization: Organization) -> QuerySet[Listing]:
     return (Listing.objects.filter(dataset__owner=organization)
-            .select_related("dataset", "version").annotate(min_price_fen=Min("offers__price_fen"))
+            .select_related("dataset", "version")
+            .annotate(min_price_fen=Min("offers__price_fen", filter=Q(offers__is_active=True)))
             .order_by("-created_at"))
 
 
