@@ -334,3 +334,6 @@ class AuditEventAdmin(admin.ModelAdmin):
                 post.setlist(admin.helpers.ACTION_CHECKBOX_NAME, [str(first)])
                 request.POST = post
         return super().changelist_view(request, extra_context)
+
+
+from exchange import admin_trading  # noqa: F401,E402

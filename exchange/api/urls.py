@@ -1,6 +1,7 @@
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from exchange.api import views
+from exchange.api import trading, views
 
 router = DefaultRouter()
 router.register("catalog", views.CatalogViewSet, basename="catalog")
@@ -10,6 +11,12 @@ router.register("datasets", views.DatasetViewSet, basename="dataset")
 router.register("versions", views.VersionViewSet, basename="version")
 router.register("listings", views.ListingViewSet, basename="listing")
 router.register("offers", views.OfferViewSet, basename="offer")
+router.register("access-requests", trading.AccessRequestViewSet, basename="access-request")
+router.register("contracts", trading.ContractViewSet, basename="contract")
+router.register("wallet", trading.WalletViewSet, basename="wallet")
 
 app_name = "api"
-urlpatterns = router.urls
+urlpatterns = [
+    path("market/stats/", trading.MarketStatsView.as_view(), name="market-stats"),
+    *router.urls,
+]

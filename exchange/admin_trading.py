@@ -1,0 +1,137 @@
+"""Staff admin for trading: contracts (with refunds), access requests, wallets (with top-ups)
+and the ledger, read-only.
+
+Money only moves through exchange.services.trading, so every staff action is audited;
+ledger rows are never added, edited or deleted here.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.shortcuts import render
+
+from exchange.actor import Actor
+from exchange.admin import _run_each, _with_reason
+from exchange.models import AccessRequest, Account, Contract, LedgerEntry, LedgerTransfer
+from exchange.services.trading import contract_refund, wallet_topup
+
+
+def _fen(value: int) -> str:
+    sign = "-" if value < 0 else ""
+    return f"{sign}{abs(value) // 100:,}.{abs(value) % 100:02d} CNY"
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return request.method in ("GET", "HEAD")
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class TopupForm(forms.Form):
+    amount_fen = forms.IntegerField(min_value=1, label="Amount (fen)",
+                                    help_text="Whole fen: 10000 = 100.00 CNY. Must be positive.")
+    memo = forms.CharField(max_length=300, help_text="Where the money came from, e.g. the bank reference. Audited.")
+
+
+@admin.register(Account)
+class AccountAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "kind", "organization", "balance_display", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["organization__name", "organization__credit_code"]
+    readonly_fields = ["kind", "organization", "currency", "balance", "created_at"]
+    actions = ["top_up"]
+
+    @admin.display(description="Balance", ordering="balance")
+    def balance_display(self, obj):
+        return _fen(obj.balance)
+
+    @admin.action(description="Top up the selected wallets")
+    def top_up(self, request, queryset):
+        wallets = queryset.filter(kind=Account.Kind.WALLET).select_related("organization")
+        if not wallets.exists():
+            self.message_user(request, "Only firm wallets can be topped up.", messages.ERROR)
+            return None
+        if "apply" in request.POST:
+            form = TopupForm(request.POST)
+            if form.is_valid():
+                actor = Actor.from_request(request)
+                _run_each(self, request, wallets, lambda wallet: wallet_topup(
+                    actor=actor, organization=wallet.organization, amount_fen=form.cleaned_data["amount_fen"],
+                    memo=form.cleaned_data["memo"]), "wallets topped up")
+                return None
+        else:
+            form = TopupForm()
+        return render(request, "admin/exchange/reason_form.html", {
+            **self.admin_site.each_context(request), "title": "Top up wallets", "objects": wallets, "form": form,
+            "action": request.POST.get("action"), "opts": self.model._meta,
+            "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+        })
+
+
+class EntryInline(admin.TabularInline):
+    model = LedgerEntry
+    extra = 0
+    fields = ["account", "amount", "balance_after"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(LedgerTransfer)
+class LedgerTransferAdmin(ReadOnlyAdmin):
+    list_display = ["id", "kind", "contract", "memo", "created_by", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["memo", "contract__id"]
+    readonly_fields = ["id", "kind", "contract", "memo", "created_by", "created_at"]
+    inlines = [EntryInline]
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(ReadOnlyAdmin):
+    list_display = ["id", "account", "amount", "balance_after", "transfer", "created_at"]
+    list_filter = ["account__kind", "transfer__kind"]
+    search_fields = ["account__organization__name"]
+    readonly_fields = ["transfer", "account", "amount", "balance_after", "created_at"]
+
+
+@admin.register(AccessRequest)
+class AccessRequestAdmin(ReadOnlyAdmin):
+    list_display = ["id", "buyer", "seller", "listing", "status", "created_at", "decided_at"]
+    list_filter = ["status"]
+    search_fields = ["buyer__name", "seller__name", "listing__title", "purpose"]
+    readonly_fields = ["buyer", "seller", "offer", "listing", "purpose", "status", "decision_reason", "requested_by",
+                       "created_at", "decided_at"]
+
+
+@admin.register(Contract)
+class ContractAdmin(ReadOnlyAdmin):
+    list_display = ["id", "buyer", "seller", "listing", "price_display", "status", "paid_at", "settled_at", "refunded_at"]
+    list_filter = ["status"]
+    search_fields = ["id", "buyer__name", "seller__name", "listing__title"]
+    readonly_fields = ["access_request", "buyer", "seller", "listing", "offer", "dataset_version", "price_fen", "currency",
+                       "commission_bp", "purpose", "purpose_restriction", "term_days", "download_limit", "redistribution",
+                       "licence_sha256", "licence_text", "status", "created_at", "paid_at", "settled_at", "refunded_at",
+                       "refund_reason"]
+    actions = ["refund"]
+
+    @admin.display(description="Price", ordering="price_fen")
+    def price_display(self, obj):
+        return _fen(obj.price_fen)
+
+    @admin.action(description="Refund the buyer from escrow (reason required)")
+    def refund(self, request, queryset):
+        actor = Actor.from_request(request)
+        return _with_reason(self, request, queryset, "Refund contracts",
+                            lambda contract, reason: contract_refund(contract_id=contract.pk, reason=reason, actor=actor),
+                            "contracts refunded")

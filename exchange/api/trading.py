@@ -1,0 +1,275 @@
+"""Trading API: access requests, contracts, wallet and ledger, and public market statistics.
+
+Views parse input, call one service, render output. POSTs that create requests or pay
+accept an ``Idempotency-Key`` header (see exchange.services.idempotency).
+"""
+
+from __future__ import annotations
+
+import functools
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from exchange.api.fields import StrictIntegerField
+from exchange.api.views import FirmViewMixin
+from exchange.errors import NotFound
+from exchange.models import AccessRequest, Contract, LedgerEntry, Offer
+from exchange.selectors import trading as sel
+from exchange.services import trading as svc
+from exchange.services.idempotency import idempotent_run, request_fingerprint
+
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key", str, location=OpenApiParameter.HEADER, required=False,
+    description="A fresh random value per request (e.g. a UUID). A retry with the same key and body replays "
+                "the first successful response; the same key with another body is refused with 422.")
+
+
+def idempotent(view_method):
+    """Honour an ``Idempotency-Key`` header on a firm's POST (keys are scoped to the firm)."""
+
+    @functools.wraps(view_method)
+    def wrapper(self, request, *args, **kwargs):
+        key = request.headers.get("Idempotency-Key")
+        if key is None:
+            return view_method(self, request, *args, **kwargs)
+
+        def call():
+            response = view_method(self, request, *args, **kwargs)
+            return response.status_code, response.data
+
+        result = idempotent_run(organization=self.firm, key=key, call=call, request_hash=request_fingerprint(
+            method=request.method, path=request.path, body=request.data))
+        response = Response(result.body, status=result.status)
+        if result.replayed:
+            response["Idempotent-Replayed"] = "true"
+        return response
+
+    return wrapper
+
+
+# --- Serializers ---------------------------------------------------------------------
+class PartyOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    credit_code = serializers.CharField()
+
+
+class ContractBriefOut(serializers.ModelSerializer):
+    class Meta:
+        model = Contract
+        fields = ["id", "status", "price_fen", "paid_at"]
+
+
+class AccessRequestOut(serializers.ModelSerializer):
+    buyer = PartyOut()
+    seller = PartyOut()
+    listing_title = serializers.CharField(source="listing.title")
+    offer_name = serializers.CharField(source="offer.name")
+    price_fen = serializers.IntegerField(source="offer.price_fen")
+    access_mode = serializers.CharField(source="offer.access_mode")
+    contract = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AccessRequest
+        fields = ["id", "status", "buyer", "seller", "listing", "listing_title", "offer", "offer_name", "price_fen",
+                  "access_mode", "purpose", "decision_reason", "created_at", "decided_at", "contract"]
+
+    @extend_schema_field(ContractBriefOut(allow_null=True))
+    def get_contract(self, obj) -> dict | None:
+        contract = getattr(obj, "contract", None) if hasattr(obj, "contract") else None
+        return ContractBriefOut(contract).data if contract is not None else None
+
+
+class AccessRequestIn(serializers.Serializer):
+    offer = serializers.UUIDField()
+    purpose = serializers.CharField(allow_blank=True, trim_whitespace=True, max_length=5000)
+
+
+class ReasonIn(serializers.Serializer):
+    reason = serializers.CharField(allow_blank=True, max_length=2000)
+
+
+class ContractOut(serializers.ModelSerializer):
+    buyer = PartyOut()
+    seller = PartyOut()
+    listing_title = serializers.CharField(source="listing.title")
+    dataset_version_number = serializers.IntegerField(source="dataset_version.number")
+
+    class Meta:
+        model = Contract
+        fields = ["id", "status", "access_request", "buyer", "seller", "listing", "listing_title", "offer",
+                  "dataset_version", "dataset_version_number", "price_fen", "currency", "commission_bp", "purpose",
+                  "purpose_restriction", "term_days", "download_limit", "redistribution", "licence_sha256",
+                  "licence_text", "created_at", "paid_at", "settled_at", "refunded_at", "refund_reason"]
+
+
+class WalletOut(serializers.Serializer):
+    balance_fen = serializers.IntegerField()
+    currency = serializers.CharField()
+    in_escrow_as_buyer_fen = serializers.IntegerField()
+    in_escrow_as_seller_fen = serializers.IntegerField()
+    awaiting_payment_count = serializers.IntegerField()
+
+
+class LedgerEntryOut(serializers.ModelSerializer):
+    amount_fen = serializers.IntegerField(source="amount")
+    balance_after_fen = serializers.IntegerField(source="balance_after")
+    kind = serializers.CharField(source="transfer.kind")
+    memo = serializers.CharField(source="transfer.memo")
+    transfer = serializers.UUIDField(source="transfer_id")
+    contract = serializers.UUIDField(source="transfer.contract_id", allow_null=True)
+
+    class Meta:
+        model = LedgerEntry
+        fields = ["id", "created_at", "kind", "amount_fen", "balance_after_fen", "memo", "transfer", "contract"]
+
+
+class SandboxTopupIn(serializers.Serializer):
+    amount_fen = StrictIntegerField()
+
+
+class MarketStatsOut(serializers.Serializer):
+    currency = serializers.CharField()
+    generated_at = serializers.DateTimeField()
+    trades = serializers.IntegerField()
+    turnover_fen = serializers.IntegerField()
+    by_month = serializers.ListField(child=serializers.DictField())
+    by_category = serializers.ListField(child=serializers.DictField())
+    top_datasets = serializers.ListField(child=serializers.DictField())
+    median_price_by_grade = serializers.ListField(child=serializers.DictField())
+    price_vs_quality = serializers.ListField(child=serializers.DictField())
+    active_window_days = serializers.IntegerField()
+    active_sellers = serializers.IntegerField()
+    active_buyers = serializers.IntegerField()
+    sellers_with_published_listings = serializers.IntegerField()
+
+
+# --- Views -------------------------------------------------------------------------------
+@extend_schema(tags=["trading"])
+class AccessRequestViewSet(FirmViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Access requests your firm made (outgoing) or received as seller (incoming)."""
+
+    serializer_class = AccessRequestOut
+    filterset_fields = ["status"]
+    ordering_fields = ["created_at"]
+
+    def get_queryset(self):
+        if self.schema_only:
+            return AccessRequest.objects.none()
+        direction = self.request.query_params.get("direction", "") if self.action == "list" else ""
+        return sel.access_requests_for(organization=self.firm, direction=direction)
+
+    def _render(self, request_obj, code=status.HTTP_200_OK):
+        return Response(AccessRequestOut(sel.access_requests_for(organization=self.firm).get(pk=request_obj.pk)).data,
+                        status=code)
+
+    @extend_schema(parameters=[OpenApiParameter("direction", str, enum=list(sel.DIRECTIONS))])
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=AccessRequestIn, responses={201: AccessRequestOut}, parameters=[IDEMPOTENCY_HEADER])
+    @idempotent
+    def create(self, request):
+        """Ask for an offer with a purpose (needs the ``buy`` scope). Instant offers are approved and paid at once."""
+        data = AccessRequestIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        offer = Offer.objects.filter(pk=data.validated_data["offer"]).first()
+        if offer is None:
+            raise NotFound("No such offer.")
+        created = svc.access_request_create(actor=self.actor, offer=offer, purpose=data.validated_data["purpose"])
+        return self._render(created, status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=AccessRequestOut)
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        """Approve a pending request you received (needs ``sell``); the contract is made and paid if funds allow."""
+        return self._render(svc.access_request_approve(actor=self.actor, request=self.get_object()))
+
+    @extend_schema(request=ReasonIn, responses=AccessRequestOut)
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        """Reject a pending request you received, with a reason (needs ``sell``)."""
+        data = ReasonIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._render(svc.access_request_reject(actor=self.actor, request=self.get_object(),
+                                                      reason=data.validated_data["reason"]))
+
+    @extend_schema(request=None, responses=AccessRequestOut)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """Withdraw your pending request, or an approved one not paid yet (needs ``buy``)."""
+        return self._render(svc.access_request_cancel(actor=self.actor, request=self.get_object()))
+
+
+@extend_schema(tags=["trading"])
+class ContractViewSet(FirmViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Contracts where your firm is the buyer or the seller."""
+
+    serializer_class = ContractOut
+    filterset_fields = ["status"]
+    ordering_fields = ["created_at", "paid_at", "price_fen"]
+
+    def get_queryset(self):
+        if self.schema_only:
+            return Contract.objects.none()
+        role = self.request.query_params.get("role", "") if self.action == "list" else ""
+        return sel.contracts_for(organization=self.firm, role=role)
+
+    @extend_schema(parameters=[OpenApiParameter("role", str, enum=list(sel.ROLES))])
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=None, responses=ContractOut, parameters=[IDEMPOTENCY_HEADER])
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def pay(self, request, pk=None):
+        """Pay a contract awaiting payment into escrow (needs ``buy``). Paying twice is refused with 409."""
+        contract = svc.contract_pay(actor=self.actor, contract=self.get_object())
+        return Response(ContractOut(sel.contracts_for(organization=self.firm).get(pk=contract.pk)).data)
+
+
+@extend_schema(tags=["trading"])
+class WalletViewSet(FirmViewMixin, viewsets.GenericViewSet):
+    """Your firm's wallet: balance, escrow figures and ledger entries."""
+
+    serializer_class = LedgerEntryOut
+
+    def get_queryset(self):
+        if self.schema_only:
+            return LedgerEntry.objects.none()
+        return sel.ledger_entries_for(organization=self.firm)
+
+    @extend_schema(responses=WalletOut)
+    def list(self, request):
+        return Response(WalletOut(sel.wallet_summary(organization=self.firm)).data)
+
+    @extend_schema(responses=LedgerEntryOut(many=True))
+    @action(detail=False)
+    def entries(self, request):
+        """The wallet's ledger entries, newest first (paginated)."""
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(LedgerEntryOut(page, many=True).data)
+
+    @extend_schema(request=SandboxTopupIn, responses={201: WalletOut})
+    @action(detail=False, methods=["post"], url_path="sandbox-topup")
+    def sandbox_topup(self, request):
+        """Demo mode only: credit your own wallet with play money (needs ``buy``)."""
+        data = SandboxTopupIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        svc.wallet_sandbox_topup(actor=self.actor, amount_fen=data.validated_data["amount_fen"])
+        return Response(WalletOut(sel.wallet_summary(organization=self.firm)).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["market"], responses=MarketStatsOut)
+class MarketStatsView(APIView):
+    """Public market figures: trades and turnover by month and category, top datasets, price against quality."""
+
+    permission_classes = [AllowAny]
+
+    def get(self, request):
+        return Response(MarketStatsOut(sel.market_stats()).data)
