@@ -44,7 +44,9 @@ class Command(BaseCommand):
                 if proc.poll() is None:
                     proc.send_signal(signal.SIGTERM)
 
+        # Handle both explicitly: a shell that starts us in the background ignores SIGINT.
         signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
         try:
             while web.poll() is None and worker.poll() is None:
                 try:
