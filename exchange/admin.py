@@ -71,6 +71,16 @@ def _with_reason(modeladmin, request, queryset, title: str, fn, done: str):
     })
 
 
+class ViewOnlyAdmin(admin.ModelAdmin):
+    """Staff may look, never add or edit: these rows change only through services."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return request.method in ("GET", "HEAD")
+
+
 class AuditedModelAdmin(admin.ModelAdmin):
     """Direct admin edits and deletions are written to the audit trail."""
 
@@ -127,17 +137,11 @@ class MembershipAdmin(AuditedModelAdmin):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(ViewOnlyAdmin):
     list_display = ["name", "prefix", "organization", "scopes", "created_at", "expires_at", "revoked_at", "last_used_at"]
     list_filter = ["revoked_at"]
     search_fields = ["name", "prefix", "organization__name"]
     exclude = ["key_hash"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class VersionInline(admin.TabularInline):
@@ -184,7 +188,7 @@ def quality_html(version: DatasetVersion | None):
 
 
 @admin.register(DatasetVersion)
-class DatasetVersionAdmin(admin.ModelAdmin):
+class DatasetVersionAdmin(ViewOnlyAdmin):
     list_display = ["dataset", "number", "format", "byte_size", "status", "row_count", "created_at"]
     list_filter = ["status", "format"]
     search_fields = ["dataset__title", "sha256", "original_filename"]
@@ -194,15 +198,9 @@ class DatasetVersionAdmin(admin.ModelAdmin):
     def quality(self, obj):
         return quality_html(obj)
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return request.method in ("GET", "HEAD")
-
 
 @admin.register(QualityReport)
-class QualityReportAdmin(admin.ModelAdmin):
+class QualityReportAdmin(ViewOnlyAdmin):
     list_display = ["version", "score", "grade", "passed", "created_at"]
     list_filter = ["passed", "grade"]
     readonly_fields = ["version", "score", "grade", "passed", "created_at", "pretty"]
@@ -211,12 +209,6 @@ class QualityReportAdmin(admin.ModelAdmin):
     @admin.display(description="Report JSON")
     def pretty(self, obj):
         return format_html("<pre style='max-height:40em;overflow:auto'>{}</pre>", json.dumps(obj.report, ensure_ascii=False, indent=2))
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return request.method in ("GET", "HEAD")
 
 
 class OfferInline(admin.TabularInline):
@@ -281,17 +273,14 @@ class ListingAdmin(AuditedModelAdmin):
 
 
 @admin.register(Offer)
-class OfferAdmin(admin.ModelAdmin):
+class OfferAdmin(ViewOnlyAdmin):
     list_display = ["name", "listing", "price_fen", "currency", "access_mode", "is_active"]
     list_filter = ["access_mode", "is_active"]
     search_fields = ["name", "listing__title"]
 
-    def has_change_permission(self, request, obj=None):
-        return request.method in ("GET", "HEAD")
-
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ViewOnlyAdmin):
     """Read-only audit viewer with chain verification."""
 
     list_display = ["seq", "created_at", "action", "actor_type", "actor_label", "organization_id", "object_type", "object_id", "origin_ip", "short_hash"]
@@ -315,12 +304,6 @@ class AuditEventAdmin(admin.ModelAdmin):
             self.message_user(request, f"Audit chain intact: {result.checked} events verified.", messages.SUCCESS)
         else:
             self.message_user(request, f"Audit chain BROKEN at event #{result.broken_seq}: {result.reason}", messages.ERROR)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return request.method in ("GET", "HEAD")
 
     def has_delete_permission(self, request, obj=None):
         return False

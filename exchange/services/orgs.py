@@ -35,6 +35,21 @@ def _require_owner(actor: Actor, organization: Organization) -> None:
         raise Forbidden("Only an owner of the firm can do this.")
 
 
+def _new_user_errors(*, username: str, email: str, password: str) -> dict[str, list[str]]:
+    """Problems with the username and password of a user about to be created."""
+    User = get_user_model()
+    errors: dict[str, list[str]] = {}
+    if not (username or "").strip():
+        errors["username"] = ["A username is required."]
+    elif User.objects.filter(username__iexact=username).exists():
+        errors["username"] = ["This username is taken."]
+    try:
+        validate_password(password, User(username=username, email=email))
+    except ValidationError as exc:
+        errors["password"] = list(exc.messages)
+    return errors
+
+
 def organization_register(
     *, actor: Actor, name: str, credit_code: str, city: str = "", description: str = "",
     username: str, email: str, password: str,
@@ -50,14 +65,7 @@ def organization_register(
         errors["credit_code"] = [f"Invalid unified social credit code: {problem}."]
     elif Organization.objects.filter(credit_code=credit_code).exists():
         errors["credit_code"] = ["A firm with this unified social credit code is already registered."]
-    if not (username or "").strip():
-        errors["username"] = ["A username is required."]
-    elif User.objects.filter(username__iexact=username).exists():
-        errors["username"] = ["This username is taken."]
-    try:
-        validate_password(password, User(username=username, email=email))
-    except ValidationError as exc:
-        errors["password"] = list(exc.messages)
+    errors.update(_new_user_errors(username=username, email=email, password=password))
     if errors:
         raise InvalidInput("The registration has errors.", fields=errors)
     with transaction.atomic():
@@ -106,14 +114,7 @@ def member_add(*, actor: Actor, organization: Organization, username: str, email
     errors: dict[str, list[str]] = {}
     if role not in Membership.Role.values:
         errors["role"] = [f"Role must be one of {', '.join(Membership.Role.values)}."]
-    if not (username or "").strip():
-        errors["username"] = ["A username is required."]
-    elif User.objects.filter(username__iexact=username).exists():
-        errors["username"] = ["This username is taken."]
-    try:
-        validate_password(password, User(username=username, email=email))
-    except ValidationError as exc:
-        errors["password"] = list(exc.messages)
+    errors.update(_new_user_errors(username=username, email=email, password=password))
     if errors:
         raise InvalidInput("The new member has errors.", fields=errors)
     with transaction.atomic():
