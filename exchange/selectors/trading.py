@@ -56,6 +56,20 @@ def contracts_for(*, organization: Organization, role: str = "") -> QuerySet[Con
             .order_by("-created_at", "pk"))
 
 
+def offer_states_for(*, organization: Organization | None, offers) -> dict[Any, dict[str, Any]]:
+    """For a listing page: the firm's latest request and contract per offer (absent when none)."""
+    if organization is None:
+        return {}
+    states: dict[Any, dict[str, Any]] = {}
+    requests = (AccessRequest.objects.filter(buyer=organization, offer__in=list(offers))
+                .select_related("contract").order_by("offer_id", "-created_at"))
+    for request in requests:
+        if request.offer_id not in states:
+            contract = getattr(request, "contract", None) if hasattr(request, "contract") else None
+            states[request.offer_id] = {"request": request, "contract": contract}
+    return states
+
+
 def sales_for(*, organization: Organization) -> QuerySet[Contract]:
     return contracts_for(organization=organization, role="seller")
 

@@ -437,3 +437,18 @@ def test_contract_settle_default_actor_is_system(make_firm, actor_for, make_offe
     svc.contract_settle(contract_id=request.contract.pk, actor=Actor.system("delivery"))
     assert AuditEvent.objects.get(action="contract.settled").actor_type == "system"
     assert balance(seller) == 95
+
+
+def test_offer_states_for_listing_page(make_firm, actor_for, make_offer):
+    from exchange.selectors.trading import offer_states_for
+
+    seller, buyer = make_firm(), make_firm()
+    bought, untouched = make_offer(seller, price_fen=100), make_offer(seller, price_fen=100)
+    request = svc.access_request_create(actor=actor_for(buyer), offer=bought, purpose=PURPOSE)
+
+    states = offer_states_for(organization=buyer, offers=[bought, untouched])
+
+    assert list(states) == [bought.pk]
+    assert states[bought.pk]["request"] == request
+    assert states[bought.pk]["contract"].status == "awaiting_payment"
+    assert offer_states_for(organization=None, offers=[bought]) == {}
