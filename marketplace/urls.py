@@ -4,11 +4,14 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from exchange.web.delivery import wellknown_urls
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("exchange.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path(".well-known/shujiao/", include(wellknown_urls)),
     path("", include("exchange.web.urls")),
 ]
 

@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from exchange.api import trading, views
+from exchange.api import delivery, trading, views
 
 router = DefaultRouter()
 router.register("catalog", views.CatalogViewSet, basename="catalog")
@@ -14,6 +14,7 @@ router.register("offers", views.OfferViewSet, basename="offer")
 router.register("access-requests", trading.AccessRequestViewSet, basename="access-request")
 router.register("contracts", trading.ContractViewSet, basename="contract")
 router.register("wallet", trading.WalletViewSet, basename="wallet")
+router.register("deliveries", delivery.DeliveryViewSet, basename="delivery")
 
 app_name = "api"
 urlpatterns = [

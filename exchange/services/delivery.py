@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import secrets
 import tempfile
 import time
@@ -37,7 +38,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from exchange.actor import Actor
-from exchange.errors import Conflict, Forbidden, Gone, InvalidInput, NotFound
+from exchange.errors import Conflict, DomainError, Forbidden, Gone, InvalidInput, NotFound
 from exchange.models import Contract, Delivery, DownloadLink
 from exchange.services.audit import audit_record
 from exchange.services.dispatch import enqueue_on_commit, send_task_now
@@ -439,9 +440,55 @@ class DownloadGrant:
     delivery: Delivery
     link: DownloadLink
     counted: bool
+    byte_range: tuple[int, int] | None  # inclusive (first, last) for a 206, None for the whole package
 
 
-def download_authorize(*, actor: Actor, token: str, byte_range: str = "") -> DownloadGrant:
+class RangeNotSatisfiable(DomainError):
+    status = 416
+    code = "range_not_satisfiable"
+
+    def __init__(self, message: str, *, size: int):
+        super().__init__(message)
+        self.size = size
+
+
+_RANGE_SPEC_RE = re.compile(r"(\d*)-(\d*)")
+
+
+def parse_range(header: str, size: int) -> tuple[int, int] | None:
+    """The inclusive byte range a ``Range`` header asks for, or None for the whole file.
+
+    One range only (``bytes=a-b``, ``bytes=a-``, ``bytes=-n``). Units other than bytes are
+    ignored (whole file, as RFC 9110 allows); a malformed, multi-part or unsatisfiable
+    bytes range raises RangeNotSatisfiable.
+    """
+    header = (header or "").strip()
+    if not header:
+        return None
+    unit, _, spec = header.partition("=")
+    if unit.strip().lower() != "bytes":
+        return None
+    spec = spec.strip()
+    if "," in spec:
+        raise RangeNotSatisfiable("Only one byte range per request is supported.", size=size)
+    m = _RANGE_SPEC_RE.fullmatch(spec)
+    if not m or not (m[1] or m[2]) or len(spec) > 40:
+        raise RangeNotSatisfiable(f"Malformed Range header {header[:60]!r}; expected e.g. 'bytes=0-1023'.", size=size)
+    if not m[1]:  # suffix: the last n bytes
+        n = int(m[2])
+        if n == 0:
+            raise RangeNotSatisfiable("A suffix range of zero bytes selects nothing.", size=size)
+        return max(0, size - n), size - 1
+    first = int(m[1])
+    last = int(m[2]) if m[2] else size - 1
+    if last < first:
+        raise RangeNotSatisfiable(f"Range {spec} ends before it starts.", size=size)
+    if first >= size:
+        raise RangeNotSatisfiable(f"Range {spec} starts beyond the package's {size} bytes.", size=size)
+    return first, min(last, size - 1)
+
+
+def download_authorize(*, actor: Actor, token: str, range_header: str = "", if_range: str = "") -> DownloadGrant:
     """Check a download request and record it (audited); the caller then streams the package.
 
     Refusals: unknown or tampered token, or another firm's caller → Forbidden; expired
@@ -465,6 +512,9 @@ def download_authorize(*, actor: Actor, token: str, byte_range: str = "") -> Dow
         raise Gone("This download link has expired; create a new one from the delivery.", code="link_expired")
     delivery = link.delivery
     _ensure_live(delivery)
+    byte_range = parse_range(range_header, delivery.package_size)
+    if byte_range is not None and if_range and if_range.strip() != f'"{delivery.package_sha256}"':
+        byte_range = None  # the client's partial copy is of another file: send the whole package
     with transaction.atomic():
         counted = False
         first = DownloadLink.objects.filter(pk=link.pk, first_used_at__isnull=True).update(first_used_at=now)
@@ -476,7 +526,8 @@ def download_authorize(*, actor: Actor, token: str, byte_range: str = "") -> Dow
         DownloadLink.objects.filter(pk=link.pk).update(requests=F("requests") + 1)
         delivery.refresh_from_db(fields=["downloads_used"])
         audit_record(actor=actor, action="delivery.downloaded", obj=delivery, organization=org, details={
-            "link": str(link.pk), "range": byte_range[:100], "counted": counted,
+            "link": str(link.pk), "range": f"bytes={byte_range[0]}-{byte_range[1]}" if byte_range else "",
+            "counted": counted,
             "downloads_used": delivery.downloads_used, "download_limit": delivery.contract.download_limit,
             "package_sha256": delivery.package_sha256})
-    return DownloadGrant(delivery=delivery, link=link, counted=counted)
+    return DownloadGrant(delivery=delivery, link=link, counted=counted, byte_range=byte_range)

@@ -3,6 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from exchange.web import delivery
 from exchange.web.views import accounts, catalog, firm, seller
 
 app_name = "web"
@@ -27,6 +28,12 @@ urlpatterns = [
     path("sell/listings/<uuid:listing_id>/offers/", seller.offer_add, name="offer-add"),
     path("sell/listings/<uuid:listing_id>/submit/", seller.listing_submit, name="listing-submit"),
     path("sell/listings/<uuid:listing_id>/retire/", seller.listing_retire, name="listing-retire"),
+    # Deliveries (buyer's "My deliveries"; the download itself needs the buyer firm's session or API key)
+    path("deliveries/", delivery.delivery_list, name="deliveries"),
+    path("deliveries/<uuid:delivery_id>/", delivery.delivery_detail, name="delivery"),
+    path("deliveries/<uuid:delivery_id>/status.json", delivery.delivery_status, name="delivery-status"),
+    path("deliveries/<uuid:delivery_id>/download/", delivery.delivery_download, name="delivery-download"),
+    path("d/<str:token>", delivery.download, name="download"),
     # Firm settings
     path("firm/", firm.firm_settings, name="firm"),
     path("firm/members/", firm.member_add, name="member-add"),

@@ -1,0 +1,99 @@
+"""Deliveries over REST: list and detail (with the signed manifest for the buyer) and
+download-link creation. The download itself is ``GET /d/<token>`` (exchange.web.delivery)."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from exchange.api.views import FirmViewMixin
+from exchange.models import Delivery, DownloadLink
+from exchange.selectors import delivery as delivery_sel
+from exchange.services import delivery as delivery_svc
+
+
+class DeliveryOut(serializers.ModelSerializer):
+    role = serializers.SerializerMethodField(help_text="Your firm's side of the trade: buyer or seller.")
+    listing = serializers.UUIDField(source="contract.listing_id")
+    listing_title = serializers.CharField(source="contract.listing.title")
+    buyer = serializers.CharField(source="contract.buyer.name")
+    seller = serializers.CharField(source="contract.seller.name")
+    percent = serializers.FloatField()
+    download_limit = serializers.IntegerField(source="contract.download_limit")
+    keys_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Delivery
+        fields = ["id", "contract", "role", "listing", "listing_title", "buyer", "seller", "status", "percent",
+                  "bytes_done", "bytes_total", "attempts", "package_size", "package_sha256", "key_id", "issued_at",
+                  "expires_at", "downloads_used", "download_limit", "error", "revoke_reason", "created_at",
+                  "ready_at", "keys_url"]
+
+    def get_role(self, obj) -> str:
+        org = self.context.get("firm")
+        return "buyer" if org is not None and obj.contract.buyer_id == org.pk else "seller"
+
+    def get_keys_url(self, obj) -> str:
+        request = self.context.get("request")
+        path = reverse("wellknown:jwks")
+        return request.build_absolute_uri(path) if request is not None else path
+
+
+class DeliveryDetailOut(DeliveryOut):
+    manifest = serializers.SerializerMethodField(help_text="The signed manifest.json (buyer only).")
+
+    class Meta(DeliveryOut.Meta):
+        fields = [*DeliveryOut.Meta.fields, "manifest"]
+
+    def get_manifest(self, obj) -> dict | None:
+        return obj.manifest if self.get_role(obj) == "buyer" else None
+
+
+class DownloadLinkOut(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField(help_text="GET it with your firm's session or API key (buy scope).")
+    downloads_used = serializers.IntegerField(source="delivery.downloads_used")
+    download_limit = serializers.IntegerField(source="delivery.contract.download_limit")
+
+    class Meta:
+        model = DownloadLink
+        fields = ["id", "url", "expires_at", "downloads_used", "download_limit"]
+
+    def get_url(self, obj) -> str:
+        path = reverse("web:download", kwargs={"token": self.context["token"]})
+        return self.context["request"].build_absolute_uri(path)
+
+
+@extend_schema(tags=["deliveries"])
+class DeliveryViewSet(FirmViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Deliveries of your purchases (with manifest and download links) and the state of your sales'."""
+
+    serializer_class = DeliveryOut
+    filterset_fields = ["status"]
+    ordering_fields = ["created_at", "ready_at"]
+
+    def get_queryset(self):
+        if self.schema_only:
+            return Delivery.objects.none()
+        return delivery_sel.deliveries_of(self.firm)
+
+    def get_serializer_class(self):
+        return DeliveryDetailOut if self.action == "retrieve" else DeliveryOut
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if not self.schema_only:
+            context["firm"] = self.firm
+        return context
+
+    @extend_schema(request=None, responses={201: DownloadLinkOut})
+    @action(detail=True, methods=["post"])
+    def links(self, request, pk=None):
+        """Create a download link (buyer firm, ``buy`` scope). It expires after
+        DOWNLOAD_LINK_TTL_SECONDS; its first use counts one download against the licence limit."""
+        delivery = self.get_object()
+        link, token = delivery_svc.download_link_create(actor=self.actor, delivery_id=delivery.pk)
+        out = DownloadLinkOut(link, context={"request": request, "token": token})
+        return Response(out.data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,224 @@
+"""Deliveries on the web: the published keys (``/.well-known/shujiao/``), the download
+endpoint ``/d/<token>``, and the buyer's "My deliveries" pages.
+
+The download endpoint answers both faces: a signed-in member of the buyer firm (session)
+or the firm's systems (``Authorization: Api-Key …`` with the ``buy`` scope). A link is
+bound to the buyer firm: the token alone is not enough, and another firm's session or
+key is refused (403) even with a valid token.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.contrib import messages
+from django.core.files.storage import default_storage
+from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.views.decorators.http import require_GET, require_POST
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import JSONRenderer
+from rest_framework.views import APIView
+
+from exchange.actor import Actor
+from exchange.api.authentication import ApiKeyAuthentication
+from exchange.errors import DomainError
+from exchange.models import Delivery, SigningKey
+from exchange.selectors import delivery as delivery_sel
+from exchange.services import delivery as delivery_svc
+from exchange.services.signing import signing_keys_jwks
+from exchange.web.views.common import firm_required
+from workers.delivery import safe_data_name
+
+KID_RE = re.compile(r"[0-9a-f]{16}")
+# Public documents change only on rotation: a few minutes of caching spares the database.
+KEYS_MAX_AGE = 300
+
+
+# --- Published keys --------------------------------------------------------------
+def _public(response: HttpResponse) -> HttpResponse:
+    response["Cache-Control"] = f"public, max-age={KEYS_MAX_AGE}"
+    response["Access-Control-Allow-Origin"] = "*"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require_GET
+def jwks(request):
+    """JWKS of every signing key (active and retired), RFC 8037 ``OKP``/``Ed25519``."""
+    return _public(JsonResponse(signing_keys_jwks(), json_dumps_params={"indent": 2}))
+
+
+@require_GET
+def key_pem(request, kid: str):
+    """One public key as SubjectPublicKeyInfo PEM, what ``openssl pkeyutl -pubin`` reads."""
+    if not KID_RE.fullmatch(kid):
+        raise Http404("No such key.")
+    key = SigningKey.objects.filter(kid=kid).only("public_key_pem").first()
+    if key is None:
+        raise Http404("No such key.")
+    response = HttpResponse(key.public_key_pem, content_type="application/x-pem-file")
+    response["Content-Disposition"] = f'inline; filename="exchange-{kid}.pem"'
+    return _public(response)
+
+
+wellknown_urlpatterns = [
+    path("keys.json", jwks, name="jwks"),
+    path("keys/<str:kid>.pem", key_pem, name="key-pem"),
+]
+wellknown_urls = (wellknown_urlpatterns, "wellknown")
+
+
+# --- Download ------------------------------------------------------------------
+class _IgnoreAccept(BaseContentNegotiation):
+    """A download's errors are JSON whatever the client accepts (e.g. ``Accept: application/zip``)."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+def package_filename(delivery: Delivery) -> str:
+    """ASCII-only, no quotes or separators: safe inside Content-Disposition on every client."""
+    return safe_data_name(f"shujiao-{delivery.contract.listing.title}-{str(delivery.pk)[:8]}", "zip")
+
+
+def _stream(name: str, start: int, length: int, chunk: int):
+    """Yield ``length`` bytes of the stored file from ``start``, ``chunk`` at a time (constant memory)."""
+    with default_storage.open(name, "rb") as f:
+        if start:
+            f.seek(start)
+        left = length
+        while left > 0:
+            data = f.read(min(chunk, left))
+            if not data:
+                break
+            left -= len(data)
+            yield data
+
+
+class DownloadView(APIView):
+    """``GET /d/<token>``: stream the package (200, or 206 for one ``Range``).
+
+    401 without credentials; 403 for an unknown or tampered link, another firm's caller,
+    a key without ``buy`` or a used-up download limit; 410 for an expired link or an
+    expired or revoked delivery; 416 for an unsatisfiable or multi-part range.
+    """
+
+    authentication_classes = [ApiKeyAuthentication, SessionAuthentication]
+    permission_classes = [IsAuthenticated]
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = _IgnoreAccept
+    schema = None
+
+    def get(self, request, token: str):
+        from django.conf import settings
+
+        range_header = request.META.get("HTTP_RANGE", "")
+        if_range = request.META.get("HTTP_IF_RANGE", "")
+        grant = delivery_svc.download_authorize(actor=Actor.from_request(request), token=token,
+                                                range_header=range_header, if_range=if_range)
+        delivery = grant.delivery
+        size = delivery.package_size
+        start, end = grant.byte_range or (0, size - 1)
+        length = end - start + 1
+        response = StreamingHttpResponse(
+            _stream(delivery.package_name, start, length, settings.DOWNLOAD_CHUNK_BYTES),
+            status=206 if grant.byte_range else 200, content_type="application/zip")
+        response["Content-Length"] = str(length)
+        if grant.byte_range:
+            response["Content-Range"] = f"bytes {start}-{end}/{size}"
+        response["Accept-Ranges"] = "bytes"
+        response["ETag"] = f'"{delivery.package_sha256}"'
+        response["Content-Disposition"] = f'attachment; filename="{package_filename(delivery)}"'
+        # Exact bytes: no compression or transformation on the way (Content-Length and ranges must hold).
+        response["Cache-Control"] = "private, no-store, no-transform"
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+    def handle_exception(self, exc):
+        response = super().handle_exception(exc)
+        if isinstance(exc, delivery_svc.RangeNotSatisfiable):
+            response["Content-Range"] = f"bytes */{exc.size}"
+        return response
+
+
+download = DownloadView.as_view()
+
+
+# --- Buyer's pages -----------------------------------------------------------------
+def verification_commands(request, delivery: Delivery) -> dict:
+    """The commands a buyer runs on the downloaded package, with this exchange's key URLs."""
+    kid = delivery.key_id
+    pem_url = request.build_absolute_uri(reverse("wellknown:key-pem", kwargs={"kid": kid})) if kid else ""
+    jwks_url = request.build_absolute_uri(reverse("wellknown:jwks"))
+    package = package_filename(delivery)
+    return {
+        "package": package, "pem_url": pem_url, "jwks_url": jwks_url, "kid": kid,
+        "lines": [
+            f"curl -o exchange-{kid}.pem {pem_url}",
+            f"unzip {package} -d delivery && cd delivery",
+            f"openssl pkeyutl -verify -pubin -inkey ../exchange-{kid}.pem -rawin -in manifest.json -sigfile manifest.sig",
+            "sha256sum -c SHA256SUMS",
+            "cd ..",
+            f"python manage.py verify_delivery {package} --keys {jwks_url}",
+        ],
+    }
+
+
+def delivery_status_data(delivery: Delivery) -> dict:
+    return {
+        "id": str(delivery.pk), "status": delivery.status, "status_label": delivery.get_status_display(),
+        "percent": round(delivery.percent, 1), "bytes_done": delivery.bytes_done, "bytes_total": delivery.bytes_total,
+        "error": delivery.error, "package_size": delivery.package_size,
+    }
+
+
+@firm_required
+def delivery_list(request):
+    firm = request.current_firm
+    return render(request, "exchange/delivery/list.html", {
+        "deliveries": delivery_sel.deliveries_bought(firm)[:200],
+        "sales": delivery_sel.deliveries_sold(firm)[:200],
+    })
+
+
+@firm_required
+def delivery_detail(request, delivery_id):
+    delivery = get_object_or_404(delivery_sel.deliveries_of(request.current_firm), pk=delivery_id)
+    is_buyer = delivery.contract.buyer_id == request.current_firm.pk
+    return render(request, "exchange/delivery/detail.html", {
+        "delivery": delivery, "is_buyer": is_buyer,
+        "verify": verification_commands(request, delivery) if is_buyer and delivery.key_id else None,
+        "manifest_pretty": _pretty(delivery.manifest) if is_buyer and delivery.manifest else "",
+    })
+
+
+def _pretty(manifest: dict) -> str:
+    import json
+
+    return json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=True)
+
+
+@firm_required
+def delivery_status(request, delivery_id):
+    delivery = get_object_or_404(delivery_sel.deliveries_of(request.current_firm), pk=delivery_id)
+    return JsonResponse(delivery_status_data(delivery))
+
+
+@require_POST
+@firm_required
+def delivery_download(request, delivery_id):
+    """Create a short-lived link for the buyer and send the browser to it."""
+    delivery = get_object_or_404(delivery_sel.deliveries_of(request.current_firm), pk=delivery_id)
+    try:
+        _link, token = delivery_svc.download_link_create(actor=Actor.from_request(request), delivery_id=delivery.pk)
+    except DomainError as exc:  # limit used up, expired, revoked, not ready: said on the page
+        messages.error(request, exc.message)
+        return redirect("web:delivery", delivery_id=delivery.pk)
+    return redirect("web:download", token=token)
