@@ -320,3 +320,4 @@ class AuditEventAdmin(ViewOnlyAdmin):
 
 
 from exchange import admin_trading  # noqa: F401,E402
+from exchange import admin_delivery  # noqa: F401,E402

@@ -105,3 +105,35 @@ def test_download_button_over_the_limit_says_so_on_the_page(ready_delivery, clie
     response = client.post(f"/deliveries/{delivery.pk}/download/", follow=True)
     assert "The licence allows 1 download of this delivery and all 1 have been used." in response.content.decode()
     assert DownloadLink.objects.count() == 1
+
+
+# --- Admin ---------------------------------------------------------------------------
+def test_admin_revoke_asks_for_a_reason_and_audits(ready_delivery, client, staff_actor):
+    from exchange.models import AuditEvent, Delivery
+
+    delivery = ready_delivery()
+    client.force_login(staff_actor.user)
+    url = "/admin/exchange/delivery/"
+    assert client.get(url).status_code == 200
+    assert client.get(f"{url}{delivery.pk}/change/").status_code == 200
+    ask = client.post(url, {"action": "revoke", "_selected_action": [str(delivery.pk)]})
+    assert ask.status_code == 200 and b"reason" in ask.content
+    empty = client.post(url, {"action": "revoke", "_selected_action": [str(delivery.pk)], "apply": "1", "reason": ""})
+    assert empty.status_code == 200
+    assert Delivery.objects.get(pk=delivery.pk).status == "ready"
+    done = client.post(url, {"action": "revoke", "_selected_action": [str(delivery.pk)], "apply": "1",
+                             "reason": "Licence breach"})
+    assert done.status_code == 302
+    assert Delivery.objects.get(pk=delivery.pk).status == "revoked"
+    event = AuditEvent.objects.get(action="delivery.revoked")
+    assert (event.actor_id, event.details["reason"]) == (str(staff_actor.user.pk), "Licence breach")
+
+
+def test_admin_lists_signing_keys_without_private_parts(signing_key, client, staff_actor):
+    client.force_login(staff_actor.user)
+    listing = client.get("/admin/exchange/signingkey/")
+    page = client.get(f"/admin/exchange/signingkey/{signing_key.pk}/change/")
+    assert listing.status_code == 200 and page.status_code == 200
+    assert signing_key.kid in listing.content.decode()
+    assert "PUBLIC KEY" in page.content.decode()
+    assert b"ENCRYPTED PRIVATE KEY" not in page.content and b"PRIVATE" not in listing.content

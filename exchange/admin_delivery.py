@@ -1,0 +1,98 @@
+"""Staff admin for deliveries (read-only, with an audited revoke that asks for a reason)
+and the exchange's signing keys (public parts only; keys change via ``manage.py signing_key``)."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import admin
+from django.utils.html import format_html
+
+from exchange.actor import Actor
+from exchange.admin import _with_reason
+from exchange.models import Delivery, DownloadLink, SigningKey
+from exchange.services.delivery import delivery_revoke
+
+
+class _ReadOnly(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return request.method in ("GET", "HEAD")
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class DownloadLinkInline(admin.TabularInline):
+    model = DownloadLink
+    extra = 0
+    fields = ["created_at", "created_by", "expires_at", "first_used_at", "requests"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(_ReadOnly):
+    list_display = ["short_id", "listing", "buyer", "seller", "status", "attempts", "downloads", "key_id",
+                    "ready_at", "expires_at"]
+    list_filter = ["status", "key_id"]
+    search_fields = ["id", "contract__id", "contract__buyer__name", "contract__seller__name", "contract__listing__title"]
+    list_select_related = ["contract__buyer", "contract__seller", "contract__listing"]
+    exclude = ["manifest", "claim_token"]
+    readonly_fields = ["contract", "status", "attempts", "queued_at", "heartbeat_at", "bytes_done", "bytes_total",
+                       "package_name", "package_size", "package_sha256", "data_path", "key_id", "issued_at",
+                       "expires_at", "downloads_used", "error", "revoke_reason", "created_at", "ready_at", "ended_at",
+                       "manifest_pretty"]
+    inlines = [DownloadLinkInline]
+    actions = ["revoke"]
+
+    @admin.display(description="delivery")
+    def short_id(self, obj):
+        return str(obj.pk)[:8]
+
+    @admin.display(description="listing")
+    def listing(self, obj):
+        return obj.contract.listing.title[:50]
+
+    @admin.display(description="buyer")
+    def buyer(self, obj):
+        return obj.contract.buyer.name
+
+    @admin.display(description="seller")
+    def seller(self, obj):
+        return obj.contract.seller.name
+
+    @admin.display(description="downloads")
+    def downloads(self, obj):
+        return f"{obj.downloads_used}/{obj.contract.download_limit}"
+
+    @admin.display(description="manifest.json")
+    def manifest_pretty(self, obj):
+        if not obj.manifest:
+            return "—"
+        return format_html("<pre>{}</pre>", json.dumps(obj.manifest, indent=2, ensure_ascii=False, sort_keys=True))
+
+    @admin.action(description="Revoke selected deliveries (asks for a reason)")
+    def revoke(self, request, queryset):
+        actor = Actor.from_request(request)
+        return _with_reason(self, request, queryset, "Revoke deliveries",
+                            lambda d, why: delivery_revoke(actor=actor, delivery_id=d.pk, reason=why),
+                            "delivery(ies) revoked")
+
+
+@admin.register(SigningKey)
+class SigningKeyAdmin(_ReadOnly):
+    """Public parts only: the encrypted private key is never shown, not even to staff."""
+
+    list_display = ["kid", "status", "created_at", "retired_at"]
+    list_filter = ["status"]
+    fields = ["kid", "status", "created_at", "retired_at", "public_key_pem"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("private_key_pem_encrypted")
