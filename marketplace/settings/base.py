@@ -313,3 +313,8 @@ DOWNLOAD_CHUNK_BYTES = 1024 * 1024
 CELERY_BEAT_SCHEDULE["delivery-sweep"] = {"task": "shujiao.delivery.sweep", "schedule": 60.0}
 # Licence terms are counted in days: expiring hourly is precise enough.
 CELERY_BEAT_SCHEDULE["delivery-expire"] = {"task": "shujiao.delivery.expire", "schedule": 3600.0}
+# The delivery status enum gets its own name in the OpenAPI schema (other models have a "status" too).
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    **SPECTACULAR_SETTINGS.get("ENUM_NAME_OVERRIDES", {}),
+    "DeliveryStatusEnum": "exchange.models.delivery.Delivery.Status",
+}
