@@ -111,3 +111,30 @@ def test_twenty_concurrent_payments_of_one_contract_pay_once(transactional_db, m
     assert kinds == {"Contract": 1, "already_paid": 19}
     assert ledger.wallet_of(buyer).balance == FUNDS_FEN - PRICE_FEN
     assert ledger.ledger_verify() is None
+
+
+def test_ten_concurrent_retries_with_one_idempotency_key_make_one_purchase(transactional_db, make_firm, actor_for,
+                                                                           make_offer, fund):
+    from rest_framework.test import APIClient
+
+    from exchange.models import AccessRequest
+    from exchange.services.orgs import api_key_create
+
+    seller, buyer = make_firm("Seller"), make_firm("Buyer")
+    offer = make_offer(seller, price_fen=PRICE_FEN)
+    fund(buyer, FUNDS_FEN)
+    _, secret = api_key_create(actor=actor_for(buyer), name="k", scopes=["buy"])
+
+    def post():
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Api-Key {secret}")
+        r = client.post("/api/v1/access-requests/", {"offer": str(offer.pk), "purpose": PURPOSE}, format="json",
+                        HTTP_IDEMPOTENCY_KEY="retry-storm")
+        return r.status_code, r.json()
+
+    outcomes = run_concurrently([post] * 10)
+
+    assert [status for status, _ in outcomes] == [201] * 10
+    assert len({body["id"] for _, body in outcomes}) == 1
+    assert AccessRequest.objects.count() == 1
+    assert ledger.wallet_of(buyer).balance == FUNDS_FEN - PRICE_FEN
