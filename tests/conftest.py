@@ -154,6 +154,7 @@ def worker_env(**overrides: str) -> dict[str, str]:
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
         "TEST_DATABASE_NAME": db["NAME"],
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "CELERY_KEYPREFIX": settings.CELERY_KEYPREFIX,
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "PYTHONUNBUFFERED": "1",
     })
@@ -166,7 +167,9 @@ def purge_broker():
     """Empty the test broker's queues so a test sees only its own tasks."""
     import redis
 
-    redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    for key in client.scan_iter(match=f"{settings.CELERY_KEYPREFIX}*", count=500):
+        client.delete(key)
     yield
 
 

@@ -6,6 +6,7 @@ The database is DATABASE_URL (default: the local PostgreSQL database ``test`` as
 fails the run instead.
 """
 
+import os
 import socket
 import tempfile
 from pathlib import Path
@@ -50,7 +51,10 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 CELERY_BROKER_URL = TEST_BROKER_URL
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 7200}
+# Every test run gets its own key prefix on the shared Redis, so concurrent runs (and the
+# queues they purge) never touch each other's tasks; worker subprocesses inherit it.
+CELERY_KEYPREFIX = env.str("CELERY_KEYPREFIX", default=f"shujiao-test-{os.getpid()}:")
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 7200, "global_keyprefix": CELERY_KEYPREFIX}
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": "10000/min", "user": "10000/min"}}  # noqa: F405
 
 # --- Delivery ---

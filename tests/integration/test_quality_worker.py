@@ -78,14 +78,16 @@ def test_check_past_time_limit_ends_failed_with_message(make_firm, actor_for, ce
     os.remove(path)
 
 
-def test_sweeper_requeues_a_version_whose_task_was_lost(make_firm, actor_for, celery_worker_process, purge_broker):
+def test_sweeper_requeues_a_version_whose_task_was_lost(make_firm, actor_for, celery_worker_process):
     actor = actor_for(make_firm())
     dataset = make_dataset(actor)
     version = upload(actor, dataset, content=csv_bytes(7))
     import redis
     from django.conf import settings
 
-    redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()  # the published task is lost (broker restarted)
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    for key in client.scan_iter(match=f"{settings.CELERY_KEYPREFIX}*"):
+        client.delete(key)  # the published task is lost (broker restarted without persistence)
     DatasetVersion.objects.filter(pk=version.pk).update(created_at=timezone.now() - timedelta(hours=1))
     worker = celery_worker_process(queues="quality")
     assert quality_sweep() == 1
