@@ -204,3 +204,19 @@ def optical_csv(rows: int = 1200, seed: int = 20261129) -> bytes:
 
 
 FILES = {"speech_intents.csv": speech_csv, "street_detections.jsonl": detections_jsonl, "module_tests.csv": optical_csv}
+
+
+@dataclass(frozen=True)
+class DemoPurchase:
+    buyer: str
+    seller: str
+    topup_fen: int
+    purpose: str
+
+
+# The demo buyer's completed purchase: it tops up its wallet (staff top-up) and buys the Wuhan
+# optical dataset's instant offer, so a signed delivery exists from the start.
+PURCHASE = DemoPurchase(
+    buyer="buyer", seller="wuhan", topup_fen=2_000_000,
+    purpose="Yield analytics for our optical-module supplier quality dashboard 供应商良率分析.",
+)

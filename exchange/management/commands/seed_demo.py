@@ -1,4 +1,5 @@
-"""Load the demo market: three seller firms, a buyer, staff, datasets, published listings.
+"""Load the demo market: three seller firms, a buyer, staff, datasets, published listings,
+a signing key and the demo buyer's purchase of the Wuhan dataset (with its delivery).
 
 Idempotent: every object is looked up before it is created, so running it twice (or on
 a database that already has the demo) changes nothing. Works on SQLite and PostgreSQL.
@@ -14,16 +15,35 @@ from django.core.management.base import BaseCommand
 
 from exchange import demo
 from exchange.actor import Actor
-from exchange.models import Dataset, DatasetVersion, Listing, Membership, Organization
+from exchange.models import (
+    Contract,
+    Dataset,
+    DatasetVersion,
+    Delivery,
+    Listing,
+    Membership,
+    Offer,
+    Organization,
+)
 from exchange.services import catalog, orgs, quality
+from exchange.services import delivery as delivery_svc
+from exchange.services.signing import signing_key_ensure
+from exchange.services.trading import access_request_create, wallet_topup
 
 CHECK_DEADLINE_SECONDS = 300
 
 
 class Command(BaseCommand):
-    help = "Load the demo firms, users, datasets and published listings (idempotent)."
+    help = "Load the demo firms, users, datasets, published listings and a purchase with its delivery (idempotent)."
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument("--delivery-wait", type=float, default=0, metavar="SECONDS",
+                            help="wait this long for a running worker to build the demo delivery (default 0: "
+                                 "leave it queued for the worker that `serve_demo` starts)")
+        parser.add_argument("--build-delivery-here", action="store_true",
+                            help="build the demo delivery in this process if no worker built it")
+
+    def handle(self, *args, delivery_wait: float = 0, build_delivery_here: bool = False, **options):
         User = get_user_model()
         staff = User.objects.filter(username=demo.ADMIN_USERNAME).first()
         if staff is None:
@@ -73,6 +93,13 @@ class Command(BaseCommand):
                 catalog.listing_review(actor=staff_actor, listing=listing, approve=True, note="Demo listing")
             self.stdout.write(f"  {listing.title[:60]} — {Listing.objects.get(pk=listing.pk).status}")
 
+        signing_key_ensure(actor=Actor.system("seed_demo"))
+        delivery = self._ensure_purchase(firms, staff_actor)
+        if delivery is not None:
+            delivery = self._ensure_delivery(delivery, wait=delivery_wait, build_here=build_delivery_here)
+            note = "" if delivery.status == Delivery.Status.READY else " (the worker started by `serve_demo` builds it)"
+            self.stdout.write(f"  demo purchase: {firms[demo.PURCHASE.buyer].name} — delivery {delivery.status}{note}")
+
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"  staff:  {demo.ADMIN_USERNAME} / {demo.ADMIN_PASSWORD}  (/admin/)")
         for spec in demo.FIRMS:
@@ -96,3 +123,38 @@ class Command(BaseCommand):
                 self.stderr.write(f"version {version.pk} still {version.status} after {CHECK_DEADLINE_SECONDS}s")
                 return version
             time.sleep(0.5)
+
+    def _ensure_purchase(self, firms: dict[str, Organization], staff_actor: Actor) -> Delivery | None:
+        """The demo buyer tops up and buys the seller's instant offer, once."""
+        spec = demo.PURCHASE
+        buyer, seller = firms[spec.buyer], firms[spec.seller]
+        listing = Listing.objects.filter(dataset__owner=seller, status=Listing.Status.PUBLISHED).first()
+        offer = Offer.objects.filter(listing=listing, access_mode=Offer.AccessMode.INSTANT, is_active=True).first() \
+            if listing else None
+        if offer is None:
+            self.stderr.write(f"no published instant offer of {seller.name}: no demo purchase")
+            return None
+        contract = Contract.objects.filter(buyer=buyer, listing=listing).first()
+        if contract is None:
+            user = Membership.objects.filter(organization=buyer, role=Membership.Role.OWNER).first().user
+            wallet_topup(actor=staff_actor, organization=buyer, amount_fen=spec.topup_fen,
+                         memo="Demo bank transfer DEMO-2026-0001")
+            request = access_request_create(actor=Actor(type="user", user=user, organization=buyer, origin_ip="seed_demo"),
+                                            offer=offer, purpose=spec.purpose)
+            contract = Contract.objects.get(access_request=request)
+        return Delivery.objects.filter(contract=contract).first()
+
+    def _ensure_delivery(self, delivery: Delivery, *, wait: float, build_here: bool) -> Delivery:
+        """Give a running worker ``wait`` seconds to build the delivery; optionally build it here after."""
+        deadline = time.monotonic() + wait
+        while True:
+            delivery.refresh_from_db()
+            if delivery.status not in (Delivery.Status.QUEUED, Delivery.Status.BUILDING) or time.monotonic() >= deadline:
+                break
+            time.sleep(0.5)
+        if build_here and delivery.status == Delivery.Status.QUEUED:
+            claim = delivery_svc.delivery_claim(delivery_id=str(delivery.pk))
+            if claim is not None:
+                delivery_svc.delivery_build(claim=claim)
+            delivery.refresh_from_db()
+        return delivery
