@@ -251,3 +251,27 @@ class OfferCreateForm(forms.Form):
         return {"name": d["name"], "price_fen": d["price"], "access_mode": d["access_mode"],
                 "purpose_restriction": d["purpose_restriction"], "term_days": d["term_days"],
                 "download_limit": d["download_limit"], "redistribution": d["redistribution"]}
+
+
+# --- Trading -------------------------------------------------------------------
+
+class PurchaseForm(forms.Form):
+    """The purpose a buyer states for an offer ("Buy now" or "Request access"). The service judges it."""
+
+    purpose = forms.CharField(
+        label="Purpose of use", max_length=4000,
+        error_messages={"required": "State the purpose you will use the data for."},
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "e.g. Training an intent classifier for our customer service."}),
+        help_text="At least a sentence; it becomes part of the licence.")
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(label="Reason", max_length=2000,
+                             error_messages={"required": "Give the buyer a reason."},
+                             widget=forms.Textarea(attrs={"rows": 2, "placeholder": "Tell the buyer why"}))
+
+
+class SandboxTopupForm(forms.Form):
+    amount = YuanField(label="Amount (¥, demo money)", initial="10000.00")
+
+    FIELD_MAP = {"amount_fen": "amount"}

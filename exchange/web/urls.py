@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from exchange.web import delivery
-from exchange.web.views import accounts, catalog, firm, seller
+from exchange.web.views import accounts, catalog, firm, market, seller, trading
 
 app_name = "web"
 
@@ -34,6 +34,22 @@ urlpatterns = [
     path("deliveries/<uuid:delivery_id>/status.json", delivery.delivery_status, name="delivery-status"),
     path("deliveries/<uuid:delivery_id>/download/", delivery.delivery_download, name="delivery-download"),
     path("d/<str:token>", delivery.download, name="download"),
+    # Trading: buying (the offer's purchase page), the buyer's requests and contracts
+    path("offers/<uuid:offer_id>/buy/", trading.offer_buy, name="offer-buy"),
+    path("buy/requests/", trading.my_requests, name="my-requests"),
+    path("buy/requests/<uuid:request_id>/cancel/", trading.request_cancel, name="request-cancel"),
+    path("buy/contracts/", trading.my_contracts, name="my-contracts"),
+    path("buy/contracts/<uuid:contract_id>/pay/", trading.contract_pay, name="contract-pay"),
+    path("contracts/<uuid:contract_id>/", trading.contract_detail, name="contract"),
+    # Trading: the seller's incoming requests and sales
+    path("sell/requests/", trading.incoming_requests, name="incoming-requests"),
+    path("sell/requests/<uuid:request_id>/approve/", trading.request_approve, name="request-approve"),
+    path("sell/requests/<uuid:request_id>/reject/", trading.request_reject, name="request-reject"),
+    path("sell/sales/", trading.sales, name="sales"),
+    # Wallet and public market statistics
+    path("firm/wallet/", trading.wallet, name="wallet"),
+    path("firm/wallet/top-up/", trading.wallet_topup, name="wallet-topup"),
+    path("market/", market.market, name="market"),
     # Firm settings
     path("firm/", firm.firm_settings, name="firm"),
     path("firm/members/", firm.member_add, name="member-add"),
