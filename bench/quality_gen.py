@@ -26,7 +26,7 @@ _ID_W = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 
 def _resident(rng: random.Random) -> str:
     body = f"{rng.randint(110000, 659000)}{rng.randint(1950, 2005)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}{rng.randint(0, 999):03d}"
-    return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, _ID_W)) % 11]
+    return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, _ID_W, strict=True)) % 11]
 
 
 def _card(rng: random.Random) -> str:

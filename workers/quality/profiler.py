@@ -145,7 +145,7 @@ class _State:
         self.pii_examples: list[str] = []
         self.pii_example_kinds: dict[str, int] = {}
         self.missing_values = prof.missing_values
-        budget = o.memory_limit_bytes // 8
+        budget = o.memory_limit_bytes // 16
         self.row_keys = KeyStore(o.spill_dir, budget, "rows")
         idx = {h: i for i, h in enumerate(header)}
         self.pk_idx = [idx[c] for c in prof.primary_key if c in idx] if prof.primary_key else []
@@ -172,7 +172,7 @@ class _State:
         for i, c in enumerate(self.cols):
             if c.declared is not None:
                 self.type_groups.setdefault(c.declared, []).append(i)
-        self.distinct_budget = o.memory_limit_bytes // 4
+        self.distinct_budget = o.memory_limit_bytes // 8
 
     def close(self) -> None:
         for store in (self.row_keys, self.pk_keys, self.conflict_keys):
