@@ -102,7 +102,9 @@ def test_broker_down_at_commit_loses_nothing_the_sweeper_requeues(
     catalog.listing_submit(actor=s_actor, listing=listing)
     catalog.listing_review(actor=staff_actor, listing=listing, approve=True)
     wallet_topup(actor=staff_actor, organization=buyer, amount_fen=10000, memo="bank ref 7")
-    redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    for key in broker.scan_iter(match=f"{settings.CELERY_KEYPREFIX}*"):  # this run's queues only
+        broker.delete(key)
     # Given the web process's broker URL points at a closed port while the payment commits
     code = PAY_IN_SUBPROCESS.format(buyer=buyer.pk, user=actor_for(buyer).user.pk, offer=offer.pk)
     env = worker_env(CELERY_BROKER_URL="redis://127.0.0.1:1/0")
@@ -113,7 +115,7 @@ def test_broker_down_at_commit_loses_nothing_the_sweeper_requeues(
     assert "paid" in paid.stdout and "could not publish shujiao.delivery.build" in paid.stderr
     delivery = Delivery.objects.get(contract__buyer=buyer)
     assert delivery.status == "queued"
-    assert redis.Redis.from_url(settings.CELERY_BROKER_URL).llen("delivery") == 0
+    assert broker.llen(f"{settings.CELERY_KEYPREFIX}delivery") == 0
     # When the broker is back and the sweeper runs (past the requeue deadline)
     worker = celery_worker_process(queues="delivery")
     assert delivery_sweep() == 0  # not yet past DELIVERY_REQUEUE_AFTER_SECONDS
