@@ -488,7 +488,8 @@ def parse_range(header: str, size: int) -> tuple[int, int] | None:
     return first, min(last, size - 1)
 
 
-def download_authorize(*, actor: Actor, token: str, range_header: str = "", if_range: str = "") -> DownloadGrant:
+def download_authorize(*, actor: Actor, token: str, range_header: str = "", if_range: str = "",
+                       record: bool = True) -> DownloadGrant:
     """Check a download request and record it (audited); the caller then streams the package.
 
     Refusals: unknown or tampered token, or another firm's caller → Forbidden; expired
@@ -515,6 +516,8 @@ def download_authorize(*, actor: Actor, token: str, range_header: str = "", if_r
     byte_range = parse_range(range_header, delivery.package_size)
     if byte_range is not None and if_range and if_range.strip() != f'"{delivery.package_sha256}"':
         byte_range = None  # the client's partial copy is of another file: send the whole package
+    if not record:  # HEAD: every check above, but no bytes are sent, so nothing is counted or audited
+        return DownloadGrant(delivery=delivery, link=link, counted=False, byte_range=byte_range)
     with transaction.atomic():
         counted = False
         first = DownloadLink.objects.filter(pk=link.pk, first_used_at__isnull=True).update(first_used_at=now)

@@ -117,19 +117,28 @@ class DownloadView(APIView):
     schema = None
 
     def get(self, request, token: str):
+        return self._respond(request, token, body=True)
+
+    def head(self, request, token: str):
+        """The same checks and headers as GET, no body: not counted, not audited."""
+        return self._respond(request, token, body=False)
+
+    def _respond(self, request, token: str, *, body: bool):
         from django.conf import settings
 
-        range_header = request.META.get("HTTP_RANGE", "")
-        if_range = request.META.get("HTTP_IF_RANGE", "")
-        grant = delivery_svc.download_authorize(actor=Actor.from_request(request), token=token,
-                                                range_header=range_header, if_range=if_range)
+        grant = delivery_svc.download_authorize(
+            actor=Actor.from_request(request), token=token, range_header=request.META.get("HTTP_RANGE", ""),
+            if_range=request.META.get("HTTP_IF_RANGE", ""), record=body)
         delivery = grant.delivery
         size = delivery.package_size
         start, end = grant.byte_range or (0, size - 1)
         length = end - start + 1
-        response = StreamingHttpResponse(
-            _stream(delivery.package_name, start, length, settings.DOWNLOAD_CHUNK_BYTES),
-            status=206 if grant.byte_range else 200, content_type="application/zip")
+        status = 206 if grant.byte_range else 200
+        if body:
+            response = StreamingHttpResponse(_stream(delivery.package_name, start, length, settings.DOWNLOAD_CHUNK_BYTES),
+                                             status=status, content_type="application/zip")
+        else:
+            response = HttpResponse(status=status, content_type="application/zip")
         response["Content-Length"] = str(length)
         if grant.byte_range:
             response["Content-Range"] = f"bytes {start}-{end}/{size}"

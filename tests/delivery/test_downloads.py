@@ -307,3 +307,16 @@ def test_verify_delivery_command_names_the_failure_of_a_tampered_package(fetched
     result = verify_command(tampered, "--keys", tmp / "keys.json")
     assert result.returncode == 1
     assert "FAILED: signature" in result.stdout
+
+
+def test_head_answers_the_headers_without_counting_or_auditing(ready_delivery, client):
+    delivery = ready_delivery(download_limit=1)
+    path, _ = make_link(client, delivery)
+    response = client.head(path)
+    assert response.status_code == 200 and response.content == b""
+    assert response["Content-Length"] == str(delivery.package_size)
+    assert client.head(path, HTTP_RANGE="bytes=0-9")["Content-Range"] == f"bytes 0-9/{delivery.package_size}"
+    delivery.refresh_from_db()
+    assert delivery.downloads_used == 0
+    assert AuditEvent.objects.filter(action="delivery.downloaded").count() == 0
+    assert fetch(client, path)[0].status_code == 200
