@@ -319,5 +319,6 @@ class AuditEventAdmin(ViewOnlyAdmin):
         return super().changelist_view(request, extra_context)
 
 
-from exchange import admin_trading  # noqa: F401,E402
-from exchange import admin_delivery  # noqa: F401,E402
+# Trading and delivery register their own ModelAdmins; importing them here lets the
+# admin's autodiscovery (which loads only ``exchange.admin``) find them.
+from exchange import admin_delivery, admin_trading  # noqa: E402,F401

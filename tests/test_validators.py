@@ -1,7 +1,11 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from exchange.validators import credit_code_check_character, credit_code_problem, validate_credit_code
+from exchange.validators import (
+    credit_code_check_character,
+    credit_code_problem,
+    validate_credit_code,
+)
 
 
 def test_known_real_format_code_is_valid():

@@ -40,6 +40,3 @@ def sweep_quality() -> int:
     from exchange.services.quality import quality_sweep
 
     return quality_sweep()
-
-from workers.trading_tasks import *  # noqa: E402,F401,F403
-from workers.delivery_tasks import *  # noqa: F401,F403,E402

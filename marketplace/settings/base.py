@@ -224,6 +224,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=3600)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=3300)
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# The modules that define tasks; every worker imports them at start-up (heavy libraries once).
+CELERY_IMPORTS = ("workers.tasks", "workers.trading_tasks", "workers.delivery_tasks")
 CELERY_TASK_QUEUES_NAMES = ("default", "quality", "delivery")
 CELERY_TASK_ROUTES = {
     "shujiao.quality.*": {"queue": "quality"},
