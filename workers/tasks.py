@@ -10,6 +10,11 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
+# Heavy libraries (pyarrow) load once when the worker starts — before the pool forks, so
+# every pool process shares them — never per task.
+import workers.delivery  # noqa: F401
+import workers.quality  # noqa: F401
+
 
 @shared_task(name="shujiao.quality.check_version", bind=True, acks_late=True, max_retries=None,
              soft_time_limit=settings.QUALITY_CHECK_TIME_LIMIT, time_limit=settings.QUALITY_CHECK_TIME_LIMIT + 60)
