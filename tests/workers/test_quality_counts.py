@@ -5,8 +5,6 @@ from __future__ import annotations
 from tests.workers._quality_helpers import column, run
 
 
-
-
 def test_malformed_examples_are_physical_lines(tmp_path):
     # given a quoted newline (lines 2-3), a short row on line 5, a blank line 7, a long row on line 8
     data = 'id,text,label\n1,"hello\nworld",a\n2,x,b\n3,y\n4,z,a\n\n5,w,c,d\n6,v,b\n'
