@@ -105,8 +105,7 @@ def test_flipped_signature_byte_fails_openssl_and_verify(tmp_path):
 
 
 def test_info_zip_unzip_accepts_the_package(tmp_path):
-    if not shutil.which("unzip"):
-        pytest.skip("needs Info-ZIP unzip")
+    assert shutil.which("unzip"), "Info-ZIP unzip is required (apt-get install unzip; .ci/run installs it)"
     pkg = _write(tmp_path, build(key=KEY)[1])
     test = subprocess.run(["unzip", "-t", str(pkg)], capture_output=True, text=True)
     assert test.returncode == 0, test.stdout
