@@ -21,18 +21,6 @@ _K1 = pa.scalar(0x9E3779B97F4A7C15, _U64)
 _K2 = pa.scalar(0xBF58476D1CE4E5B9, _U64)
 _K3 = pa.scalar(0x94D049BB133111EB, _U64)
 _S30, _S27, _S31, _S32 = (pa.scalar(n, _U64) for n in (30, 27, 31, 32))
-_ZEROS = pa.scalar(b"\0" * 8, pa.binary())
-
-
-_LZEROS = pa.scalar(b"\0" * 8, pa.large_binary())
-
-
-def _word(b: pa.Array, start: int, stop: int | None) -> pa.Array:
-    s = pc.binary_slice(b, start, stop) if stop is not None else pc.binary_slice(b, start)
-    z = _LZEROS if pa.types.is_large_binary(s.type) else _ZEROS
-    s = pc.binary_slice(pc.binary_join_element_wise(s, z, pa.scalar(b"", s.type)), 0, 8)
-    s = s.cast(pa.binary())
-    return s.cast(pa.binary(8)).view(_U64)
 
 
 def _mix(h: pa.Array) -> pa.Array:
@@ -57,13 +45,17 @@ def fingerprint(keys: pa.Array, seed: int = 0) -> pa.Array:
     h = lengths.cast(_U64)
     h = pc.add(h, pa.scalar((seed * 0x632BE59BD9B4E019 + 1) & 0xFFFFFFFFFFFFFFFF, _U64))
     shortest = pc.min(lengths).as_py() or 0
-    words = ((0, 8), (-8, None)) if shortest >= 8 else ((0, 8), (8, 16), (-16, -8), (-8, None))
-    for start, stop in words:
-        if shortest >= 8:
-            s = pc.binary_slice(b, start, stop) if stop is not None else pc.binary_slice(b, start)
-            w = s.cast(pa.binary()).cast(pa.binary(8)).view(_U64)
-        else:
-            w = _word(b, start, stop)
+    if shortest >= 8:
+        words = [(b, 0, 8), (b, -8, None)]
+    else:
+        # pad once on both sides: every 8-byte slice below exists; zeros stand in for
+        # the bytes a short value does not have (the length is mixed in separately)
+        z = pa.scalar(b"\0" * 16, b.type)
+        padded = pc.binary_join_element_wise(z, b, z, pa.scalar(b"", b.type))
+        words = [(padded, 16, 24), (padded, 24, 32), (padded, -32, -24), (padded, -24, -16)]
+    for arr, start, stop in words:
+        s = pc.binary_slice(arr, start, stop) if stop is not None else pc.binary_slice(arr, start)
+        w = s.cast(pa.binary()).cast(pa.binary(8)).view(_U64)
         h = pc.multiply(pc.bit_wise_xor(h, w), _K1)
         h = pc.bit_wise_xor(h, pc.shift_right(h, _S32))
     return _mix(h)

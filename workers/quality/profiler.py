@@ -16,6 +16,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -173,17 +174,62 @@ class _State:
             if c.declared is not None:
                 self.type_groups.setdefault(c.declared, []).append(i)
         self.distinct_budget = o.memory_limit_bytes // 8
+        # key work (row / primary-key / conflict keys) runs on its own thread, overlapping
+        # the column work of the next batch; pyarrow kernels release the GIL
+        self.key_pool = ThreadPoolExecutor(2, thread_name_prefix="quality") if o.reader_threads else None
+        self.key_future: Future | None = None
+        self.distinct_future: Future | None = None
 
     def close(self) -> None:
+        try:
+            self.wait()
+        except Exception:  # noqa: BLE001 - closing after a failure
+            pass
+        if self.key_pool is not None:
+            self.key_pool.shutdown(wait=True)
+            self.key_pool = None
         for store in (self.row_keys, self.pk_keys, self.conflict_keys):
             if store is not None:
                 store.close()
 
     # ---- per batch -------------------------------------------------------------
     def add_batch(self, cols: list[pa.Array]) -> None:
+        """Profile one batch: key work on the key thread, column work here, in parallel."""
+        prep = self._prepare(cols)
+        if prep is None:
+            return
+        cols, key_cols, raw_key, row_key, n = prep
+        offset = self.rows
+        self.rows += n
+        if self.key_pool is None:
+            self._keys(cols, key_cols, row_key, n, offset)
+            self._columns(cols, raw_key, n)
+            return
+        self.wait_keys()
+        self.key_future = self.key_pool.submit(self._keys, cols, key_cols, row_key, n, offset)
+        self._columns(cols, raw_key, n)
+
+    def wait_keys(self) -> None:
+        fut, self.key_future = self.key_future, None
+        if fut is not None:
+            fut.result()
+
+    def wait_distinct(self) -> None:
+        fut, self.distinct_future = self.distinct_future, None
+        if fut is not None:
+            fut.result()
+
+    def wait(self) -> None:
+        """Wait for the helper threads' work on earlier batches."""
+        try:
+            self.wait_keys()
+        finally:
+            self.wait_distinct()
+
+    def _prepare(self, cols: list[pa.Array]):
         n = len(cols[0]) if cols else 0
         if n == 0:
-            return
+            return None
         ncols = self.n
         cols = [c if c.type == pa.string() else c.cast(pa.string()) for c in cols]
         cols = [c.fill_null("") if c.null_count else c for c in cols]
@@ -198,18 +244,33 @@ class _State:
             raw_key = raw_key.filter(keep)
             n -= nblank
             if n == 0:
-                return
+                return None
         if len(self.sample) < self.opts.sample_rows:
             need = self.opts.sample_rows - len(self.sample)
             vals = [c.slice(0, need).to_pylist() for c in cols]
             for row in zip(*vals, strict=True):
                 self.sample.append(dict(zip(self.header, row, strict=True)))
+        # key separators inside values are escaped in the keys (not in the figures)
+        key_cols = cols
+        row_key = raw_key
+        if ncols > 1:
+            seps = pc.sum(pc.count_substring(raw_key, SEP)).as_py() or 0
+            if seps != n * (ncols - 1):
+                key_cols = list(cols)
+                for ci, c in enumerate(cols):
+                    if pc.any(pc.match_substring(c, SEP)).as_py():
+                        col = pc.replace_substring(c, "\\", "\\\\")
+                        key_cols[ci] = pc.replace_substring(col, SEP, "\\u")
+                row_key = pc.binary_join_element_wise(*key_cols, SEP)
+        return cols, key_cols, raw_key, row_key, n
+
+    def _columns(self, cols: list[pa.Array], raw_key: pa.Array, n: int) -> None:
+        ncols = self.n
         melt = pa.concat_arrays(cols) if ncols > 1 else cols[0]
         if self.missing_values == [""]:
             empty = pc.equal(pc.binary_length(melt), 0)
         else:
             empty = pc.is_in(melt, pa.array(self.missing_values, pa.string()))
-        nonempty = pc.invert(empty)
         for i, c in enumerate(self.cols):
             c.null += empty.slice(i * n, n).true_count
 
@@ -221,24 +282,14 @@ class _State:
             if c.declared is None:
                 self._infer(c, cols[i], empty.slice(i * n, n))
 
-        # distinct
-        total_distinct = 0
-        for i, c in enumerate(self.cols):
-            col = cols[i]
-            if c.null:
-                col = col.filter(nonempty.slice(i * n, n))
-            c.distinct.add(col)
-            total_distinct += c.distinct.nbytes
-        if total_distinct > self.distinct_budget:
-            for c in sorted(self.cols, key=lambda c: -c.distinct.nbytes):
-                if total_distinct <= self.distinct_budget // 2:
-                    break
-                if not c.distinct.approximate:
-                    total_distinct -= c.distinct.nbytes
-                    c.distinct.to_sketch()
+        # distinct (on a helper thread)
+        if self.key_pool is None:
+            self._distinct(cols, empty, n)
+        else:
+            self.wait_distinct()
+            self.distinct_future = self.key_pool.submit(self._distinct, cols, empty, n)
 
-        # personal data and key separators
-        key_cols = list(cols)
+        # personal data
         # only cells of 5+ bytes can hold an e-mail, 11+ a number: regex those alone
         longish = pc.greater_equal(pc.binary_length(melt), 5)
         if longish.true_count == len(melt):
@@ -247,7 +298,7 @@ class _State:
             lidx = pc.indices_nonzero(longish)
             pre_idx = lidx.filter(pc.match_substring_regex(melt.take(lidx), pii.PREFILTER_RE))
         if len(pre_idx):
-            self._pii(melt, pre_idx, n, key_cols)
+            self._pii(melt, pre_idx, n)
         # formula injection
         fm = pc.match_substring_regex(melt, FORMULA_RE)
         if fm.true_count:
@@ -262,14 +313,12 @@ class _State:
                     name = self.header[ci]
                     self.formula_by_col[name] = self.formula_by_col.get(name, 0) + 1
 
-        # whole-row keys
-        if ncols > 1 and any(a is not b for a, b in zip(key_cols, cols, strict=True)):
-            row_key = pc.binary_join_element_wise(*key_cols, SEP)
-        else:
-            row_key = raw_key
+    def _keys(self, cols: list[pa.Array], key_cols: list[pa.Array], row_key: pa.Array, n: int,
+              offset: int) -> None:
+        """Whole-row, primary-key and label-conflict keys (runs on the key thread)."""
         self.row_keys.add(row_key)
         if self.nl_tracking:
-            self._track_newlines(row_key)
+            self._track_newlines(row_key, offset)
         if self.pk_keys is not None:
             if len(self.pk_idx) == 1:
                 self.pk_keys.add(key_cols[self.pk_idx[0]])
@@ -277,7 +326,23 @@ class _State:
                 self.pk_keys.add(pc.binary_join_element_wise(*[key_cols[i] for i in self.pk_idx], SEP))
         if self.label_idx is not None:
             self._labels(cols, key_cols, n)
-        self.rows += n
+
+    def _distinct(self, cols: list[pa.Array], empty: pa.Array, n: int) -> None:
+        total_distinct = 0
+        for i, c in enumerate(self.cols):
+            col = cols[i]
+            e = empty.slice(i * n, n)
+            if e.true_count:
+                col = col.filter(pc.invert(e))
+            c.distinct.add(col)
+            total_distinct += c.distinct.nbytes
+        if total_distinct > self.distinct_budget:
+            for c in sorted(self.cols, key=lambda c: -c.distinct.nbytes):
+                if total_distinct <= self.distinct_budget // 2:
+                    break
+                if not c.distinct.approximate:
+                    total_distinct -= c.distinct.nbytes
+                    c.distinct.to_sketch()
 
     def _check_type(self, t: str, idxs: list[int], cols: list[pa.Array], empty: pa.Array, n: int) -> None:
         if t in ("string", "any"):
@@ -355,14 +420,9 @@ class _State:
             keep = ["number"]
         c.candidates = keep
 
-    def _pii(self, melt: pa.Array, idx: pa.Array, n: int, key_cols: list[pa.Array]) -> None:
+    def _pii(self, melt: pa.Array, idx: pa.Array, n: int) -> None:
         cand = melt.take(idx)
         colof = pc.divide(idx, pa.scalar(n, pa.uint64()))
-        sep = pc.match_substring(cand, SEP)
-        if sep.true_count:
-            for ci in set(colof.filter(sep).to_pylist()):
-                col = pc.replace_substring(key_cols[ci], "\\", "\\\\")
-                key_cols[ci] = pc.replace_substring(col, SEP, "\\u")
         pd = self.prof.personal_data
         want_examples = len(self.pii_examples) < self.opts.max_pii_examples
         for kind, pattern in (("mobile", pii.MOBILE_RE2), ("email", pii.EMAIL_RE2)):
@@ -431,19 +491,19 @@ class _State:
             key, tags = key.filter(in_set), tags.filter(in_set)
         self.conflict_keys.add(key, tags)
 
-    def _track_newlines(self, row_key: pa.Array) -> None:
+    def _track_newlines(self, row_key: pa.Array, offset: int) -> None:
         has = pc.match_substring(row_key, "\n")
         if has.true_count:
             cnt = pc.count_substring(row_key, "\n")
             nz = pc.indices_nonzero(cnt)
             for i, c in zip(nz.to_pylist(), cnt.take(nz).to_pylist(), strict=True):
-                self.nl_records.append((self.rows + i, c))
+                self.nl_records.append((offset + i, c))
         ex = self.examples
         if len(ex) >= self.opts.max_examples:
             # good rows before the last example: its row number minus the header and
             # the malformed rows before it.
             r_last = ex[self.opts.max_examples - 1][0]
-            if self.rows + len(row_key) >= r_last - 1 - self.opts.max_examples:
+            if offset + len(row_key) >= r_last - 1 - self.opts.max_examples:
                 self.nl_tracking = False
 
     def example_lines(self, header_nl: int) -> list[int]:
@@ -871,6 +931,7 @@ class Profiler:
     def _finish(self, state: _State | None, malformed_lines: list[int] | None = None) -> dict[str, Any]:
         r = self.report
         if state is not None:
+            state.wait()
             o = self.options
             r["rows"] = state.rows
             r["malformed_rows"] = state.malformed
@@ -1012,6 +1073,29 @@ def _clean(exc: BaseException) -> str:
     return str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
 
 
+_POOL_CHECKED = False
+
+
+def _prefer_jemalloc() -> None:
+    """Use Arrow's jemalloc pool when the build has it (once per process).
+
+    The default mimalloc pool keeps freed blocks around: the same profile peaks about
+    130 MB higher than with jemalloc returning dirty pages after 100 ms, at the same speed.
+    """
+    global _POOL_CHECKED
+    if _POOL_CHECKED:
+        return
+    _POOL_CHECKED = True
+    if os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
+        return  # an explicit choice wins
+    try:
+        pool = pa.jemalloc_memory_pool()
+        pa.jemalloc_set_decay_ms(100)  # give freed pages back soon: bounds peak RSS
+    except (NotImplementedError, pa.ArrowException, AttributeError):
+        return
+    pa.set_memory_pool(pool)
+
+
 def profile(source: Any, schema: dict | None = None, *, options: QualityOptions | None = None,
             progress: Progress | None = None, total_bytes: int | None = None,
             filename: str | None = None) -> dict[str, Any]:
@@ -1023,5 +1107,6 @@ def profile(source: Any, schema: dict | None = None, *, options: QualityOptions 
         errors = validate_table_schema(schema)
         if errors:
             raise ValueError("invalid table schema: " + "; ".join(errors))
+    _prefer_jemalloc()
     prof = Profiler(schema, options or QualityOptions(), progress, total_bytes, filename)
     return prof.run(source)
