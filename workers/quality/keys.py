@@ -172,8 +172,9 @@ class KeyStore:
         total = 0
         for t in self._partitions():
             if t.num_rows:
-                g = t.group_by("k").aggregate([("t", "count_distinct")])
-                total += pc.sum(pc.greater(g.column("t_count_distinct"), 1)).as_py() or 0
+                # two or more different tags <=> smallest tag != largest tag
+                g = t.group_by("k", use_threads=False).aggregate([("t", "min"), ("t", "max")])
+                total += pc.sum(pc.not_equal(g.column("t_min"), g.column("t_max"))).as_py() or 0
         return total
 
     def close(self) -> None:

@@ -179,6 +179,7 @@ class _State:
         self.key_pool = ThreadPoolExecutor(2, thread_name_prefix="quality") if o.reader_threads else None
         self.key_future: Future | None = None
         self.distinct_future: Future | None = None
+        self._finals: dict[str, int] | None = None
 
     def close(self) -> None:
         try:
@@ -208,6 +209,22 @@ class _State:
         self.wait_keys()
         self.key_future = self.key_pool.submit(self._keys, cols, key_cols, row_key, n, offset)
         self._columns(cols, raw_key, n)
+
+    def final_counts(self) -> dict[str, int]:
+        """Exact counts of the key stores, computed once, the stores in parallel."""
+        if self._finals is None:
+            self.wait()
+            jobs = {"rows": self.row_keys.count_distinct}
+            if self.conflict_keys is not None and self.input_idx:
+                jobs["conflicts"] = self.conflict_keys.count_keys_with_multiple_tags
+            if self.pk_keys is not None:
+                jobs["pk"] = self.pk_keys.count_distinct
+            if self.key_pool is None:
+                self._finals = {k: f() for k, f in jobs.items()}
+            else:
+                futs = {k: self.key_pool.submit(f) for k, f in jobs.items()}
+                self._finals = {k: f.result() for k, f in futs.items()}
+        return self._finals
 
     def wait_keys(self) -> None:
         fut, self.key_future = self.key_future, None
@@ -464,30 +481,38 @@ class _State:
             self.pii_example_kinds[kind] = self.pii_example_kinds.get(kind, 0) + 1
 
     def _labels(self, cols: list[pa.Array], key_cols: list[pa.Array], n: int) -> None:
-        lab = cols[self.label_idx]
-        e = pc.equal(pc.binary_length(lab), 0)
-        self.label_missing += e.true_count
-        ne = pc.invert(e)
-        if self.labels is not None:
-            in_set = pc.is_in(lab, pa.array(self.labels, pa.string()))
-            self.label_outside += pc.and_(ne, pc.invert(in_set)).true_count
-            tags = pc.index_in(lab, pa.array(self.labels, pa.string()))
-        else:
-            in_set = ne
-            denc = lab.dictionary_encode()
-            ids = [self.label_ids.setdefault(v, len(self.label_ids)) for v in denc.dictionary.to_pylist()]
-            tags = pa.array(ids, pa.int32()).take(denc.indices)
-        vc = pc.value_counts(lab.filter(in_set)) if in_set.true_count != n else pc.value_counts(lab)
-        for v, cnt in zip(vc.field("values").to_pylist(), vc.field("counts").to_pylist(), strict=True):
-            if v in self.label_counts or len(self.label_counts) < 10_000:
+        # one hash pass (dictionary encoding); the rest works on the few distinct labels
+        denc = cols[self.label_idx].dictionary_encode()
+        values = denc.dictionary.to_pylist()
+        vc = pc.value_counts(denc.indices)
+        counts = dict(zip(vc.field("values").to_pylist(), vc.field("counts").to_pylist(), strict=True))
+        declared = self.labels is not None
+        tag_of: list[int | None] = []
+        n_in = 0
+        for j, v in enumerate(values):
+            cnt = counts.get(j, 0)
+            if v == "":
+                self.label_missing += cnt
+                tag_of.append(None)
+                continue
+            if declared and v not in self.label_ids:
+                self.label_outside += cnt
+                tag_of.append(None)
+                continue
+            tag = self.label_ids[v] if declared else self.label_ids.setdefault(v, len(self.label_ids))
+            tag_of.append(tag)
+            n_in += cnt
+            if cnt and (v in self.label_counts or len(self.label_counts) < 10_000):
                 self.label_counts[v] = self.label_counts.get(v, 0) + cnt
-        if not self.input_idx or not in_set.true_count:
+        tags = pa.array(tag_of, pa.int32()).take(denc.indices)
+        if not self.input_idx or not n_in:
             return
+        in_set = pc.is_valid(tags)
         if len(self.input_idx) == 1:
             key = key_cols[self.input_idx[0]]
         else:
             key = pc.binary_join_element_wise(*[key_cols[i] for i in self.input_idx], SEP)
-        if in_set.true_count != n:
+        if n_in != n:
             key, tags = key.filter(in_set), tags.filter(in_set)
         self.conflict_keys.add(key, tags)
 
@@ -938,7 +963,8 @@ class Profiler:
             r["malformed_examples"] = malformed_lines or []
             r["blank_lines"] = state.blank_lines
             r["sample"] = state.sample
-            distinct_rows = state.row_keys.count_distinct() if state.rows else 0
+            finals = state.final_counts()
+            distinct_rows = finals["rows"] if state.rows else 0
             r["duplicate_rows"] = state.rows - distinct_rows
             cols_out = []
             by_col: dict[str, dict[str, int]] = {}
@@ -970,7 +996,7 @@ class Profiler:
             r["formula_injection"] = state.formula
             r["formula_injection_by_column"] = state.formula_by_col
             if state.pk_keys is not None:
-                r["primary_key_duplicates"] = state.rows - state.pk_keys.count_distinct()
+                r["primary_key_duplicates"] = state.rows - finals["pk"]
                 if r["primary_key_duplicates"]:
                     self.warnings.append(
                         f"{r['primary_key_duplicates']} rows repeat an earlier primary key "
@@ -1020,7 +1046,7 @@ class Profiler:
             dist = dict(sorted(counts.items(), key=lambda kv: -kv[1]))
         nz = [v for v in dist.values() if v]
         ratio = (max(nz) / min(nz)) if nz else None
-        conflicts = state.conflict_keys.count_keys_with_multiple_tags() if state.input_idx else 0
+        conflicts = state.final_counts()["conflicts"] if state.input_idx else 0
         return {"column": self.label_field, "distribution": dist, "outside_set": state.label_outside,
                 "missing": state.label_missing, "imbalance_ratio": ratio, "conflicts": conflicts,
                 "input_fields": [state.header[i] for i in state.input_idx]}
