@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 # Vectorised (RE2) patterns.
-PREFILTER_RE = "[0-9]{11}|@|\x1f"  # digits for mobile/id/card, e-mail, key separator
+PREFILTER_RE = "[0-9]{11}|@"  # digits for mobile/id/card, e-mail
 MOBILE_RE2 = r"(^|[^0-9])1[3-9][0-9]{9}([^0-9]|$)"
 EMAIL_RE2 = r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}"
 LONG_DIGITS_RE2 = r"[0-9]{16}"

@@ -42,6 +42,8 @@ from .score import score_report
 HEAD_BYTES = 1 * MiB
 SEP = "\x1f"
 FORMULA_RE = r"^[=+\-@\t\r]"
+# a row (fields joined by SEP) that may hold personal data or a formula-like cell
+ROW_PREFILTER_RE = pii.PREFILTER_RE + r"|(^|\x1f)[=+\-@\t\r]"
 INFER_ORDER = ("integer", "number", "boolean", "date", "datetime")
 _END = object()
 
@@ -93,6 +95,16 @@ def _read_exactly(f: Any, n: int) -> bytes:
         chunks.append(data)
         got += len(data)
     return b"".join(chunks)
+
+
+def _buffer_contains(arr: pa.Array, needle: str) -> bool:
+    """Whether the array's data buffer holds `needle` anywhere: one scan of the bytes instead
+    of one search per value (a hit may lie outside the array's slice: callers re-check)."""
+    data = arr.buffers()[2]
+    if data is None or data.size == 0:
+        return False
+    whole = pa.Array.from_buffers(pa.binary(), 1, [None, pa.array([0, data.size], pa.int32()).buffers()[1], data])
+    return bool(pc.match_substring(whole, needle.encode())[0].as_py())
 
 
 def _merge_min(a: Any, b: Any) -> Any:
@@ -271,8 +283,7 @@ class _State:
         key_cols = cols
         row_key = raw_key
         if ncols > 1:
-            seps = pc.sum(pc.count_substring(raw_key, SEP)).as_py() or 0
-            if seps != n * (ncols - 1):
+            if any(_buffer_contains(c, SEP) for c in cols):
                 key_cols = list(cols)
                 for ci, c in enumerate(cols):
                     if pc.any(pc.match_substring(c, SEP)).as_py():
@@ -306,20 +317,25 @@ class _State:
             self.wait_distinct()
             self.distinct_future = self.key_pool.submit(self._distinct, cols, empty, n)
 
-        # personal data
-        # only cells of 5+ bytes can hold an e-mail, 11+ a number: regex those alone
-        longish = pc.greater_equal(pc.binary_length(melt), 5)
-        if longish.true_count == len(melt):
-            pre_idx = pc.indices_nonzero(pc.match_substring_regex(melt, pii.PREFILTER_RE))
-        else:
-            lidx = pc.indices_nonzero(longish)
-            pre_idx = lidx.filter(pc.match_substring_regex(melt.take(lidx), pii.PREFILTER_RE))
-        if len(pre_idx):
-            self._pii(melt, pre_idx, n)
-        # formula injection
-        fm = pc.match_substring_regex(melt, FORMULA_RE)
-        if fm.true_count:
-            idx = pc.indices_nonzero(fm)
+        # personal data and formula injection: one regex pass over the joined rows finds
+        # the few rows that could hold either; their cells are then checked one by one
+        rows = pc.indices_nonzero(pc.match_substring_regex(raw_key, ROW_PREFILTER_RE))
+        if not len(rows):
+            return
+        pre, fml = [], []
+        for ci, col in enumerate(cols):
+            sub = col.take(rows)
+            base = pa.scalar(ci * n, pa.uint64())
+            m = pc.match_substring_regex(sub, pii.PREFILTER_RE)
+            if m.true_count:
+                pre.append(pc.add(rows.filter(m), base))
+            f = pc.match_substring_regex(sub, FORMULA_RE)
+            if f.true_count:
+                fml.append(pc.add(rows.filter(f), base))
+        if pre:
+            self._pii(melt, pa.concat_arrays(pre), n)
+        if fml:
+            idx = pa.concat_arrays(fml)
             cand = melt.take(idx)
             notnum = pc.invert(pc.match_substring_regex(cand, NUMBER_RE))
             cnt = notnum.true_count
