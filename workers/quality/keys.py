@@ -83,6 +83,8 @@ class KeyStore:
         self._dir: str | None = None
         self._writers: dict[int, pa.ipc.RecordBatchStreamWriter] = {}
         self._schema = pa.schema([("k", pa.large_binary())] + ([("t", pa.int32())] if with_tag else []))
+        # spilled partitions also keep each key's fingerprint: the final count uses it
+        self._disk_schema = self._schema.insert(1, pa.field("f", _U64))
         self.spilled_bytes = 0
 
     def add(self, keys: pa.Array, tags: pa.Array | None = None) -> None:
@@ -107,7 +109,7 @@ class KeyStore:
             w = self._writers.get(part)
             if w is None:
                 sink = pa.OSFile(os.path.join(self._dir, f"p{part}.arrow"), "wb")
-                w = self._writers[part] = pa.ipc.new_stream(sink, self._schema)
+                w = self._writers[part] = pa.ipc.new_stream(sink, self._disk_schema)
             w.write_table(piece)
             self.spilled_bytes += piece.nbytes
 
@@ -145,7 +147,7 @@ class KeyStore:
                     w = writers.get(part)
                     if w is None:
                         w = writers[part] = pa.ipc.new_stream(
-                            pa.OSFile(os.path.join(sub, f"p{part}.arrow"), "wb"), self._schema)
+                            pa.OSFile(os.path.join(sub, f"p{part}.arrow"), "wb"), self._disk_schema)
                     w.write_table(piece)
         for w in writers.values():
             w.close()
@@ -160,21 +162,48 @@ class KeyStore:
                 os.remove(p)
 
     def count_distinct(self) -> int:
-        """Number of distinct keys (exact)."""
+        """Number of distinct keys (exact).
+
+        Keys whose 64-bit fingerprint no other key in the partition shares are distinct;
+        only the keys of shared fingerprints are compared on their full bytes.
+        """
         total = 0
         for t in self._partitions():
-            if t.num_rows:
-                total += pc.count_distinct(t.column("k")).as_py()
+            if not t.num_rows:
+                continue
+            keys = t.column("k").combine_chunks()
+            fp = _fingerprints(t)
+            vc = pc.value_counts(fp)
+            multi = pc.greater(vc.field("counts"), 1)
+            shared = multi.true_count
+            total += len(vc) - shared
+            if shared:
+                mask = pc.is_in(fp, vc.field("values").filter(multi))
+                total += pc.count_distinct(keys.filter(mask)).as_py()
         return total
 
     def count_keys_with_multiple_tags(self) -> int:
-        """Number of distinct keys seen with two or more different tags (exact)."""
+        """Number of distinct keys seen with two or more different tags (exact).
+
+        Only keys whose fingerprint was seen with two or more tags can qualify; those
+        few are grouped on their full bytes.
+        """
         total = 0
         for t in self._partitions():
-            if t.num_rows:
-                # two or more different tags <=> smallest tag != largest tag
-                g = t.group_by("k", use_threads=False).aggregate([("t", "min"), ("t", "max")])
-                total += pc.sum(pc.not_equal(g.column("t_min"), g.column("t_max"))).as_py() or 0
+            if not t.num_rows:
+                continue
+            fp = _fingerprints(t)
+            tags = t.column("t").combine_chunks()
+            pairs = pa.table({"f": fp, "t": tags}).group_by("f", use_threads=False).aggregate(
+                [("t", "min"), ("t", "max")])
+            multi = pc.not_equal(pairs.column("t_min"), pairs.column("t_max"))
+            if not (pc.sum(multi).as_py() or 0):
+                continue
+            mask = pc.is_in(fp, pairs.column("f").filter(multi).combine_chunks())
+            cand = pa.table({"k": t.column("k").combine_chunks().filter(mask), "t": tags.filter(mask)})
+            # two or more different tags <=> smallest tag != largest tag
+            g = cand.group_by("k", use_threads=False).aggregate([("t", "min"), ("t", "max")])
+            total += pc.sum(pc.not_equal(g.column("t_min"), g.column("t_max"))).as_py() or 0
         return total
 
     def close(self) -> None:
@@ -190,9 +219,17 @@ class KeyStore:
             self._dir = None
 
 
+def _fingerprints(table: pa.Table) -> pa.Array:
+    if "f" in table.column_names:
+        return table.column("f").combine_chunks()
+    return fingerprint(table.column("k"), 0)
+
+
 def _split(table: pa.Table, seed: int, bits: int, slow: bool = False):
     keys = table.column("k").combine_chunks()
     fp = python_hash_fingerprint(keys, seed) if slow else fingerprint(keys, seed)
+    if "f" not in table.column_names:
+        table = table.add_column(1, "f", fp if seed == 0 and not slow else fingerprint(keys, 0))
     part = pc.shift_right(fp, pa.scalar(64 - bits, _U64)).cast(pa.int32())
     order = pc.sort_indices(part)
     table = table.take(order)
