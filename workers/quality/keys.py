@@ -32,11 +32,12 @@ def _mix(h: pa.Array) -> pa.Array:
 
 
 def fingerprint(keys: pa.Array, seed: int = 0) -> pa.Array:
-    """64-bit fingerprint of each value from its length and first/last 16 bytes.
+    """64-bit fingerprint of each value from its length and first/last 8 bytes.
 
-    Identical values always get identical fingerprints; different values that agree on
-    length and the first and last 16 bytes collide (harmless for partitioning, a small
-    bias for the distinct-count sketch).
+    Identical values always get identical fingerprints, whatever array they are in;
+    different values that agree on length and the first and last 8 bytes collide
+    (harmless for partitioning and exact counts, which compare full bytes; a small bias
+    for the distinct-count sketch; re-partitioning uses wide_fingerprint).
     """
     if isinstance(keys, pa.ChunkedArray):
         keys = keys.combine_chunks()
@@ -48,16 +49,39 @@ def fingerprint(keys: pa.Array, seed: int = 0) -> pa.Array:
     if shortest >= 8:
         words = [(b, 0, 8), (b, -8, None)]
     else:
-        # pad once on both sides: every 8-byte slice below exists; zeros stand in for
-        # the bytes a short value does not have (the length is mixed in separately)
+        # pad once on both sides so that every 8-byte slice exists: zeros stand in for the
+        # bytes a short value lacks (the length is mixed in separately). For values of 8+
+        # bytes these are the same words as above: a value's fingerprint never depends on
+        # the other values in the array.
         z = pa.scalar(b"\0" * 16, b.type)
         padded = pc.binary_join_element_wise(z, b, z, pa.scalar(b"", b.type))
-        words = [(padded, 16, 24), (padded, 24, 32), (padded, -32, -24), (padded, -24, -16)]
+        words = [(padded, 16, 24), (padded, -24, -16)]
     for arr, start, stop in words:
         s = pc.binary_slice(arr, start, stop) if stop is not None else pc.binary_slice(arr, start)
         w = s.cast(pa.binary()).cast(pa.binary(8)).view(_U64)
         h = pc.multiply(pc.bit_wise_xor(h, w), _K1)
         h = pc.bit_wise_xor(h, pc.shift_right(h, _S32))
+    return _mix(h)
+
+
+def wide_fingerprint(keys: pa.Array, seed: int) -> pa.Array:
+    """64-bit fingerprint of the whole value, 8 bytes at a time (for re-partitioning keys
+    that the quick fingerprint lumps together, e.g. long texts sharing their ends).
+    Independent of the other values in the array."""
+    if isinstance(keys, pa.ChunkedArray):
+        keys = keys.combine_chunks()
+    b = keys.cast(pa.large_binary() if pa.types.is_large_string(keys.type) or pa.types.is_large_binary(keys.type) else pa.binary())
+    lengths = pc.binary_length(b)
+    h = fingerprint(b, seed)
+    longest = pc.max(lengths).as_py() or 0
+    z = pa.scalar(b"\0" * 8, b.type)
+    for start in range(0, longest, 8):
+        w = pc.binary_slice(pc.binary_join_element_wise(pc.binary_slice(b, start, start + 8), z, pa.scalar(b"", b.type)), 0, 8)
+        w = w.cast(pa.binary()).cast(pa.binary(8)).view(_U64)
+        mixed = pc.multiply(pc.bit_wise_xor(h, w), _K1)
+        mixed = pc.bit_wise_xor(mixed, pc.shift_right(mixed, _S32))
+        # only the words a value has: its fingerprint must not depend on its neighbours
+        h = pc.if_else(pc.greater(lengths, start), mixed, h)
     return _mix(h)
 
 
@@ -143,7 +167,7 @@ class KeyStore:
         with pa.OSFile(path, "rb") as f:
             for batch in pa.ipc.open_stream(f):
                 table = pa.Table.from_batches([batch])
-                for part, piece in _split(table, depth, 4, slow=depth > 3):
+                for part, piece in _split(table, depth, 4, slow=depth > 3, wide=True):
                     w = writers.get(part)
                     if w is None:
                         w = writers[part] = pa.ipc.new_stream(
@@ -225,11 +249,18 @@ def _fingerprints(table: pa.Table) -> pa.Array:
     return fingerprint(table.column("k"), 0)
 
 
-def _split(table: pa.Table, seed: int, bits: int, slow: bool = False):
+def _split(table: pa.Table, seed: int, bits: int, slow: bool = False, wide: bool = False):
     keys = table.column("k").combine_chunks()
-    fp = python_hash_fingerprint(keys, seed) if slow else fingerprint(keys, seed)
+    if wide and not slow and (pc.max(pc.binary_length(keys)).as_py() or 0) > 4096:
+        slow = True  # very long keys: hashing them 8 bytes per kernel call would crawl
+    if slow:
+        fp = python_hash_fingerprint(keys, seed)
+    elif wide:
+        fp = wide_fingerprint(keys, seed)
+    else:
+        fp = fingerprint(keys, seed)
     if "f" not in table.column_names:
-        table = table.add_column(1, "f", fp if seed == 0 and not slow else fingerprint(keys, 0))
+        table = table.add_column(1, "f", fp if seed == 0 and not (slow or wide) else fingerprint(keys, 0))
     part = pc.shift_right(fp, pa.scalar(64 - bits, _U64)).cast(pa.int32())
     order = pc.sort_indices(part)
     table = table.take(order)

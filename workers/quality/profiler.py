@@ -165,6 +165,9 @@ class _State:
         if prof.primary_key and len(self.pk_idx) != len(prof.primary_key):
             self.pk_idx = []
         self.pk_keys = KeyStore(o.spill_dir, budget // 2, "pk") if self.pk_idx else None
+        # a one-column primary key: its distinct count comes from the (exact) key store
+        self.pk_col = self.pk_idx[0] if len(self.pk_idx) == 1 else None
+        self.pk_missing: set[str] = set()
         self.label_idx = idx.get(prof.label_field) if prof.label_field else None
         self.labels = prof.labels
         self.label_counts: dict[str, int] = {}
@@ -365,6 +368,12 @@ class _State:
         for i, c in enumerate(self.cols):
             col = cols[i]
             e = empty.slice(i * n, n)
+            if i == self.pk_col:
+                # the primary-key store counts this column's values exactly: only note
+                # which missing-value tokens it holds (they are not distinct values)
+                if e.true_count:
+                    self.pk_missing.update(pc.unique(col.filter(e)).to_pylist())
+                continue
             if e.true_count:
                 col = col.filter(pc.invert(e))
             c.distinct.add(col)
@@ -404,6 +413,17 @@ class _State:
                 c.max = _merge_max(c.max, hi)
 
     def _valid(self, t: str, arr: pa.Array) -> pa.Array:
+        if t in ("integer", "number"):
+            # cheap exact fast path: plain digits (numbers: after dropping one '.') are
+            # valid; only the other values go through the regex
+            plain = arr if t == "integer" else pc.replace_substring(arr, ".", "", max_replacements=1)
+            v = pc.ascii_is_decimal(plain)
+            if v.false_count:
+                rest = pc.invert(v)
+                m = pc.match_substring_regex(arr.filter(rest), PATTERNS[t])
+                if m.true_count:
+                    v = pc.replace_with_mask(v, rest, m)
+            return v
         if t in PATTERNS:
             v = pc.match_substring_regex(arr, PATTERNS[t])
             if t in ("date", "datetime"):
@@ -984,7 +1004,7 @@ class Profiler:
             r["duplicate_rows"] = state.rows - distinct_rows
             cols_out = []
             by_col: dict[str, dict[str, int]] = {}
-            for c in state.cols:
+            for ci, c in enumerate(state.cols):
                 t = c.type
                 lo, hi = c.min, c.max
                 if c.declared is None:
@@ -995,10 +1015,13 @@ class Profiler:
                         lo = hi = None
                     else:
                         lo, hi = c.smin, c.smax
+                if ci == state.pk_col:
+                    distinct, approx = finals["pk"] - len(state.pk_missing), False
+                else:
+                    distinct, approx = c.distinct.count(), c.distinct.approximate
                 cols_out.append({
                     "name": c.name, "type": t, "declared": c.declared is not None,
-                    "null_count": c.null, "distinct_count": c.distinct.count(),
-                    "distinct_approximate": c.distinct.approximate,
+                    "null_count": c.null, "distinct_count": distinct, "distinct_approximate": approx,
                     "invalid_count": c.invalid, "min": _jsonable(lo), "max": _jsonable(hi),
                 })
                 if c.pii:
