@@ -167,7 +167,7 @@ class KeyStore:
         with pa.OSFile(path, "rb") as f:
             for batch in pa.ipc.open_stream(f):
                 table = pa.Table.from_batches([batch])
-                for part, piece in _split(table, depth, 4, slow=depth > 3, wide=True):
+                for part, piece in _split(table, depth, 4, slow=depth > 3, wide=depth > 1):
                     w = writers.get(part)
                     if w is None:
                         w = writers[part] = pa.ipc.new_stream(

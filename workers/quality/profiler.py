@@ -777,7 +777,7 @@ class Profiler:
             for batch in reader:
                 self._one(batch.columns, state, stream)
             return
-        q: queue.Queue = queue.Queue(maxsize=2)
+        q: queue.Queue = queue.Queue(maxsize=1)
         stop = threading.Event()
 
         def produce() -> None:
