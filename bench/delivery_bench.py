@@ -282,8 +282,8 @@ releases the GIL) while the main thread does zipfile's CRC-32 and the write. The
 hand-off queue is bounded (8 chunks), so memory does not grow with the file.
 `hash_package=True` adds a second SHA-256 over every byte written (the ZIP's own digest)
 on another thread; with two cores that cannot stay near the one-hash limit, so it is
-opt-in. The exchange's worker opts in (the package's SHA-256 is shown to the buyer and is
-the download's ETag), so the "package +hash" row is the speed of a production build. DEFLATE is single-threaded zlib and is there for completeness.
+opt-in. The exchange's worker builds with the default ("package" row); `DELIVERY_HASH_PACKAGE=true`
+makes it opt in (the package's SHA-256 is then shown to the buyer), at the "package +hash" speed. DEFLATE is single-threaded zlib and is there for completeness.
 
 Caveat: the packaging speed relies on the second core. On this VM two threads hashing in
 parallel were seen to scale anywhere between 1.1x and 1.9x from one moment to the next,

@@ -235,8 +235,8 @@ def main(argv: list[str] | None = None) -> int:
         md = f"""## Delivery: approval → ready (`bench/delivery_e2e.py`)
 
 `.venv/bin/python -m bench.delivery_e2e --size-mb {args.size_mb:g} --repeat {args.repeat}` — a
-{len(content):,}-byte labelled CSV (package {package.package_size:,} bytes, STORED, with the
-package's own SHA-256), PostgreSQL, Redis broker, **one** Celery worker (prefork,
+{len(content):,}-byte labelled CSV (package {package.package_size:,} bytes, STORED,
+`DELIVERY_HASH_PACKAGE={str(settings.DELIVERY_HASH_PACKAGE).lower()}`), PostgreSQL, Redis broker, **one** Celery worker (prefork,
 concurrency 1, `delivery` queue). Clock starts before the seller's approval (which pays into
 escrow, creates the delivery and publishes the build on commit) and stops when the
 delivery row reads `ready` (polled every {POLL_SECONDS * 1000:g} ms), settlement included.

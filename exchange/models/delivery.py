@@ -5,6 +5,7 @@ Fields, constraints and small predicates only; every transition lives in
 ``exchange.services.delivery`` and ``exchange.services.signing``.
 """
 
+import hashlib
 import uuid
 
 from django.db import models
@@ -102,6 +103,12 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"Delivery {str(self.pk)[:8]} ({self.status})"
+
+    @property
+    def etag(self) -> str:
+        """A strong validator for downloads: unique per stored package (one package per delivery)."""
+        tag = self.package_sha256 or hashlib.sha256(self.package_name.encode()).hexdigest()[:32]
+        return f'"{tag}"'
 
     @property
     def percent(self) -> float:

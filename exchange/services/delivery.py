@@ -200,7 +200,7 @@ def delivery_build(*, claim: Claim) -> Delivery | None:
                     source=source, out=tmp, data_path=data_path, license_text=contract.licence_text,
                     manifest_fields=_manifest_fields(delivery, issued_at=issued_at, expires_at=expires_at),
                     expected_sha256=version.sha256, private_key=private, deflate=settings.DELIVERY_DEFLATE,
-                    progress=heartbeat, hash_package=True,
+                    progress=heartbeat, hash_package=settings.DELIVERY_HASH_PACKAGE,
                 )
             tmp.flush()
             tmp.seek(0)
@@ -514,7 +514,7 @@ def download_authorize(*, actor: Actor, token: str, range_header: str = "", if_r
     delivery = link.delivery
     _ensure_live(delivery)
     byte_range = parse_range(range_header, delivery.package_size)
-    if byte_range is not None and if_range and if_range.strip() != f'"{delivery.package_sha256}"':
+    if byte_range is not None and if_range and if_range.strip() != delivery.etag:
         byte_range = None  # the client's partial copy is of another file: send the whole package
     if not record:  # HEAD: every check above, but no bytes are sent, so nothing is counted or audited
         return DownloadGrant(delivery=delivery, link=link, counted=False, byte_range=byte_range)

@@ -143,7 +143,7 @@ class DownloadView(APIView):
         if grant.byte_range:
             response["Content-Range"] = f"bytes {start}-{end}/{size}"
         response["Accept-Ranges"] = "bytes"
-        response["ETag"] = f'"{delivery.package_sha256}"'
+        response["ETag"] = delivery.etag
         response["Content-Disposition"] = f'attachment; filename="{package_filename(delivery)}"'
         # Exact bytes: no compression or transformation on the way (Content-Length and ranges must hold).
         response["Cache-Control"] = "private, no-store, no-transform"

@@ -35,6 +35,15 @@ def actions(delivery) -> list[str]:
     return list(AuditEvent.objects.filter(object_id=str(delivery.pk)).order_by("seq").values_list("action", flat=True))
 
 
+def test_package_sha256_is_recorded_when_enabled(paid_contract, build_now, signing_key, settings):
+    settings.DELIVERY_HASH_PACKAGE = True
+    delivery = paid_contract().delivery
+    build_now(delivery)
+    with default_storage.open(delivery.package_name, "rb") as f:
+        assert hashlib.sha256(f.read()).hexdigest() == delivery.package_sha256
+    assert delivery.etag == f'"{delivery.package_sha256}"'
+
+
 def test_payment_creates_a_queued_delivery_and_enqueues_its_build_after_commit(
         paid_contract, monkeypatch, django_capture_on_commit_callbacks):
     sent = []
@@ -66,7 +75,7 @@ def test_build_makes_a_verifiable_package_marks_ready_and_settles_once(paid_cont
     with default_storage.open(delivery.package_name, "rb") as f:
         data = f.read()
     assert len(data) == delivery.package_size
-    assert hashlib.sha256(data).hexdigest() == delivery.package_sha256
+    assert delivery.package_sha256 == ""  # DELIVERY_HASH_PACKAGE is off by default
     m = delivery.manifest
     assert m["format"] == "shujiao-delivery/1"
     assert (m["delivery_id"], m["contract_id"]) == (str(delivery.pk), str(contract.pk))
