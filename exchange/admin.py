@@ -55,15 +55,16 @@ def _run_each(modeladmin, request, queryset, fn, done: str) -> None:
         modeladmin.message_user(request, f"{ok} {done}.", messages.SUCCESS)
 
 
-def _with_reason(modeladmin, request, queryset, title: str, fn, done: str):
-    """An action that first asks for a reason on an intermediate page."""
+def _with_form(modeladmin, request, queryset, title: str, form_class, fn, done: str):
+    """An action that first asks for input (a reason, an amount) on an intermediate page,
+    then applies ``fn(obj, cleaned_data)`` to each selected object."""
     if "apply" in request.POST:
-        form = ReasonForm(request.POST)
+        form = form_class(request.POST)
         if form.is_valid():
-            _run_each(modeladmin, request, queryset, lambda obj: fn(obj, form.cleaned_data["reason"]), done)
+            _run_each(modeladmin, request, queryset, lambda obj: fn(obj, form.cleaned_data), done)
             return None
     else:
-        form = ReasonForm()
+        form = form_class()
     return render(request, "admin/exchange/reason_form.html", {
         **modeladmin.admin_site.each_context(request), "title": title, "objects": queryset, "form": form,
         "action": request.POST.get("action"), "opts": modeladmin.model._meta,
@@ -71,14 +72,23 @@ def _with_reason(modeladmin, request, queryset, title: str, fn, done: str):
     })
 
 
-class ViewOnlyAdmin(admin.ModelAdmin):
-    """Staff may look, never add or edit: these rows change only through services."""
+def _with_reason(modeladmin, request, queryset, title: str, fn, done: str):
+    """An action that first asks for a reason; ``fn(obj, reason)``."""
+    return _with_form(modeladmin, request, queryset, title, ReasonForm,
+                      lambda obj, data: fn(obj, data["reason"]), done)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Staff may look, never add, edit or delete: these rows change only through services."""
 
     def has_add_permission(self, request, obj=None):
         return False
 
     def has_change_permission(self, request, obj=None):
         return request.method in ("GET", "HEAD")
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class AuditedModelAdmin(admin.ModelAdmin):
@@ -137,7 +147,7 @@ class MembershipAdmin(AuditedModelAdmin):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(ViewOnlyAdmin):
+class ApiKeyAdmin(ReadOnlyAdmin):
     list_display = ["name", "prefix", "organization", "scopes", "created_at", "expires_at", "revoked_at", "last_used_at"]
     list_filter = ["revoked_at"]
     search_fields = ["name", "prefix", "organization__name"]
@@ -188,7 +198,7 @@ def quality_html(version: DatasetVersion | None):
 
 
 @admin.register(DatasetVersion)
-class DatasetVersionAdmin(ViewOnlyAdmin):
+class DatasetVersionAdmin(ReadOnlyAdmin):
     list_display = ["dataset", "number", "format", "byte_size", "status", "row_count", "created_at"]
     list_filter = ["status", "format"]
     search_fields = ["dataset__title", "sha256", "original_filename"]
@@ -200,7 +210,7 @@ class DatasetVersionAdmin(ViewOnlyAdmin):
 
 
 @admin.register(QualityReport)
-class QualityReportAdmin(ViewOnlyAdmin):
+class QualityReportAdmin(ReadOnlyAdmin):
     list_display = ["version", "score", "grade", "passed", "created_at"]
     list_filter = ["passed", "grade"]
     readonly_fields = ["version", "score", "grade", "passed", "created_at", "pretty"]
@@ -273,14 +283,14 @@ class ListingAdmin(AuditedModelAdmin):
 
 
 @admin.register(Offer)
-class OfferAdmin(ViewOnlyAdmin):
+class OfferAdmin(ReadOnlyAdmin):
     list_display = ["name", "listing", "price_fen", "currency", "access_mode", "is_active"]
     list_filter = ["access_mode", "is_active"]
     search_fields = ["name", "listing__title"]
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(ViewOnlyAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     """Read-only audit viewer with chain verification."""
 
     list_display = ["seq", "created_at", "action", "actor_type", "actor_label", "organization_id", "object_type", "object_id", "origin_ip", "short_hash"]

@@ -9,20 +9,9 @@ from django.contrib import admin
 from django.utils.html import format_html
 
 from exchange.actor import Actor
-from exchange.admin import _with_reason
+from exchange.admin import ReadOnlyAdmin, _with_reason
 from exchange.models import Delivery, DownloadLink, SigningKey
 from exchange.services.delivery import delivery_revoke
-
-
-class _ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return request.method in ("GET", "HEAD")
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class DownloadLinkInline(admin.TabularInline):
@@ -37,7 +26,7 @@ class DownloadLinkInline(admin.TabularInline):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(_ReadOnly):
+class DeliveryAdmin(ReadOnlyAdmin):
     list_display = ["short_id", "listing", "buyer", "seller", "status", "attempts", "downloads", "key_id",
                     "ready_at", "expires_at"]
     list_filter = ["status", "key_id"]
@@ -86,7 +75,7 @@ class DeliveryAdmin(_ReadOnly):
 
 
 @admin.register(SigningKey)
-class SigningKeyAdmin(_ReadOnly):
+class SigningKeyAdmin(ReadOnlyAdmin):
     """Public parts only: the encrypted private key is never shown, not even to staff."""
 
     list_display = ["kid", "status", "created_at", "retired_at"]

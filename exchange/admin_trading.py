@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.shortcuts import render
 
 from exchange.actor import Actor
-from exchange.admin import _run_each, _with_reason
+from exchange.admin import ReadOnlyAdmin, _with_form, _with_reason
 from exchange.models import AccessRequest, Account, Contract, LedgerEntry, LedgerTransfer
 from exchange.services.trading import contract_refund, wallet_topup
 
@@ -20,17 +19,6 @@ from exchange.services.trading import contract_refund, wallet_topup
 def _fen(value: int) -> str:
     sign = "-" if value < 0 else ""
     return f"{sign}{abs(value) // 100:,}.{abs(value) % 100:02d} CNY"
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return request.method in ("GET", "HEAD")
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class TopupForm(forms.Form):
@@ -57,21 +45,10 @@ class AccountAdmin(ReadOnlyAdmin):
         if not wallets.exists():
             self.message_user(request, "Only firm wallets can be topped up.", messages.ERROR)
             return None
-        if "apply" in request.POST:
-            form = TopupForm(request.POST)
-            if form.is_valid():
-                actor = Actor.from_request(request)
-                _run_each(self, request, wallets, lambda wallet: wallet_topup(
-                    actor=actor, organization=wallet.organization, amount_fen=form.cleaned_data["amount_fen"],
-                    memo=form.cleaned_data["memo"]), "wallets topped up")
-                return None
-        else:
-            form = TopupForm()
-        return render(request, "admin/exchange/reason_form.html", {
-            **self.admin_site.each_context(request), "title": "Top up wallets", "objects": wallets, "form": form,
-            "action": request.POST.get("action"), "opts": self.model._meta,
-            "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
-        })
+        actor = Actor.from_request(request)
+        return _with_form(self, request, wallets, "Top up wallets", TopupForm, lambda wallet, data: wallet_topup(
+            actor=actor, organization=wallet.organization, amount_fen=data["amount_fen"], memo=data["memo"]),
+            "wallets topped up")
 
 
 class EntryInline(admin.TabularInline):
