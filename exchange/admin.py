@@ -91,6 +91,19 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class ReadOnlyInline(admin.TabularInline):
+    """Rows shown beside their parent; they change only through services."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+
 class AuditedModelAdmin(admin.ModelAdmin):
     """Direct admin edits and deletions are written to the audit trail."""
 
@@ -154,16 +167,10 @@ class ApiKeyAdmin(ReadOnlyAdmin):
     exclude = ["key_hash"]
 
 
-class VersionInline(admin.TabularInline):
+class VersionInline(ReadOnlyInline):
     model = DatasetVersion
-    extra = 0
     fields = ["number", "original_filename", "format", "byte_size", "sha256", "status", "row_count"]
-    readonly_fields = fields
-    can_delete = False
     show_change_link = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Dataset)
@@ -221,15 +228,9 @@ class QualityReportAdmin(ReadOnlyAdmin):
         return format_html("<pre style='max-height:40em;overflow:auto'>{}</pre>", json.dumps(obj.report, ensure_ascii=False, indent=2))
 
 
-class OfferInline(admin.TabularInline):
+class OfferInline(ReadOnlyInline):
     model = Offer
-    extra = 0
     fields = ["name", "price_fen", "currency", "access_mode", "term_days", "download_limit", "redistribution", "is_active"]
-    readonly_fields = fields
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Listing)

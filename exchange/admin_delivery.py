@@ -9,20 +9,14 @@ from django.contrib import admin
 from django.utils.html import format_html
 
 from exchange.actor import Actor
-from exchange.admin import ReadOnlyAdmin, _with_reason
+from exchange.admin import ReadOnlyAdmin, ReadOnlyInline, _with_reason
 from exchange.models import Delivery, DownloadLink, SigningKey
 from exchange.services.delivery import delivery_revoke
 
 
-class DownloadLinkInline(admin.TabularInline):
+class DownloadLinkInline(ReadOnlyInline):
     model = DownloadLink
-    extra = 0
     fields = ["created_at", "created_by", "expires_at", "first_used_at", "requests"]
-    readonly_fields = fields
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Delivery)

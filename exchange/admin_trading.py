@@ -11,7 +11,7 @@ from django import forms
 from django.contrib import admin, messages
 
 from exchange.actor import Actor
-from exchange.admin import ReadOnlyAdmin, _with_form, _with_reason
+from exchange.admin import ReadOnlyAdmin, ReadOnlyInline, _with_form, _with_reason
 from exchange.models import AccessRequest, Account, Contract, LedgerEntry, LedgerTransfer
 from exchange.services.trading import contract_refund, wallet_topup
 
@@ -51,15 +51,9 @@ class AccountAdmin(ReadOnlyAdmin):
             "wallets topped up")
 
 
-class EntryInline(admin.TabularInline):
+class EntryInline(ReadOnlyInline):
     model = LedgerEntry
-    extra = 0
     fields = ["account", "amount", "balance_after"]
-    readonly_fields = fields
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
     def has_change_permission(self, request, obj=None):
         return False

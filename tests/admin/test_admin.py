@@ -87,3 +87,11 @@ def test_direct_admin_edit_is_audited(staff_client, make_firm):
     assert response.status_code == 302, response.content[:2000]
     assert Organization.objects.get(pk=org.pk).name == "Renamed Ltd"
     assert AuditEvent.objects.get(action="admin.changed").details["fields"] == ["name"]
+
+
+def test_dataset_change_page_shows_versions_read_only(staff_client, make_firm, actor_for):
+    listing = _in_review_listing(actor_for(make_firm()))
+    page = staff_client.get(f"/admin/exchange/dataset/{listing.dataset_id}/change/")
+    assert page.status_code == 200
+    assert listing.version.sha256.encode() in page.content  # the version row, shown as text
+    assert b'name="versions-0-sha256"' not in page.content  # not an editable field
