@@ -41,23 +41,19 @@ def fingerprint(keys: pa.Array, seed: int = 0) -> pa.Array:
     """
     if isinstance(keys, pa.ChunkedArray):
         keys = keys.combine_chunks()
-    b = keys.cast(pa.large_binary() if pa.types.is_large_string(keys.type) or pa.types.is_large_binary(keys.type) else pa.binary())
-    lengths = pc.binary_length(b)
+    large = pa.types.is_large_string(keys.type) or pa.types.is_large_binary(keys.type)
+    lengths = pc.binary_length(keys)
     h = lengths.cast(_U64)
     h = pc.add(h, pa.scalar((seed * 0x632BE59BD9B4E019 + 1) & 0xFFFFFFFFFFFFFFFF, _U64))
-    shortest = pc.min(lengths).as_py() or 0
-    if shortest >= 8:
-        words = [(b, 0, 8), (b, -8, None)]
-    else:
-        # pad once on both sides so that every 8-byte slice exists: zeros stand in for the
-        # bytes a short value lacks (the length is mixed in separately). For values of 8+
-        # bytes these are the same words as above: a value's fingerprint never depends on
-        # the other values in the array.
-        z = pa.scalar(b"\0" * 16, b.type)
-        padded = pc.binary_join_element_wise(z, b, z, pa.scalar(b"", b.type))
-        words = [(padded, 16, 24), (padded, -24, -16)]
-    for arr, start, stop in words:
-        s = pc.binary_slice(arr, start, stop) if stop is not None else pc.binary_slice(arr, start)
+    b = keys.view(pa.large_string() if large else pa.string())
+    if (pc.min(lengths).as_py() or 0) < 32:
+        # values of fewer than 8 code points are padded with NULs to 8 (so at least 8
+        # bytes); longer ones are left alone, so a value's words never depend on the
+        # other values in the array (32+ bytes always hold 8+ code points: no call needed)
+        b = pc.utf8_rpad(b, width=8, padding="\0")
+    b = b.view(pa.large_binary() if large else pa.binary())
+    for start, stop in ((0, 8), (-8, None)):
+        s = pc.binary_slice(b, start, stop) if stop is not None else pc.binary_slice(b, start)
         w = s.cast(pa.binary()).cast(pa.binary(8)).view(_U64)
         h = pc.multiply(pc.bit_wise_xor(h, w), _K1)
         h = pc.bit_wise_xor(h, pc.shift_right(h, _S32))
@@ -92,7 +88,14 @@ def python_hash_fingerprint(keys: pa.Array, seed: int) -> pa.Array:
 
 
 class KeyStore:
-    """Collects (key[, tag]) rows; answers exact distinct counts at the end."""
+    """Collects (key[, tag]) rows; answers exact distinct counts at the end.
+
+    Each added batch is partitioned once, by the top bits of its fingerprint, into
+    per-partition buffers (one copy of the keys, no re-sorting of a combined buffer);
+    when the buffers pass the budget they are appended to one Arrow IPC file per
+    partition. At the end each partition is memory-mapped back, so counting reads the
+    fingerprints and touches key bytes only where fingerprints are shared.
+    """
 
     def __init__(self, spill_dir: str | None, budget: int, name: str, with_tag: bool = False,
                  partitions: int = 64):
@@ -102,12 +105,12 @@ class KeyStore:
         self.with_tag = with_tag
         self.partitions = partitions
         self.bits = partitions.bit_length() - 1
-        self._buf: list[pa.RecordBatch] = []
+        self._parts: dict[int, list[pa.RecordBatch]] = {}
         self._buf_bytes = 0
         self._dir: str | None = None
-        self._writers: dict[int, pa.ipc.RecordBatchStreamWriter] = {}
+        self._writers: dict[int, pa.ipc.RecordBatchFileWriter] = {}
         self._schema = pa.schema([("k", pa.large_binary())] + ([("t", pa.int32())] if with_tag else []))
-        # spilled partitions also keep each key's fingerprint: the final count uses it
+        # partitions keep each key's fingerprint: the final count works on it
         self._disk_schema = self._schema.insert(1, pa.field("f", _U64))
         self.spilled_bytes = 0
 
@@ -116,61 +119,64 @@ class KeyStore:
             return
         keys = keys.cast(pa.large_binary())
         cols = [keys] + ([tags.cast(pa.int32())] if self.with_tag else [])
-        batch = pa.RecordBatch.from_arrays(cols, schema=self._schema)
-        self._buf.append(batch)
-        self._buf_bytes += batch.nbytes
+        table = pa.Table.from_arrays(cols, schema=self._schema)
+        for part, piece in _split(table, 0, self.bits):
+            for batch in piece.to_batches():
+                self._parts.setdefault(part, []).append(batch)
+                self._buf_bytes += batch.nbytes
         if self._buf_bytes > self.budget:
             self._spill()
 
     def _spill(self) -> None:
-        if not self._buf:
+        if not self._parts:
             return
         if self._dir is None:
             self._dir = tempfile.mkdtemp(prefix=f"quality-{self.name}-", dir=self.spill_root)
-        table = pa.Table.from_batches(self._buf, schema=self._schema).combine_chunks()
-        self._buf, self._buf_bytes = [], 0
-        for part, piece in _split(table, 0, self.bits):
+        for part, batches in sorted(self._parts.items()):
             w = self._writers.get(part)
             if w is None:
                 sink = pa.OSFile(os.path.join(self._dir, f"p{part}.arrow"), "wb")
-                w = self._writers[part] = pa.ipc.new_stream(sink, self._disk_schema)
-            w.write_table(piece)
-            self.spilled_bytes += piece.nbytes
+                w = self._writers[part] = pa.ipc.new_file(sink, self._disk_schema)
+            for batch in batches:
+                w.write_batch(batch)
+                self.spilled_bytes += batch.nbytes
+        self._parts, self._buf_bytes = {}, 0
 
     def _partitions(self):
-        """Yield tables, one per partition (memory-resident or read back from disk)."""
+        """Yield tables, one per partition (memory-resident or mapped back from disk)."""
         if self._dir is None:
-            table = pa.Table.from_batches(self._buf, schema=self._schema)
-            self._buf = []
-            if table.nbytes <= self.budget or table.num_rows < 2:
-                yield table.combine_chunks()
+            parts, self._parts = self._parts, {}
+            if self._buf_bytes <= self.budget:
+                batches = [b for bs in parts.values() for b in bs]
+                if batches:
+                    yield pa.Table.from_batches(batches, schema=self._disk_schema)
                 return
-            for _part, piece in _split(table.combine_chunks(), 0, self.bits):
-                yield piece
+            for part in sorted(parts):
+                yield pa.Table.from_batches(parts[part], schema=self._disk_schema)
             return
         self._spill()
         for w in self._writers.values():
             w.close()
-        for part in sorted(self._writers):
+        writers, self._writers = self._writers, {}
+        for part in sorted(writers):
             path = os.path.join(self._dir, f"p{part}.arrow")
-            size = os.path.getsize(path)
-            if size > self.budget:
+            if os.path.getsize(path) > self.budget:
                 yield from self._resplit(path, 1)
             else:
-                with pa.OSFile(path, "rb") as f:
-                    yield pa.ipc.open_stream(f).read_all().combine_chunks()
+                yield _read_mapped(path)
                 os.remove(path)
 
     def _resplit(self, path: str, depth: int):
         sub = tempfile.mkdtemp(prefix="re-", dir=self._dir)
-        writers: dict[int, pa.ipc.RecordBatchStreamWriter] = {}
-        with pa.OSFile(path, "rb") as f:
-            for batch in pa.ipc.open_stream(f):
-                table = pa.Table.from_batches([batch])
+        writers: dict[int, pa.ipc.RecordBatchFileWriter] = {}
+        with pa.memory_map(path) as src:
+            reader = pa.ipc.open_file(src)
+            for i in range(reader.num_record_batches):
+                table = pa.Table.from_batches([reader.get_batch(i)])
                 for part, piece in _split(table, depth, 4, slow=depth > 3, wide=depth > 1):
                     w = writers.get(part)
                     if w is None:
-                        w = writers[part] = pa.ipc.new_stream(
+                        w = writers[part] = pa.ipc.new_file(
                             pa.OSFile(os.path.join(sub, f"p{part}.arrow"), "wb"), self._disk_schema)
                     w.write_table(piece)
         for w in writers.values():
@@ -181,8 +187,7 @@ class KeyStore:
             if os.path.getsize(p) > self.budget and depth < 6 and len(writers) > 1:
                 yield from self._resplit(p, depth + 1)
             else:
-                with pa.OSFile(p, "rb") as f:
-                    yield pa.ipc.open_stream(f).read_all().combine_chunks()
+                yield _read_mapped(p)
                 os.remove(p)
 
     def count_distinct(self) -> int:
@@ -195,15 +200,14 @@ class KeyStore:
         for t in self._partitions():
             if not t.num_rows:
                 continue
-            keys = t.column("k").combine_chunks()
-            fp = _fingerprints(t)
+            fp = t.column("f")
             vc = pc.value_counts(fp)
             multi = pc.greater(vc.field("counts"), 1)
             shared = multi.true_count
             total += len(vc) - shared
             if shared:
                 mask = pc.is_in(fp, vc.field("values").filter(multi))
-                total += pc.count_distinct(keys.filter(mask)).as_py()
+                total += pc.count_distinct(t.column("k").filter(mask)).as_py()
         return total
 
     def count_keys_with_multiple_tags(self) -> int:
@@ -216,15 +220,14 @@ class KeyStore:
         for t in self._partitions():
             if not t.num_rows:
                 continue
-            fp = _fingerprints(t)
-            tags = t.column("t").combine_chunks()
+            fp, tags = t.column("f"), t.column("t")
             pairs = pa.table({"f": fp, "t": tags}).group_by("f", use_threads=False).aggregate(
                 [("t", "min"), ("t", "max")])
             multi = pc.not_equal(pairs.column("t_min"), pairs.column("t_max"))
             if not (pc.sum(multi).as_py() or 0):
                 continue
             mask = pc.is_in(fp, pairs.column("f").filter(multi).combine_chunks())
-            cand = pa.table({"k": t.column("k").combine_chunks().filter(mask), "t": tags.filter(mask)})
+            cand = pa.table({"k": t.column("k").filter(mask), "t": tags.filter(mask)})
             # two or more different tags <=> smallest tag != largest tag
             g = cand.group_by("k", use_threads=False).aggregate([("t", "min"), ("t", "max")])
             total += pc.sum(pc.not_equal(g.column("t_min"), g.column("t_max"))).as_py() or 0
@@ -237,16 +240,16 @@ class KeyStore:
             except Exception:  # noqa: BLE001 - already closed
                 pass
         self._writers = {}
-        self._buf = []
+        self._parts = {}
         if self._dir:
             shutil.rmtree(self._dir, ignore_errors=True)
             self._dir = None
 
 
-def _fingerprints(table: pa.Table) -> pa.Array:
-    if "f" in table.column_names:
-        return table.column("f").combine_chunks()
-    return fingerprint(table.column("k"), 0)
+def _read_mapped(path: str) -> pa.Table:
+    """A spilled partition, memory-mapped: pages are read only where they are used."""
+    with pa.memory_map(path) as src:
+        return pa.ipc.open_file(src).read_all()
 
 
 def _split(table: pa.Table, seed: int, bits: int, slow: bool = False, wide: bool = False):

@@ -98,13 +98,18 @@ def _read_exactly(f: Any, n: int) -> bytes:
 
 
 def _buffer_contains(arr: pa.Array, needle: str) -> bool:
-    """Whether the array's data buffer holds `needle` anywhere: one scan of the bytes instead
-    of one search per value (a hit may lie outside the array's slice: callers re-check)."""
-    data = arr.buffers()[2]
-    if data is None or data.size == 0:
+    """Whether any value of a string array holds `needle`: one memchr-speed scan of the
+    values' bytes instead of one search per value (a hit may straddle two values when
+    the needle is longer than one byte: callers re-check)."""
+    bufs = arr.buffers()
+    data = bufs[2]
+    if data is None or data.size == 0 or len(arr) == 0:
         return False
-    whole = pa.Array.from_buffers(pa.binary(), 1, [None, pa.array([0, data.size], pa.int32()).buffers()[1], data])
-    return bool(pc.match_substring(whole, needle.encode())[0].as_py())
+    large = pa.types.is_large_string(arr.type) or pa.types.is_large_binary(arr.type)
+    offsets = pa.Array.from_buffers(pa.int64() if large else pa.int32(), len(arr) + 1, [None, bufs[1]],
+                                    offset=arr.offset)
+    first, last = offsets[0].as_py(), offsets[-1].as_py()
+    return data[first:last].to_pybytes().find(needle.encode()) >= 0
 
 
 def _merge_min(a: Any, b: Any) -> Any:
@@ -570,6 +575,7 @@ class _State:
     def example_lines(self, header_nl: int) -> list[int]:
         """Physical line numbers of the first malformed rows (CSV row numbers corrected
         for newlines inside quoted values)."""
+        self.wait()  # the key thread records the newlines of the last batches
         ex = self.examples[: self.opts.max_examples]
         marks = [m for m, _ in ex]
         # row number of each good row that contained newlines
