@@ -83,3 +83,45 @@ def test_personal_data_allowed_when_declared_true(tmp_path):
     r = run(tmp_path, "note\n13812345678\n", schema)
     assert r["gates"]["passed"] is True
     assert r["pii"]["mobile"] == 1
+
+
+def test_grouped_prefilter_finds_every_row_the_row_by_row_search_finds():
+    import random
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from workers.quality.profiler import ROW_PREFILTER_RE, SEP, _candidate_rows
+
+    # given 5,000 joined rows where a few hold a mobile, an e-mail or a formula-like cell,
+    # in the first, a middle or the last column, and digit runs that only touch across rows
+    rng = random.Random(5)
+    rows = []
+    for i in range(5000):
+        cells = [f"c{i}", "12345", "text", "678901"]
+        r = rng.random()
+        if r < 0.01:
+            cells[rng.randrange(4)] = "13812345678"
+        elif r < 0.02:
+            cells[rng.randrange(4)] = "a@b.cn"
+        elif r < 0.03:
+            cells[rng.randrange(4)] = rng.choice(["=SUM(A1)", "+x", "-y", "@z", "\tt", "\rr"])
+        rows.append(SEP.join(cells))
+    raw = pa.array(rows, pa.string())
+    first = pa.array([r.split(SEP)[0] for r in rows], pa.string())
+    # when candidates are found through groups of rows
+    got = set(_candidate_rows(raw, first, len(rows)).to_pylist())
+    # then they include every row the row-by-row search finds
+    want = set(pc.indices_nonzero(pc.match_substring_regex(raw, ROW_PREFILTER_RE)).to_pylist())
+    assert len(want) > 100
+    assert want <= got
+    assert _candidate_rows(raw, first, len(rows)).to_pylist() == sorted(got)
+
+
+def test_formula_in_the_first_column_of_a_quiet_group_is_counted(tmp_path):
+    # given 1,000 clean rows and one whose first cell is a formula (no other hit near it)
+    rows = [f"r{i},plain,text" for i in range(1000)]
+    rows[517] = "=HYPERLINK(x),plain,text"
+    r = run(tmp_path, "a,b,c\n" + "\n".join(rows) + "\n")
+    assert r["formula_injection"] == 1
+    assert r["formula_injection_by_column"] == {"a": 1}

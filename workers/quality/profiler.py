@@ -44,6 +44,10 @@ SEP = "\x1f"
 FORMULA_RE = r"^[=+\-@\t\r]"
 # a row (fields joined by SEP) that may hold personal data or a formula-like cell
 ROW_PREFILTER_RE = pii.PREFILTER_RE + r"|(^|\x1f)[=+\-@\t\r]"
+# groups of rows searched as one value by the prefilter (see _candidate_rows)
+GROUP_ROWS = 32
+GROUP_PREFILTER_RE = pii.PREFILTER_RE + r"|\x1f[=+\-@\t\r]"
+FORMULA_LEADS = pa.array(["=", "+", "-", "@", "\t", "\r"], pa.string())
 INFER_ORDER = ("integer", "number", "boolean", "date", "datetime")
 _END = object()
 
@@ -110,6 +114,40 @@ def _buffer_contains(arr: pa.Array, needle: str) -> bool:
                                     offset=arr.offset)
     first, last = offsets[0].as_py(), offsets[-1].as_py()
     return data[first:last].to_pybytes().find(needle.encode()) >= 0
+
+
+def _candidate_rows(raw_key: pa.Array, first: pa.Array, n: int) -> pa.Array:
+    """Indices (ascending) of the rows that may hold personal data or a formula-like cell.
+
+    The search runs over groups of GROUP_ROWS consecutive rows taken as one value (the
+    joined rows lie back to back in one buffer: a group is just every GROUP_ROWS-th
+    offset), so the regex engine's per-value cost is paid once per group; only the rows
+    of matching groups are searched one by one. A group contains each of its rows, so a
+    row that matches always makes its group match, except for a formula character at the
+    very start of a row (no separator before it inside a group): first cells are checked
+    on their own. Callers check every candidate cell exactly, so extra candidates are
+    harmless and none is missed.
+    """
+    if n <= 4 * GROUP_ROWS or raw_key.type != pa.string():
+        return pc.indices_nonzero(pc.match_substring_regex(raw_key, ROW_PREFILTER_RE))
+    bufs = raw_key.buffers()
+    offsets = pa.Array.from_buffers(pa.int32(), n + 1, [None, bufs[1]], offset=raw_key.offset)
+    bounds = offsets.take(pa.array([*range(0, n, GROUP_ROWS), n], pa.int32()))
+    groups = pa.Array.from_buffers(pa.string(), len(bounds) - 1, [None, bounds.buffers()[1], bufs[2]])
+    parts = []
+    hit = pc.indices_nonzero(pc.match_substring_regex(groups, GROUP_PREFILTER_RE)).to_pylist()
+    if hit:
+        idx = pa.array([r for g in hit for r in range(g * GROUP_ROWS, min(n, (g + 1) * GROUP_ROWS))],
+                       pa.uint64())
+        parts.append(idx.filter(pc.match_substring_regex(raw_key.take(idx), ROW_PREFILTER_RE)))
+    lead = pc.is_in(pc.utf8_slice_codeunits(first, 0, 1), value_set=FORMULA_LEADS)
+    if lead.true_count:
+        parts.append(pc.indices_nonzero(lead))
+    if not parts:
+        return pa.array([], pa.uint64())
+    if len(parts) == 1:
+        return parts[0]
+    return pc.unique(pa.concat_arrays(parts)).sort()
 
 
 def _merge_min(a: Any, b: Any) -> Any:
@@ -327,7 +365,7 @@ class _State:
 
         # personal data and formula injection: one regex pass over the joined rows finds
         # the few rows that could hold either; their cells are then checked one by one
-        rows = pc.indices_nonzero(pc.match_substring_regex(raw_key, ROW_PREFILTER_RE))
+        rows = _candidate_rows(raw_key, cols[0], n)
         if not len(rows):
             return
         pre, fml = [], []
