@@ -137,9 +137,10 @@ class KeyStore:
             if w is None:
                 sink = pa.OSFile(os.path.join(self._dir, f"p{part}.arrow"), "wb")
                 w = self._writers[part] = pa.ipc.new_file(sink, self._disk_schema)
-            for batch in batches:
-                w.write_batch(batch)
-                self.spilled_bytes += batch.nbytes
+            # one record batch per partition and spill (the pieces of many adds are small)
+            batch = pa.Table.from_batches(batches, schema=self._disk_schema).combine_chunks().to_batches()[0]
+            w.write_batch(batch)
+            self.spilled_bytes += batch.nbytes
         self._parts, self._buf_bytes = {}, 0
 
     def _partitions(self):
@@ -169,16 +170,20 @@ class KeyStore:
     def _resplit(self, path: str, depth: int):
         sub = tempfile.mkdtemp(prefix="re-", dir=self._dir)
         writers: dict[int, pa.ipc.RecordBatchFileWriter] = {}
-        with pa.memory_map(path) as src:
-            reader = pa.ipc.open_file(src)
-            for i in range(reader.num_record_batches):
-                table = pa.Table.from_batches([reader.get_batch(i)])
-                for part, piece in _split(table, depth, 4, slow=depth > 3, wide=depth > 1):
-                    w = writers.get(part)
-                    if w is None:
-                        w = writers[part] = pa.ipc.new_file(
-                            pa.OSFile(os.path.join(sub, f"p{part}.arrow"), "wb"), self._disk_schema)
-                    w.write_table(piece)
+        whole = _read_mapped(path)
+        table = None
+        # in slices of about a quarter of the budget: few kernel calls, bounded copies
+        per_row = max(1, whole.nbytes // max(1, whole.num_rows))
+        step = max(1024, self.budget // 4 // per_row)
+        for start in range(0, whole.num_rows, step):
+            table = whole.slice(start, step).combine_chunks()
+            for part, piece in _split(table, depth, 4, slow=depth > 3, wide=depth > 1):
+                w = writers.get(part)
+                if w is None:
+                    w = writers[part] = pa.ipc.new_file(
+                        pa.OSFile(os.path.join(sub, f"p{part}.arrow"), "wb"), self._disk_schema)
+                w.write_table(piece)
+        del whole, table
         for w in writers.values():
             w.close()
         os.remove(path)
@@ -201,12 +206,10 @@ class KeyStore:
             if not t.num_rows:
                 continue
             fp = t.column("f")
-            vc = pc.value_counts(fp)
-            multi = pc.greater(vc.field("counts"), 1)
-            shared = multi.true_count
-            total += len(vc) - shared
-            if shared:
-                mask = pc.is_in(fp, vc.field("values").filter(multi))
+            distinct, shared = _fingerprint_counts(fp, self.bits)
+            total += distinct - len(shared)
+            if len(shared):
+                mask = pc.is_in(fp, shared)
                 total += pc.count_distinct(t.column("k").filter(mask)).as_py()
         return total
 
@@ -221,12 +224,22 @@ class KeyStore:
             if not t.num_rows:
                 continue
             fp, tags = t.column("f"), t.column("t")
-            pairs = pa.table({"f": fp, "t": tags}).group_by("f", use_threads=False).aggregate(
-                [("t", "min"), ("t", "max")])
-            multi = pc.not_equal(pairs.column("t_min"), pairs.column("t_max"))
-            if not (pc.sum(multi).as_py() or 0):
+            values = pc.unique(tags)
+            if len(values) < 2:
                 continue
-            mask = pc.is_in(fp, pairs.column("f").filter(multi).combine_chunks())
+            if len(values) <= 16:
+                # per tag, its distinct fingerprints; a fingerprint in two of those lists
+                # was seen with two tags
+                per_tag = [pc.unique(fp.filter(pc.equal(tags, v))) for v in values]
+                _, multi_fp = _fingerprint_counts(pa.chunked_array(per_tag, _U64), self.bits)
+            else:
+                pairs = pa.table({"f": fp, "t": tags}).group_by("f", use_threads=False).aggregate(
+                    [("t", "min"), ("t", "max")])
+                multi_fp = pairs.column("f").filter(
+                    pc.not_equal(pairs.column("t_min"), pairs.column("t_max"))).combine_chunks()
+            if not len(multi_fp):
+                continue
+            mask = pc.is_in(fp, multi_fp)
             cand = pa.table({"k": t.column("k").filter(mask), "t": tags.filter(mask)})
             # two or more different tags <=> smallest tag != largest tag
             g = cand.group_by("k", use_threads=False).aggregate([("t", "min"), ("t", "max")])
@@ -244,6 +257,44 @@ class KeyStore:
         if self._dir:
             shutil.rmtree(self._dir, ignore_errors=True)
             self._dir = None
+
+
+# fingerprints counted per slice of about this many: hash tables that fit in the CPU cache
+# are several times faster per value than one table for a whole partition
+_COUNT_SLICE = 12_000
+
+
+def _fingerprint_counts(fp: pa.Array | pa.ChunkedArray, skip_bits: int) -> tuple[int, pa.Array]:
+    """(number of distinct fingerprints, the fingerprints that occur more than once).
+
+    The fingerprints are grouped by the bits below the first `skip_bits` (the
+    partition number, the same for all of them) and each group is counted on its own.
+    """
+    n = len(fp)
+    slices = 1
+    while slices < 256 and n // slices > _COUNT_SLICE:
+        slices *= 2
+    if slices == 1:
+        groups = [fp]
+    else:
+        shift = pa.scalar(64 - skip_bits - (slices.bit_length() - 1), _U64)
+        sub = pc.bit_wise_and(pc.shift_right(fp, shift), pa.scalar(slices - 1, _U64)).cast(pa.int32())
+        order = pc.sort_indices(sub)
+        ordered = fp.take(order)
+        sizes = pc.value_counts(sub)
+        groups, offset = [], 0
+        for _, size in sorted(zip(sizes.field("values").to_pylist(), sizes.field("counts").to_pylist(),
+                                  strict=True)):
+            groups.append(ordered.slice(offset, size))
+            offset += size
+    distinct, shared = 0, []
+    for g in groups:
+        vc = pc.value_counts(g)
+        multi = pc.greater(vc.field("counts"), 1)
+        distinct += len(vc)
+        if multi.true_count:
+            shared.append(vc.field("values").filter(multi))
+    return distinct, (pa.concat_arrays(shared) if shared else pa.array([], _U64))
 
 
 def _read_mapped(path: str) -> pa.Table:

@@ -116,6 +116,18 @@ def _buffer_contains(arr: pa.Array, needle: str) -> bool:
     return data[first:last].to_pybytes().find(needle.encode()) >= 0
 
 
+def _partition_count(total_bytes: int | None, budget: int) -> int:
+    """Spill partitions per key store: enough that a partition of whole-row keys (about
+    the file's size, plus 16 bytes a row) fits the row store's budget when read back, so
+    that it need not be split again; 64 when the size is unknown (re-splitting then
+    handles larger inputs)."""
+    parts = 64
+    if total_bytes:
+        while parts < 512 and total_bytes * 1.3 / parts > budget * 0.8:
+            parts *= 2
+    return parts
+
+
 def _candidate_rows(raw_key: pa.Array, first: pa.Array, n: int) -> pa.Array:
     """Indices (ascending) of the rows that may hold personal data or a formula-like cell.
 
@@ -202,12 +214,13 @@ class _State:
         self.pii_example_kinds: dict[str, int] = {}
         self.missing_values = prof.missing_values
         budget = o.memory_limit_bytes // 16
-        self.row_keys = KeyStore(o.spill_dir, budget, "rows")
+        parts = _partition_count(prof.total_bytes, budget)
+        self.row_keys = KeyStore(o.spill_dir, budget, "rows", partitions=parts)
         idx = {h: i for i, h in enumerate(header)}
         self.pk_idx = [idx[c] for c in prof.primary_key if c in idx] if prof.primary_key else []
         if prof.primary_key and len(self.pk_idx) != len(prof.primary_key):
             self.pk_idx = []
-        self.pk_keys = KeyStore(o.spill_dir, budget // 2, "pk") if self.pk_idx else None
+        self.pk_keys = KeyStore(o.spill_dir, budget // 2, "pk", partitions=parts) if self.pk_idx else None
         # a one-column primary key: its distinct count comes from the (exact) key store
         self.pk_col = self.pk_idx[0] if len(self.pk_idx) == 1 else None
         self.pk_missing: set[str] = set()
@@ -223,7 +236,8 @@ class _State:
             else:
                 pk = set(self.pk_idx)
                 self.input_idx = [i for i in range(self.n) if i != self.label_idx and i not in pk]
-            self.conflict_keys = KeyStore(o.spill_dir, budget // 2, "conflicts", with_tag=True)
+            self.conflict_keys = KeyStore(o.spill_dir, budget // 2, "conflicts", with_tag=True,
+                                          partitions=parts)
         else:
             self.input_idx = []
             self.conflict_keys = None
