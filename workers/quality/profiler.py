@@ -486,7 +486,8 @@ class _State:
             if t in ("date", "datetime"):
                 # the pattern checks ranges; the round trip rejects days like 2023-02-29
                 day = arr if t == "date" else pc.utf8_slice_codeunits(arr, 0, 10)
-                late = pc.and_(v, pc.match_substring_regex(day, r"-(29|30|31)$"))
+                late = pc.or_(pc.or_(pc.ends_with(day, "-29"), pc.ends_with(day, "-30")), pc.ends_with(day, "-31"))
+                late = pc.and_(v, late)
                 if late.true_count:
                     idx = pc.indices_nonzero(late)
                     sub = day.take(idx)
