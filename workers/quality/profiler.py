@@ -15,6 +15,7 @@ import os
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -44,6 +45,8 @@ SEP = "\x1f"
 FORMULA_RE = r"^[=+\-@\t\r]"
 # a row (fields joined by SEP) that may hold personal data or a formula-like cell
 ROW_PREFILTER_RE = pii.PREFILTER_RE + r"|(^|\x1f)[=+\-@\t\r]"
+# batches that may wait per helper thread
+PIPELINE_DEPTH = 2
 # groups of rows searched as one value by the prefilter (see _candidate_rows)
 GROUP_ROWS = 32
 GROUP_PREFILTER_RE = pii.PREFILTER_RE + r"|\x1f[=+\-@\t\r]"
@@ -114,6 +117,26 @@ def _buffer_contains(arr: pa.Array, needle: str) -> bool:
                                     offset=arr.offset)
     first, last = offsets[0].as_py(), offsets[-1].as_py()
     return data[first:last].to_pybytes().find(needle.encode()) >= 0
+
+
+def _submit(futures: deque, pool: ThreadPoolExecutor, fn: Callable, *args: Any) -> None:
+    """Queue fn(*args) on a one-thread pool, first waiting while PIPELINE_DEPTH are pending
+    (their errors surface here)."""
+    while len(futures) >= PIPELINE_DEPTH:
+        futures.popleft().result()
+    futures.append(pool.submit(fn, *args))
+
+
+def _drain(futures: deque) -> None:
+    """Wait for every pending future; the first error is raised after all have ended."""
+    error = None
+    while futures:
+        try:
+            futures.popleft().result()
+        except BaseException as exc:  # noqa: BLE001 - re-raised below
+            error = error or exc
+    if error is not None:
+        raise error
 
 
 def _partition_count(total_bytes: int | None, budget: int) -> int:
@@ -246,11 +269,15 @@ class _State:
             if c.declared is not None:
                 self.type_groups.setdefault(c.declared, []).append(i)
         self.distinct_budget = o.memory_limit_bytes // 8
-        # key work (row / primary-key / conflict keys) runs on its own thread, overlapping
-        # the column work of the next batch; pyarrow kernels release the GIL
-        self.key_pool = ThreadPoolExecutor(2, thread_name_prefix="quality") if o.reader_threads else None
-        self.key_future: Future | None = None
-        self.distinct_future: Future | None = None
+        # key work (row / primary-key / conflict keys) and distinct counting each run on
+        # their own thread (so each kind stays in batch order), overlapping the column work
+        # of the next batches; pyarrow kernels release the GIL. Up to PIPELINE_DEPTH
+        # batches may wait per thread, which absorbs uneven batches without stalling.
+        self.key_pool = ThreadPoolExecutor(1, thread_name_prefix="quality-keys") if o.reader_threads else None
+        self.distinct_pool = (ThreadPoolExecutor(1, thread_name_prefix="quality-distinct")
+                              if o.reader_threads else None)
+        self.key_futures: deque[Future] = deque()
+        self.distinct_futures: deque[Future] = deque()
         self._finals: dict[str, int] | None = None
 
     def close(self) -> None:
@@ -258,9 +285,10 @@ class _State:
             self.wait()
         except Exception:  # noqa: BLE001 - closing after a failure
             pass
-        if self.key_pool is not None:
-            self.key_pool.shutdown(wait=True)
-            self.key_pool = None
+        for pool in (self.key_pool, self.distinct_pool):
+            if pool is not None:
+                pool.shutdown(wait=True)
+        self.key_pool = self.distinct_pool = None
         for store in (self.row_keys, self.pk_keys, self.conflict_keys):
             if store is not None:
                 store.close()
@@ -278,8 +306,7 @@ class _State:
             self._keys(cols, key_cols, row_key, n, offset)
             self._columns(cols, raw_key, n)
             return
-        self.wait_keys()
-        self.key_future = self.key_pool.submit(self._keys, cols, key_cols, row_key, n, offset)
+        _submit(self.key_futures, self.key_pool, self._keys, cols, key_cols, row_key, n, offset)
         self._columns(cols, raw_key, n)
 
     def final_counts(self) -> dict[str, int]:
@@ -294,19 +321,17 @@ class _State:
             if self.key_pool is None:
                 self._finals = {k: f() for k, f in jobs.items()}
             else:
-                futs = {k: self.key_pool.submit(f) for k, f in jobs.items()}
+                # conflicts on one thread, rows then the primary key on the other
+                futs = {k: (self.distinct_pool if k == "conflicts" else self.key_pool).submit(f)
+                        for k, f in jobs.items()}
                 self._finals = {k: f.result() for k, f in futs.items()}
         return self._finals
 
     def wait_keys(self) -> None:
-        fut, self.key_future = self.key_future, None
-        if fut is not None:
-            fut.result()
+        _drain(self.key_futures)
 
     def wait_distinct(self) -> None:
-        fut, self.distinct_future = self.distinct_future, None
-        if fut is not None:
-            fut.result()
+        _drain(self.distinct_futures)
 
     def wait(self) -> None:
         """Wait for the helper threads' work on earlier batches."""
@@ -371,11 +396,10 @@ class _State:
                 self._infer(c, cols[i], empty.slice(i * n, n))
 
         # distinct (on a helper thread)
-        if self.key_pool is None:
+        if self.distinct_pool is None:
             self._distinct(cols, empty, n)
         else:
-            self.wait_distinct()
-            self.distinct_future = self.key_pool.submit(self._distinct, cols, empty, n)
+            _submit(self.distinct_futures, self.distinct_pool, self._distinct, cols, empty, n)
 
         # personal data and formula injection: one regex pass over the joined rows finds
         # the few rows that could hold either; their cells are then checked one by one
