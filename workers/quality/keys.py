@@ -279,14 +279,7 @@ def _fingerprint_counts(fp: pa.Array | pa.ChunkedArray, skip_bits: int) -> tuple
     else:
         shift = pa.scalar(64 - skip_bits - (slices.bit_length() - 1), _U64)
         sub = pc.bit_wise_and(pc.shift_right(fp, shift), pa.scalar(slices - 1, _U64)).cast(pa.int32())
-        order = pc.sort_indices(sub)
-        ordered = fp.take(order)
-        sizes = pc.value_counts(sub)
-        groups, offset = [], 0
-        for _, size in sorted(zip(sizes.field("values").to_pylist(), sizes.field("counts").to_pylist(),
-                                  strict=True)):
-            groups.append(ordered.slice(offset, size))
-            offset += size
+        groups = [g for _, g in _grouped(fp, sub)]
     distinct, shared = 0, []
     for g in groups:
         vc = pc.value_counts(g)
@@ -316,14 +309,17 @@ def _split(table: pa.Table, seed: int, bits: int, slow: bool = False, wide: bool
     if "f" not in table.column_names:
         table = table.add_column(1, "f", fp if seed == 0 and not (slow or wide) else fingerprint(keys, 0))
     part = pc.shift_right(fp, pa.scalar(64 - bits, _U64)).cast(pa.int32())
-    order = pc.sort_indices(part)
-    table = table.take(order)
-    part = part.take(order)
-    counts = pc.value_counts(part)
+    yield from _grouped(table, part)
+
+
+def _grouped(data, ids: pa.Array):
+    """(id, the rows of `data` with that id) for each id present, in ascending order:
+    one sort of the small integer ids and one take of the data."""
+    data = data.take(pc.sort_indices(ids))
+    counts = pc.value_counts(ids)
     offset = 0
-    for item in sorted(zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True)):
-        p, n = item
-        yield p, table.slice(offset, n)
+    for i, n in sorted(zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True)):
+        yield i, data.slice(offset, n)
         offset += n
 
 

@@ -108,15 +108,20 @@ def _buffer_contains(arr: pa.Array, needle: str) -> bool:
     """Whether any value of a string array holds `needle`: one memchr-speed scan of the
     values' bytes instead of one search per value (a hit may straddle two values when
     the needle is longer than one byte: callers re-check)."""
-    bufs = arr.buffers()
-    data = bufs[2]
+    data = arr.buffers()[2]
     if data is None or data.size == 0 or len(arr) == 0:
         return False
-    large = pa.types.is_large_string(arr.type) or pa.types.is_large_binary(arr.type)
-    offsets = pa.Array.from_buffers(pa.int64() if large else pa.int32(), len(arr) + 1, [None, bufs[1]],
-                                    offset=arr.offset)
+    offsets = _offsets(arr)
     first, last = offsets[0].as_py(), offsets[-1].as_py()
     return data[first:last].to_pybytes().find(needle.encode()) >= 0
+
+
+def _offsets(arr: pa.Array) -> pa.Array:
+    """The value offsets of a (large) string or binary array as an integer array (zero-copy,
+    slice offset applied): value i spans data[offsets[i]:offsets[i + 1]]."""
+    large = pa.types.is_large_string(arr.type) or pa.types.is_large_binary(arr.type)
+    return pa.Array.from_buffers(pa.int64() if large else pa.int32(), len(arr) + 1,
+                                 [None, arr.buffers()[1]], offset=arr.offset)
 
 
 def _submit(futures: deque, pool: ThreadPoolExecutor, fn: Callable, *args: Any) -> None:
@@ -165,10 +170,9 @@ def _candidate_rows(raw_key: pa.Array, first: pa.Array, n: int) -> pa.Array:
     """
     if n <= 4 * GROUP_ROWS or raw_key.type != pa.string():
         return pc.indices_nonzero(pc.match_substring_regex(raw_key, ROW_PREFILTER_RE))
-    bufs = raw_key.buffers()
-    offsets = pa.Array.from_buffers(pa.int32(), n + 1, [None, bufs[1]], offset=raw_key.offset)
-    bounds = offsets.take(pa.array([*range(0, n, GROUP_ROWS), n], pa.int32()))
-    groups = pa.Array.from_buffers(pa.string(), len(bounds) - 1, [None, bounds.buffers()[1], bufs[2]])
+    bounds = _offsets(raw_key).take(pa.array([*range(0, n, GROUP_ROWS), n], pa.int32()))
+    groups = pa.Array.from_buffers(pa.string(), len(bounds) - 1,
+                                   [None, bounds.buffers()[1], raw_key.buffers()[2]])
     parts = []
     hit = pc.indices_nonzero(pc.match_substring_regex(groups, GROUP_PREFILTER_RE)).to_pylist()
     if hit:
