@@ -81,3 +81,27 @@ def test_in_memory_store_counts_without_touching_disk(tmp_path):
     assert store.count_distinct() == 75_000
     assert store.spilled_bytes == 0
     assert not list(tmp_path.iterdir())
+
+
+def test_an_error_on_a_helper_thread_ends_the_check_with_a_message(tmp_path, monkeypatch):
+    import pyarrow as pa
+
+    from tests.workers._quality_helpers import run
+    from workers.quality import QualityOptions
+
+    # given the key store failing on the key thread in the middle of a multi-batch file
+    calls = []
+
+    def failing_add(self, keys, tags=None):
+        calls.append(len(keys))
+        if len(calls) == 3:
+            raise pa.ArrowInvalid("disk full while spilling")
+
+    monkeypatch.setattr(KeyStore, "add", failing_add)
+    data = "a,b\n" + "".join(f"{i},v{i}\n" for i in range(60_000))
+    # when the file is profiled with the helper threads
+    r = run(tmp_path, data, options=QualityOptions(block_size=64 * 1024, spill_dir=str(tmp_path)))
+    # then the check fails with the error named, and leaves no spill files behind
+    assert not r["gates"]["passed"]
+    assert any("disk full while spilling" in f for f in r["gates"]["failures"])
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith("quality-")]
