@@ -28,6 +28,7 @@ from exchange.models import (
     Organization,
     QualityReport,
 )
+from exchange.selectors import quality as quality_sel
 from exchange.services.audit import audit_record, audit_verify_chain
 from exchange.services.catalog import listing_moderate, listing_review
 from exchange.services.orgs import organization_review
@@ -182,11 +183,13 @@ class DatasetAdmin(AuditedModelAdmin):
 
 
 def quality_html(version: DatasetVersion | None):
-    """The quality report summary with personal-data findings highlighted (for reviewers)."""
+    """The quality report summary with personal-data findings highlighted (for reviewers).
+
+    Shown in list and change views alike, so it is always the redacted report."""
     report = getattr(version, "quality_report", None) if version is not None and hasattr(version, "quality_report") else None
     if report is None:
         return format_html("<em>No quality report yet (version status: {}).</em>", version.status if version else "—")
-    data = report.report
+    data = quality_sel.report_for_viewer(version) or {}
     gates = data.get("gates", {})
     pii = data.get("pii", {})
     pii_total = sum(int(pii.get(k) or 0) for k in ("mobile", "email", "resident_id", "bank_card"))

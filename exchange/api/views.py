@@ -15,6 +15,7 @@ from exchange.api import serializers as s
 from exchange.errors import Forbidden, NotFound, PayloadTooLarge
 from exchange.models import ApiKey, Dataset, DatasetVersion, Listing, Offer
 from exchange.selectors import catalog as catalog_sel
+from exchange.selectors import quality as quality_sel
 from exchange.services import catalog as catalog_svc
 from exchange.services import orgs as orgs_svc
 from exchange.uploads import upload_too_large
@@ -172,7 +173,8 @@ class VersionViewSet(FirmViewMixin, mixins.ListModelMixin, mixins.RetrieveModelM
         report = getattr(version, "quality_report", None) if hasattr(version, "quality_report") else None
         if report is None:
             raise NotFound(f"Version {version.number} has no quality report yet (status: {version.status}).")
-        return Response(report.report)
+        return Response(quality_sel.report_for_viewer(version, organization=self.actor.organization,
+                                                      user=self.actor.user))
 
 
 @extend_schema(tags=["listings"])

@@ -7,6 +7,7 @@ from django.http import Http404
 from django.shortcuts import render
 
 from exchange.selectors import catalog as catalog_sel
+from exchange.selectors import quality as quality_sel
 from exchange.web import present
 from exchange.web.forms import CatalogFilterForm
 from exchange.web.views.common import current_firm
@@ -55,7 +56,7 @@ def listing_detail(request, listing_id):
     dataset, version = listing.dataset, listing.version
     is_owner = firm is not None and dataset.owner_id == firm.pk
     report_obj = getattr(version, "quality_report", None) if hasattr(version, "quality_report") else None
-    report = report_obj.report if report_obj is not None else None
+    report = quality_sel.report_for_viewer(version, organization=firm, user=request.user)
     offers = listing.offers.all() if is_owner else listing.offers.filter(is_active=True)
     schema_fields = present.schema_fields(dataset.schema)
     return render(request, "exchange/listing.html", {
