@@ -65,7 +65,7 @@ class CatalogViewSet(FirmViewMixin, viewsets.ReadOnlyModelViewSet):
         return catalog_sel.catalog_search(**query.validated_data)
 
     def get_serializer_class(self):
-        return s.ListingOut if self.action == "retrieve" else s.CatalogItemOut
+        return s.PublicListingOut if self.action == "retrieve" else s.CatalogItemOut
 
 
 @extend_schema(tags=["firm"])

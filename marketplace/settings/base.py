@@ -329,4 +329,7 @@ CELERY_BEAT_SCHEDULE["delivery-expire"] = {"task": "shujiao.delivery.expire", "s
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     **SPECTACULAR_SETTINGS.get("ENUM_NAME_OVERRIDES", {}),
     "DeliveryStatusEnum": "exchange.models.delivery.Delivery.Status",
+    # Named explicitly since the public catalog has its own version/listing components.
+    "VersionStatusEnum": "exchange.models.catalog.DatasetVersion.Status",
+    "ListingStatusEnum": "exchange.models.catalog.Listing.Status",
 }
