@@ -51,3 +51,23 @@ def amount_digits(text: str) -> str:
     if foreign:
         raise ValueError(f"Write amounts with digits 0-9 (or full-width ０-９), not {' '.join(foreign)}.")
     return mapped
+
+
+# --- Text for signed and legal documents ----------------------------------------------
+def one_line(text: str, *, max_length: int = 500) -> str:
+    """``text`` as one line: every run of control characters, line/paragraph separators and
+    whitespace becomes a single space, trimmed and cut to ``max_length``.
+
+    Used for every value placed in a signed licence (titles, names, purposes), so input can
+    never start a new, clause-like line in a document the exchange signs.
+    """
+    import unicodedata
+
+    out: list[str] = []
+    for ch in text or "":
+        if ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp"):
+            if out and out[-1] != " ":
+                out.append(" ")
+        else:
+            out.append(ch)
+    return "".join(out).strip()[:max_length].rstrip()
