@@ -12,12 +12,12 @@ from rest_framework.response import Response
 
 from exchange.actor import Actor
 from exchange.api import serializers as s
-from exchange.errors import Forbidden, NotFound, PayloadTooLarge
+from exchange.errors import Forbidden, LengthRequired, NotFound, PayloadTooLarge
 from exchange.models import ApiKey, Dataset, DatasetVersion, Listing, Offer
 from exchange.selectors import catalog as catalog_sel
 from exchange.services import catalog as catalog_svc
 from exchange.services import orgs as orgs_svc
-from exchange.uploads import upload_too_large
+from exchange.uploads import CHUNKED_MESSAGE, upload_too_large, upload_without_length
 
 
 class FirmViewMixin:
@@ -142,6 +142,8 @@ class DatasetViewSet(FirmViewMixin, mixins.ListModelMixin, mixins.RetrieveModelM
         if request.method == "GET":
             page = self.paginate_queryset(dataset.versions.select_related("quality_report"))
             return self.get_paginated_response(s.VersionOut(page, many=True).data)
+        if upload_without_length(request):
+            raise LengthRequired(CHUNKED_MESSAGE, fields={"file": [CHUNKED_MESSAGE]})
         if upload_too_large(request):
             raise PayloadTooLarge("The upload is larger than the exchange's limit.",
                                   fields={"file": ["Larger than the upload size limit."]})
