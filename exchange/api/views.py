@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import django_filters
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -157,12 +158,23 @@ class DatasetViewSet(FirmViewMixin, mixins.ListModelMixin, mixins.RetrieveModelM
         return Response(s.VersionOut(version).data, status=status.HTTP_201_CREATED)
 
 
+class VersionFilter(django_filters.FilterSet):
+    # A plain UUID filter, not a model choice: a choice filter validates the id against every
+    # firm's datasets, so another firm's id (empty list) and an unknown id (400) answered
+    # differently — an existence oracle. Here both are an empty list.
+    dataset = django_filters.UUIDFilter(field_name="dataset_id")
+
+    class Meta:
+        model = DatasetVersion
+        fields = ["status", "dataset"]
+
+
 @extend_schema(tags=["datasets"])
 class VersionViewSet(FirmViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Your firm's dataset versions, with check status, progress and quality report."""
 
     serializer_class = s.VersionOut
-    filterset_fields = ["status", "dataset"]
+    filterset_class = VersionFilter
 
     def get_queryset(self):
         if self.schema_only:
