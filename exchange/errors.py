@@ -39,6 +39,13 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class LengthRequired(DomainError):
+    """An upload sent without a Content-Length (Transfer-Encoding: chunked)."""
+
+    status = 411
+    code = "length_required"
+
+
 class PayloadTooLarge(DomainError):
     status = 413
     code = "file_too_large"

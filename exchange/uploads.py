@@ -49,3 +49,13 @@ def upload_too_large(request) -> bool:
     except ValueError:
         declared = 0
     return declared > settings.MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD or getattr(request, "upload_too_large", False)
+
+
+CHUNKED_MESSAGE = ("Uploads need a Content-Length header; chunked transfer encoding is not supported "
+                   "(send the file with its length, e.g. curl -F file=@data.csv).")
+
+
+def upload_without_length(request) -> bool:
+    """True for a chunked body without Content-Length: Django would read it as empty."""
+    chunked = "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
+    return chunked and not request.META.get("CONTENT_LENGTH")

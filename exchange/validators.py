@@ -33,3 +33,41 @@ def validate_credit_code(value: str) -> None:
     problem = credit_code_problem(value)
     if problem:
         raise ValidationError(f"Invalid unified social credit code: {problem}.", code="invalid_credit_code")
+
+
+# --- Digits in amounts ---------------------------------------------------------------
+# Python's int() and str.isdigit() accept every script's digits ("١٢" == 12, "१२" == 12);
+# an amount is only ever written with ASCII or full-width (０-９, typed by Chinese IMEs)
+# digits, so those are mapped to ASCII and any other digit is refused, never guessed at.
+_FULL_WIDTH = {ord("０") + i: ord("0") + i for i in range(10)}
+_FULL_WIDTH.update({ord("．"): ord("."), ord("，"): ord(","), ord("－"): ord("-"), ord("＋"): ord("+")})
+
+
+def amount_digits(text: str) -> str:
+    """``text`` with full-width digits (and ．，－＋) made ASCII; ValueError naming any other digit."""
+    mapped = text.translate(_FULL_WIDTH)
+    foreign = sorted({ch for ch in mapped if ch.isdigit() and not ("0" <= ch <= "9")} |
+                     {ch for ch in mapped if ch.isnumeric() and not ch.isdigit()})
+    if foreign:
+        raise ValueError(f"Write amounts with digits 0-9 (or full-width ０-９), not {' '.join(foreign)}.")
+    return mapped
+
+
+# --- Text for signed and legal documents ----------------------------------------------
+def one_line(text: str, *, max_length: int = 500) -> str:
+    """``text`` as one line: every run of control characters, line/paragraph separators and
+    whitespace becomes a single space, trimmed and cut to ``max_length``.
+
+    Used for every value placed in a signed licence (titles, names, purposes), so input can
+    never start a new, clause-like line in a document the exchange signs.
+    """
+    import unicodedata
+
+    out: list[str] = []
+    for ch in text or "":
+        if ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp"):
+            if out and out[-1] != " ":
+                out.append(" ")
+        else:
+            out.append(ch)
+    return "".join(out).strip()[:max_length].rstrip()

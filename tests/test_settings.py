@@ -3,28 +3,64 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
+_PROD_VARS = ("DJANGO_", "DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL", "SIGNING_KEY_PASSPHRASE")
+PRODUCTION_ENV = {
+    "DJANGO_SETTINGS_MODULE": "marketplace.settings.production",
+    "DJANGO_SECRET_KEY": "k" * 30 + "-a-long-random-production-secret-9f8e7d6c5b4a",
+    "DJANGO_ALLOWED_HOSTS": "shujiao.example.com", "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/test",
+    "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0", "REDIS_URL": "redis://127.0.0.1:6379/1",
+    "SIGNING_KEY_PASSPHRASE": "a-production-signing-passphrase",
+}
+
+
 def _run(args, **env):
-    full = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL"))}
+    full = {k: v for k, v in os.environ.items() if not k.startswith(_PROD_VARS)}
     full.update(env)
     return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=full, capture_output=True, text=True, timeout=120)
 
 
 def test_production_settings_pass_deploy_checks():
-    result = _run(["check", "--deploy", "--fail-level", "WARNING"],
-                  DJANGO_SETTINGS_MODULE="marketplace.settings.production",
-                  DJANGO_SECRET_KEY="k" * 30 + "-a-long-random-production-secret-9f8e7d6c5b4a",
-                  DJANGO_ALLOWED_HOSTS="shujiao.example.com", DATABASE_URL="postgres://postgres@127.0.0.1:5432/test")
+    result = _run(["check", "--deploy", "--fail-level", "WARNING"], **PRODUCTION_ENV)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
 
-def test_production_settings_refuse_to_start_without_secret():
-    result = _run(["check"], DJANGO_SETTINGS_MODULE="marketplace.settings.production", DJANGO_ALLOWED_HOSTS="x.example.com")
+@pytest.mark.parametrize("missing", ["DJANGO_SECRET_KEY", "DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL"])
+@pytest.mark.parametrize("value", [None, "  "])
+def test_production_settings_refuse_to_start_without_each_variable(missing, value):
+    env = dict(PRODUCTION_ENV)
+    if value is None:
+        del env[missing]
+    else:
+        env[missing] = value
+    result = _run(["check"], **env)
     assert result.returncode != 0
-    assert "DJANGO_SECRET_KEY" in result.stderr
+    assert f"Set the {missing} environment variable" in result.stderr
+
+
+@pytest.mark.parametrize("passphrase_file", [None, "empty"])
+def test_production_settings_refuse_to_start_without_a_signing_passphrase(passphrase_file, tmp_path):
+    env = dict(PRODUCTION_ENV)
+    del env["SIGNING_KEY_PASSPHRASE"]
+    if passphrase_file:
+        (tmp_path / "pass").write_text("\n")
+        env["SIGNING_KEY_PASSPHRASE_FILE"] = str(tmp_path / "pass")
+    result = _run(["check"], **env)
+    assert result.returncode != 0
+    assert "Set SIGNING_KEY_PASSPHRASE or SIGNING_KEY_PASSPHRASE_FILE" in result.stderr
+
+
+def test_production_settings_accept_a_passphrase_file(tmp_path):
+    env = dict(PRODUCTION_ENV)
+    del env["SIGNING_KEY_PASSPHRASE"]
+    (tmp_path / "pass").write_text("from-a-mounted-secret\n")
+    result = _run(["check"], **env, SIGNING_KEY_PASSPHRASE_FILE=str(tmp_path / "pass"))
+    assert result.returncode == 0, result.stderr
 
 
 def test_celery_reliability_settings():

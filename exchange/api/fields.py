@@ -2,6 +2,8 @@
 
 from rest_framework import serializers
 
+from exchange.validators import amount_digits
+
 
 class StrictIntegerField(serializers.IntegerField):
     """An integer given as a JSON integer (or a plain digit string in multipart forms).
@@ -10,11 +12,19 @@ class StrictIntegerField(serializers.IntegerField):
     fractional or float value is refused with a message instead.
     """
 
-    default_error_messages = {"fractional": "Must be a whole number (integer fen, not a decimal)."}
+    default_error_messages = {"fractional": "Must be a whole number (integer fen, not a decimal).",
+                              "script": "{message}"}
 
     def to_internal_value(self, data):
         if isinstance(data, bool) or isinstance(data, float):
             self.fail("fractional" if isinstance(data, float) else "invalid")
+        if isinstance(data, str):
+            try:
+                data = amount_digits(data)
+            except ValueError as exc:
+                self.fail("script", message=str(exc))
+        if isinstance(data, str) and not data.strip().lstrip("-").isascii():
+            self.fail("invalid")
         if isinstance(data, str) and not data.strip().lstrip("-").isdigit():
             self.fail("fractional" if "." in data else "invalid")
         return super().to_internal_value(data)

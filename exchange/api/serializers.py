@@ -89,6 +89,13 @@ class OfferOut(serializers.ModelSerializer):
                   "term_days", "download_limit", "redistribution", "is_active"]
 
 
+class PublicVersionOut(VersionOut):
+    """A version as the public catalog shows it: no original file name (private to the seller and staff)."""
+
+    class Meta(VersionOut.Meta):
+        fields = [f for f in VersionOut.Meta.fields if f not in ("original_filename", "check_error")]
+
+
 class ListingOut(serializers.ModelSerializer):
     dataset = DatasetOut()
     version = VersionOut()
@@ -99,6 +106,10 @@ class ListingOut(serializers.ModelSerializer):
         model = Listing
         fields = ["id", "title", "summary", "status", "review_note", "dataset", "version", "offers",
                   "min_price_fen", "submitted_at", "published_at", "created_at"]
+
+
+class PublicListingOut(ListingOut):
+    version = PublicVersionOut()
 
 
 class CatalogItemOut(serializers.ModelSerializer):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import django_filters
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -12,13 +13,13 @@ from rest_framework.response import Response
 
 from exchange.actor import Actor
 from exchange.api import serializers as s
-from exchange.errors import Forbidden, NotFound, PayloadTooLarge
+from exchange.errors import Forbidden, LengthRequired, NotFound, PayloadTooLarge
 from exchange.models import ApiKey, Dataset, DatasetVersion, Listing, Offer
 from exchange.selectors import catalog as catalog_sel
 from exchange.selectors import quality as quality_sel
 from exchange.services import catalog as catalog_svc
 from exchange.services import orgs as orgs_svc
-from exchange.uploads import upload_too_large
+from exchange.uploads import CHUNKED_MESSAGE, upload_too_large, upload_without_length
 
 
 class FirmViewMixin:
@@ -66,7 +67,7 @@ class CatalogViewSet(FirmViewMixin, viewsets.ReadOnlyModelViewSet):
         return catalog_sel.catalog_search(**query.validated_data)
 
     def get_serializer_class(self):
-        return s.ListingOut if self.action == "retrieve" else s.CatalogItemOut
+        return s.PublicListingOut if self.action == "retrieve" else s.CatalogItemOut
 
 
 @extend_schema(tags=["firm"])
@@ -89,10 +90,12 @@ class ApiKeyViewSet(FirmViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMi
     def get_queryset(self):
         if self.schema_only:
             return ApiKey.objects.none()
-        return ApiKey.objects.filter(organization=self.firm)
+        self.firm  # noqa: B018 - a caller without a firm gets "no_firm", as on every firm endpoint
+        return orgs_svc.api_keys_of(actor=self.actor)
 
     @extend_schema(request=s.ApiKeyIn, responses={201: s.ApiKeyCreatedOut})
     def create(self, request):
+        orgs_svc.api_keys_of(actor=self.actor)  # a key is refused before its input is read
         data = s.ApiKeyIn(data=request.data)
         data.is_valid(raise_exception=True)
         key, secret = orgs_svc.api_key_create(actor=self.actor, **data.validated_data)
@@ -141,6 +144,8 @@ class DatasetViewSet(FirmViewMixin, mixins.ListModelMixin, mixins.RetrieveModelM
         if request.method == "GET":
             page = self.paginate_queryset(dataset.versions.select_related("quality_report"))
             return self.get_paginated_response(s.VersionOut(page, many=True).data)
+        if upload_without_length(request):
+            raise LengthRequired(CHUNKED_MESSAGE, fields={"file": [CHUNKED_MESSAGE]})
         if upload_too_large(request):
             raise PayloadTooLarge("The upload is larger than the exchange's limit.",
                                   fields={"file": ["Larger than the upload size limit."]})
@@ -154,12 +159,23 @@ class DatasetViewSet(FirmViewMixin, mixins.ListModelMixin, mixins.RetrieveModelM
         return Response(s.VersionOut(version).data, status=status.HTTP_201_CREATED)
 
 
+class VersionFilter(django_filters.FilterSet):
+    # A plain UUID filter, not a model choice: a choice filter validates the id against every
+    # firm's datasets, so another firm's id (empty list) and an unknown id (400) answered
+    # differently — an existence oracle. Here both are an empty list.
+    dataset = django_filters.UUIDFilter(field_name="dataset_id")
+
+    class Meta:
+        model = DatasetVersion
+        fields = ["status", "dataset"]
+
+
 @extend_schema(tags=["datasets"])
 class VersionViewSet(FirmViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Your firm's dataset versions, with check status, progress and quality report."""
 
     serializer_class = s.VersionOut
-    filterset_fields = ["status", "dataset"]
+    filterset_class = VersionFilter
 
     def get_queryset(self):
         if self.schema_only:

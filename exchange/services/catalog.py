@@ -21,6 +21,7 @@ from exchange.models import Dataset, DatasetVersion, Listing, Offer
 from exchange.models.catalog import Category, version_upload_path
 from exchange.services.audit import audit_record
 from exchange.services.dispatch import enqueue_on_commit
+from exchange.validators import one_line
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ def _clean_dataset_fields(fields: dict[str, Any], *, partial: bool) -> dict[str,
     errors: dict[str, list[str]] = {}
     clean: dict[str, Any] = {}
     if "title" in fields or not partial:
-        title = (fields.get("title") or "").strip()
+        title = one_line(fields.get("title") or "", max_length=10_000)
         if not title:
             errors["title"] = ["A title is required."]
         elif len(title) > 200:
@@ -211,7 +212,7 @@ def listing_create(*, actor: Actor, dataset: Dataset, version: DatasetVersion, t
     if version.dataset_id != dataset.pk:
         raise InvalidInput("The version does not belong to this dataset.", fields={"version": ["Not a version of this dataset."]})
     with transaction.atomic():
-        listing = Listing.objects.create(dataset=dataset, version=version, title=(title or dataset.title).strip()[:200],
+        listing = Listing.objects.create(dataset=dataset, version=version, title=one_line(title or dataset.title, max_length=200),
                                          summary=(summary or "").strip())
         audit_record(actor=actor, action="listing.created", obj=listing, details={"dataset": str(dataset.pk), "version": version.number})
     return listing

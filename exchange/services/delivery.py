@@ -481,10 +481,12 @@ def parse_range(header: str, size: int) -> tuple[int, int] | None:
         return max(0, size - n), size - 1
     first = int(m[1])
     last = int(m[2]) if m[2] else size - 1
-    if last < first:
-        raise RangeNotSatisfiable(f"Range {spec} ends before it starts.", size=size)
+    # Checked first: "bytes=500-" on a 100-byte package starts past the end (its implied
+    # last byte, 99, would otherwise read as a range that ends before it starts).
     if first >= size:
         raise RangeNotSatisfiable(f"Range {spec} starts beyond the package's {size} bytes.", size=size)
+    if last < first:
+        raise RangeNotSatisfiable(f"Range {spec} ends before it starts.", size=size)
     return first, min(last, size - 1)
 
 

@@ -35,6 +35,28 @@ def _require_owner(actor: Actor, organization: Organization) -> None:
         raise Forbidden("Only an owner of the firm can do this.")
 
 
+def _require_key_manager(actor: Actor) -> None:
+    """API keys are managed only from an owner's web session, never by a key.
+
+    A key that could create keys could mint one with a later expiry or survive its own
+    revocation through a child; forbidding it outright leaves nothing to propagate.
+    """
+    if actor.api_key is not None:
+        raise Forbidden("API keys cannot list, create or revoke API keys; an owner does this in a signed-in session.",
+                        code="key_management_needs_owner")
+    if actor.organization is None or actor.user is None:
+        raise Forbidden("Only members of a firm can manage API keys.")
+    membership = getattr(actor.user, "membership", None)
+    if membership is None or membership.role != Membership.Role.OWNER:
+        raise Forbidden("Only an owner of the firm can manage API keys.", code="key_management_needs_owner")
+
+
+def api_keys_of(*, actor: Actor):
+    """The firm's API keys, for an owner's session only."""
+    _require_key_manager(actor)
+    return ApiKey.objects.filter(organization=actor.organization)
+
+
 def _new_user_errors(*, username: str, email: str, password: str) -> dict[str, list[str]]:
     """Problems with the username and password of a user about to be created."""
     User = get_user_model()
@@ -131,9 +153,8 @@ def _hash_key(secret: str) -> str:
 
 def api_key_create(*, actor: Actor, name: str, scopes: list[str], expires_at: datetime | None = None) -> tuple[ApiKey, str]:
     """Create a key for the actor's firm; returns the key and its secret, shown only this once."""
+    _require_key_manager(actor)
     org = actor.organization
-    if org is None:
-        raise Forbidden("Only members of a firm can create API keys.")
     errors: dict[str, list[str]] = {}
     if not (name or "").strip():
         errors["name"] = ["Give the key a name."]
@@ -145,8 +166,6 @@ def api_key_create(*, actor: Actor, name: str, scopes: list[str], expires_at: da
         errors["scopes"] = [f"Unknown scope {', '.join(unknown)}; allowed: {', '.join(ApiKey.Scope.values)}."]
     if expires_at is not None and expires_at <= timezone.now():
         errors["expires_at"] = ["The expiry must be in the future."]
-    if actor.api_key is not None and not set(scopes) <= set(actor.api_key.scopes):
-        errors["scopes"] = ["An API key cannot create a key with scopes it does not hold itself."]
     if errors:
         raise InvalidInput("The API key has errors.", fields=errors)
     prefix = secrets.token_hex(4)
@@ -161,6 +180,7 @@ def api_key_create(*, actor: Actor, name: str, scopes: list[str], expires_at: da
 
 
 def api_key_revoke(*, actor: Actor, key: ApiKey) -> ApiKey:
+    _require_key_manager(actor)
     if actor.organization is None or key.organization_id != actor.organization.pk:
         raise Forbidden("You can only revoke your own firm's keys.")
     with transaction.atomic():

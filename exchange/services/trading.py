@@ -29,6 +29,7 @@ from exchange.models import (
 )
 from exchange.services import ledger
 from exchange.services.audit import audit_record
+from exchange.validators import one_line
 
 # A purpose must say what the data is for: at least a short sentence. Chinese packs more
 # meaning per character than English, so its minimum is lower.
@@ -85,15 +86,18 @@ def _yuan(fen: int) -> str:
 def licence_render(*, contract_id: str, seller: Organization, buyer: Organization, listing: Listing, offer: Offer,
                    version_number: int, version_sha256: str, purpose: str) -> str:
     """The licence text of a contract: deterministic (same inputs, same bytes), no clock."""
-    restriction = offer.purpose_restriction.strip() or "None beyond the purpose stated by the licensee."
+    restriction = one_line(offer.purpose_restriction) or "None beyond the purpose stated by the licensee."
+    # Every value a firm typed goes through one_line: none can add a line to the signed text.
+    seller_name, buyer_name = one_line(seller.name, max_length=200), one_line(buyer.name, max_length=200)
+    title, offer_name, purpose = one_line(listing.title, max_length=200), one_line(offer.name, max_length=200), one_line(purpose)
     lines = [
         f"SHUJIAO DATA LICENCE ({LICENCE_FORMAT})",
         "",
         f"Contract: {contract_id}",
-        f"Licensor (seller): {seller.name}, unified social credit code {seller.credit_code}",
-        f"Licensee (buyer): {buyer.name}, unified social credit code {buyer.credit_code}",
-        f"Dataset: {listing.title} (listing {listing.pk}), version {version_number}, SHA-256 {version_sha256}",
-        f"Offer: {offer.name}",
+        f"Licensor (seller): {seller_name}, unified social credit code {seller.credit_code}",
+        f"Licensee (buyer): {buyer_name}, unified social credit code {buyer.credit_code}",
+        f"Dataset: {title} (listing {listing.pk}), version {version_number}, SHA-256 {version_sha256}",
+        f"Offer: {offer_name}",
         f"Price: {offer.price_fen} fen ({_yuan(offer.price_fen)} {offer.currency}), held in escrow by the exchange until delivery.",
         "",
         "1. Purpose. The licensee may use the data only for the purpose it stated:",

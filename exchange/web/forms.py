@@ -19,10 +19,11 @@ from exchange.errors import DomainError
 from exchange.models import ApiKey, Dataset, DatasetVersion, Membership, Offer
 from exchange.models.catalog import Category
 from exchange.selectors.catalog import GRADES
+from exchange.validators import amount_digits
 
 # A price field reads plain digits with at most two decimals: "1999", "19.9", "19.99"
-# (thousands separators allowed). Anything else (exponents, signs, full-width digits)
-# is refused rather than guessed at.
+# (thousands separators allowed; full-width digits made ASCII by amount_digits). Anything
+# else (exponents, signs, other scripts' digits) is refused rather than guessed at.
 _YUAN_RE = re.compile(r"(?P<sign>[-+])?(?P<int>[0-9]+)(?:\.(?P<frac>[0-9]*))?")
 # 1e15 fen = 10 trillion yuan: far above any price; keeps the integer inside a bigint.
 _MAX_FEN = 10**15
@@ -30,7 +31,11 @@ _MAX_FEN = 10**15
 
 def yuan_to_fen(text: str) -> int:
     """'1,234.50' -> 123450, exactly (Decimal, never float). Raises ValidationError."""
-    cleaned = (text or "").strip().replace(",", "").replace("¥", "").strip()
+    try:
+        text = amount_digits(text or "")
+    except ValueError as exc:
+        raise forms.ValidationError(str(exc), code="script") from None
+    cleaned = text.strip().replace(",", "").replace("¥", "").replace("￥", "").strip()
     match = _YUAN_RE.fullmatch(cleaned)
     if match is None:
         raise forms.ValidationError(f"“{text}” is not an amount in yuan; write e.g. 19.99.", code="invalid")

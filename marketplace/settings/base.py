@@ -167,12 +167,18 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "exchange.api.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        # One bucket per key, per firm, per session user, per anonymous IP (README "Limits").
+        "exchange.api.throttling.ApiKeyRateThrottle",
+        "exchange.api.throttling.FirmRateThrottle",
+        "exchange.api.throttling.SessionUserRateThrottle",
+        "exchange.api.throttling.AnonymousIpRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_ANON", default="120/min"),
         "user": env.str("THROTTLE_USER", default="1200/min"),
+        "api_key": env.str("THROTTLE_API_KEY", default="600/min"),
+        # A firm's keys and members together: a few busy keys, not unlimited keys.
+        "firm": env.str("THROTTLE_FIRM", default="3000/min"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -323,4 +329,7 @@ CELERY_BEAT_SCHEDULE["delivery-expire"] = {"task": "shujiao.delivery.expire", "s
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     **SPECTACULAR_SETTINGS.get("ENUM_NAME_OVERRIDES", {}),
     "DeliveryStatusEnum": "exchange.models.delivery.Delivery.Status",
+    # Named explicitly since the public catalog has its own version/listing components.
+    "VersionStatusEnum": "exchange.models.catalog.DatasetVersion.Status",
+    "ListingStatusEnum": "exchange.models.catalog.Listing.Status",
 }

@@ -1,10 +1,36 @@
 """Production: no default secrets (startup fails when one is missing), HTTPS everywhere."""
 
-from .base import *  # noqa: F401,F403
-from .base import env
+import os
+
+from django.core.exceptions import ImproperlyConfigured
+
+
+def _required(name: str, why: str) -> str:
+    """The variable's value; a clear error naming it when unset or blank (never a silent default)."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        raise ImproperlyConfigured(f"Set the {name} environment variable ({why}); production has no default for it.")
+    return value
+
+
+# Base settings fall back to the embedded default (SQLite, filesystem broker, local-memory
+# cache, no passphrase); production refuses to start on any of them instead.
+_required("DATABASE_URL", "e.g. postgres://user:pass@host:5432/shujiao")
+_required("CELERY_BROKER_URL", "e.g. redis://host:6379/0")
+_required("REDIS_URL", "the shared cache behind throttling and sessions, e.g. redis://host:6379/1")
+_required("DJANGO_SECRET_KEY", "a long random secret")
+
+# Checked before base is read: base would turn a blank DATABASE_URL into a confusing KeyError.
+from .base import *  # noqa: E402,F401,F403
+from .base import SIGNING_KEY_PASSPHRASE, env  # noqa: E402
+
+if not SIGNING_KEY_PASSPHRASE:
+    raise ImproperlyConfigured(
+        "Set SIGNING_KEY_PASSPHRASE or SIGNING_KEY_PASSPHRASE_FILE (a non-empty file): it encrypts the exchange's "
+        "signing key; production has no default for it.")
 
 DEBUG = False
-SECRET_KEY = env.str("DJANGO_SECRET_KEY")  # required: raises ImproperlyConfigured when unset
+SECRET_KEY = env.str("DJANGO_SECRET_KEY").strip()
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 
 # https://docs.djangoproject.com/en/5.2/howto/deployment/checklist/

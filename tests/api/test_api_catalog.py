@@ -171,8 +171,10 @@ def test_read_only_key_cannot_write(seller, client_for):
 
 
 def test_api_keys_endpoint_creates_lists_and_revokes(seller, client_for):
-    org, _ = seller
-    client = client_for(org)
+    org, actor = seller
+    client_for(org)
+    client = APIClient()  # keys are managed from an owner's session, never with a key
+    client.force_login(actor.user)
     r = client.post("/api/v1/api-keys/", {"name": "ERP", "scopes": ["read"]}, format="json")
     assert r.status_code == 201 and r.json()["key"].startswith("sjk_")
     key_id = r.json()["id"]

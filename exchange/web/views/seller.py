@@ -16,7 +16,7 @@ from exchange.errors import DomainError
 from exchange.models import DatasetVersion
 from exchange.selectors import catalog as catalog_sel
 from exchange.services import catalog as catalog_svc
-from exchange.uploads import upload_too_large
+from exchange.uploads import CHUNKED_MESSAGE, upload_too_large, upload_without_length
 from exchange.web import present
 from exchange.web.forms import (
     DatasetCreateForm,
@@ -71,10 +71,10 @@ def _too_large_message() -> str:
     return f"The file is larger than the exchange's upload limit of {present.filesize(settings.MAX_UPLOAD_BYTES)}."
 
 
-def _too_large_form() -> VersionUploadForm:
+def _too_large_form(message: str = "") -> VersionUploadForm:
     form = VersionUploadForm(data={}, files={})
     form.is_valid()
-    form.errors["file"] = form.error_class([_too_large_message()])
+    form.errors["file"] = form.error_class([message or _too_large_message()])
     return form
 
 
@@ -83,7 +83,9 @@ def dataset_detail(request, dataset_id):
     dataset = get_object_or_404(catalog_sel.datasets_of(request.current_firm), pk=dataset_id)
     form = VersionUploadForm()
     if request.method == "POST":
-        if upload_too_large(request):  # declared too large: refuse without reading the body
+        if upload_without_length(request):  # chunked: Django would see no file at all
+            form = _too_large_form(CHUNKED_MESSAGE)
+        elif upload_too_large(request):  # declared too large: refuse without reading the body
             form = _too_large_form()
         else:
             form = VersionUploadForm(request.POST, request.FILES)
