@@ -14,6 +14,7 @@ from exchange.actor import Actor
 from exchange.admin import ReadOnlyAdmin, ReadOnlyInline, _with_form, _with_reason
 from exchange.models import AccessRequest, Account, Contract, LedgerEntry, LedgerTransfer
 from exchange.services.trading import contract_refund, wallet_topup
+from exchange.web.forms import YuanField
 
 
 def _fen(value: int) -> str:
@@ -22,9 +23,14 @@ def _fen(value: int) -> str:
 
 
 class TopupForm(forms.Form):
-    amount_fen = forms.IntegerField(min_value=1, label="Amount (fen)",
-                                    help_text="Whole fen: 10000 = 100.00 CNY. Must be positive.")
+    amount = YuanField(label="Amount (yuan)", help_text="In yuan, e.g. 100 or 99.50 (digits 0-9 or ０-９). Must be positive.")
     memo = forms.CharField(max_length=300, help_text="Where the money came from, e.g. the bank reference. Audited.")
+
+    def clean_amount(self):
+        fen = self.cleaned_data["amount"]
+        if not fen:
+            raise forms.ValidationError("Enter a positive amount (at least 0.01 yuan).")
+        return fen
 
 
 @admin.register(Account)
@@ -47,7 +53,7 @@ class AccountAdmin(ReadOnlyAdmin):
             return None
         actor = Actor.from_request(request)
         return _with_form(self, request, wallets, "Top up wallets", TopupForm, lambda wallet, data: wallet_topup(
-            actor=actor, organization=wallet.organization, amount_fen=data["amount_fen"], memo=data["memo"]),
+            actor=actor, organization=wallet.organization, amount_fen=data["amount"], memo=data["memo"]),
             "wallets topped up")
 
 

@@ -40,14 +40,14 @@ def test_admin_top_up_asks_for_amount_and_memo_then_credits(staff_client, make_f
     post = {"action": "top_up", ACTION_CHECKBOX_NAME: [str(wallet.pk)]}
 
     form_page = staff_client.post("/admin/exchange/account/", post)
-    assert form_page.status_code == 200 and b"amount_fen" in form_page.content
+    assert form_page.status_code == 200 and b"Amount (yuan)" in form_page.content
 
-    for bad in ("-5", "0", "10.5", "abc"):
-        r = staff_client.post("/admin/exchange/account/", {**post, "apply": "1", "amount_fen": bad, "memo": "ref"})
+    for bad in ("-5", "0", "10.555", "abc", "١٢", ""):
+        r = staff_client.post("/admin/exchange/account/", {**post, "apply": "1", "amount": bad, "memo": "ref"})
         assert r.status_code == 200 and b"errorlist" in r.content
     assert LedgerTransfer.objects.count() == 0
 
-    r = staff_client.post("/admin/exchange/account/", {**post, "apply": "1", "amount_fen": "25000", "memo": "ICBC 7781"})
+    r = staff_client.post("/admin/exchange/account/", {**post, "apply": "1", "amount": "２５0.00", "memo": "ICBC 7781"})
 
     assert r.status_code == 302
     wallet.refresh_from_db()
