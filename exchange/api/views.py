@@ -19,7 +19,12 @@ from exchange.selectors import catalog as catalog_sel
 from exchange.selectors import quality as quality_sel
 from exchange.services import catalog as catalog_svc
 from exchange.services import orgs as orgs_svc
-from exchange.uploads import CHUNKED_MESSAGE, upload_too_large, upload_without_length
+from exchange.uploads import (
+    CHUNKED_MESSAGE,
+    upload_storage_error,
+    upload_too_large,
+    upload_without_length,
+)
 
 
 class FirmViewMixin:
@@ -149,7 +154,9 @@ class DatasetViewSet(FirmViewMixin, mixins.ListModelMixin, mixins.RetrieveModelM
         if upload_too_large(request):
             raise PayloadTooLarge("The upload is larger than the exchange's limit.",
                                   fields={"file": ["Larger than the upload size limit."]})
-        data = s.VersionIn(data=request.data)
+        data = s.VersionIn(data=request.data)  # request.data streams the upload to a temporary file
+        if (storage_failure := upload_storage_error(request)) is not None:
+            raise storage_failure
         data.is_valid(raise_exception=True)
         if upload_too_large(request):
             raise PayloadTooLarge("The upload is larger than the exchange's limit.",

@@ -1,6 +1,6 @@
 """Models hold fields, constraints and small predicates; state changes live in services."""
 
-from .audit import AuditEvent
+from .audit import AuditChainHead, AuditEvent
 from .catalog import Dataset, DatasetVersion, Listing, Offer, QualityReport
 from .delivery import Delivery, DownloadLink, SigningKey
 from .orgs import ApiKey, Membership, Organization
@@ -21,6 +21,7 @@ __all__ = [
     "LedgerEntry",
     "LedgerTransfer",
     "ApiKey",
+    "AuditChainHead",
     "AuditEvent",
     "Dataset",
     "Delivery",

@@ -16,7 +16,14 @@ from django.db.models import Max
 from django.utils import timezone
 
 from exchange.actor import Actor
-from exchange.errors import Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge
+from exchange.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    storage_error,
+)
 from exchange.models import Dataset, DatasetVersion, Listing, Offer
 from exchange.models.catalog import Category, version_upload_path
 from exchange.services.audit import audit_record
@@ -148,6 +155,25 @@ def _sha256_of(upload: UploadedFile) -> str:
     return h.hexdigest()
 
 
+def _store(path: str, upload: UploadedFile) -> str:
+    """Save to storage; a failed write (disk full, I/O error) deletes the partial file and
+    answers ``storage_full`` / ``storage_unavailable`` instead of leaving an orphan and a 500."""
+    existed = default_storage.exists(path)
+    try:
+        return default_storage.save(path, upload)
+    except Exception as exc:
+        if not existed:
+            try:
+                if default_storage.exists(path):
+                    default_storage.delete(path)
+            except Exception:  # noqa: BLE001 — the original error is the one to report
+                logger.exception("could not delete the partial file %s", path)
+        if isinstance(exc, OSError):
+            logger.error("storing %s failed: %s", path, exc)
+            raise storage_error(exc) from exc
+        raise
+
+
 def version_upload(*, actor: Actor, dataset: Dataset, upload: UploadedFile | None, changelog: str = "") -> DatasetVersion:
     """Store an uploaded file as the dataset's next immutable version and queue its check.
 
@@ -189,7 +215,7 @@ def version_upload(*, actor: Actor, dataset: Dataset, upload: UploadedFile | Non
         byte_size=upload.size, sha256=sha256, changelog=(changelog or "").strip(), uploaded_by=actor.user,
     )
     version.number = (dataset.versions.aggregate(n=Max("number"))["n"] or 0) + 1
-    stored_name = default_storage.save(version_upload_path(version, name), upload)
+    stored_name = _store(version_upload_path(version, name), upload)
     try:
         with transaction.atomic():
             Dataset.objects.select_for_update().get(pk=dataset.pk)  # serialise version numbering

@@ -41,6 +41,7 @@ from exchange.actor import Actor
 from exchange.errors import Conflict, DomainError, Forbidden, Gone, InvalidInput, NotFound
 from exchange.models import Contract, Delivery, DownloadLink
 from exchange.services.audit import audit_record
+from exchange.services.delivery_storage import delete_packages_after_commit, delete_partial
 from exchange.services.dispatch import enqueue_on_commit, send_task_now
 
 logger = logging.getLogger(__name__)
@@ -215,6 +216,7 @@ def delivery_build(*, claim: Claim) -> Delivery | None:
             details={"expected_sha256": exc.expected, "actual_sha256": exc.actual})
         return None
     except OSError as exc:
+        delete_partial(package_name)  # a full disk leaves an empty or half-written package behind
         delivery_release(claim=claim, error=f"storage error: {exc}")
         raise TransientBuildError(str(exc)) from exc
     return delivery_store(claim=claim, package_name=stored_name, result=result, data_path=data_path,
@@ -299,6 +301,7 @@ def _end_failed(delivery: Delivery, *, code: str, message: str, details: dict | 
     delivery.status, delivery.error, delivery.claim_token = Delivery.Status.FAILED, message[:5000], ""
     delivery.ended_at = timezone.now()
     delivery.save(update_fields=["status", "error", "claim_token", "ended_at"])
+    delete_packages_after_commit(delivery.pk)  # nothing was delivered: no file of it stays
     contract = Contract.objects.select_for_update(of=("self",)).select_related("buyer").get(pk=delivery.contract_id)
     refunded = False
     if contract.status == Contract.Status.PAID:
@@ -372,6 +375,8 @@ def delivery_revoke(*, actor: Actor, delivery_id, reason: str) -> Delivery:
         delivery.save(update_fields=["status", "revoke_reason", "claim_token", "ended_at"])
         contract = Contract.objects.select_for_update(of=("self",)).select_related("buyer").get(pk=delivery.contract_id)
         refunded = False
+        if old != Delivery.Status.READY:  # nothing was delivered: drop any package files now
+            delete_packages_after_commit(delivery.pk)
         if old != Delivery.Status.READY and contract.status == Contract.Status.PAID:
             contract_refund(contract_id=contract.pk, reason=f"Delivery revoked before it was ready: {reason}",
                             actor=actor)

@@ -150,6 +150,9 @@ def access_request_create(*, actor: Actor, offer: Offer, purpose: str) -> Access
     if not offer.is_active:
         raise Conflict("This offer is no longer available.", code="offer_inactive")
     with transaction.atomic():
+        # One purchase at a time per buyer firm, so the checks below see every earlier purchase.
+        # FOR NO KEY UPDATE: rows that merely reference the firm (audit events, requests) are not blocked.
+        list(Organization.objects.select_for_update(no_key=True).filter(pk=buyer.pk).values_list("pk", flat=True))
         if AccessRequest.objects.filter(buyer=buyer, offer=offer, status=AccessRequest.Status.PENDING).exists():
             raise Conflict("You already have a pending request for this offer.", code="duplicate_request")
         if Contract.objects.filter(buyer=buyer, offer=offer, status=Contract.Status.AWAITING_PAYMENT).exists():
@@ -195,7 +198,14 @@ def _approve_locked(request: AccessRequest, *, reason: str) -> list[tuple[str, A
                                            listing=listing, offer=offer, version_number=version.number,
                                            version_sha256=version.sha256, purpose=request.purpose)
     contract.licence_sha256 = hashlib.sha256(contract.licence_text.encode()).hexdigest()
-    contract.save(force_insert=True)
+    try:
+        with transaction.atomic():
+            contract.save(force_insert=True)
+    except IntegrityError as exc:  # the partial unique index: an unpaid contract for this offer already exists
+        if not _is_unpaid_duplicate(exc):
+            raise
+        raise Conflict("An approved request for this offer is already awaiting the buyer's payment; pay it instead.",
+                       code="duplicate_request") from None
     request._new_contract = contract
     events = [("access_request.approved", request, {"from": "pending", "to": "approved", "reason": reason}),
               ("contract.created", contract, {"price_fen": contract.price_fen, "licence_sha256": contract.licence_sha256,
@@ -206,6 +216,11 @@ def _approve_locked(request: AccessRequest, *, reason: str) -> list[tuple[str, A
     except ledger.InsufficientFunds as exc:
         events.append(("contract.payment_deferred", contract, {"reason": exc.message}))
     return events
+
+
+def _is_unpaid_duplicate(exc: IntegrityError) -> bool:
+    text = str(exc)  # PostgreSQL names the index; SQLite names its columns
+    return "contract_one_unpaid_per_offer" in text or "exchange_contract.buyer_id, exchange_contract.offer_id" in text
 
 
 def _get_request_for_update(request_id, *, org_field: str, organization: Organization) -> AccessRequest:

@@ -325,6 +325,10 @@ DOWNLOAD_CHUNK_BYTES = 1024 * 1024
 CELERY_BEAT_SCHEDULE["delivery-sweep"] = {"task": "shujiao.delivery.sweep", "schedule": 60.0}
 # Licence terms are counted in days: expiring hourly is precise enough.
 CELERY_BEAT_SCHEDULE["delivery-expire"] = {"task": "shujiao.delivery.expire", "schedule": 3600.0}
+# Package files of expired and revoked deliveries are kept this many days (for support and
+# disputes), then deleted by an hourly task; failed deliveries lose theirs at once.
+DELIVERY_RETENTION_DAYS = env.int("DELIVERY_RETENTION_DAYS", default=7)
+CELERY_BEAT_SCHEDULE["delivery-purge-packages"] = {"task": "shujiao.delivery.purge_packages", "schedule": 3600.0}
 # The delivery status enum gets its own name in the OpenAPI schema (other models have a "status" too).
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     **SPECTACULAR_SETTINGS.get("ENUM_NAME_OVERRIDES", {}),

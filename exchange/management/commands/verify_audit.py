@@ -11,6 +11,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         result = audit_verify_chain()
         if not result.ok:
-            raise CommandError(f"Audit chain broken at event #{result.broken_seq}: {result.reason} "
-                               f"({result.checked} events before it verified).")
+            where = f" at event #{result.broken_seq}" if result.broken_seq is not None else ""
+            raise CommandError(f"Audit chain broken{where}: {result.reason} "
+                               f"({result.checked} events verified).")
         self.stdout.write(self.style.SUCCESS(f"Audit chain intact: {result.checked} events verified."))
