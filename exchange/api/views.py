@@ -49,7 +49,8 @@ class FirmViewMixin:
     OpenApiParameter("price_min", int, description="Lowest price in fen"),
     OpenApiParameter("price_max", int, description="Highest price in fen"),
     OpenApiParameter("min_grade", str, enum=["A", "B", "C", "D", "E"]),
-    OpenApiParameter("ordering", str, enum=["-published_at", "min_price_fen", "-min_price_fen", "title",
+    OpenApiParameter("ordering", str, enum=["-published_at", "published_at", "min_price_fen", "-min_price_fen", "title",
+                                            "-title", "quality_score", "-quality_score",
                                             "-version__quality_report__score"]),
 ])
 class CatalogViewSet(FirmViewMixin, viewsets.ReadOnlyModelViewSet):
@@ -64,7 +65,7 @@ class CatalogViewSet(FirmViewMixin, viewsets.ReadOnlyModelViewSet):
             return catalog_sel.listings_public().prefetch_related("offers")
         query = s.CatalogQuery(data=self.request.query_params)
         query.is_valid(raise_exception=True)
-        return catalog_sel.catalog_search(**query.validated_data)
+        return catalog_sel.catalog_page(catalog_sel.catalog_search(**query.validated_data))
 
     def get_serializer_class(self):
         return s.PublicListingOut if self.action == "retrieve" else s.CatalogItemOut

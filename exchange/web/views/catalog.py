@@ -22,12 +22,8 @@ def catalog(request):
     args = form.search_arguments() if form.is_bound else {}
     results = catalog_sel.catalog_search(**args)
     facets = catalog_sel.catalog_facets(results)
-    page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
-    cards = [{
-        "listing": listing,
-        "price": present.money(listing.min_price_fen),
-        "report": getattr(listing.version, "quality_report", None) if hasattr(listing.version, "quality_report") else None,
-    } for listing in page.object_list]
+    page = Paginator(catalog_sel.catalog_page(results), PAGE_SIZE).get_page(request.GET.get("page"))
+    cards = [{"listing": listing, "price": present.money(listing.best_price_fen)} for listing in page.object_list]
     query = request.GET.copy()
     query.pop("page", None)
     facet_links = {}
