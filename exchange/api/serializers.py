@@ -172,7 +172,7 @@ class OfferIn(serializers.Serializer):
 
 
 class CatalogQuery(serializers.Serializer):
-    q = serializers.CharField(required=False, allow_blank=True, default="")
+    q = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
     category = serializers.CharField(required=False, allow_blank=True, default="")
     kind = serializers.CharField(required=False, allow_blank=True, default="")
     price_min = StrictIntegerField(required=False, allow_null=True, default=None, min_value=0)

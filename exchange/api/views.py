@@ -11,6 +11,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from exchange import pagecache
 from exchange.actor import Actor
 from exchange.api import serializers as s
 from exchange.errors import Forbidden, LengthRequired, NotFound, PayloadTooLarge
@@ -69,6 +70,11 @@ class CatalogViewSet(FirmViewMixin, viewsets.ReadOnlyModelViewSet):
 
     def get_serializer_class(self):
         return s.PublicListingOut if self.action == "retrieve" else s.CatalogItemOut
+
+    def list(self, request, *args, **kwargs):
+        # The same for every caller: cached per URL and catalog generation (exchange.pagecache).
+        return Response(pagecache.cached_data(request, "api-catalog", lambda: super(CatalogViewSet, self).list(
+            request, *args, **kwargs).data))
 
 
 @extend_schema(tags=["firm"])

@@ -6,6 +6,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
 
+from exchange.pagecache import cached_public_page
 from exchange.selectors import catalog as catalog_sel
 from exchange.selectors import quality as quality_sel
 from exchange.web import present
@@ -15,6 +16,7 @@ from exchange.web.views.common import current_firm
 PAGE_SIZE = 12
 
 
+@cached_public_page
 def catalog(request):
     form = CatalogFilterForm(request.GET or None)
     if form.is_bound:

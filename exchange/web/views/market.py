@@ -12,6 +12,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
+from exchange.pagecache import cached_public_page
 from exchange.selectors import trading as trading_sel
 from exchange.web import present
 from exchange.web.charts import Bar, Column, Point, column_chart, hbar_chart, scatter_chart
@@ -59,6 +60,7 @@ def _cell_point(cell: dict) -> Point:
                        f"{cell['offers']:,} offer{'s' * (cell['offers'] != 1)}")
 
 
+@cached_public_page
 def market(request):
     stats = trading_sel.market_stats(months=MONTHS)
     end = timezone.localdate(stats["generated_at"])
