@@ -82,6 +82,16 @@ def wait_until(predicate: Callable[[], object], *, timeout: float, interval: flo
         time.sleep(interval)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache: catalog counts, facets and market figures are cached per
+    catalog generation, which a test's rolled-back transaction never advances (no on_commit runs)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 # --- Firms and actors -----------------------------------------------------------
 @pytest.fixture
 def make_firm(db):

@@ -1,7 +1,7 @@
 """Models hold fields, constraints and small predicates; state changes live in services."""
 
 from .audit import AuditChainHead, AuditEvent
-from .catalog import Dataset, DatasetVersion, Listing, Offer, QualityReport
+from .catalog import CatalogGeneration, Dataset, DatasetVersion, Listing, Offer, QualityReport
 from .delivery import Delivery, DownloadLink, SigningKey
 from .orgs import ApiKey, Membership, Organization
 from .trading import (
@@ -16,6 +16,7 @@ from .trading import (
 __all__ = [
     "AccessRequest",
     "Account",
+    "CatalogGeneration",
     "Contract",
     "IdempotencyRecord",
     "LedgerEntry",

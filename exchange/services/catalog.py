@@ -27,6 +27,7 @@ from exchange.errors import (
 from exchange.models import Dataset, DatasetVersion, Listing, Offer
 from exchange.models.catalog import Category, version_upload_path
 from exchange.services.audit import audit_record
+from exchange.services.catalog_flat import listings_of_dataset_refresh, listings_refresh_flat
 from exchange.services.dispatch import enqueue_on_commit
 from exchange.validators import one_line
 
@@ -139,6 +140,7 @@ def dataset_update(*, actor: Actor, dataset: Dataset, **fields: Any) -> Dataset:
             setattr(dataset, name, value)
         dataset.save()
         audit_record(actor=actor, action="dataset.updated", obj=dataset, details={"fields": sorted(clean)})
+        listings_of_dataset_refresh(dataset.pk)
     return dataset
 
 
@@ -241,6 +243,8 @@ def listing_create(*, actor: Actor, dataset: Dataset, version: DatasetVersion, t
         listing = Listing.objects.create(dataset=dataset, version=version, title=one_line(title or dataset.title, max_length=200),
                                          summary=(summary or "").strip())
         audit_record(actor=actor, action="listing.created", obj=listing, details={"dataset": str(dataset.pk), "version": version.number})
+        listings_refresh_flat([listing.pk])
+        listing.refresh_from_db()
     return listing
 
 
@@ -287,6 +291,7 @@ def offer_create(*, actor: Actor, listing: Listing, name: str, price_fen: Any, a
         )
         audit_record(actor=actor, action="offer.created", obj=offer, details={
             "listing": str(listing.pk), "price_fen": price_fen, "access_mode": access_mode})
+        listings_refresh_flat([listing.pk])
     return offer
 
 
@@ -319,6 +324,7 @@ def listing_submit(*, actor: Actor, listing: Listing) -> Listing:
         listing.submitted_at = timezone.now()
         listing.save(update_fields=["status", "submitted_at", "updated_at"])
         audit_record(actor=actor, action="listing.submitted", obj=listing, details={"from": old, "to": listing.status})
+        listings_refresh_flat([listing.pk])
     return listing
 
 
@@ -341,6 +347,7 @@ def listing_review(*, actor: Actor, listing: Listing, approve: bool, note: str =
         listing.save(update_fields=["status", "review_note", "reviewed_at", "published_at", "updated_at"])
         audit_record(actor=actor, action="listing.published" if approve else "listing.rejected", obj=listing,
                      organization=listing.dataset.owner, details={"from": "in_review", "to": listing.status, "note": listing.review_note})
+        listings_refresh_flat([listing.pk])
     return listing
 
 
@@ -365,6 +372,7 @@ def listing_moderate(*, actor: Actor, listing: Listing, action: str, note: str) 
         listing.save(update_fields=["status", "review_note", "updated_at"])
         audit_record(actor=actor, action=f"listing.{target}", obj=listing, organization=listing.dataset.owner,
                      details={"from": old, "to": target, "note": listing.review_note})
+        listings_refresh_flat([listing.pk])
     return listing
 
 
@@ -378,4 +386,5 @@ def listing_retire(*, actor: Actor, listing: Listing) -> Listing:
         old, listing.status = listing.status, Listing.Status.RETIRED
         listing.save(update_fields=["status", "updated_at"])
         audit_record(actor=actor, action="listing.retired", obj=listing, details={"from": old, "to": listing.status})
+        listings_refresh_flat([listing.pk])
     return listing

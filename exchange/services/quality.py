@@ -24,6 +24,7 @@ from exchange.actor import Actor
 from exchange.models import DatasetVersion, QualityReport
 from exchange.selectors.quality import redacted_for_storage
 from exchange.services.audit import audit_record
+from exchange.services.catalog_flat import listings_of_version_refresh
 from exchange.services.dispatch import send_task_now
 
 logger = logging.getLogger(__name__)
@@ -134,6 +135,7 @@ def quality_check_store(*, claim: Claim, report: dict) -> QualityReport | None:
                      organization=version.dataset.owner, details={
                          "status": version.status, "score": stored.score, "grade": stored.grade,
                          "failures": report.get("gates", {}).get("failures", []), "rows": version.row_count})
+        listings_of_version_refresh(version.pk)
     return stored
 
 

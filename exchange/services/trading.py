@@ -29,6 +29,7 @@ from exchange.models import (
 )
 from exchange.services import ledger
 from exchange.services.audit import audit_record
+from exchange.services.catalog_flat import catalog_changed
 from exchange.validators import one_line
 
 # A purpose must say what the data is for: at least a short sentence. Chinese packs more
@@ -318,6 +319,7 @@ def _pay_locked(contract: Contract, *, created_by: str) -> tuple[str, Any, dict]
                     legs=[(wallet, -contract.price_fen), (escrow, contract.price_fen)])
     contract.status, contract.paid_at = Contract.Status.PAID, timezone.now()
     contract.save(update_fields=["status", "paid_at"])
+    catalog_changed()  # market statistics count this trade
     return ("contract.paid", contract, {"price_fen": contract.price_fen, "wallet_balance_fen": wallet.balance})
 
 
@@ -361,6 +363,7 @@ def contract_settle(*, contract_id, actor: Actor | None = None) -> Contract:
                         memo=f"Settlement of contract {contract.pk}: {payout} fen to seller, {commission} fen commission")
         contract.status, contract.settled_at = Contract.Status.SETTLED, timezone.now()
         contract.save(update_fields=["status", "settled_at"])
+        catalog_changed()
         audit_record(actor=actor, action="contract.settled", obj=contract, organization=contract.seller, details={
             "price_fen": contract.price_fen, "commission_fen": commission, "payout_fen": payout,
             "commission_bp": contract.commission_bp})
@@ -390,6 +393,7 @@ def contract_refund(*, contract_id, reason: str, actor: Actor | None = None) -> 
                               (ledger.wallet_of(contract.buyer), contract.price_fen)])
         contract.status, contract.refunded_at, contract.refund_reason = Contract.Status.REFUNDED, timezone.now(), reason
         contract.save(update_fields=["status", "refunded_at", "refund_reason"])
+        catalog_changed()  # a refunded trade leaves the market statistics
         audit_record(actor=actor, action="contract.refunded", obj=contract, organization=contract.buyer,
                      details={"price_fen": contract.price_fen, "reason": reason})
     return contract
