@@ -4,6 +4,7 @@ from .audit import AuditEvent
 from .catalog import Dataset, DatasetVersion, Listing, Offer, QualityReport
 from .delivery import Delivery, DownloadLink, SigningKey
 from .orgs import ApiKey, Membership, Organization
+from .transparency import AuditCheckpoint, AuditTreeNode
 from .trading import (
     AccessRequest,
     Account,
@@ -21,7 +22,9 @@ __all__ = [
     "LedgerEntry",
     "LedgerTransfer",
     "ApiKey",
+    "AuditCheckpoint",
     "AuditEvent",
+    "AuditTreeNode",
     "Dataset",
     "Delivery",
     "DownloadLink",

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from exchange.actor import Actor
 from exchange.models import AuditEvent
+from exchange.services.transparency import tree_append
 
 GENESIS_HASH = "0" * 64
 # Arbitrary constant key for the PostgreSQL advisory lock that serialises appends.
@@ -80,6 +81,7 @@ def audit_record(
     )
     event.hash = compute_hash(event)
     event.save(force_insert=True)
+    tree_append(event)  # the transparency log's leaf, in the same transaction and under the same lock
     return event
 
 
