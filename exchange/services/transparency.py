@@ -241,3 +241,9 @@ def audit_verify_checkpoint(note: str, *, trusted_keys: list[str] | None = None)
         return CheckpointVerification(False, f"the stored Merkle tree is damaged: {exc}", cp.size, n)
     return CheckpointVerification(True, f"the log of {n} events is consistent with the checkpoint at {cp.size}",
                                   cp.size, n)
+
+
+def checkpoint_published() -> AuditCheckpoint:
+    """What ``/.well-known/shujiao/audit/checkpoint`` serves: the latest checkpoint, signed on
+    demand only while there is none yet (beat signs the next ones)."""
+    return checkpoint_latest() or checkpoint_sign()
