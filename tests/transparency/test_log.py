@@ -200,3 +200,21 @@ def test_postgres_refuses_update_and_delete_of_tree_nodes_and_checkpoints():
         AuditTreeNode.objects.filter(level=0).update(hash=b"\x00" * 32)
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         AuditCheckpoint.objects.all().delete()
+
+
+def test_rotating_the_log_key_keeps_old_checkpoints_verifiable(client, capsys):
+    _events(2)
+    old = transparency.checkpoint_sign()
+    call_command("signing_key", "rotate", "--purpose", "audit_log")
+    assert "is now the active signing key" in capsys.readouterr().out
+    new = transparency.checkpoint_sign()
+    assert new.key_id != old.key_id and new.tree_size > old.tree_size
+    published = client.get("/.well-known/shujiao/audit/key").content.decode().splitlines()
+    assert len(published) == 2
+    assert tlog.open_checkpoint(old.note, published).size == old.tree_size
+    assert tlog.open_checkpoint(new.note, published[:1]).size == new.tree_size  # the active key is listed first
+    with pytest.raises(tlog.ProofError, match="no signature"):
+        tlog.open_checkpoint(old.note, published[:1])
+    # delivery keys are untouched by the log's rotation, and the log key is not in the delivery JWKS
+    assert not SigningKey.objects.filter(purpose="delivery").exists()
+    assert client.get("/.well-known/shujiao/keys.json").json()["keys"] == []
