@@ -4,6 +4,7 @@ from .audit import AuditChainHead, AuditEvent
 from .catalog import CatalogGeneration, Dataset, DatasetVersion, Listing, Offer, QualityReport
 from .delivery import Delivery, DownloadLink, SigningKey
 from .orgs import ApiKey, Membership, Organization
+from .transparency import AuditCheckpoint, AuditTreeNode
 from .trading import (
     AccessRequest,
     Account,
@@ -23,7 +24,9 @@ __all__ = [
     "LedgerTransfer",
     "ApiKey",
     "AuditChainHead",
+    "AuditCheckpoint",
     "AuditEvent",
+    "AuditTreeNode",
     "Dataset",
     "Delivery",
     "DownloadLink",

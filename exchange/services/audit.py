@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from exchange.actor import Actor
 from exchange.models import AuditChainHead, AuditEvent
+from exchange.services.transparency import tree_append
 
 GENESIS_HASH = "0" * 64
 # Arbitrary constant key for the PostgreSQL advisory lock that serialises appends.
@@ -87,6 +88,7 @@ def audit_record(
         AuditChainHead.objects.create(pk=1, seq=event.seq, hash=event.hash, updated_at=event.created_at)
     else:
         AuditChainHead.objects.filter(pk=1).update(seq=event.seq, hash=event.hash, updated_at=event.created_at)
+    tree_append(event)  # the transparency log's leaf, in the same transaction and under the same lock
     return event
 
 

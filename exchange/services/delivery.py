@@ -34,12 +34,12 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from exchange.actor import Actor
 from exchange.errors import Conflict, DomainError, Forbidden, Gone, InvalidInput, NotFound
-from exchange.models import Contract, Delivery, DownloadLink
+from exchange.models import AuditEvent, Contract, Delivery, DownloadLink
 from exchange.services.audit import audit_record
 from exchange.services.delivery_storage import delete_packages_after_commit, delete_partial
 from exchange.services.dispatch import enqueue_on_commit, send_task_now
@@ -154,6 +154,15 @@ class _BeatingReader:
         return getattr(self._f, name)
 
 
+def _audit_checkpoint(delivery: Delivery) -> str:
+    """A signed audit-log checkpoint whose tree already holds this delivery's creation events
+    (SPEC §11): every buyer keeps an anchor that a later rewrite of the log cannot match."""
+    from exchange.services.transparency import checkpoint_covering
+
+    last = AuditEvent.objects.filter(object_type="Delivery", object_id=str(delivery.pk)).aggregate(m=Max("seq"))["m"]
+    return checkpoint_covering(last or 1).note
+
+
 def _manifest_fields(delivery: Delivery, *, issued_at, expires_at) -> dict[str, Any]:
     c = delivery.contract
     return {
@@ -166,6 +175,7 @@ def _manifest_fields(delivery: Delivery, *, issued_at, expires_at) -> dict[str, 
         "dataset": {"title": c.listing.title, "version": c.dataset_version.number,
                     "format": c.dataset_version.format},
         "issued_at": issued_at, "expires_at": expires_at,
+        "audit_checkpoint": _audit_checkpoint(delivery),
     }
 
 

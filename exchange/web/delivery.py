@@ -30,6 +30,7 @@ from exchange.models import Delivery, SigningKey
 from exchange.selectors import delivery as delivery_sel
 from exchange.services import delivery as delivery_svc
 from exchange.services.signing import signing_keys_jwks
+from exchange.web import transparency as transparency_views
 from exchange.web.views.common import firm_required
 from workers.delivery import safe_data_name
 
@@ -68,6 +69,8 @@ def key_pem(request, kid: str):
 wellknown_urlpatterns = [
     path("keys.json", jwks, name="jwks"),
     path("keys/<str:kid>.pem", key_pem, name="key-pem"),
+    path("audit/checkpoint", transparency_views.checkpoint, name="audit-checkpoint"),
+    path("audit/key", transparency_views.key, name="audit-key"),
 ]
 wellknown_urls = (wellknown_urlpatterns, "wellknown")
 

@@ -341,3 +341,13 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "VersionStatusEnum": "exchange.models.catalog.DatasetVersion.Status",
     "ListingStatusEnum": "exchange.models.catalog.Listing.Status",
 }
+
+# --- Audit transparency log (SPEC §11) ----------------------------------------
+# The checkpoint origin line, also the signed-note key name of the log's signing key
+# (a schema-less URL without spaces or '+', per c2sp.org/tlog-checkpoint).
+AUDIT_LOG_ORIGIN = env.str("AUDIT_LOG_ORIGIN", default="shujiao.example/audit")
+# Beat signs a new checkpoint when the tree grew, at most this often: buyers' anchors stay
+# fresh within a minute, and an idle log signs nothing.
+AUDIT_CHECKPOINT_SECONDS = env.int("AUDIT_CHECKPOINT_SECONDS", default=60)
+CELERY_BEAT_SCHEDULE["audit-checkpoint"] = {"task": "shujiao.audit.checkpoint", "schedule": float(AUDIT_CHECKPOINT_SECONDS)}
+CELERY_IMPORTS = (*CELERY_IMPORTS, "workers.audit_tasks")
