@@ -9,12 +9,12 @@ import uuid
 from typing import Any
 
 from django.conf import settings
-from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from exchange import storage
 from exchange.actor import Actor
 from exchange.errors import Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge
 from exchange.models import Dataset, DatasetVersion, Listing, Offer
@@ -189,7 +189,7 @@ def version_upload(*, actor: Actor, dataset: Dataset, upload: UploadedFile | Non
         byte_size=upload.size, sha256=sha256, changelog=(changelog or "").strip(), uploaded_by=actor.user,
     )
     version.number = (dataset.versions.aggregate(n=Max("number"))["n"] or 0) + 1
-    stored_name = default_storage.save(version_upload_path(version, name), upload)
+    stored_name = storage.save(version_upload_path(version, name), upload)
     try:
         with transaction.atomic():
             Dataset.objects.select_for_update().get(pk=dataset.pk)  # serialise version numbering
@@ -202,7 +202,7 @@ def version_upload(*, actor: Actor, dataset: Dataset, upload: UploadedFile | Non
             })
             enqueue_on_commit(QUALITY_CHECK_TASK, str(version.pk))
     except BaseException:
-        default_storage.delete(stored_name)
+        storage.delete(stored_name)
         raise
     return version
 
