@@ -122,8 +122,16 @@ def grow(target: int, rng: random.Random) -> float:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from exchange.models import (AccessRequest, Contract, Dataset, DatasetVersion, Listing, Offer, Organization,
-                                 QualityReport)
+    from exchange.models import (
+        AccessRequest,
+        Contract,
+        Dataset,
+        DatasetVersion,
+        Listing,
+        Offer,
+        Organization,
+        QualityReport,
+    )
     from exchange.services.catalog_flat import listings_refresh_flat
 
     started = time.perf_counter()

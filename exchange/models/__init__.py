@@ -4,7 +4,6 @@ from .audit import AuditChainHead, AuditEvent
 from .catalog import CatalogGeneration, Dataset, DatasetVersion, Listing, Offer, QualityReport
 from .delivery import Delivery, DownloadLink, SigningKey
 from .orgs import ApiKey, Membership, Organization
-from .transparency import AuditCheckpoint, AuditTreeNode
 from .trading import (
     AccessRequest,
     Account,
@@ -13,6 +12,7 @@ from .trading import (
     LedgerEntry,
     LedgerTransfer,
 )
+from .transparency import AuditCheckpoint, AuditTreeNode
 
 __all__ = [
     "AccessRequest",

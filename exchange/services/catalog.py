@@ -9,12 +9,12 @@ import uuid
 from typing import Any
 
 from django.conf import settings
-from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from exchange import storage
 from exchange.actor import Actor
 from exchange.errors import (
     Conflict,
@@ -162,7 +162,7 @@ def _store(path: str, upload: UploadedFile) -> str:
     answers ``storage_full`` / ``storage_unavailable`` instead of leaving an orphan and a 500."""
     existed = default_storage.exists(path)
     try:
-        return default_storage.save(path, upload)
+        return storage.save(path, upload)
     except Exception as exc:
         if not existed:
             try:
@@ -230,7 +230,7 @@ def version_upload(*, actor: Actor, dataset: Dataset, upload: UploadedFile | Non
             })
             enqueue_on_commit(QUALITY_CHECK_TASK, str(version.pk))
     except BaseException:
-        default_storage.delete(stored_name)
+        storage.delete(stored_name)
         raise
     return version
 

@@ -12,7 +12,7 @@ Exactly-once effects rest on three things:
 
 So a task delivered twice, a second worker racing the first, or a worker killed at any
 point yields one package and one settlement. A build streams the source from storage into
-a local temporary file and uploads that through ``default_storage``: no shared disk.
+a local temporary file and uploads that through ``exchange.storage``: no shared disk.
 
 Lock order (as in trading): delivery row → contract row → ledger accounts → audit chain.
 """
@@ -32,11 +32,11 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files import File
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 
+from exchange import storage
 from exchange.actor import Actor
 from exchange.errors import Conflict, DomainError, Forbidden, Gone, InvalidInput, NotFound
 from exchange.models import AuditEvent, Contract, Delivery, DownloadLink
@@ -206,7 +206,7 @@ def delivery_build(*, claim: Claim) -> Delivery | None:
     package_name = f"deliveries/{delivery.pk}/{claim.token}.zip"
     try:
         with tempfile.TemporaryFile(dir=settings.DELIVERY_TMP_DIR, prefix="shujiao-delivery-") as tmp:
-            with default_storage.open(version.file.name, "rb") as source:
+            with storage.open_stream(version.file.name) as source:
                 result = build_package(
                     source=source, out=tmp, data_path=data_path, license_text=contract.licence_text,
                     manifest_fields=_manifest_fields(delivery, issued_at=issued_at, expires_at=expires_at),
@@ -216,7 +216,7 @@ def delivery_build(*, claim: Claim) -> Delivery | None:
             tmp.flush()
             tmp.seek(0)
             heartbeat.beat(result.size, force=True)
-            stored_name = default_storage.save(package_name, File(_BeatingReader(tmp, heartbeat, result.package_size),
+            stored_name = storage.save(package_name, File(_BeatingReader(tmp, heartbeat, result.package_size),
                                                                   name=package_name))
     except SourceIntegrityError as exc:
         logger.error("delivery %s: %s", delivery.pk, exc)
@@ -239,7 +239,7 @@ def _delete_later(name: str) -> None:
 
 def _delete_quietly(name: str) -> None:
     try:
-        default_storage.delete(name)
+        storage.delete(name)
     except OSError:
         logger.warning("could not delete %s", name, exc_info=True)
 
@@ -248,7 +248,7 @@ def _delete_other_packages(delivery_id: str, keep: str) -> None:
     """Remove packages left by attempts that died after uploading (one package per delivery)."""
     folder = f"deliveries/{delivery_id}"
     try:
-        _dirs, files = default_storage.listdir(folder)
+        files = storage.listdir(folder)
     except (OSError, NotImplementedError):
         return
     for name in files:

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from exchange import storage
 from exchange.actor import Actor
 from exchange.models import DatasetVersion, QualityReport
 from exchange.selectors.quality import redacted_for_storage
@@ -103,7 +103,8 @@ def quality_check_run(*, claim: Claim) -> QualityReport | None:
     )
     schema = dict(version.dataset.schema or {})
     schema["personalData"] = version.dataset.contains_personal_data
-    with default_storage.open(version.file.name, "rb") as stream:
+    # A local, seekable copy in this worker's own temp dir (S3), or the stored file itself (local).
+    with storage.local_copy(version.file.name, tmp_dir=settings.QUALITY_TMP_DIR) as path, open(path, "rb") as stream:
         report = profile(stream, schema, options=options, progress=ProgressRecorder(claim, version.byte_size),
                          total_bytes=version.byte_size, filename=version.original_filename)
     return quality_check_store(claim=claim, report=report)

@@ -133,6 +133,8 @@ if STORAGE_BACKEND == "s3":
             "bucket_name": env.str("AWS_STORAGE_BUCKET_NAME"),
             "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default=None),
             "region_name": env.str("AWS_S3_REGION_NAME", default=None),
+            # "path" for servers without virtual-host buckets (MinIO, moto, Ceph behind one name).
+            "addressing_style": env.str("AWS_S3_ADDRESSING_STYLE", default=None),
             "access_key": env.str("AWS_ACCESS_KEY_ID", default=None),
             "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default=None),
             "default_acl": "private",
@@ -142,6 +144,9 @@ if STORAGE_BACKEND == "s3":
     }
 else:
     _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+# Where a process copies a stored object it needs as a seekable local file (exchange.storage.
+# local_copy): its own disk, never MEDIA_ROOT. None: the system's temp dir (TMPDIR).
+STORAGE_TMP_DIR = env.str("STORAGE_TMP_DIR", default=None)
 STORAGES = {
     "default": _default_storage,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
@@ -263,6 +268,8 @@ FILE_UPLOAD_HANDLERS = ["exchange.uploads.HashingTemporaryFileUploadHandler"]
 # --- Quality checks --------------------------------------------------------
 QUALITY_CHECK_TIME_LIMIT = env.int("QUALITY_CHECK_TIME_LIMIT", default=1800)
 QUALITY_MEMORY_LIMIT_BYTES = env.int("QUALITY_MEMORY_LIMIT_BYTES", default=512 * 1024**2)
+# Quality checks profile a local copy of an S3 object here (None: STORAGE_TMP_DIR / TMPDIR).
+QUALITY_TMP_DIR = env.str("QUALITY_TMP_DIR", default=None)
 QUALITY_MAX_MALFORMED_SHARE = env.float("QUALITY_MAX_MALFORMED_SHARE", default=0.01)
 # A running check refreshes its heartbeat at least this often (progress updates)...
 QUALITY_HEARTBEAT_SECONDS = 5
