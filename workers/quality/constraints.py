@@ -18,6 +18,8 @@ checked); a null cell only fails `required` (as in frictionless).
 from __future__ import annotations
 
 import heapq
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import pyarrow as pa
@@ -34,11 +36,20 @@ CODES = {
     "pattern": "constraint_pattern",
 }
 ROW_BASE = 2  # the first data row is row 2 (the header is row 1)
+PENDING = 2  # unique-key batches that may wait for the store's thread
+_IOTA: list[pa.Array] = [pa.array([], pa.int64())]
+
+
+def _iota(n: int) -> pa.Array:
+    """0 … n-1 as int64 (cached: batches mostly have the same length)."""
+    if len(_IOTA[0]) < n:
+        _IOTA[0] = pc.cumulative_sum(pa.array([1] * (max(n, 2 * len(_IOTA[0]))), pa.int64()))
+    return pc.subtract(_IOTA[0].slice(0, n), 1)
 
 
 class FieldCheck:
     def __init__(self, spec: FieldSpec, *, max_rows: int = 20, spill_dir: str | None = None,
-                 unique_budget: int = 16 << 20):
+                 unique_budget: int = 16 << 20, threaded: bool = True):
         self.spec = spec
         self.max_rows = max_rows
         self.counts = {k: 0 for k in ORDER if k in spec.constraints and _active(k, spec.constraints[k])}
@@ -56,6 +67,10 @@ class FieldCheck:
         self.store = (KeyStore(spill_dir, unique_budget, f"unique-{spec.name}"[:40], with_tag=True)
                       if "unique" in self.counts else None)
         self._unique_done = False
+        # unique keys go to the store on a thread of their own (kernels release the GIL)
+        self._pool = (ThreadPoolExecutor(1, thread_name_prefix="quality-unique")
+                      if self.store is not None and threaded else None)
+        self._pending: deque[Future] = deque()
 
     # ---- per batch ---------------------------------------------------------------
     def add(self, col: pa.Array, null: pa.Array, offset: int) -> None:
@@ -107,10 +122,14 @@ class FieldCheck:
         if self.pattern is not None:
             count("pattern", pc.invert(pc.match_substring_regex(vals, self.pattern)))
         if self.store is not None:
-            rows = pa.array(range(offset, offset + n), pa.int32()) if pos is None else pc.add(
-                pos.cast(pa.int64()), offset).cast(pa.int32())
+            rows = pc.add(_iota(n) if pos is None else pos.cast(pa.int64()), offset).cast(pa.int32())
             key = value if pa.types.is_string(value.type) else value.cast(pa.string())
-            self.store.add(key, rows)
+            if self._pool is None:
+                self.store.add(key, rows)
+            else:
+                while len(self._pending) >= PENDING:
+                    self._pending.popleft().result()
+                self._pending.append(self._pool.submit(self.store.add, key, rows))
 
     def _count(self, name: str, bad: pa.Array, offset: int, pos: pa.Array | None = None) -> None:
         self.counts[name] += bad.true_count
@@ -128,6 +147,7 @@ class FieldCheck:
         """Count `unique` violations (rows repeating an earlier value) and their rows."""
         if self.store is None or self._unique_done:
             return
+        self._drain()
         self._unique_done = True
         total, first = 0, []
         for t in self.store._partitions():
@@ -153,7 +173,24 @@ class FieldCheck:
         self.rows["unique"] = [r + ROW_BASE for r in first]
         self.store.close()
 
+    def _drain(self) -> None:
+        error = None
+        while self._pending:
+            try:
+                self._pending.popleft().result()
+            except BaseException as exc:  # noqa: BLE001 - re-raised below
+                error = error or exc
+        if error is not None:
+            raise error
+
     def close(self) -> None:
+        if self._pool is not None:
+            try:
+                self._drain()
+            except Exception:  # noqa: BLE001 - closing after a failure
+                pass
+            self._pool.shutdown(wait=True)
+            self._pool = None
         if self.store is not None:
             self.store.close()
 

@@ -37,7 +37,8 @@ def prepare(prof: Any, header: list[str]) -> tuple[list[tuple[str, ...]], dict[i
             specs[i] = spec
     n_unique = sum(1 for s in specs.values() if s.constraints.get("unique"))
     budget = (o.memory_limit_bytes // 32) // max(1, n_unique)
-    checks = {i: FieldCheck(s, max_rows=o.max_examples, spill_dir=o.spill_dir, unique_budget=budget)
+    checks = {i: FieldCheck(s, max_rows=o.max_examples, spill_dir=o.spill_dir, unique_budget=budget,
+                            threaded=o.reader_threads)
               for i, s in specs.items()}
     return null_sets, checks
 
