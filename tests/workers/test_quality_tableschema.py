@@ -260,3 +260,22 @@ def test_every_applied_property_is_accepted():
                   {"name": "y", "type": "year", "constraints": {"minimum": 1900}}, {"name": "du", "type": "duration"},
                   {"name": "g", "type": "geopoint"}]}
     assert validate_table_schema(schema) == []
+
+
+def test_parquet_native_dates_and_numbers_satisfy_formats_and_constraints(tmp_path):
+    import datetime as dt
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "d.parquet"
+    pq.write_table(pa.table({"d": pa.array([dt.date(1912, 4, 10), dt.date(1912, 4, 20), None]),
+                             "p": pa.array([1.5, -2.0, 3.0])}), path)
+    schema = {"fields": [{"name": "d", "type": "date", "format": "%d/%m/%Y", "constraints": {"maximum": "15/04/1912"}},
+                         {"name": "p", "type": "number", "decimalChar": ",", "constraints": {"minimum": 0}}]}
+    from workers.quality import profile
+
+    r = profile(path, schema)
+    assert (column(r, "d")["invalid_count"], column(r, "p")["invalid_count"]) == (0, 0)
+    assert finding(r, "constraint_maximum", "d")["rows"] == [3]
+    assert finding(r, "constraint_minimum", "p")["rows"] == [3]
