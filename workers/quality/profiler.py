@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
-from . import pii
+from . import pii, tableschema
 from .detect import FORMATS, decode_head, detect_format, refusal_message, sniff_delimiter
 from .keys import DistinctCounter, KeyStore
 from .options import MiB, QualityOptions
@@ -268,9 +268,12 @@ class _State:
         else:
             self.input_idx = []
             self.conflict_keys = None
+        # Table Schema: per-column null sets; fields with a format, options or constraints
+        # are checked by tableschema (the built-in type check below handles the rest)
+        self.null_sets, self.checks = tableschema.prepare(prof, header)
         self.type_groups: dict[str, list[int]] = {}
         for i, c in enumerate(self.cols):
-            if c.declared is not None:
+            if c.declared is not None and i not in self.checks:
                 self.type_groups.setdefault(c.declared, []).append(i)
         self.distinct_budget = o.memory_limit_bytes // 8
         # key work (row / primary-key / conflict keys) and distinct counting each run on
@@ -293,7 +296,7 @@ class _State:
             if pool is not None:
                 pool.shutdown(wait=True)
         self.key_pool = self.distinct_pool = None
-        for store in (self.row_keys, self.pk_keys, self.conflict_keys):
+        for store in (self.row_keys, self.pk_keys, self.conflict_keys, *self.checks.values()):
             if store is not None:
                 store.close()
 
@@ -384,12 +387,11 @@ class _State:
     def _columns(self, cols: list[pa.Array], raw_key: pa.Array, n: int) -> None:
         ncols = self.n
         melt = pa.concat_arrays(cols) if ncols > 1 else cols[0]
-        if self.missing_values == [""]:
-            empty = pc.equal(pc.binary_length(melt), 0)
-        else:
-            empty = pc.is_in(melt, pa.array(self.missing_values, pa.string()))
+        empty = tableschema.null_mask_columns(cols, melt, self.null_sets)
         for i, c in enumerate(self.cols):
             c.null += empty.slice(i * n, n).true_count
+        if self.checks:
+            tableschema.check_batch(self.checks, self.cols, cols, empty, n, self.rows - n)
 
         # declared types
         for t, idxs in self.type_groups.items():
@@ -613,7 +615,7 @@ class _State:
         n_in = 0
         for j, v in enumerate(values):
             cnt = counts.get(j, 0)
-            if v == "":
+            if tableschema.is_null_text(v, self.null_sets[self.label_idx]):
                 self.label_missing += cnt
                 tag_of.append(None)
                 continue
@@ -723,7 +725,7 @@ class Profiler:
             "columns": [], "labels": None,
             "pii": {"mobile": 0, "email": 0, "resident_id": 0, "bank_card": 0, "by_column": {},
                     "examples": []},
-            "formula_injection": 0, "formula_injection_by_column": {}, "sample": [],
+            "formula_injection": 0, "formula_injection_by_column": {}, "sample": [], "findings": [],
             "score": 0, "grade": "E", "score_breakdown": {},
             "gates": {"passed": False, "failures": []}, "warnings": [],
         }
@@ -1136,6 +1138,7 @@ class Profiler:
                 r["labels"] = self._label_report(state)
             elif self.label_field:
                 r["labels"] = None
+            tableschema.report_findings(r, state.checks, self.failures)
             # gates
             if state.rows == 0 and not any(m.startswith("could not read") for m in self.failures):
                 self.failures.append("no data rows" + (" (the file has only a header)" if state.n and not state.malformed else ""))
