@@ -26,9 +26,10 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
-from . import pii, tableschema
+from . import findings, pii, tableschema
 from .detect import FORMATS, decode_head, detect_format, refusal_message, sniff_delimiter
 from .keys import DistinctCounter, KeyStore
+from .lines import LineGuard, LineTooLong
 from .options import MiB, QualityOptions
 from .schema import (
     FALSE_VALUES,
@@ -68,10 +69,11 @@ class _Straddle(Exception):
 class _Stream(io.RawIOBase):
     """Replays the already-read head, then the rest of the source; counts bytes."""
 
-    def __init__(self, head: bytes, rest: Any, skip: int = 0):
+    def __init__(self, head: bytes, rest: Any, skip: int = 0, guard: LineGuard | None = None):
         self._head = memoryview(head)[skip:]
         self._rest = rest
         self.bytes_read = skip
+        self.guard = guard
 
     def readable(self) -> bool:
         return True
@@ -80,6 +82,8 @@ class _Stream(io.RawIOBase):
         n = len(b)
         if len(self._head):
             k = min(n, len(self._head))
+            if self.guard is not None:
+                self.guard.feed(self._head[:k])
             b[:k] = self._head[:k]
             self._head = self._head[k:]
             self.bytes_read += k
@@ -87,6 +91,8 @@ class _Stream(io.RawIOBase):
         data = self._rest.read(n)
         if not data:
             return 0
+        if self.guard is not None:
+            self.guard.feed(data)
         k = len(data)
         b[:k] = data
         self.bytes_read += k
@@ -715,6 +721,8 @@ class Profiler:
         self.missing_values: list[str] = list(s.get("missingValues", [""]))
         self.warnings: list[str] = []
         self.failures: list[str] = []
+        self.findings: list[dict[str, Any]] = []
+        self.guard: LineGuard | None = None
         self.report: dict[str, Any] = self._skeleton()
         self._last_progress = 0.0
 
@@ -725,9 +733,10 @@ class Profiler:
             "columns": [], "labels": None,
             "pii": {"mobile": 0, "email": 0, "resident_id": 0, "bank_card": 0, "by_column": {},
                     "examples": []},
-            "formula_injection": 0, "formula_injection_by_column": {}, "sample": [], "findings": [],
+            "formula_injection": 0, "formula_injection_by_column": {}, "sample": [],
             "score": 0, "grade": "E", "score_breakdown": {},
-            "gates": {"passed": False, "failures": []}, "warnings": [],
+            "gates": {"passed": False, "failures": []}, "warnings": [], "findings": [],
+            "line_endings": None,
         }
 
     # ---- entry -------------------------------------------------------------------
@@ -750,6 +759,9 @@ class Profiler:
             return self._run(f)
         except _Refused as exc:
             self.failures.append(str(exc))
+            return self._finish(None)
+        except LineTooLong as exc:
+            findings.add(self, findings.LINE_TOO_LONG, "error", str(exc), line=exc.line, limit_bytes=exc.limit)
             return self._finish(None)
         except (OSError, pa.ArrowException, UnicodeError, ValueError, MemoryError) as exc:
             self.failures.append(f"could not read the file: {exc}")
@@ -795,14 +807,17 @@ class Profiler:
                 head = _read_exactly(f, HEAD_BYTES)
                 self.report = self._skeleton()
                 self.report.update(format=kind, encoding=encoding)
-                self.warnings, self.failures = [], []
+                self.warnings, self.failures, self.findings = [], [], []
 
     # ---- CSV / TSV ------------------------------------------------------------------
     def _run_csv(self, f: Any, head: bytes, encoding: str, kind: str, block: int) -> dict[str, Any]:
         skip = 3 if encoding == "utf-8-sig" else 0
-        # the header must be complete in the head
-        while b"\n" not in head[skip:] and len(head) < self.options.row_limit:
-            more = _read_exactly(f, max(len(head), HEAD_BYTES))
+        # the header must be complete in the head (and the head no longer than a line)
+        limit = self.options.line_limit
+        while b"\n" not in head[skip:] and b"\r" not in head[skip:]:
+            if len(head) - skip > limit:
+                raise LineTooLong(1, limit)
+            more = _read_exactly(f, min(max(len(head), HEAD_BYTES), limit + 1))
             if not more:
                 break
             head += more
@@ -818,7 +833,8 @@ class Profiler:
         if not header or header == [""] and not text.strip():
             raise _Refused("file is empty")
         header_nl = sum(h.count("\n") for h in header)
-        stream = _Stream(head, f, skip)
+        self.guard = LineGuard(self.options.line_limit)
+        stream = _Stream(head, f, skip, self.guard)
         state = _State(self, header)
         self._check_header(header)
 
@@ -928,8 +944,10 @@ class Profiler:
             missing = [n for n in self.fields if n not in seen]
             extra = [h for h in header if h not in self.fields]
             if missing:
-                self.failures.append("missing declared columns: " + ", ".join(missing[:50])
-                                     + (f" (and {len(missing) - 50} more)" if len(missing) > 50 else ""))
+                findings.add(self, findings.MISSING_COLUMNS, "error",
+                             "missing declared columns: " + ", ".join(missing[:50])
+                             + (f" (and {len(missing) - 50} more)" if len(missing) > 50 else ""),
+                             columns=missing[:50])
             if extra:
                 self.warnings.append("extra columns not in the schema: " + ", ".join(extra[:50])
                                      + (f" (and {len(extra) - 50} more)" if len(extra) > 50 else ""))
@@ -937,7 +955,8 @@ class Profiler:
     # ---- JSON Lines ---------------------------------------------------------------
     def _run_jsonl(self, f: Any, head: bytes, encoding: str) -> dict[str, Any]:
         skip = 3 if encoding == "utf-8-sig" else 0
-        stream = _Stream(head, f, skip)
+        self.guard = LineGuard(self.options.line_limit)
+        stream = _Stream(head, f, skip, self.guard)
         text = io.TextIOWrapper(io.BufferedReader(stream, 1 * MiB),
                                 encoding="gb18030" if encoding == "gb18030" else "utf-8", newline="\n")
         state: _State | None = None
@@ -1162,13 +1181,16 @@ class Profiler:
                 self.warnings.append("personal data found; declare personalData in the schema")
             if state.formula:
                 self.warnings.append(f"{state.formula} cells start like a spreadsheet formula")
+        if self.guard is not None and self.guard.line_endings is not None:
+            r["line_endings"] = self.guard.summary()
+        r["findings"] = [*self.findings, *r.get("findings", [])]  # reading findings, then constraint findings
         r["warnings"] = list(dict.fromkeys(self.warnings))
         r["gates"] = {"passed": not self.failures, "failures": list(dict.fromkeys(self.failures))}
         score, grade, breakdown = score_report(r, self)
         r["score"], r["grade"], r["score_breakdown"] = score, grade, breakdown
         if state is not None:
             self._tick(r["rows"], r["bytes"], 100.0, final=True)
-        return r
+        return findings.scrub(r)
 
     def _label_report(self, state: _State) -> dict[str, Any]:
         counts = state.label_counts

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .findings import MISSING_COLUMNS
+
 WEIGHTS = {
     "structure": 20,     # malformed rows
     "conformance": 20,   # values that do not parse as the declared type; missing columns
@@ -31,8 +33,9 @@ def finding_counts(r: dict[str, Any]) -> dict[str, int]:
     """Violating cells per score component."""
     out: dict[str, int] = {}
     for f in r.get("findings") or []:
-        comp = FINDING_RULES.get(f["code"], ("conformance", False))[0]
-        out[comp] = out.get(comp, 0) + f["count"]
+        if f["code"] in FINDING_RULES:  # constraint findings count cells; reading findings act by gate
+            comp = FINDING_RULES[f["code"]][0]
+            out[comp] = out.get(comp, 0) + f["count"]
     return out
 
 
@@ -65,7 +68,7 @@ def score_report(r: dict[str, Any], prof: Any) -> tuple[int, str, dict[str, floa
     parts: dict[str, float] = {}
     parts["structure"] = _clamp(1 - (r["malformed_rows"] / total) / share)
     conf = _clamp(1 - 10 * invalid / filled)
-    if any(f.startswith("missing declared columns") for f in r["gates"]["failures"]):
+    if any(f["code"] == MISSING_COLUMNS for f in r.get("findings", [])):
         conf = 0.0
     parts["conformance"] = conf
     parts["completeness"] = _clamp(1 - nulls / cells)
