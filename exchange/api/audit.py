@@ -71,6 +71,32 @@ class ConsistencyQuery(EncodingIn):
                                         help_text="Default: the latest checkpoint's size.")
 
 
+class ProofOut(serializers.Serializer):
+    seq = serializers.IntegerField()
+    index = serializers.IntegerField(help_text="Leaf index (seq - 1).")
+    tree_size = serializers.IntegerField()
+    leaf_hash = serializers.CharField()
+    hashes = serializers.ListField(child=serializers.CharField(), help_text="The audit path, leaf to root.")
+    root = serializers.CharField()
+    checkpoint = serializers.CharField(allow_null=True, help_text="The signed checkpoint of tree_size, if defaulted.")
+
+
+class ConsistencyOut(serializers.Serializer):
+    old_size = serializers.IntegerField()
+    new_size = serializers.IntegerField()
+    old_root = serializers.CharField()
+    new_root = serializers.CharField()
+    hashes = serializers.ListField(child=serializers.CharField())
+    checkpoint = serializers.CharField(allow_null=True, help_text="The signed checkpoint of new_size, if defaulted.")
+
+
+class CheckpointOut(serializers.Serializer):
+    tree_size = serializers.IntegerField()
+    root = serializers.CharField(help_text="base64, as in the checkpoint")
+    note = serializers.CharField(help_text="The signed note (C2SP tlog-checkpoint).")
+    verifier_keys = serializers.ListField(child=serializers.CharField())
+
+
 @extend_schema(tags=["audit"])
 class AuditEventViewSet(FirmViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Audit events about your firm, with canonical bytes and inclusion proofs."""
@@ -89,7 +115,7 @@ class AuditEventViewSet(FirmViewMixin, mixins.ListModelMixin, mixins.RetrieveMod
     def get_serializer_class(self):
         return AuditEventDetailOut if self.action == "retrieve" else AuditEventOut
 
-    @extend_schema(parameters=[OpenApiParameter("tree_size", int), ENCODING])
+    @extend_schema(parameters=[OpenApiParameter("tree_size", int), ENCODING], responses=ProofOut)
     @action(detail=True, methods=["get"])
     def proof(self, request, seq=None):
         """Inclusion proof (RFC 6962 §2.1.1) of this event in the tree of ``tree_size`` events."""
@@ -111,7 +137,7 @@ class AuditEventViewSet(FirmViewMixin, mixins.ListModelMixin, mixins.RetrieveMod
 
 
 @extend_schema(tags=["audit"], parameters=[OpenApiParameter("old_size", int, required=True),
-                                           OpenApiParameter("new_size", int), ENCODING])
+                                           OpenApiParameter("new_size", int), ENCODING], responses=ConsistencyOut)
 class ConsistencyView(APIView):
     """Consistency proof (RFC 6962 §2.1.2) between two tree sizes. Public: it holds only hashes."""
 
@@ -134,7 +160,7 @@ class ConsistencyView(APIView):
         })
 
 
-@extend_schema(tags=["audit"])
+@extend_schema(tags=["audit"], responses=CheckpointOut)
 class CheckpointView(APIView):
     """The latest signed checkpoint and the log's verifier keys. Public."""
 
