@@ -25,6 +25,7 @@ from exchange.models import DatasetVersion, QualityReport
 from exchange.selectors.quality import redacted_for_storage
 from exchange.services.audit import audit_record
 from exchange.services.dispatch import send_task_now
+from exchange.services.heartbeat import HeartbeatThread
 
 logger = logging.getLogger(__name__)
 QUALITY_CHECK_TASK = "shujiao.quality.check_version"
@@ -102,7 +103,12 @@ def quality_check_run(*, claim: Claim) -> QualityReport | None:
     )
     schema = dict(version.dataset.schema or {})
     schema["personalData"] = version.dataset.contains_personal_data
-    with default_storage.open(version.file.name, "rb") as stream:
+    def touch():
+        DatasetVersion.objects.filter(pk=claim.version_id, check_token=claim.token).update(
+            check_heartbeat_at=timezone.now())
+
+    with HeartbeatThread(touch, settings.QUALITY_HEARTBEAT_SECONDS, name=f"heartbeat-{claim.version_id}"), \
+            default_storage.open(version.file.name, "rb") as stream:
         report = profile(stream, schema, options=options, progress=ProgressRecorder(claim, version.byte_size),
                          total_bytes=version.byte_size, filename=version.original_filename)
     return quality_check_store(claim=claim, report=report)
