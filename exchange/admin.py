@@ -317,7 +317,8 @@ class AuditEventAdmin(ReadOnlyAdmin):
         if result.ok:
             self.message_user(request, f"Audit chain intact: {result.checked} events verified.", messages.SUCCESS)
         else:
-            self.message_user(request, f"Audit chain BROKEN at event #{result.broken_seq}: {result.reason}", messages.ERROR)
+            where = f" at event #{result.broken_seq}" if result.broken_seq is not None else ""
+            self.message_user(request, f"Audit chain BROKEN{where}: {result.reason}", messages.ERROR)
 
     def has_delete_permission(self, request, obj=None):
         return False

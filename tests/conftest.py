@@ -145,13 +145,13 @@ def staff_actor(db):
 class WorkerProcess:
     """A ``celery worker`` subprocess consuming from the test broker and test database."""
 
-    def __init__(self, env: dict[str, str], queues: str, concurrency: int, log: Path):
+    def __init__(self, env: dict[str, str], queues: str, concurrency: int, log: Path, extra_args: tuple[str, ...] = ()):
         self.log_path = log
         self._log = open(log, "wb")  # noqa: SIM115 — closed in stop()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "marketplace", "worker", "-Q", queues, "--concurrency", str(concurrency),
              "--pool", "prefork", "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat",
-             "-n", f"test-{os.getpid()}-{time.monotonic_ns()}@%h"],
+             "-n", f"test-{os.getpid()}-{time.monotonic_ns()}@%h", *extra_args],
             cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         wait_until(lambda: b"ready." in log.read_bytes() or self.proc.poll() is not None, timeout=60,
@@ -211,8 +211,12 @@ def celery_worker_process(transactional_db, purge_broker, tmp_path):
     """Start real worker processes on demand; all are stopped at teardown."""
     started: list[WorkerProcess] = []
 
-    def _start(*, queues: str = "default,quality,delivery", concurrency: int = 1, **env: str) -> WorkerProcess:
-        worker = WorkerProcess(worker_env(**env), queues, concurrency, tmp_path / f"worker{len(started)}.log")
+    def _start(*, queues: str = "default,quality,delivery", concurrency: int = 1, beat: bool = False,
+               **env: str) -> WorkerProcess:
+        """``beat=True`` also runs the beat scheduler in the worker (``-B``), as the embedded default does."""
+        n = len(started)
+        extra = ("-B", "--schedule", str(tmp_path / f"beat{n}-schedule")) if beat else ()
+        worker = WorkerProcess(worker_env(**env), queues, concurrency, tmp_path / f"worker{n}.log", extra)
         started.append(worker)
         return worker
 

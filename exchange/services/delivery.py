@@ -43,6 +43,7 @@ from exchange.models import AuditEvent, Contract, Delivery, DownloadLink
 from exchange.services.audit import audit_record
 from exchange.services.delivery_storage import delete_packages_after_commit, delete_partial
 from exchange.services.dispatch import enqueue_on_commit, send_task_now
+from exchange.services.heartbeat import HeartbeatThread
 
 logger = logging.getLogger(__name__)
 DELIVERY_BUILD_TASK = "shujiao.delivery.build"
@@ -204,8 +205,12 @@ def delivery_build(*, claim: Claim) -> Delivery | None:
     expires_at = issued_at + timedelta(days=contract.term_days)
     data_path = "data/" + safe_data_name(version.original_filename or contract.listing.title, version.format)
     package_name = f"deliveries/{delivery.pk}/{claim.token}.zip"
+    def touch():
+        Delivery.objects.filter(pk=claim.delivery_id, claim_token=claim.token).update(heartbeat_at=timezone.now())
+
     try:
-        with tempfile.TemporaryFile(dir=settings.DELIVERY_TMP_DIR, prefix="shujiao-delivery-") as tmp:
+        with HeartbeatThread(touch, settings.DELIVERY_HEARTBEAT_SECONDS, name=f"heartbeat-{claim.delivery_id}"), \
+                tempfile.TemporaryFile(dir=settings.DELIVERY_TMP_DIR, prefix="shujiao-delivery-") as tmp:
             with storage.open_stream(version.file.name) as source:
                 result = build_package(
                     source=source, out=tmp, data_path=data_path, license_text=contract.licence_text,

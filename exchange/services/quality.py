@@ -26,6 +26,7 @@ from exchange.selectors.quality import redacted_for_storage
 from exchange.services.audit import audit_record
 from exchange.services.catalog_flat import listings_of_version_refresh
 from exchange.services.dispatch import send_task_now
+from exchange.services.heartbeat import HeartbeatThread
 
 logger = logging.getLogger(__name__)
 QUALITY_CHECK_TASK = "shujiao.quality.check_version"
@@ -103,8 +104,13 @@ def quality_check_run(*, claim: Claim) -> QualityReport | None:
     )
     schema = dict(version.dataset.schema or {})
     schema["personalData"] = version.dataset.contains_personal_data
+    def touch():
+        DatasetVersion.objects.filter(pk=claim.version_id, check_token=claim.token).update(
+            check_heartbeat_at=timezone.now())
+
     # A local, seekable copy in this worker's own temp dir (S3), or the stored file itself (local).
-    with storage.local_copy(version.file.name, tmp_dir=settings.QUALITY_TMP_DIR) as path, open(path, "rb") as stream:
+    with HeartbeatThread(touch, settings.QUALITY_HEARTBEAT_SECONDS, name=f"heartbeat-{claim.version_id}"), \
+            storage.local_copy(version.file.name, tmp_dir=settings.QUALITY_TMP_DIR) as path, open(path, "rb") as stream:
         report = profile(stream, schema, options=options, progress=ProgressRecorder(claim, version.byte_size),
                          total_bytes=version.byte_size, filename=version.original_filename)
     return quality_check_store(claim=claim, report=report)

@@ -271,14 +271,18 @@ QUALITY_MEMORY_LIMIT_BYTES = env.int("QUALITY_MEMORY_LIMIT_BYTES", default=512 *
 # Quality checks profile a local copy of an S3 object here (None: STORAGE_TMP_DIR / TMPDIR).
 QUALITY_TMP_DIR = env.str("QUALITY_TMP_DIR", default=None)
 QUALITY_MAX_MALFORMED_SHARE = env.float("QUALITY_MAX_MALFORMED_SHARE", default=0.01)
-# A running check refreshes its heartbeat at least this often (progress updates)...
+# A running check refreshes its heartbeat this often, from a background thread (and on progress)...
 QUALITY_HEARTBEAT_SECONDS = 5
 # ...so a claim without a heartbeat for this long belongs to a dead worker and may be taken over.
-QUALITY_STALE_SECONDS = env.int("QUALITY_STALE_SECONDS", default=60)
+QUALITY_STALE_SECONDS = env.int("QUALITY_STALE_SECONDS", default=15)
 QUALITY_MAX_ATTEMPTS = 3
 # Versions still "uploaded" this long after upload were never picked up (broker down): re-enqueue.
 QUALITY_REQUEUE_AFTER_SECONDS = env.int("QUALITY_REQUEUE_AFTER_SECONDS", default=120)
-CELERY_BEAT_SCHEDULE["quality-sweep"] = {"task": "shujiao.quality.sweep", "schedule": 60.0}
+# Sweepers look for lost and stale work this often (two indexed queries). With heartbeats every
+# 5 s from a background thread and a 15 s stale threshold, a SIGKILLed worker's check or build is
+# taken over within STALE + SWEEP_INTERVAL (≤ 20 s) once a worker with beat runs.
+SWEEP_INTERVAL_SECONDS = env.float("SWEEP_INTERVAL_SECONDS", default=5.0)
+CELERY_BEAT_SCHEDULE["quality-sweep"] = {"task": "shujiao.quality.sweep", "schedule": SWEEP_INTERVAL_SECONDS}
 
 # --- Trading ---------------------------------------------------------------
 # Exchange commission on each settled trade, in basis points (500 = 5%). The commission
@@ -318,10 +322,10 @@ DELIVERY_HASH_PACKAGE = env.bool("DELIVERY_HASH_PACKAGE", default=False)
 DELIVERY_TMP_DIR = env.str("DELIVERY_TMP_DIR", default=None)
 # Packaging runs at disk speed (hundreds of MB/s); an hour covers tens of GB.
 DELIVERY_BUILD_TIME_LIMIT = env.int("DELIVERY_BUILD_TIME_LIMIT", default=3600)
-# A build refreshes its heartbeat at least this often while streaming or uploading...
+# A build refreshes its heartbeat this often, from a background thread (and on progress)...
 DELIVERY_HEARTBEAT_SECONDS = 5
 # ...so a building claim without a heartbeat this long belongs to a dead worker.
-DELIVERY_STALE_SECONDS = env.int("DELIVERY_STALE_SECONDS", default=60)
+DELIVERY_STALE_SECONDS = env.int("DELIVERY_STALE_SECONDS", default=15)
 # Transient failures (storage unreachable, no active key) are retried; after this many
 # attempts the delivery fails for good and the buyer is refunded.
 DELIVERY_MAX_ATTEMPTS = env.int("DELIVERY_MAX_ATTEMPTS", default=3)
@@ -333,7 +337,7 @@ DELIVERY_REQUEUE_AFTER_SECONDS = env.int("DELIVERY_REQUEUE_AFTER_SECONDS", defau
 DOWNLOAD_LINK_TTL_SECONDS = env.int("DOWNLOAD_LINK_TTL_SECONDS", default=900)
 # Streaming chunk for downloads: 1 MiB keeps memory constant and syscalls few.
 DOWNLOAD_CHUNK_BYTES = 1024 * 1024
-CELERY_BEAT_SCHEDULE["delivery-sweep"] = {"task": "shujiao.delivery.sweep", "schedule": 60.0}
+CELERY_BEAT_SCHEDULE["delivery-sweep"] = {"task": "shujiao.delivery.sweep", "schedule": SWEEP_INTERVAL_SECONDS}
 # Licence terms are counted in days: expiring hourly is precise enough.
 CELERY_BEAT_SCHEDULE["delivery-expire"] = {"task": "shujiao.delivery.expire", "schedule": 3600.0}
 # Package files of expired and revoked deliveries are kept this many days (for support and

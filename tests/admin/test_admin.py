@@ -95,3 +95,13 @@ def test_dataset_change_page_shows_versions_read_only(staff_client, make_firm, a
     assert page.status_code == 200
     assert listing.version.sha256.encode() in page.content  # the version row, shown as text
     assert b'name="versions-0-sha256"' not in page.content  # not an editable field
+
+
+def test_audit_verify_action_reports_a_truncated_chain(staff_client, make_firm):
+    from tests.services.test_audit import _raw
+
+    make_firm(), make_firm()
+    newest = AuditEvent.objects.order_by("-seq").first().seq
+    _raw("DELETE FROM exchange_auditevent WHERE seq = %s", [newest])
+    response = staff_client.post("/admin/exchange/auditevent/", {"action": "verify_chain"}, follow=True)
+    assert f"truncated: chain has {newest - 1} events, head says {newest}".encode() in response.content

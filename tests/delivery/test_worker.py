@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from datetime import timedelta
 
 import pytest
@@ -71,6 +72,36 @@ def test_sigkilled_build_completes_once(paid_contract, celery_worker_process):
     _exactly_once(delivery)
     assert _get(delivery).attempts == 2
     assert "WorkerLostError" in worker.output() or "SIGKILL" in worker.output()
+
+
+def test_sigkilled_main_worker_build_is_recovered_within_30_seconds(paid_contract, celery_worker_process):
+    """The whole worker is SIGKILLed mid-build (its message stays unacked in Redis for hours); a
+    restarted worker with beat takes the stale claim over through the sweeper, with default settings."""
+    contract = paid_contract()
+    delivery = contract.delivery
+    path = default_storage.path(contract.dataset_version.file.name)
+    real = path + ".real"
+    os.replace(path, real)
+    os.mkfifo(path)
+    worker = celery_worker_process(queues="delivery")
+    claimed = wait_until(lambda: _get(delivery).status == "building" and _get(delivery), timeout=60,
+                         message="the first attempt to claim the build")
+    wait_until(lambda: _get(delivery).heartbeat_at > claimed.heartbeat_at, timeout=20,
+               message="a heartbeat from the background thread while the build is blocked")
+    os.killpg(worker.proc.pid, signal.SIGKILL)
+    killed_at = time.monotonic()
+    worker.proc.wait(timeout=10)
+    os.replace(real, path)
+
+    replacement = celery_worker_process(queues="delivery", beat=True)
+    wait_until(lambda: _get(delivery).status in ("ready", "failed"), timeout=60,
+               message=f"the build to be taken over; worker log:\n{replacement.output()[-4000:]}")
+    elapsed = time.monotonic() - killed_at
+
+    _exactly_once(delivery)
+    assert _get(delivery).attempts == 2
+    assert elapsed < 30, f"recovered {elapsed:.1f} s after the SIGKILL"
+    print(f"recovered {elapsed:.1f} s after SIGKILL of the main worker")
 
 
 PAY_IN_SUBPROCESS = """

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from datetime import timedelta
 
 import pytest
@@ -61,6 +62,39 @@ def test_sigkilled_check_runs_again_and_stores_one_report(make_firm, actor_for, 
     assert QualityReport.objects.filter(version=version).count() == 1
     assert AuditEvent.objects.filter(action="version.checked", object_id=str(version.pk)).count() == 1
     assert "WorkerLostError" in worker.output() or "SIGKILL" in worker.output()
+
+
+def test_sigkilled_main_worker_is_recovered_within_30_seconds(make_firm, actor_for, celery_worker_process):
+    """The whole worker (main process and pool) is SIGKILLed mid-check: its message stays unacked in
+    Redis for the visibility timeout (hours), so the restarted worker's beat sweeper must find the
+    stale claim. Defaults: heartbeat thread every 5 s, stale after 15 s, sweep every 5 s."""
+    actor = actor_for(make_firm())
+    dataset = make_dataset(actor)
+    version = upload(actor, dataset)
+    path = default_storage.path(version.file.name)
+    real = path + ".real"
+    os.replace(path, real)
+    os.mkfifo(path)  # the check blocks opening it: no progress callbacks, only the heartbeat thread
+    worker = celery_worker_process(queues="quality")
+    claimed = wait_until(lambda: _status(version).status == "checking" and _status(version), timeout=60,
+                         message="the first attempt to claim the check")
+    # A blocked but live check keeps its claim fresh from the heartbeat thread.
+    wait_until(lambda: _status(version).check_heartbeat_at > claimed.check_heartbeat_at, timeout=20,
+               message="a heartbeat from the background thread")
+    os.killpg(worker.proc.pid, signal.SIGKILL)
+    killed_at = time.monotonic()
+    worker.proc.wait(timeout=10)
+    os.replace(real, path)
+
+    replacement = celery_worker_process(queues="quality", beat=True)
+    done = wait_until(lambda: _status(version).status in ("passed", "failed") and _status(version), timeout=60,
+                      message=f"the check to be taken over; worker log:\n{replacement.output()[-4000:]}")
+    elapsed = time.monotonic() - killed_at
+
+    assert done.status == "passed" and done.check_attempts == 2
+    assert elapsed < 30, f"recovered {elapsed:.1f} s after the SIGKILL"
+    assert QualityReport.objects.filter(version=version).count() == 1
+    print(f"recovered {elapsed:.1f} s after SIGKILL of the main worker")
 
 
 def test_check_past_time_limit_ends_failed_with_message(make_firm, actor_for, celery_worker_process):
