@@ -122,8 +122,16 @@ def grow(target: int, rng: random.Random) -> float:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from exchange.models import (AccessRequest, Contract, Dataset, DatasetVersion, Listing, Offer, Organization,
-                                 QualityReport)
+    from exchange.models import (
+        AccessRequest,
+        Contract,
+        Dataset,
+        DatasetVersion,
+        Listing,
+        Offer,
+        Organization,
+        QualityReport,
+    )
     from exchange.services.catalog_flat import listings_refresh_flat
 
     started = time.perf_counter()
@@ -209,7 +217,7 @@ def serve(db: str) -> subprocess.Popen:
             return proc
         except OSError:
             if proc.poll() is not None:
-                raise SystemExit(f"gunicorn exited; see {log / 'catalog-gunicorn.log'}")
+                raise SystemExit(f"gunicorn exited; see {log / 'catalog-gunicorn.log'}") from None
             time.sleep(0.2)
     raise SystemExit("gunicorn did not answer within 60 s")
 

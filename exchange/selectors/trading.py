@@ -12,7 +12,18 @@ from statistics import median
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Case, Count, ExpressionWrapper, F, IntegerField, Q, QuerySet, Sum, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
