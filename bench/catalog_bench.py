@@ -217,7 +217,7 @@ def serve(db: str) -> subprocess.Popen:
             return proc
         except OSError:
             if proc.poll() is not None:
-                raise SystemExit(f"gunicorn exited; see {log / 'catalog-gunicorn.log'}")
+                raise SystemExit(f"gunicorn exited; see {log / 'catalog-gunicorn.log'}") from None
             time.sleep(0.2)
     raise SystemExit("gunicorn did not answer within 60 s")
 
@@ -286,6 +286,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--concurrency", type=int, default=4)
     ap.add_argument("--db", default="shujiao_bench_catalog")
     ap.add_argument("--no-write", action="store_true", help="print the table, leave docs/benchmarks.md alone")
+    ap.add_argument("--reuse", action="store_true", help="keep the database of an earlier run and only grow it")
     args = ap.parse_args(argv if argv is not None else sys.argv[1:])
     if not shutil.which("ab"):
         print("skipped: needs ApacheBench `ab` (apt-get install apache2-utils)")
@@ -293,7 +294,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop gunicorn on the way out (finally)
     sizes = [int(s) for s in args.sizes.split(",")]
     rng = random.Random(20261202)
-    recreate_database(args.db)
+    if not (args.reuse and _psql(f"SELECT 1 FROM pg_database WHERE datname = '{args.db}'").strip()):
+        recreate_database(args.db)
     setup_django(args.db)
     results: dict[int, dict[str, dict]] = {}
     populate: dict[int, float] = {}

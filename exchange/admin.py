@@ -31,6 +31,11 @@ from exchange.models import (
 from exchange.selectors import quality as quality_sel
 from exchange.services.audit import audit_record, audit_verify_chain
 from exchange.services.catalog import listing_moderate, listing_review
+from exchange.services.catalog_flat import (
+    listings_of_dataset_refresh,
+    listings_of_seller_refresh,
+    listings_refresh_flat,
+)
 from exchange.services.orgs import organization_review
 
 admin.site.site_header = "Shujiao 数交 — exchange staff"
@@ -113,6 +118,13 @@ class AuditedModelAdmin(admin.ModelAdmin):
             super().save_model(request, obj, form, change)
             audit_record(actor=Actor.from_request(request), action=f"admin.{'changed' if change else 'added'}",
                          obj=obj, details={"model": obj._meta.label, "fields": sorted(form.changed_data)})
+            # Titles, summaries, descriptions and firm names feed the flat catalog columns.
+            if isinstance(obj, Listing):
+                listings_refresh_flat([obj.pk])
+            elif isinstance(obj, Dataset):
+                listings_of_dataset_refresh(obj.pk)
+            elif isinstance(obj, Organization):
+                listings_of_seller_refresh(obj.pk)
 
     def delete_model(self, request, obj):
         with transaction.atomic():

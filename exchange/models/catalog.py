@@ -208,3 +208,6 @@ class CatalogGeneration(models.Model):
     """
 
     value = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"Catalog generation {self.value}"

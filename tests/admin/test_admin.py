@@ -89,6 +89,18 @@ def test_direct_admin_edit_is_audited(staff_client, make_firm):
     assert AuditEvent.objects.get(action="admin.changed").details["fields"] == ["name"]
 
 
+def test_admin_renaming_a_firm_refreshes_its_listings_search_text(staff_client, make_firm, actor_for):
+    org = make_firm()
+    listing = _in_review_listing(actor_for(org))
+    data = {"name": "Renamed 改名 Ltd", "credit_code": org.credit_code, "city": "Hefei", "description": "",
+            "memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0"}
+    assert "renamed" not in Listing.objects.get(pk=listing.pk).search_text
+
+    assert staff_client.post(f"/admin/exchange/organization/{org.pk}/change/", data).status_code == 302
+
+    assert "renamed 改名 ltd" in Listing.objects.get(pk=listing.pk).search_text
+
+
 def test_dataset_change_page_shows_versions_read_only(staff_client, make_firm, actor_for):
     listing = _in_review_listing(actor_for(make_firm()))
     page = staff_client.get(f"/admin/exchange/dataset/{listing.dataset_id}/change/")
