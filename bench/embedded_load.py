@@ -293,6 +293,7 @@ def main(argv: list[str] | None = None) -> int:
         "pending_at_load_end": {"checks": peak[0], "builds": peak[1]}, "pending_before": before,
         "drain_s": round(drain_s, 1), "drained": drained, "shutdown_s": round(stop_s, 1),
         "orphans": [p.pid for p in alive],
+        "p50_p95_by_kind_s": {k: [round(_pct(v, 0.5), 3), round(_pct(v, 0.95), 3)] for k, v in stats.lat.items()},
     }
     print(json.dumps(result, indent=2, ensure_ascii=False))
     ok = (errors == 0 and locked == 0 and result["write_p95_s"] < 2 and drained and drain_s <= 30 and not alive)
