@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from exchange.actor import Actor
@@ -17,6 +18,8 @@ from exchange.errors import Conflict, Forbidden, InvalidInput
 from exchange.models import ApiKey, Membership, Organization
 from exchange.services.audit import audit_record
 from exchange.validators import credit_code_problem
+
+logger = logging.getLogger(__name__)
 
 API_KEY_PREFIX = "sjk_"
 # last_used_at is written at most once a minute per key, not on every request.
@@ -200,6 +203,10 @@ def api_key_authenticate(*, secret: str) -> ApiKey | None:
     if key is None or not key.is_active_at(now):
         return None
     if key.last_used_at is None or now - key.last_used_at > _LAST_USED_RESOLUTION:
-        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
-        key.last_used_at = now
+        try:
+            ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        except OperationalError:  # best effort: a busy database must not refuse a valid key
+            logger.warning("api key %s: last_used_at not recorded (database busy)", key.prefix)
+        else:
+            key.last_used_at = now
     return key

@@ -73,16 +73,22 @@ TEMPLATES = [
 # Embedded default: SQLite under var/. Scale-out: DATABASE_URL=postgres://…
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'shujiao.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
-if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+_SQLITE_ENGINES = ("django.db.backends.sqlite3", "marketplace.sqlite_backend")
+if DATABASES["default"]["ENGINE"] not in _SQLITE_ENGINES:
     # Persistent connections: a new PostgreSQL connection per request halved listing-page throughput.
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if DATABASES["default"]["ENGINE"] in _SQLITE_ENGINES:
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
-    # WAL lets the web process read while the worker writes; a busy timeout instead of
-    # immediate "database is locked" errors when both write at once.
+    # WAL lets readers run while one writer writes. IMMEDIATE transactions take the write
+    # lock at BEGIN, so a transaction that reads then writes never fails its upgrade with
+    # "database is locked" (a DEFERRED one does, at once, whatever the timeout); writers
+    # queue on the busy timeout instead. 5 s is far above any of our short transactions.
+    # One writer at a time per process, handed over at once (marketplace/sqlite_backend).
+    DATABASES["default"]["ENGINE"] = "marketplace.sqlite_backend"
+    SQLITE_WRITE_LOCK_TIMEOUT = env.float("SQLITE_WRITE_LOCK_TIMEOUT", default=30.0)
     DATABASES["default"]["OPTIONS"] = {
-        "timeout": 20,
+        "timeout": env.float("SQLITE_BUSY_TIMEOUT", default=5.0),
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
@@ -218,6 +224,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": str(BROKER_DIR / "queue"),
         "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
+        # kombu's default is 1 s between polls of an empty queue folder; 0.1 s lets a worker
+        # take the next message at once (cheap: one directory listing).
+        "polling_interval": env.float("CELERY_BROKER_POLLING_INTERVAL", default=0.1),
     }
 else:
     # The visibility timeout must exceed the longest task time limit, or Redis would
