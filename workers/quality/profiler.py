@@ -812,13 +812,20 @@ class Profiler:
         skip = 3 if encoding == "utf-8-sig" else 0
         # the header must be complete in the head (and the head no longer than a line)
         limit = self.options.line_limit
-        while b"\n" not in head[skip:] and b"\r" not in head[skip:]:
-            if len(head) - skip > limit:
-                raise LineTooLong(1, limit)
-            more = _read_exactly(f, min(max(len(head), HEAD_BYTES), limit + 1))
-            if not more:
-                break
-            head += more
+        if b"\n" not in head[skip:] and b"\r" not in head[skip:]:
+            parts, size = [head], len(head)
+            while True:  # chunks kept in a list: no copy of the growing head
+                more = _read_exactly(f, HEAD_BYTES)
+                if not more:
+                    break
+                parts.append(more)
+                size += len(more)
+                if b"\n" in more or b"\r" in more:
+                    break
+                if size - skip > limit:
+                    raise LineTooLong(1, limit)
+            head = b"".join(parts)
+            del parts
         pyenc = "gb18030" if encoding == "gb18030" else "utf8"
         text = decode_head(head[skip:], pyenc if pyenc != "utf8" else "utf-8") or ""
         delim = "\t" if kind == "tsv" else sniff_delimiter(text)
