@@ -69,3 +69,18 @@ def test_line_just_under_the_limit_is_read(tmp_path):
     assert r["gates"]["passed"] is True, r["gates"]
     assert r["rows"] == 2
     assert column(r, "text")["distinct_count"] == 2
+
+
+def test_python_dash_m_workers_quality_runs(tmp_path):
+    f = tmp_path / "d.csv"
+    f.write_text("id,name\n1,a\n2,b\n")
+    schema = tmp_path / "s.json"
+    schema.write_text(json.dumps({"fields": [{"name": "id", "type": "integer"}, {"name": "name"}]}))
+    out = subprocess.run([sys.executable, "-m", "workers.quality", str(f), "--schema", str(schema), "--json"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["rows"] == 2
+    bad = subprocess.run([sys.executable, "-m", "workers.quality", str(tmp_path / "nope.csv")],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2
+    assert "no such file" in bad.stderr
