@@ -84,3 +84,27 @@ def test_python_dash_m_workers_quality_runs(tmp_path):
                          cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2
     assert "no such file" in bad.stderr
+
+
+def _no_control(obj) -> bool:
+    return "\x00" not in json.dumps(obj, ensure_ascii=False)
+
+
+def test_raw_nul_bytes_in_csv_values_are_counted_per_column(tmp_path):
+    data = b"id,text,note\n1,a\x00b,ok\n2,plain,x\x00\x00\n3,c\x01d,fine\n4,e,f\n"
+    r = run(tmp_path, data)
+    assert r["rows"] == 4
+    assert r["control_characters"] == {"cells": 3, "by_column": {"text": 2, "note": 1}}
+    f = next(f for f in r["findings"] if f["code"] == "control_characters")
+    assert f["level"] == "warning" and f["by_column"] == {"text": 2, "note": 1}
+    assert r["sample"][0]["text"] == "a\\u0000b"
+    assert _no_control(r)
+
+
+def test_json_lines_nul_escape_is_counted_and_never_stored(tmp_path):
+    data = '{"id": 1, "t": "x\\u0000y"}\n{"id": 2, "t": "ok"}\n{"id": 3, "t": "\\u0007"}\n'
+    r = run(tmp_path, data, name="d.jsonl")
+    assert r["rows"] == 3
+    assert r["control_characters"]["by_column"] == {"t": 2}
+    assert "control_characters" in _codes(r)
+    assert _no_control(r)

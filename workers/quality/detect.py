@@ -63,9 +63,11 @@ def sniff_encoding(head: bytes) -> tuple[str | None, str]:
         odd = sample[1::2].count(0)
         if len(sample) >= 4 and nul >= len(sample) // 4 and (even == 0 or odd == 0):
             return None, "file looks UTF-16 encoded (NUL in every other byte, no byte-order mark); only UTF-8 and GB18030/GBK are accepted"
-        return None, f"binary content, not text ({nul} NUL bytes in the first {len(sample)} bytes)"
+        if nul > max(8, len(sample) // 100):
+            return None, f"binary content, not text ({nul} NUL bytes in the first {len(sample)} bytes)"
+    # a few NULs or other controls inside values are reported (finding control_characters)
     ctrl = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13))
-    if ctrl > max(2, len(sample) // 100):
+    if ctrl > max(8, len(sample) // 100):
         return None, f"binary content, not text ({ctrl} control bytes in the first {len(sample)} bytes)"
     if head.startswith(b"\xef\xbb\xbf"):
         if decode_head(head[3:], "utf-8") is not None:

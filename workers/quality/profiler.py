@@ -245,6 +245,7 @@ class _State:
         self.formula_by_col: dict[str, int] = {}
         self.pii_examples: list[str] = []
         self.pii_example_kinds: dict[str, int] = {}
+        self.control_by_col: dict[str, int] = {}
         self.missing_values = prof.missing_values
         budget = o.memory_limit_bytes // 16
         parts = _partition_count(prof.total_bytes, budget)
@@ -310,6 +311,10 @@ class _State:
         if prep is None:
             return
         cols, key_cols, raw_key, row_key, n = prep
+        if self.prof.format == "jsonl" or (self.prof.guard is not None and self.prof.guard.control):
+            for name, k in zip(self.header, findings.control_cells(cols), strict=True):
+                if k:
+                    self.control_by_col[name] = self.control_by_col.get(name, 0) + k
         offset = self.rows
         self.rows += n
         if self.key_pool is None:
@@ -721,6 +726,7 @@ class Profiler:
         self.failures: list[str] = []
         self.findings: list[dict[str, Any]] = []
         self.guard: LineGuard | None = None
+        self.format: str | None = None
         self.report: dict[str, Any] = self._skeleton()
         self._last_progress = 0.0
 
@@ -780,7 +786,7 @@ class Profiler:
         if kind not in FORMATS:
             self.report["bytes"] = len(head)
             raise _Refused(refusal_message(head) or f"unsupported file ({kind})")
-        self.report["format"] = kind
+        self.report["format"] = self.format = kind
         if kind == "parquet":
             return self._run_parquet(f, head)
         from .detect import sniff_encoding
@@ -1185,6 +1191,9 @@ class Profiler:
                 self.warnings.append("personal data found; declare personalData in the schema")
             if state.formula:
                 self.warnings.append(f"{state.formula} cells start like a spreadsheet formula")
+            findings.control_finding(self, state.control_by_col)
+            r["control_characters"] = {"cells": sum(state.control_by_col.values()),
+                                       "by_column": state.control_by_col}
         if self.guard is not None and self.guard.line_endings is not None:
             r["line_endings"] = self.guard.summary()
         r["findings"] = self.findings
