@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.workers._quality_helpers import column, run
 from workers.quality import QualityOptions, profile
 
@@ -108,3 +110,36 @@ def test_json_lines_nul_escape_is_counted_and_never_stored(tmp_path):
     assert r["control_characters"]["by_column"] == {"t": 2}
     assert "control_characters" in _codes(r)
     assert _no_control(r)
+
+
+
+
+@pytest.mark.parametrize(("eol", "kind"), [(b"\n", "LF"), (b"\r\n", "CRLF"), (b"\r", "CR")])
+def test_line_endings_read_and_reported(tmp_path, eol, kind):
+    rows = [b"id,name,amount", b"1,a,2.5", b"2,b,3", b"3,c,"]
+    r = run(tmp_path, eol.join(rows) + eol)
+    assert r["gates"]["passed"] is True, r["gates"]
+    assert r["header"] == ["id", "name", "amount"]
+    assert r["rows"] == 3 and r["malformed_rows"] == 0
+    assert column(r, "amount")["null_count"] == 1
+    assert r["line_endings"]["kind"] == kind
+    assert "line_endings_mixed" not in _codes(r)
+
+
+def test_cr_only_tsv_is_sniffed_as_tsv(tmp_path):
+    r = run(tmp_path, b"a\tb\r1\t2\r3\t4\r", name="d.txt")
+    assert r["format"] == "tsv" and r["delimiter"] == "\t"
+    assert r["rows"] == 2
+
+
+def test_mixed_line_endings_read_and_reported(tmp_path):
+    r = run(tmp_path, b"id,name\n1,a\r\n2,b\r3,c\n")
+    assert r["rows"] == 3 and r["malformed_rows"] == 0
+    assert r["line_endings"] == {"kind": "mixed", "lf": 2, "crlf": 1, "cr": 1}
+    assert "line_endings_mixed" in _codes(r)
+
+
+def test_cr_only_json_lines(tmp_path):
+    r = run(tmp_path, b'{"a": 1}\r{"a": 2}\r', name="d.jsonl")
+    assert r["format"] == "jsonl" and r["rows"] == 2
+    assert r["line_endings"]["kind"] == "CR"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import codecs
 import json
 
+from .lines import universal_newlines
+
 FORMATS = ("csv", "tsv", "jsonl", "parquet")
 REFUSED = ("empty", "gzip", "zip", "bzip2", "xz", "zstd", "7z", "pdf", "utf-16", "utf-32", "binary", "unknown-encoding")
 
@@ -88,6 +90,7 @@ def sniff_encoding(head: bytes) -> tuple[str | None, str]:
 
 def sniff_delimiter(text: str) -> str:
     """Pick the delimiter whose per-line count is most consistent over the first lines."""
+    text = universal_newlines(text)
     lines = [ln for ln in text.split("\n")[:50] if ln.strip()]
     if len(lines) > 1 and not text.endswith("\n"):
         lines = lines[:-1]  # last line may be cut
@@ -133,7 +136,7 @@ def detect_format(head: bytes) -> str:
     if not stripped:
         return "empty"
     if stripped.startswith("{"):
-        first = stripped.split("\n", 1)[0].strip()
+        first = universal_newlines(stripped).split("\n", 1)[0].strip()
         try:
             if isinstance(json.loads(first), dict):
                 return "jsonl"

@@ -96,6 +96,11 @@ class LineGuard:
         return {"kind": self.line_endings, "lf": self.lf, "crlf": self.crlf, "cr": self.cr}
 
 
+def universal_newlines(text: str) -> str:
+    """CRLF and bare CR (classic Mac) as LF, for sniffing the head."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
 def _first_break(b: bytes) -> int:
     i, j = b.find(b"\n"), b.find(b"\r")
     return min(x for x in (i, j) if x >= 0)

@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 from . import findings, pii
 from .detect import FORMATS, decode_head, detect_format, refusal_message, sniff_delimiter
 from .keys import DistinctCounter, KeyStore
-from .lines import LineGuard, LineTooLong
+from .lines import LineGuard, LineTooLong, universal_newlines
 from .options import MiB, QualityOptions
 from .schema import (
     FALSE_VALUES,
@@ -833,7 +833,7 @@ class Profiler:
             head = b"".join(parts)
             del parts
         pyenc = "gb18030" if encoding == "gb18030" else "utf8"
-        text = decode_head(head[skip:], pyenc if pyenc != "utf8" else "utf-8") or ""
+        text = universal_newlines(decode_head(head[skip:], pyenc if pyenc != "utf8" else "utf-8") or "")
         delim = "\t" if kind == "tsv" else sniff_delimiter(text)
         self.report["delimiter"] = delim
         first = text.split("\n", 1)[0] if "\n" in text else text
@@ -969,7 +969,7 @@ class Profiler:
         self.guard = LineGuard(self.options.line_limit)
         stream = _Stream(head, f, skip, self.guard)
         text = io.TextIOWrapper(io.BufferedReader(stream, 1 * MiB),
-                                encoding="gb18030" if encoding == "gb18030" else "utf-8", newline="\n")
+                                encoding="gb18030" if encoding == "gb18030" else "utf-8", newline=None)
         state: _State | None = None
         header: list[str] = []
         extra: dict[str, int] = {}
@@ -1195,7 +1195,11 @@ class Profiler:
             r["control_characters"] = {"cells": sum(state.control_by_col.values()),
                                        "by_column": state.control_by_col}
         if self.guard is not None and self.guard.line_endings is not None:
-            r["line_endings"] = self.guard.summary()
+            r["line_endings"] = le = self.guard.summary()
+            if le["kind"] == "mixed" and not any(f["code"] == findings.LINE_ENDINGS_MIXED for f in self.findings):
+                findings.add(self, findings.LINE_ENDINGS_MIXED, "warning",
+                             f"mixed line endings: {le['lf']} LF, {le['crlf']} CRLF, {le['cr']} CR "
+                             "(all read as line breaks)", **{k: le[k] for k in ("lf", "crlf", "cr")})
         r["findings"] = self.findings
         r["warnings"] = list(dict.fromkeys(self.warnings))
         r["gates"] = {"passed": not self.failures, "failures": list(dict.fromkeys(self.failures))}
