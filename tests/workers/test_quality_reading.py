@@ -143,3 +143,21 @@ def test_cr_only_json_lines(tmp_path):
     r = run(tmp_path, b'{"a": 1}\r{"a": 2}\r', name="d.jsonl")
     assert r["format"] == "jsonl" and r["rows"] == 2
     assert r["line_endings"]["kind"] == "CR"
+
+
+def test_tsv_whose_values_hold_commas_has_its_four_columns(tmp_path):
+    header = "name, full\tcity, country\tlat, lon\tnote"
+    # as many commas on every line as in the header: comma splitting is consistent too
+    rows = [f"Smith{i}, J\tWuhan, CN\t30.5, 114.3\tplain" for i in range(30)]
+    r = run(tmp_path, "\n".join([header, *rows]) + "\n", name="d.tsv")
+    assert r["format"] == "tsv" and r["delimiter"] == "\t"
+    assert r["header"] == ["name, full", "city, country", "lat, lon", "note"]
+    assert len(r["columns"]) == 4 and r["rows"] == 30 and r["malformed_rows"] == 0
+
+
+@pytest.mark.parametrize(("delim", "name"), [(",", "comma"), (";", "semicolon"), ("|", "pipe"), ("\t", "tab")])
+def test_delimiter_sniffed_by_field_count_consistency(tmp_path, delim, name):
+    rows = [delim.join(["id", "label", "text"])] + [delim.join([str(i), "x", '"a, b; c | d"']) for i in range(10)]
+    r = run(tmp_path, "\n".join(rows) + "\n")
+    assert r["delimiter"] == delim, name
+    assert r["header"] == ["id", "label", "text"] and r["rows"] == 10

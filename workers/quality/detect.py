@@ -6,6 +6,7 @@ import codecs
 import json
 
 from .lines import universal_newlines
+from .sniff import sniff_delimiter as _sniff_delimiter
 
 FORMATS = ("csv", "tsv", "jsonl", "parquet")
 REFUSED = ("empty", "gzip", "zip", "bzip2", "xz", "zstd", "7z", "pdf", "utf-16", "utf-32", "binary", "unknown-encoding")
@@ -89,23 +90,8 @@ def sniff_encoding(head: bytes) -> tuple[str | None, str]:
 
 
 def sniff_delimiter(text: str) -> str:
-    """Pick the delimiter whose per-line count is most consistent over the first lines."""
-    text = universal_newlines(text)
-    lines = [ln for ln in text.split("\n")[:50] if ln.strip()]
-    if len(lines) > 1 and not text.endswith("\n"):
-        lines = lines[:-1]  # last line may be cut
-    if not lines:
-        return ","
-    best, best_score = ",", -1.0
-    for d in DELIMITERS:
-        counts = [ln.count(d) for ln in lines]
-        if counts[0] == 0:
-            continue
-        same = sum(1 for c in counts if c == counts[0])
-        score = same / len(counts) + (0.001 if d == "," else 0)
-        if score > best_score:
-            best, best_score = d, score
-    return best
+    """Pick the delimiter whose field count is most consistent over the first lines."""
+    return _sniff_delimiter(universal_newlines(text))
 
 
 def detect_format(head: bytes) -> str:
