@@ -54,3 +54,14 @@ def test_store_scrubs_a_report_that_still_holds_nul(make_firm, actor_for):
     assert stored["columns"] == [{"name": "a\\u0000", "min": "\\u0000"}]
     version.refresh_from_db()
     assert "\x00" not in version.check_error
+
+
+def test_upload_of_a_json_array_is_refused_with_a_message(make_firm, actor_for):
+    import pytest
+
+    from exchange.errors import InvalidInput
+
+    actor = actor_for(make_firm())
+    with pytest.raises(InvalidInput) as exc:
+        upload(actor, make_dataset(actor), b'[{"id": 1, "text": "a", "label": "pos"}]', name="reviews.json")
+    assert "upload JSON Lines instead" in exc.value.message

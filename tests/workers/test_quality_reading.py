@@ -161,3 +161,22 @@ def test_delimiter_sniffed_by_field_count_consistency(tmp_path, delim, name):
     r = run(tmp_path, "\n".join(rows) + "\n")
     assert r["delimiter"] == delim, name
     assert r["header"] == ["id", "label", "text"] and r["rows"] == 10
+
+
+def test_json_array_file_is_refused_saying_to_upload_json_lines(tmp_path):
+    r = run(tmp_path, '[\n  {"a": 1},\n  {"a": 2}\n]\n', name="d.json")
+    assert _codes(r) == ["json_array"]
+    assert r["gates"]["passed"] is False
+    assert "upload JSON Lines instead" in r["gates"]["failures"][0]
+
+
+def test_json_lines_declared_key_absent_from_first_object_is_no_missing_column(tmp_path):
+    data = '{"id": 1}\n{"id": 2, "note": "x", "tags": {"k": [1, 2]}}\n{"id": 3, "note": null}\n'
+    schema = {"fields": [{"name": "id", "type": "integer"}, {"name": "note"}]}
+    r = run(tmp_path, data, schema, name="d.jsonl")
+    assert "missing_declared_columns" not in _codes(r), r["findings"]
+    assert r["rows"] == 3
+    assert column(r, "note")["null_count"] == 2
+    schema["fields"].append({"name": "never"})
+    r = run(tmp_path, data, schema, name="d2.jsonl")
+    assert [f["columns"] for f in r["findings"] if f["code"] == "missing_declared_columns"] == [["never"]]

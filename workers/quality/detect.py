@@ -9,7 +9,7 @@ from .lines import universal_newlines
 from .sniff import sniff_delimiter as _sniff_delimiter
 
 FORMATS = ("csv", "tsv", "jsonl", "parquet")
-REFUSED = ("empty", "gzip", "zip", "bzip2", "xz", "zstd", "7z", "pdf", "utf-16", "utf-32", "binary", "unknown-encoding")
+REFUSED = ("empty", "json-array", "gzip", "zip", "bzip2", "xz", "zstd", "7z", "pdf", "utf-16", "utf-32", "binary", "unknown-encoding")
 
 _MAGIC = [
     (b"\x1f\x8b", "gzip"),
@@ -33,6 +33,8 @@ _NAMES = {
     "7z": "a 7-Zip archive", "pdf": "a PDF document",
 }
 DELIMITERS = (",", "\t", ";", "|")
+JSON_ARRAY_MESSAGE = ("file holds one JSON array of objects, which cannot be read in a stream; "
+                      "upload JSON Lines instead (one JSON object per line, e.g. jq -c '.[]' data.json > data.jsonl)")
 
 
 def _hex(b: bytes) -> str:
@@ -121,6 +123,8 @@ def detect_format(head: bytes) -> str:
     stripped = text.lstrip()
     if not stripped:
         return "empty"
+    if stripped.startswith("[") and stripped[1:].lstrip()[:1] in ("{", "]", ""):
+        return "json-array"
     if stripped.startswith("{"):
         first = universal_newlines(stripped).split("\n", 1)[0].strip()
         try:
@@ -140,4 +144,6 @@ def refusal_message(head: bytes) -> str | None:
         return None
     if kind == "empty":
         return "file is empty" if not head else "file is empty (only whitespace)"
+    if kind == "json-array":
+        return JSON_ARRAY_MESSAGE
     return sniff_encoding(head)[1] or f"unsupported file ({kind})"

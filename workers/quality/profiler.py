@@ -785,6 +785,9 @@ class Profiler:
         kind = detect_format(head)
         if kind not in FORMATS:
             self.report["bytes"] = len(head)
+            if kind == "json-array":
+                findings.add(self, findings.JSON_ARRAY, "error", refusal_message(head))
+                return self._finish(None)
             raise _Refused(refusal_message(head) or f"unsupported file ({kind})")
         self.report["format"] = self.format = kind
         if kind == "parquet":
@@ -972,6 +975,7 @@ class Profiler:
                                 encoding="gb18030" if encoding == "gb18030" else "utf-8", newline=None)
         state: _State | None = None
         header: list[str] = []
+        unseen: set[str] = set()
         extra: dict[str, int] = {}
         buf: list[list[str]] = []
         lines_malformed: list[int] = []
@@ -1005,10 +1009,14 @@ class Profiler:
                         lines_malformed.append(lineno)
                     continue
                 if state is None:
-                    header = list(obj)
+                    # declared columns the first object lacks are columns too (null
+                    # where absent); only those absent from every object are missing
+                    header = list(obj) + [n for n in self.fields if n not in obj]
+                    unseen = {n for n in self.fields if n not in obj}
                     state = _State(self, header)
-                    self._check_header(header)
                     hset = set(header)
+                if unseen:
+                    unseen.difference_update(obj)
                 for k in obj:
                     if k not in hset:
                         extra[k] = extra.get(k, 0) + 1
@@ -1027,6 +1035,8 @@ class Profiler:
                 raise _Refused("file is empty")
         try:
             state.malformed = malformed
+            if header:
+                self._check_header([h for h in header if h not in unseen] + list(extra))
             if extra:
                 self.warnings.append("keys missing from the first object (ignored): "
                                      + ", ".join(f"{k} ({n} rows)" for k, n in list(extra.items())[:20]))
