@@ -1,6 +1,7 @@
 """Benchmark the quality profiler against duckdb, polars, pandas and frictionless.
 
     .venv/bin/python -m bench.quality_bench [--size-gb 1] [--memory-check-gb 4]
+    .venv/bin/python -m bench.quality_bench --single-line-mb 200,1000   # only the long-line cases
 
 Each engine runs in its own subprocess on the same generated file, computing the same
 counts; wall time gives MB/s, os.wait4 gives the child's peak RSS, and counts are
@@ -171,6 +172,40 @@ CHILDREN = {"ours": child_ours, "duckdb": child_duckdb, "duckdb-512MB": lambda p
 
 
 # ---------------------------------------------------------------- parent
+def child_ours_line(path: str) -> dict:
+    from workers.quality import profile
+
+    r = profile(path, None)
+    return {"failures": r["gates"]["failures"], "codes": [f["code"] for f in r["findings"]]}
+
+
+CHILDREN["ours-line"] = child_ours_line
+
+
+def single_line_cases(sizes_mb: list[float]) -> int:
+    """Files of N MB without a line break (commas all along): the check must fail with
+    line_too_long while peak RSS stays within the memory budget + 128 MiB."""
+    from workers.quality import QualityOptions
+
+    budget_mb = QualityOptions().memory_limit_bytes / 2**20
+    DATA.mkdir(parents=True, exist_ok=True)
+    ok = True
+    for mb in sizes_mb:
+        path = DATA / f"single_line_{mb:g}mb.csv"
+        if not path.exists():
+            chunk = b"abcdefg," * (2**20 // 8)
+            with open(path, "wb") as f:
+                for _ in range(int(mb * 1e6) // len(chunk)):
+                    f.write(chunk)
+        res = run_child("ours-line", path)
+        rss = res.get("rss_mb")
+        met = rss is not None and rss <= budget_mb + 128 and res["counts"].get("codes") == ["line_too_long"]
+        ok = ok and met
+        print(json.dumps({"case": f"single line {mb:g} MB", "peak_rss_mb": rss, "seconds": round(res["wall"], 1),
+                          "budget_mb": budget_mb, "within_budget_plus_128": met, **res["counts"]}), flush=True)
+    return 0 if ok else 1
+
+
 def run_child(name: str, path: Path) -> dict:
     t0 = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "bench.quality_bench", "--child", name, str(path)],
@@ -251,6 +286,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--memory-check-gb", type=float, default=4.0)
     ap.add_argument("--frictionless-mb", type=float, default=50.0)
     ap.add_argument("--skip", default="", help="comma-separated engines to skip")
+    ap.add_argument("--single-line-mb", default="",
+                    help="only run the no-line-break cases of these sizes in MB, e.g. 200,1000")
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
@@ -264,6 +301,9 @@ def main(argv: list[str] | None = None) -> int:
         kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(json.dumps({"counts": counts, "rss_mb": max(rss, kids), "seconds": secs}, default=str))
         return 0
+
+    if args.single_line_mb:
+        return single_line_cases([float(x) for x in args.single_line_mb.split(",")])
 
     from bench._report import machine, write_section
 

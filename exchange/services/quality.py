@@ -27,6 +27,7 @@ from exchange.services.audit import audit_record
 from exchange.services.catalog_flat import listings_of_version_refresh
 from exchange.services.dispatch import send_task_now
 from exchange.services.heartbeat import HeartbeatThread
+from workers.quality.findings import scrub
 
 logger = logging.getLogger(__name__)
 QUALITY_CHECK_TASK = "shujiao.quality.check_version"
@@ -124,7 +125,8 @@ def quality_check_store(*, claim: Claim, report: dict) -> QualityReport | None:
             logger.info("version %s: claim %s lost; result discarded", claim.version_id, claim.token)
             return None
         passed = bool(report.get("gates", {}).get("passed"))
-        report = redacted_for_storage(report)
+        # no control characters (PostgreSQL refuses NUL in jsonb and text)
+        report = scrub(redacted_for_storage(report))
         stored, _created = QualityReport.objects.update_or_create(
             version=version,
             defaults={"report": report, "score": int(report.get("score") or 0), "grade": report.get("grade") or "E",

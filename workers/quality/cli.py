@@ -1,4 +1,4 @@
-"""Command line: python -m workers.quality.cli FILE [--schema SCHEMA.json] [--json].
+"""Command line: python -m workers.quality FILE [--schema SCHEMA.json] [--json].
 
 Exit status: 0 gates pass, 1 gates fail (bad files included), 2 usage error.
 """

@@ -5,8 +5,11 @@ from __future__ import annotations
 import codecs
 import json
 
+from .lines import universal_newlines
+from .sniff import sniff_delimiter as _sniff_delimiter
+
 FORMATS = ("csv", "tsv", "jsonl", "parquet")
-REFUSED = ("empty", "gzip", "zip", "bzip2", "xz", "zstd", "7z", "pdf", "utf-16", "utf-32", "binary", "unknown-encoding")
+REFUSED = ("empty", "json-array", "gzip", "zip", "bzip2", "xz", "zstd", "7z", "pdf", "utf-16", "utf-32", "binary", "unknown-encoding")
 
 _MAGIC = [
     (b"\x1f\x8b", "gzip"),
@@ -30,6 +33,8 @@ _NAMES = {
     "7z": "a 7-Zip archive", "pdf": "a PDF document",
 }
 DELIMITERS = (",", "\t", ";", "|")
+JSON_ARRAY_MESSAGE = ("file holds one JSON array of objects, which cannot be read in a stream; "
+                      "upload JSON Lines instead (one JSON object per line, e.g. jq -c '.[]' data.json > data.jsonl)")
 
 
 def _hex(b: bytes) -> str:
@@ -63,9 +68,11 @@ def sniff_encoding(head: bytes) -> tuple[str | None, str]:
         odd = sample[1::2].count(0)
         if len(sample) >= 4 and nul >= len(sample) // 4 and (even == 0 or odd == 0):
             return None, "file looks UTF-16 encoded (NUL in every other byte, no byte-order mark); only UTF-8 and GB18030/GBK are accepted"
-        return None, f"binary content, not text ({nul} NUL bytes in the first {len(sample)} bytes)"
+        if nul > max(8, len(sample) // 100):
+            return None, f"binary content, not text ({nul} NUL bytes in the first {len(sample)} bytes)"
+    # a few NULs or other controls inside values are reported (finding control_characters)
     ctrl = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13))
-    if ctrl > max(2, len(sample) // 100):
+    if ctrl > max(8, len(sample) // 100):
         return None, f"binary content, not text ({ctrl} control bytes in the first {len(sample)} bytes)"
     if head.startswith(b"\xef\xbb\xbf"):
         if decode_head(head[3:], "utf-8") is not None:
@@ -85,22 +92,8 @@ def sniff_encoding(head: bytes) -> tuple[str | None, str]:
 
 
 def sniff_delimiter(text: str) -> str:
-    """Pick the delimiter whose per-line count is most consistent over the first lines."""
-    lines = [ln for ln in text.split("\n")[:50] if ln.strip()]
-    if len(lines) > 1 and not text.endswith("\n"):
-        lines = lines[:-1]  # last line may be cut
-    if not lines:
-        return ","
-    best, best_score = ",", -1.0
-    for d in DELIMITERS:
-        counts = [ln.count(d) for ln in lines]
-        if counts[0] == 0:
-            continue
-        same = sum(1 for c in counts if c == counts[0])
-        score = same / len(counts) + (0.001 if d == "," else 0)
-        if score > best_score:
-            best, best_score = d, score
-    return best
+    """Pick the delimiter whose field count is most consistent over the first lines."""
+    return _sniff_delimiter(universal_newlines(text))
 
 
 def detect_format(head: bytes) -> str:
@@ -130,8 +123,10 @@ def detect_format(head: bytes) -> str:
     stripped = text.lstrip()
     if not stripped:
         return "empty"
+    if stripped.startswith("[") and stripped[1:].lstrip()[:1] in ("{", "]", ""):
+        return "json-array"
     if stripped.startswith("{"):
-        first = stripped.split("\n", 1)[0].strip()
+        first = universal_newlines(stripped).split("\n", 1)[0].strip()
         try:
             if isinstance(json.loads(first), dict):
                 return "jsonl"
@@ -149,4 +144,6 @@ def refusal_message(head: bytes) -> str | None:
         return None
     if kind == "empty":
         return "file is empty" if not head else "file is empty (only whitespace)"
+    if kind == "json-array":
+        return JSON_ARRAY_MESSAGE
     return sniff_encoding(head)[1] or f"unsupported file ({kind})"

@@ -47,3 +47,20 @@ def add(prof: Any, code: str, level: str, message: str, **detail: Any) -> None:
     """Record a finding on a profiler; errors also fail the gates, warnings are listed."""
     prof.findings.append({"code": code, "level": level, "message": message, **detail})
     (prof.failures if level == "error" else prof.warnings).append(message)
+
+
+def control_cells(cols: list) -> list[int]:
+    """Per column, how many cells hold a control character (vectorised, RE2)."""
+    import pyarrow.compute as pc
+
+    return [pc.match_substring_regex(c, CONTROL_RE).true_count for c in cols]
+
+
+def control_finding(prof: Any, by_col: dict[str, int]) -> None:
+    if not by_col:
+        return
+    total = sum(by_col.values())
+    add(prof, CONTROL_CHARACTERS, "warning",
+        f"{total} cells hold control characters such as NUL (shown as \\u0000 in this report): "
+        + ", ".join(f"{visible(k)} ({n})" for k, n in list(by_col.items())[:20]),
+        cells=total, by_column=dict(by_col))

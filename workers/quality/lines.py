@@ -12,7 +12,8 @@ import re
 
 from .options import MiB
 
-_RAW_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SPECIAL = bytes([*range(0, 9), 10, 11, 12, 13, *range(14, 32), 127])
+_NOT_SPECIAL = bytes(sorted(set(range(256)) - set(_SPECIAL)))
 
 
 class LineTooLong(Exception):
@@ -43,33 +44,35 @@ class LineGuard:
         if not data:
             return
         b = bytes(data) if isinstance(data, memoryview) else data
-        nl = b.count(b"\n")
-        cr = b.count(b"\r")
+        # one C pass keeps only line breaks and control bytes (a few % of the data):
+        # the counts then run on that small string
+        small = b.translate(None, _NOT_SPECIAL)
+        nl = small.count(b"\n")
+        cr = small.count(b"\r")
+        if not self.control and len(small) != nl + cr:
+            self.control = True
+        crlf = b.count(b"\r\n") if cr else 0
         if self._cr_pending:
             self._cr_pending = False
             if b[:1] == b"\n":  # CRLF cut between two reads: the CR was counted as bare
                 self.cr -= 1
                 self.crlf += 1
                 nl -= 1  # this LF ends the line the CR already ended
-        crlf = b.count(b"\r\n")
         self.crlf += crlf
         self.lf += nl - crlf
         self.cr += cr - crlf
-        if b.endswith(b"\r"):
+        if cr and b.endswith(b"\r"):
             self._cr_pending = True
         breaks = (nl - crlf) + cr
-        if not self.control and _RAW_CONTROL.search(b):
-            self.control = True
         if breaks == 0:
             self.run += len(b)
             if self.run > self.limit:
                 raise LineTooLong(self.lines, self.limit)
             return
-        # longest run inside this chunk: only needed when the chunk is longer than the limit
         first = _first_break(b)
         if self.run + first > self.limit:
             raise LineTooLong(self.lines, self.limit)
-        if len(b) > self.limit:
+        if len(b) > self.limit:  # a whole line may lie inside this chunk
             self._scan(b)
         self.lines += breaks
         self.run = len(b) - 1 - _last_break(b)
@@ -91,6 +94,11 @@ class LineGuard:
 
     def summary(self) -> dict:
         return {"kind": self.line_endings, "lf": self.lf, "crlf": self.crlf, "cr": self.cr}
+
+
+def universal_newlines(text: str) -> str:
+    """CRLF and bare CR (classic Mac) as LF, for sniffing the head."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
 def _first_break(b: bytes) -> int:

@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 from . import findings, pii, tableschema
 from .detect import FORMATS, decode_head, detect_format, refusal_message, sniff_delimiter
 from .keys import DistinctCounter, KeyStore
-from .lines import LineGuard, LineTooLong
+from .lines import LineGuard, LineTooLong, universal_newlines
 from .options import MiB, QualityOptions
 from .schema import (
     FALSE_VALUES,
@@ -245,6 +245,7 @@ class _State:
         self.formula_by_col: dict[str, int] = {}
         self.pii_examples: list[str] = []
         self.pii_example_kinds: dict[str, int] = {}
+        self.control_by_col: dict[str, int] = {}
         self.missing_values = prof.missing_values
         budget = o.memory_limit_bytes // 16
         parts = _partition_count(prof.total_bytes, budget)
@@ -313,6 +314,10 @@ class _State:
         if prep is None:
             return
         cols, key_cols, raw_key, row_key, n = prep
+        if self.prof.format == "jsonl" or (self.prof.guard is not None and self.prof.guard.control):
+            for name, k in zip(self.header, findings.control_cells(cols), strict=True):
+                if k:
+                    self.control_by_col[name] = self.control_by_col.get(name, 0) + k
         offset = self.rows
         self.rows += n
         if self.key_pool is None:
@@ -723,6 +728,7 @@ class Profiler:
         self.failures: list[str] = []
         self.findings: list[dict[str, Any]] = []
         self.guard: LineGuard | None = None
+        self.format: str | None = None
         self.report: dict[str, Any] = self._skeleton()
         self._last_progress = 0.0
 
@@ -781,8 +787,11 @@ class Profiler:
         kind = detect_format(head)
         if kind not in FORMATS:
             self.report["bytes"] = len(head)
+            if kind == "json-array":
+                findings.add(self, findings.JSON_ARRAY, "error", refusal_message(head))
+                return self._finish(None)
             raise _Refused(refusal_message(head) or f"unsupported file ({kind})")
-        self.report["format"] = kind
+        self.report["format"] = self.format = kind
         if kind == "parquet":
             return self._run_parquet(f, head)
         from .detect import sniff_encoding
@@ -814,15 +823,22 @@ class Profiler:
         skip = 3 if encoding == "utf-8-sig" else 0
         # the header must be complete in the head (and the head no longer than a line)
         limit = self.options.line_limit
-        while b"\n" not in head[skip:] and b"\r" not in head[skip:]:
-            if len(head) - skip > limit:
-                raise LineTooLong(1, limit)
-            more = _read_exactly(f, min(max(len(head), HEAD_BYTES), limit + 1))
-            if not more:
-                break
-            head += more
+        if b"\n" not in head[skip:] and b"\r" not in head[skip:]:
+            parts, size = [head], len(head)
+            while True:  # chunks kept in a list: no copy of the growing head
+                more = _read_exactly(f, HEAD_BYTES)
+                if not more:
+                    break
+                parts.append(more)
+                size += len(more)
+                if b"\n" in more or b"\r" in more:
+                    break
+                if size - skip > limit:
+                    raise LineTooLong(1, limit)
+            head = b"".join(parts)
+            del parts
         pyenc = "gb18030" if encoding == "gb18030" else "utf8"
-        text = decode_head(head[skip:], pyenc if pyenc != "utf8" else "utf-8") or ""
+        text = universal_newlines(decode_head(head[skip:], pyenc if pyenc != "utf8" else "utf-8") or "")
         delim = "\t" if kind == "tsv" else sniff_delimiter(text)
         self.report["delimiter"] = delim
         first = text.split("\n", 1)[0] if "\n" in text else text
@@ -958,9 +974,10 @@ class Profiler:
         self.guard = LineGuard(self.options.line_limit)
         stream = _Stream(head, f, skip, self.guard)
         text = io.TextIOWrapper(io.BufferedReader(stream, 1 * MiB),
-                                encoding="gb18030" if encoding == "gb18030" else "utf-8", newline="\n")
+                                encoding="gb18030" if encoding == "gb18030" else "utf-8", newline=None)
         state: _State | None = None
         header: list[str] = []
+        unseen: set[str] = set()
         extra: dict[str, int] = {}
         buf: list[list[str]] = []
         lines_malformed: list[int] = []
@@ -994,10 +1011,14 @@ class Profiler:
                         lines_malformed.append(lineno)
                     continue
                 if state is None:
-                    header = list(obj)
+                    # declared columns the first object lacks are columns too (null
+                    # where absent); only those absent from every object are missing
+                    header = list(obj) + [n for n in self.fields if n not in obj]
+                    unseen = {n for n in self.fields if n not in obj}
                     state = _State(self, header)
-                    self._check_header(header)
                     hset = set(header)
+                if unseen:
+                    unseen.difference_update(obj)
                 for k in obj:
                     if k not in hset:
                         extra[k] = extra.get(k, 0) + 1
@@ -1016,6 +1037,8 @@ class Profiler:
                 raise _Refused("file is empty")
         try:
             state.malformed = malformed
+            if header:
+                self._check_header([h for h in header if h not in unseen] + list(extra))
             if extra:
                 self.warnings.append("keys missing from the first object (ignored): "
                                      + ", ".join(f"{k} ({n} rows)" for k, n in list(extra.items())[:20]))
@@ -1181,8 +1204,15 @@ class Profiler:
                 self.warnings.append("personal data found; declare personalData in the schema")
             if state.formula:
                 self.warnings.append(f"{state.formula} cells start like a spreadsheet formula")
+            findings.control_finding(self, state.control_by_col)
+            r["control_characters"] = {"cells": sum(state.control_by_col.values()),
+                                       "by_column": state.control_by_col}
         if self.guard is not None and self.guard.line_endings is not None:
-            r["line_endings"] = self.guard.summary()
+            r["line_endings"] = le = self.guard.summary()
+            if le["kind"] == "mixed" and not any(f["code"] == findings.LINE_ENDINGS_MIXED for f in self.findings):
+                findings.add(self, findings.LINE_ENDINGS_MIXED, "warning",
+                             f"mixed line endings: {le['lf']} LF, {le['crlf']} CRLF, {le['cr']} CR "
+                             "(all read as line breaks)", **{k: le[k] for k in ("lf", "crlf", "cr")})
         r["findings"] = [*self.findings, *r.get("findings", [])]  # reading findings, then constraint findings
         r["warnings"] = list(dict.fromkeys(self.warnings))
         r["gates"] = {"passed": not self.failures, "failures": list(dict.fromkeys(self.failures))}
