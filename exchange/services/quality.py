@@ -93,7 +93,12 @@ class ProgressRecorder:
 
 def quality_check_run(*, claim: Claim) -> QualityReport | None:
     """Profile the stored file (streamed from storage) and store the report."""
-    from workers.quality import QualityOptions, profile
+    from workers.quality import (
+        QualityOptions,
+        profile,
+        refused_schema_report,
+        validate_table_schema,
+    )
 
     version = DatasetVersion.objects.select_related("dataset").get(pk=claim.version_id)
     options = QualityOptions(
@@ -102,6 +107,9 @@ def quality_check_run(*, claim: Claim) -> QualityReport | None:
     )
     schema = dict(version.dataset.schema or {})
     schema["personalData"] = version.dataset.contains_personal_data
+    problems = validate_table_schema(schema) if version.dataset.schema else []
+    if problems:  # stored before a property was refused: fail the check, naming it
+        return quality_check_store(claim=claim, report=refused_schema_report(problems))
     with default_storage.open(version.file.name, "rb") as stream:
         report = profile(stream, schema, options=options, progress=ProgressRecorder(claim, version.byte_size),
                          total_bytes=version.byte_size, filename=version.original_filename)
