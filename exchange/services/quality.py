@@ -96,7 +96,12 @@ class ProgressRecorder:
 
 def quality_check_run(*, claim: Claim) -> QualityReport | None:
     """Profile the stored file (streamed from storage) and store the report."""
-    from workers.quality import QualityOptions, profile
+    from workers.quality import (
+        QualityOptions,
+        profile,
+        refused_schema_report,
+        validate_table_schema,
+    )
 
     version = DatasetVersion.objects.select_related("dataset").get(pk=claim.version_id)
     options = QualityOptions(
@@ -105,6 +110,9 @@ def quality_check_run(*, claim: Claim) -> QualityReport | None:
     )
     schema = dict(version.dataset.schema or {})
     schema["personalData"] = version.dataset.contains_personal_data
+    problems = validate_table_schema(schema) if version.dataset.schema else []
+    if problems:  # stored before a property was refused: fail the check, naming it
+        return quality_check_store(claim=claim, report=refused_schema_report(problems))
     def touch():
         DatasetVersion.objects.filter(pk=claim.version_id, check_token=claim.token).update(
             check_heartbeat_at=timezone.now())

@@ -168,6 +168,23 @@ def test_submit_refusal_lists_gate_failures(make_firm, actor_for):
     assert "failed its quality checks" in exc.value.message and "personal" in exc.value.message.lower()
 
 
+def test_stored_schema_with_a_now_refused_property_fails_the_check_naming_it(make_firm, actor_for):
+    from exchange.services import quality
+
+    actor = actor_for(make_firm())
+    dataset = make_dataset(actor)
+    version = upload(actor, dataset)
+    # saved before the property was refused (bypassing the service's validation)
+    Dataset.objects.filter(pk=dataset.pk).update(schema={**dataset.schema, "foreignKeys": []})
+    quality.quality_check_run(claim=quality.quality_check_claim(version_id=str(version.pk)))
+    version.refresh_from_db()
+    assert version.status == "failed"
+    failures = version.quality_report.report["gates"]["failures"]
+    assert failures == ["the dataset's Table Schema is not accepted: foreignKeys: not supported by Shujiao "
+                        "(supported: fields, primaryKey, missingValues, labelField, labels, inputFields, "
+                        "personalData, name, title, description)"]
+
+
 def test_unverified_firm_cannot_submit(make_firm, actor_for):
     actor = actor_for(make_firm(verified=False))
     dataset = make_dataset(actor)

@@ -9,8 +9,9 @@ from .options import QualityOptions
 from .profiler import profile
 from .schema import TYPES, validate_table_schema
 from .score import WEIGHTS, grade_for
+from .tableschema import refused_schema_report
 
 __all__ = [
     "FORMATS", "TYPES", "WEIGHTS", "QualityOptions", "detect_format", "grade_for", "profile",
-    "refusal_message", "validate_table_schema",
+    "refusal_message", "refused_schema_report", "validate_table_schema",
 ]

@@ -221,16 +221,19 @@ def _temporal(spec: FieldSpec, arr: pa.Array) -> tuple[pa.Array, pa.Array]:
         valid = pa.array([False] * len(arr), pa.bool_())
         canon = pa.nulls(len(arr), pa.string())
     for fmt in spec.patterns:
+        # each pattern only sees the cells no earlier pattern parsed
         todo = pc.invert(valid)
         if not todo.true_count:
             break
-        ok, ts = _strptime(arr, fmt)
-        ok = pc.and_(ok, todo)
+        sub = arr if not valid.true_count else arr.filter(todo)
+        ok, ts = _strptime(sub, fmt)
         if not ok.true_count:
             continue
+        ts = ts.filter(ok)
         text = pc.strftime(ts if ts.type.tz is None else ts.cast(pa.timestamp("s")), format=CANON[t])
-        canon = pc.if_else(ok, text, canon)
-        valid = pc.or_(valid, ok)
+        hit = ok if len(sub) == len(arr) else pc.replace_with_mask(todo, todo, ok)
+        canon = pc.replace_with_mask(canon, hit, text)
+        valid = pc.or_(valid, hit)
     return valid, canon
 
 

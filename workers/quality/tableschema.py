@@ -14,7 +14,19 @@ from .constraints import FieldCheck
 from .fields import FieldSpec, is_null_text, null_mask_columns
 from .score import FINDING_RULES
 
-__all__ = ["check_batch", "is_null_text", "null_mask_columns", "prepare", "report_findings"]
+__all__ = ["check_batch", "is_null_text", "null_mask_columns", "prepare", "refused_schema_report",
+           "report_findings"]
+
+
+def refused_schema_report(problems: list[str]) -> dict[str, Any]:
+    """The report for a stored schema that validation no longer accepts (e.g. saved before
+    a property was refused): no data profiled, one gate failure naming the properties."""
+    from .options import QualityOptions
+    from .profiler import Profiler
+
+    prof = Profiler(None, QualityOptions(), None, None, None)
+    prof.failures.append("the dataset's Table Schema is not accepted: " + "; ".join(problems))
+    return prof._finish(None)
 
 
 def prepare(prof: Any, header: list[str]) -> tuple[list[tuple[str, ...]], dict[int, FieldCheck]]:
