@@ -64,7 +64,7 @@ def drop_triggers(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('exchange', '0004_delivery'),
+        ('exchange', '0007_catalog_flat'),
     ]
 
     operations = [

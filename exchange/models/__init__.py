@@ -1,10 +1,9 @@
 """Models hold fields, constraints and small predicates; state changes live in services."""
 
-from .audit import AuditEvent
-from .catalog import Dataset, DatasetVersion, Listing, Offer, QualityReport
+from .audit import AuditChainHead, AuditEvent
+from .catalog import CatalogGeneration, Dataset, DatasetVersion, Listing, Offer, QualityReport
 from .delivery import Delivery, DownloadLink, SigningKey
 from .orgs import ApiKey, Membership, Organization
-from .transparency import AuditCheckpoint, AuditTreeNode
 from .trading import (
     AccessRequest,
     Account,
@@ -13,15 +12,18 @@ from .trading import (
     LedgerEntry,
     LedgerTransfer,
 )
+from .transparency import AuditCheckpoint, AuditTreeNode
 
 __all__ = [
     "AccessRequest",
     "Account",
+    "CatalogGeneration",
     "Contract",
     "IdempotencyRecord",
     "LedgerEntry",
     "LedgerTransfer",
     "ApiKey",
+    "AuditChainHead",
     "AuditCheckpoint",
     "AuditEvent",
     "AuditTreeNode",

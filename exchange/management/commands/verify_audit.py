@@ -23,8 +23,8 @@ class Command(BaseCommand):
         result = audit_verify_chain()
         problems = []
         if not result.ok:
-            problems.append(f"Audit chain broken at event #{result.broken_seq}: {result.reason} "
-                            f"({result.checked} events before it verified).")
+            where = f" at event #{result.broken_seq}" if result.broken_seq is not None else ""
+            problems.append(f"Audit chain broken{where}: {result.reason} ({result.checked} events verified).")
         else:
             self.stdout.write(self.style.SUCCESS(f"Audit chain intact: {result.checked} events verified."))
         if options.get("checkpoint"):  # checked even when the chain is broken: both findings are reported
