@@ -28,6 +28,10 @@ DROP FUNCTION IF EXISTS exchange_transparency_append_only();
 """
 
 
+# Prune the in-memory nodes to the right frontier once there are this many (a few hundred KiB).
+PRUNE_AT = 4096
+
+
 def backfill(apps, schema_editor):
     from exchange.services.audit import canonical_bytes, event_payload
     from workers import tlog
@@ -38,12 +42,12 @@ def backfill(apps, schema_editor):
     for event in AuditEvent.objects.order_by("seq").iterator(chunk_size=2000):
         index = event.seq - 1
         for level, idx, h in tlog.nodes_to_store(index, tlog.leaf_hash(canonical_bytes(event_payload(event))),
-                                                 lambda lv, ix: nodes[(lv, ix)]):
+                                                 lambda lv, ix, known=nodes: known[(lv, ix)]):
             nodes[(level, idx)] = h
             batch.append(AuditTreeNode(level=level, index=idx, hash=h))
         # Only left children still waiting for their right sibling are read again (the right
         # frontier): keep memory O(log n) for a long log.
-        if len(nodes) > 4096:
+        if len(nodes) > PRUNE_AT:
             nodes = {k: v for k, v in nodes.items() if k[1] & 1 == 0 and (k[0], k[1] + 1) not in nodes}
         if len(batch) >= 2000:
             AuditTreeNode.objects.bulk_create(batch)

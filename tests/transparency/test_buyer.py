@@ -155,7 +155,7 @@ def test_cli_checks_saved_responses_without_the_exchange(ready_delivery, client,
         client.get(f"/api/v1/audit/events/{seq}/proof/?tree_size={new.tree_size}", **auth).content)
 
     def cli(*args):
-        return subprocess.run([sys.executable, "-m", "workers.tlog_cli", "--origin", "shujiao.example/audit", *args],
+        return subprocess.run([sys.executable, "-m", "workers.tlog", "--origin", "shujiao.example/audit", *args],
                               cwd=ROOT, capture_output=True, text=True, timeout=60)
 
     ok = cli("consistency", "--keys", str(tmp_path / "keys.txt"), str(tmp_path / "old.txt"), str(tmp_path / "new.txt"),

@@ -1,7 +1,7 @@
 """Check the exchange's audit log from saved files, without the exchange's code or database.
 
-    python -m workers.tlog_cli consistency --keys KEYS OLD_CHECKPOINT NEW_CHECKPOINT PROOF.json
-    python -m workers.tlog_cli inclusion --keys KEYS CHECKPOINT EVENT.json PROOF.json
+    python -m workers.tlog consistency --keys KEYS OLD_CHECKPOINT NEW_CHECKPOINT PROOF.json
+    python -m workers.tlog inclusion --keys KEYS CHECKPOINT EVENT.json PROOF.json
 
 KEYS is ``/.well-known/shujiao/audit/key`` saved to a file (one verifier key per line);
 checkpoints are signed notes (``/.well-known/shujiao/audit/checkpoint`` or a manifest's
@@ -29,7 +29,7 @@ def _checkpoint(path: str, keys: list[str], origin: str | None) -> tlog.Checkpoi
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m workers.tlog_cli", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m workers.tlog", description=__doc__.split("\n\n")[0])
     parser.add_argument("--origin", help="expected log origin (first checkpoint line)")
     sub = parser.add_subparsers(dest="command", required=True)
     con = sub.add_parser("consistency", help="the new checkpoint's tree extends the old one's")
