@@ -1,7 +1,7 @@
 """The audit transparency log: Merkle tree nodes, signed checkpoints, a purpose per signing key.
 
-Existing audit events are backfilled as leaves (in seq order, streaming). On PostgreSQL
-the tree nodes and checkpoints get the same append-only trigger as the audit table.
+Existing audit events are backfilled as leaves (in seq order, streaming). The tree nodes
+and checkpoints get append-only triggers like the audit table (PostgreSQL and SQLite).
 """
 
 import django.db.models.deletion
@@ -55,14 +55,29 @@ def backfill(apps, schema_editor):
     AuditTreeNode.objects.bulk_create(batch)
 
 
+_SQLITE_TABLES = ("exchange_audittreenode", "exchange_auditcheckpoint")
+SQLITE_CREATE = [
+    f"""CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table}
+        BEGIN SELECT RAISE(ABORT, '{table} is append-only: {op} refused'); END"""
+    for table in _SQLITE_TABLES for op in ("UPDATE", "DELETE")
+]
+SQLITE_DROP = [f"DROP TRIGGER IF EXISTS {table}_no_{op}" for table in _SQLITE_TABLES for op in ("update", "delete")]
+
+
 def triggers(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(TRIGGERS, params=None)
+    elif schema_editor.connection.vendor == "sqlite":
+        for sql in SQLITE_CREATE:
+            schema_editor.execute(sql, params=None)
 
 
 def drop_triggers(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(DROP_TRIGGERS, params=None)
+    elif schema_editor.connection.vendor == "sqlite":
+        for sql in SQLITE_DROP:
+            schema_editor.execute(sql, params=None)
 
 
 class Migration(migrations.Migration):
