@@ -1,7 +1,7 @@
 """The audit transparency log: Merkle tree nodes, signed checkpoints, a purpose per signing key.
 
-Existing audit events are backfilled as leaves (in seq order, streaming). On PostgreSQL
-the tree nodes and checkpoints get the same append-only trigger as the audit table.
+Existing audit events are backfilled as leaves (in seq order, streaming). The tree nodes
+and checkpoints get append-only triggers like the audit table (PostgreSQL and SQLite).
 """
 
 import django.db.models.deletion
@@ -28,6 +28,10 @@ DROP FUNCTION IF EXISTS exchange_transparency_append_only();
 """
 
 
+# Prune the in-memory nodes to the right frontier once there are this many (a few hundred KiB).
+PRUNE_AT = 4096
+
+
 def backfill(apps, schema_editor):
     from exchange.services.audit import canonical_bytes, event_payload
     from workers import tlog
@@ -38,12 +42,12 @@ def backfill(apps, schema_editor):
     for event in AuditEvent.objects.order_by("seq").iterator(chunk_size=2000):
         index = event.seq - 1
         for level, idx, h in tlog.nodes_to_store(index, tlog.leaf_hash(canonical_bytes(event_payload(event))),
-                                                 lambda lv, ix: nodes[(lv, ix)]):
+                                                 lambda lv, ix, known=nodes: known[(lv, ix)]):
             nodes[(level, idx)] = h
             batch.append(AuditTreeNode(level=level, index=idx, hash=h))
         # Only left children still waiting for their right sibling are read again (the right
         # frontier): keep memory O(log n) for a long log.
-        if len(nodes) > 4096:
+        if len(nodes) > PRUNE_AT:
             nodes = {k: v for k, v in nodes.items() if k[1] & 1 == 0 and (k[0], k[1] + 1) not in nodes}
         if len(batch) >= 2000:
             AuditTreeNode.objects.bulk_create(batch)
@@ -51,14 +55,29 @@ def backfill(apps, schema_editor):
     AuditTreeNode.objects.bulk_create(batch)
 
 
+_SQLITE_TABLES = ("exchange_audittreenode", "exchange_auditcheckpoint")
+SQLITE_CREATE = [
+    f"""CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table}
+        BEGIN SELECT RAISE(ABORT, '{table} is append-only: {op} refused'); END"""
+    for table in _SQLITE_TABLES for op in ("UPDATE", "DELETE")
+]
+SQLITE_DROP = [f"DROP TRIGGER IF EXISTS {table}_no_{op}" for table in _SQLITE_TABLES for op in ("update", "delete")]
+
+
 def triggers(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(TRIGGERS, params=None)
+    elif schema_editor.connection.vendor == "sqlite":
+        for sql in SQLITE_CREATE:
+            schema_editor.execute(sql, params=None)
 
 
 def drop_triggers(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(DROP_TRIGGERS, params=None)
+    elif schema_editor.connection.vendor == "sqlite":
+        for sql in SQLITE_DROP:
+            schema_editor.execute(sql, params=None)
 
 
 class Migration(migrations.Migration):

@@ -127,3 +127,54 @@ def test_checkpoint_signature_verifies_with_cryptography_and_openssl(ready_deliv
     bad = subprocess.run(["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", "key.pem", "-rawin", "-in", "text",
                           "-sigfile", "sig"], cwd=tmp_path, capture_output=True, text=True)
     assert bad.returncode != 0
+
+
+def test_cli_checks_saved_responses_without_the_exchange(ready_delivery, client, tmp_path):
+    from django.db import transaction
+
+    from exchange.actor import Actor
+    from exchange.services.audit import audit_record
+
+    delivery = ready_delivery()
+    (tmp_path / "old.txt").write_text(delivery.manifest["audit_checkpoint"], encoding="utf-8")
+    old = tlog.parse_note(delivery.manifest["audit_checkpoint"])[0].split("\n")
+    for i in range(3):
+        with transaction.atomic():
+            audit_record(actor=Actor.system("test"), action=f"later.{i}")
+    from exchange.services.transparency import checkpoint_sign
+
+    new = checkpoint_sign()
+    (tmp_path / "keys.txt").write_bytes(client.get("/.well-known/shujiao/audit/key").content)
+    (tmp_path / "new.txt").write_bytes(client.get("/.well-known/shujiao/audit/checkpoint").content)
+    (tmp_path / "consistency.json").write_bytes(
+        client.get(f"/api/v1/audit/consistency/?old_size={old[1]}&new_size={new.tree_size}").content)
+    auth = {"HTTP_AUTHORIZATION": f"Api-Key {api_key(delivery.contract.buyer)}"}
+    seq = AuditEvent.objects.get(action="delivery.queued", object_id=str(delivery.pk)).seq
+    (tmp_path / "event.json").write_bytes(client.get(f"/api/v1/audit/events/{seq}/", **auth).content)
+    (tmp_path / "proof.json").write_bytes(
+        client.get(f"/api/v1/audit/events/{seq}/proof/?tree_size={new.tree_size}", **auth).content)
+
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "workers.tlog", "--origin", "shujiao.example/audit", *args],
+                              cwd=ROOT, capture_output=True, text=True, timeout=60)
+
+    ok = cli("consistency", "--keys", str(tmp_path / "keys.txt"), str(tmp_path / "old.txt"), str(tmp_path / "new.txt"),
+             str(tmp_path / "consistency.json"))
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.strip() == f"OK: the log at {new.tree_size} events extends the log at {old[1]}"
+    ok = cli("inclusion", "--keys", str(tmp_path / "keys.txt"), str(tmp_path / "new.txt"), str(tmp_path / "event.json"),
+             str(tmp_path / "proof.json"))
+    assert ok.returncode == 0 and f"event #{seq} (delivery.queued) is in the log" in ok.stdout, ok.stderr
+    # swapped checkpoints (the log "shrank") and an edited event are named
+    bad = cli("consistency", "--keys", str(tmp_path / "keys.txt"), str(tmp_path / "new.txt"), str(tmp_path / "old.txt"),
+              str(tmp_path / "consistency.json"))
+    assert bad.returncode == 1 and "the proof is for sizes" in bad.stderr
+    event = json.loads((tmp_path / "event.json").read_text())
+    event["canonical"] = event["canonical"].replace("delivery.queued", "delivery.cancelled")
+    (tmp_path / "event.json").write_text(json.dumps(event))
+    bad = cli("inclusion", "--keys", str(tmp_path / "keys.txt"), str(tmp_path / "new.txt"), str(tmp_path / "event.json"),
+              str(tmp_path / "proof.json"))
+    assert bad.returncode == 1 and "is not included" in bad.stderr
+    (tmp_path / "proof.json").write_text("not json")
+    assert cli("inclusion", "--keys", str(tmp_path / "keys.txt"), str(tmp_path / "new.txt"),
+               str(tmp_path / "event.json"), str(tmp_path / "proof.json")).returncode == 2

@@ -39,10 +39,17 @@ def _raw(sql: str, params: list) -> None:
             cursor.execute("SET session_replication_role = DEFAULT")
 
 
+def _move_head_to_newest() -> None:
+    """A careful attacker also points the chain's head record at the newest remaining event."""
+    last = AuditEvent.objects.order_by("-seq").first()
+    _raw("UPDATE exchange_auditchainhead SET seq = %s, hash = %s WHERE id = 1", [last.seq, last.hash])
+
+
 def _cut_after(k: int) -> None:
     """Delete events #k+1… and every tree node covering them, leaving a valid shorter log."""
     _raw("DELETE FROM exchange_auditevent WHERE seq > %s", [k])
     _raw('DELETE FROM exchange_audittreenode WHERE ("index" + 1) * power(2, level) > %s', [k])
+    _move_head_to_newest()
 
 
 def test_stored_tree_matches_the_reference_root_at_every_size():
@@ -122,6 +129,7 @@ def test_rewritten_event_is_named(tmp_path):
         _raw("UPDATE exchange_auditevent SET details = %s, prev_hash = %s, hash = %s WHERE id = %s",
              [__import__("json").dumps(e.details, ensure_ascii=False), e.prev_hash, e.hash, e.pk])
         prev = e.hash
+    _move_head_to_newest()
     from exchange.services.audit import audit_verify_chain
 
     assert audit_verify_chain().ok  # the chain alone no longer shows it
@@ -218,3 +226,18 @@ def test_rotating_the_log_key_keeps_old_checkpoints_verifiable(client, capsys):
     # delivery keys are untouched by the log's rotation, and the log key is not in the delivery JWKS
     assert not SigningKey.objects.filter(purpose="delivery").exists()
     assert client.get("/.well-known/shujiao/keys.json").json()["keys"] == []
+
+
+def test_migration_backfill_rebuilds_the_tree_of_existing_events(monkeypatch):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("exchange.migrations.0008_transparency_log")
+    _events(40)
+    before = {(n.level, n.index): bytes(n.hash) for n in AuditTreeNode.objects.all()}
+    _raw("DELETE FROM exchange_audittreenode", [])
+    monkeypatch.setattr(migration, "PRUNE_AT", 8)  # prune to the frontier many times over 40 events
+    migration.backfill(apps, None)
+    assert {(n.level, n.index): bytes(n.hash) for n in AuditTreeNode.objects.all()} == before
+    assert transparency.tree_root(40) == tlog.root_of(_leaves())
