@@ -12,6 +12,7 @@ from .trading import (
     LedgerEntry,
     LedgerTransfer,
 )
+from .webhooks import WebhookAttempt, WebhookEndpoint, WebhookMessage
 
 __all__ = [
     "AccessRequest",
@@ -32,4 +33,7 @@ __all__ = [
     "Organization",
     "QualityReport",
     "SigningKey",
+    "WebhookAttempt",
+    "WebhookEndpoint",
+    "WebhookMessage",
 ]
