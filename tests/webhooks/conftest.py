@@ -100,3 +100,8 @@ def make_endpoint(actor_for):
         return endpoint_create(actor=actor_for(org), url=url, event_types=list(events), description=description)
 
     return _make
+
+
+# Trading and delivery fixtures, shared with those test packages.
+from tests.delivery.conftest import build_now, paid_contract, signing_key  # noqa: E402,F401
+from tests.trading.conftest import fund, key_actor, make_offer  # noqa: E402,F401
