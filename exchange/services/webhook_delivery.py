@@ -83,7 +83,8 @@ def _post(claim: Claim) -> tuple[sender.Response, int]:
 
 
 def _store(claim: Claim, response: sender.Response, duration_ms: int, now: datetime) -> bool:
-    """Log the attempt and move the message on; True when it was delivered."""
+    """Log the attempt and move the message on; True when the next message may go now
+    (this one was delivered, or given up after its retry window)."""
     with transaction.atomic():
         message = WebhookMessage.objects.select_for_update().select_related("endpoint").get(pk=claim.seq)
         mine = message.claim_token == claim.token and message.status == WebhookMessage.Status.PENDING
@@ -118,7 +119,7 @@ def _store(claim: Claim, response: sender.Response, duration_ms: int, now: datet
                         message.next_attempt_at = retry
                         fields.append("next_attempt_at")
         message.save(update_fields=fields)
-    return mine and response.ok
+    return mine and message.status != WebhookMessage.Status.PENDING
 
 
 def _disable_gone(endpoint: WebhookEndpoint) -> None:
@@ -147,7 +148,7 @@ def deliver_endpoint(endpoint_id, *, now: datetime | None = None) -> int:
         response, duration_ms = _post(claim)
         if not _store(claim, response, duration_ms, now or timezone.now()):
             return delivered
-        delivered += 1
+        delivered += response.ok
     # The batch is used up and more may be due: a fresh task carries on.
     send_task_now(DELIVER_TASK, str(endpoint_id))
     return delivered
