@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from exchange.api import delivery, trading, views
+from exchange.api import delivery, trading, views, webhooks
 
 router = DefaultRouter()
 router.register("catalog", views.CatalogViewSet, basename="catalog")
@@ -15,6 +15,7 @@ router.register("access-requests", trading.AccessRequestViewSet, basename="acces
 router.register("contracts", trading.ContractViewSet, basename="contract")
 router.register("wallet", trading.WalletViewSet, basename="wallet")
 router.register("deliveries", delivery.DeliveryViewSet, basename="delivery")
+router.register("webhook-endpoints", webhooks.WebhookEndpointViewSet, basename="webhook-endpoint")
 
 app_name = "api"
 urlpatterns = [
