@@ -112,3 +112,26 @@ def test_reject_refund_and_failed_checks_emit_their_events(make_firm, actor_for,
     trading.contract_refund(contract_id=contract.pk, reason="Staff decision", actor=staff_actor)
     assert _events(buyer_hook)[-1] == "contract.refunded"
     assert json.loads(WebhookMessage.objects.filter(endpoint=buyer_hook).last().body)["data"]["status"] == "refunded"
+
+
+def test_a_failed_delivery_and_a_failed_check_emit_their_events(make_firm, actor_for, make_endpoint, paid_contract):
+    from exchange.services import delivery, quality
+    from tests.factories import make_dataset, upload
+
+    seller, buyer = make_firm(), make_firm()
+    seller_hook, _ = make_endpoint(seller, URL)
+    buyer_hook, _ = make_endpoint(buyer, URL)
+    contract = paid_contract(seller=seller, buyer=buyer)
+    claim = delivery.delivery_claim(delivery_id=str(contract.delivery.pk))
+    delivery.delivery_fail(claim=claim, code="broken", message="The source could not be read.")
+    assert _events(buyer_hook)[-2:] == ["contract.refunded", "delivery.failed"]
+    failed = json.loads(WebhookMessage.objects.filter(endpoint=buyer_hook).last().body)["data"]
+    assert (failed["status"], failed["refunded"], failed["delivery"]) == ("failed", True, str(contract.delivery.pk))
+
+    version = upload(actor_for(seller), make_dataset(actor_for(seller)))
+    check = quality.quality_check_claim(version_id=str(version.pk))
+    quality.quality_check_fail(claim=check, message="The check exceeded its time limit.")
+    checked = json.loads(WebhookMessage.objects.filter(endpoint=seller_hook).last().body)
+    assert checked["type"] == "version.checked"
+    assert checked["data"] == {"version": str(version.pk), "dataset": str(version.dataset_id), "status": "failed",
+                               "score": None, "grade": None}

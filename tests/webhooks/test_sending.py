@@ -213,3 +213,23 @@ def test_the_sweeper_publishes_only_endpoints_whose_oldest_message_is_due(make_f
 
     assert delivery.sweep(now=now) == 1
     assert sent == [("shujiao.webhooks.deliver", str(due.pk))]
+
+
+def test_a_url_that_now_resolves_to_loopback_is_refused_at_send_time_and_logged(make_firm, make_endpoint, receiver,
+                                                                                 settings):
+    firm = make_firm()
+    endpoint, _ = make_endpoint(firm, "https://hooks.example.com/x")
+    port = urlsplit(receiver.url).port
+    # As if the name's DNS answer changed to a loopback address after the endpoint was saved.
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(url=f"https://localhost:{port}/hook")
+    settings.WEBHOOK_ALLOW_PRIVATE = False
+    svc.emit("contract.paid", firm, {"contract": "c-1"})
+
+    deliver_webhooks(str(endpoint.pk), now=timezone.now().isoformat())
+
+    assert receiver.calls == []
+    attempt = WebhookAttempt.objects.get()
+    assert attempt.status_code is None and attempt.ok is False
+    assert attempt.error.startswith("refused: localhost resolves to ")
+    message = WebhookMessage.objects.get()
+    assert (message.status, message.failures) == ("pending", 1)
