@@ -5,7 +5,8 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ["bench.upload_bench", "bench.quality_bench", "bench.delivery_bench", "bench.delivery_e2e"]
+BENCHMARKS = ["bench.upload_bench", "bench.quality_bench", "bench.delivery_bench", "bench.delivery_e2e",
+              "bench.catalog_bench"]
 
 
 def main() -> int:

@@ -10,7 +10,7 @@ from django.utils.html import format_html
 
 from exchange.actor import Actor
 from exchange.admin import ReadOnlyAdmin, ReadOnlyInline, _with_reason
-from exchange.models import Delivery, DownloadLink, SigningKey
+from exchange.models import AuditCheckpoint, Delivery, DownloadLink, SigningKey
 from exchange.services.delivery import delivery_revoke
 
 
@@ -72,10 +72,19 @@ class DeliveryAdmin(ReadOnlyAdmin):
 class SigningKeyAdmin(ReadOnlyAdmin):
     """Public parts only: the encrypted private key is never shown, not even to staff."""
 
-    list_display = ["kid", "status", "created_at", "retired_at"]
-    list_filter = ["status"]
-    fields = ["kid", "status", "created_at", "retired_at", "public_key_pem"]
+    list_display = ["kid", "purpose", "status", "created_at", "retired_at"]
+    list_filter = ["purpose", "status"]
+    fields = ["kid", "purpose", "status", "created_at", "retired_at", "public_key_pem"]
     readonly_fields = fields
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer("private_key_pem_encrypted")
+
+
+@admin.register(AuditCheckpoint)
+class AuditCheckpointAdmin(ReadOnlyAdmin):
+    """Signed audit-log checkpoints (SPEC §11), as published."""
+
+    list_display = ["tree_size", "key", "created_at"]
+    fields = ["tree_size", "key", "created_at", "note"]
+    readonly_fields = fields

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+
 
 class DomainError(Exception):
     """A refusal a user can act on. ``fields`` maps input field names to messages."""
@@ -51,6 +53,20 @@ class PayloadTooLarge(DomainError):
     code = "file_too_large"
 
 
+class StorageFull(DomainError):
+    """The exchange's disk (or storage quota) is full: nothing was kept, try again later."""
+
+    status = 507
+    code = "storage_full"
+
+
+class StorageUnavailable(DomainError):
+    """The file store failed for another reason (I/O error, permissions): nothing was kept."""
+
+    status = 503
+    code = "storage_unavailable"
+
+
 class Gone(DomainError):
     status = 410
     code = "gone"
@@ -59,3 +75,12 @@ class Gone(DomainError):
 class Unprocessable(DomainError):
     status = 422
     code = "unprocessable"
+
+
+def storage_error(exc: OSError) -> DomainError:
+    """What to answer when writing to the exchange's disk or storage failed (nothing was kept)."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return StorageFull("The exchange's storage is full, so the file was not kept; try again later.",
+                           fields={"file": ["Not stored: the exchange's storage is full. Try again later."]})
+    return StorageUnavailable(f"The exchange could not store the file ({exc.strerror or exc}); try again later.",
+                              fields={"file": ["Not stored: the exchange's storage failed. Try again later."]})

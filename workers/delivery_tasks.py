@@ -48,3 +48,10 @@ def expire_deliveries() -> int:
     from exchange.services.delivery import deliveries_expire
 
     return deliveries_expire()
+
+
+@shared_task(name="shujiao.delivery.purge_packages", acks_late=True)
+def purge_delivery_packages() -> int:
+    from exchange.services.delivery_storage import delivery_packages_purge
+
+    return delivery_packages_purge()

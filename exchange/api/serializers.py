@@ -113,29 +113,21 @@ class PublicListingOut(ListingOut):
 
 
 class CatalogItemOut(serializers.ModelSerializer):
+    """A catalog row, read from the listing's flat columns (no offers, no report JSON)."""
+
     seller = SellerOut(source="dataset.owner")
-    category = serializers.CharField(source="dataset.category")
-    kind = serializers.CharField(source="dataset.kind")
+    summary = serializers.CharField(source="blurb")
     tags = serializers.JSONField(source="dataset.tags")
-    min_price_fen = serializers.IntegerField(read_only=True, allow_null=True)
+    min_price_fen = serializers.IntegerField(source="best_price_fen", read_only=True, allow_null=True)
     quality_grade = serializers.SerializerMethodField()
-    quality_score = serializers.SerializerMethodField()
 
     class Meta:
         model = Listing
         fields = ["id", "title", "summary", "seller", "category", "kind", "tags", "min_price_fen",
-                  "quality_grade", "quality_score", "published_at"]
-
-    def _report(self, obj):
-        return getattr(obj.version, "quality_report", None) if hasattr(obj.version, "quality_report") else None
+                  "quality_grade", "quality_score", "row_count", "published_at"]
 
     def get_quality_grade(self, obj) -> str | None:
-        report = self._report(obj)
-        return report.grade if report else None
-
-    def get_quality_score(self, obj) -> int | None:
-        report = self._report(obj)
-        return report.score if report else None
+        return obj.quality_grade or None
 
 
 # --- Input --------------------------------------------------------------------
@@ -180,7 +172,7 @@ class OfferIn(serializers.Serializer):
 
 
 class CatalogQuery(serializers.Serializer):
-    q = serializers.CharField(required=False, allow_blank=True, default="")
+    q = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
     category = serializers.CharField(required=False, allow_blank=True, default="")
     kind = serializers.CharField(required=False, allow_blank=True, default="")
     price_min = StrictIntegerField(required=False, allow_null=True, default=None, min_value=0)

@@ -15,6 +15,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from exchange import pagecache
 from exchange.api.fields import StrictIntegerField
 from exchange.api.views import FirmViewMixin
 from exchange.errors import NotFound
@@ -272,4 +273,4 @@ class MarketStatsView(APIView):
     permission_classes = [AllowAny]
 
     def get(self, request):
-        return Response(MarketStatsOut(sel.market_stats()).data)
+        return Response(pagecache.cached_data(request, "api-market", lambda: MarketStatsOut(sel.market_stats()).data))

@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from exchange.api import delivery, trading, views, webhooks
+from exchange.api import audit, delivery, trading, views, webhooks
 
 router = DefaultRouter()
 router.register("catalog", views.CatalogViewSet, basename="catalog")
@@ -15,10 +15,13 @@ router.register("access-requests", trading.AccessRequestViewSet, basename="acces
 router.register("contracts", trading.ContractViewSet, basename="contract")
 router.register("wallet", trading.WalletViewSet, basename="wallet")
 router.register("deliveries", delivery.DeliveryViewSet, basename="delivery")
+router.register("audit/events", audit.AuditEventViewSet, basename="audit-event")
 router.register("webhook-endpoints", webhooks.WebhookEndpointViewSet, basename="webhook-endpoint")
 
 app_name = "api"
 urlpatterns = [
     path("market/stats/", trading.MarketStatsView.as_view(), name="market-stats"),
+    path("audit/consistency/", audit.ConsistencyView.as_view(), name="audit-consistency"),
+    path("audit/checkpoint/", audit.CheckpointView.as_view(), name="audit-checkpoint"),
     *router.urls,
 ]

@@ -11,6 +11,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from exchange import pagecache
 from exchange.actor import Actor
 from exchange.api import serializers as s
 from exchange.errors import Forbidden, LengthRequired, NotFound, PayloadTooLarge
@@ -19,7 +20,12 @@ from exchange.selectors import catalog as catalog_sel
 from exchange.selectors import quality as quality_sel
 from exchange.services import catalog as catalog_svc
 from exchange.services import orgs as orgs_svc
-from exchange.uploads import CHUNKED_MESSAGE, upload_too_large, upload_without_length
+from exchange.uploads import (
+    CHUNKED_MESSAGE,
+    upload_storage_error,
+    upload_too_large,
+    upload_without_length,
+)
 
 
 class FirmViewMixin:
@@ -49,7 +55,8 @@ class FirmViewMixin:
     OpenApiParameter("price_min", int, description="Lowest price in fen"),
     OpenApiParameter("price_max", int, description="Highest price in fen"),
     OpenApiParameter("min_grade", str, enum=["A", "B", "C", "D", "E"]),
-    OpenApiParameter("ordering", str, enum=["-published_at", "min_price_fen", "-min_price_fen", "title",
+    OpenApiParameter("ordering", str, enum=["-published_at", "published_at", "min_price_fen", "-min_price_fen", "title",
+                                            "-title", "quality_score", "-quality_score",
                                             "-version__quality_report__score"]),
 ])
 class CatalogViewSet(FirmViewMixin, viewsets.ReadOnlyModelViewSet):
@@ -64,10 +71,15 @@ class CatalogViewSet(FirmViewMixin, viewsets.ReadOnlyModelViewSet):
             return catalog_sel.listings_public().prefetch_related("offers")
         query = s.CatalogQuery(data=self.request.query_params)
         query.is_valid(raise_exception=True)
-        return catalog_sel.catalog_search(**query.validated_data)
+        return catalog_sel.catalog_page(catalog_sel.catalog_search(**query.validated_data))
 
     def get_serializer_class(self):
         return s.PublicListingOut if self.action == "retrieve" else s.CatalogItemOut
+
+    def list(self, request, *args, **kwargs):
+        # The same for every caller: cached per URL and catalog generation (exchange.pagecache).
+        return Response(pagecache.cached_data(request, "api-catalog", lambda: super(CatalogViewSet, self).list(
+            request, *args, **kwargs).data))
 
 
 @extend_schema(tags=["firm"])
@@ -149,7 +161,9 @@ class DatasetViewSet(FirmViewMixin, mixins.ListModelMixin, mixins.RetrieveModelM
         if upload_too_large(request):
             raise PayloadTooLarge("The upload is larger than the exchange's limit.",
                                   fields={"file": ["Larger than the upload size limit."]})
-        data = s.VersionIn(data=request.data)
+        data = s.VersionIn(data=request.data)  # request.data streams the upload to a temporary file
+        if (storage_failure := upload_storage_error(request)) is not None:
+            raise storage_failure
         data.is_valid(raise_exception=True)
         if upload_too_large(request):
             raise PayloadTooLarge("The upload is larger than the exchange's limit.",

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('exchange', '0004_delivery'),
+        ('exchange', '0008_transparency_log'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

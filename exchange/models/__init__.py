@@ -1,7 +1,7 @@
 """Models hold fields, constraints and small predicates; state changes live in services."""
 
-from .audit import AuditEvent
-from .catalog import Dataset, DatasetVersion, Listing, Offer, QualityReport
+from .audit import AuditChainHead, AuditEvent
+from .catalog import CatalogGeneration, Dataset, DatasetVersion, Listing, Offer, QualityReport
 from .delivery import Delivery, DownloadLink, SigningKey
 from .orgs import ApiKey, Membership, Organization
 from .trading import (
@@ -12,17 +12,22 @@ from .trading import (
     LedgerEntry,
     LedgerTransfer,
 )
+from .transparency import AuditCheckpoint, AuditTreeNode
 from .webhooks import WebhookAttempt, WebhookEndpoint, WebhookMessage
 
 __all__ = [
     "AccessRequest",
     "Account",
+    "CatalogGeneration",
     "Contract",
     "IdempotencyRecord",
     "LedgerEntry",
     "LedgerTransfer",
     "ApiKey",
+    "AuditChainHead",
+    "AuditCheckpoint",
     "AuditEvent",
+    "AuditTreeNode",
     "Dataset",
     "Delivery",
     "DownloadLink",

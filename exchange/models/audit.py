@@ -37,3 +37,20 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.object_type}:{self.object_id}"
+
+
+class AuditChainHead(models.Model):
+    """The newest event's ``seq`` and ``hash``: one row, moved forward in the transaction of every
+    append. A chain shorter than its head was truncated (TRUNCATE, or its newest events deleted).
+    Triggers refuse deleting this row and moving it backwards."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    seq = models.PositiveBigIntegerField()
+    hash = models.CharField(max_length=64)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="audit_chain_head_single_row")]
+
+    def __str__(self) -> str:
+        return f"head #{self.seq} {self.hash[:12]}"

@@ -132,12 +132,37 @@ class Listing(models.Model):
     published_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The flat catalog columns: copies kept by services.catalog_flat.listings_refresh_flat (on
+    # publish, offer change, review, retire, dataset edit, quality report) so list pages read
+    # one narrow row per listing and never the offers or the report JSON.
+    best_price_fen = models.PositiveBigIntegerField(null=True, blank=True)
+    quality_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    quality_grade = models.CharField(max_length=1, blank=True)
+    row_count = models.PositiveBigIntegerField(null=True, blank=True)
+    category = models.CharField(max_length=32, choices=Category.choices, blank=True)
+    kind = models.CharField(max_length=16, choices=Dataset.Kind.choices, blank=True)
+    blurb = models.CharField(max_length=200, blank=True)
+    # Lower-cased title, summary, dataset title/description/tags and seller name (trigram/bigram indexed on PostgreSQL).
+    search_text = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["-published_at", "-id"], name="listing_pub_published",
+                         condition=models.Q(status="published")),
+            models.Index(fields=["best_price_fen", "id"], name="listing_pub_price", condition=models.Q(status="published")),
+            models.Index(fields=["quality_score", "id"], name="listing_pub_score", condition=models.Q(status="published")),
+            models.Index(fields=["title", "id"], name="listing_pub_title", condition=models.Q(status="published")),
+            models.Index(fields=["category", "kind"], name="listing_pub_facets", condition=models.Q(status="published")),
+        ]
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def min_price_fen(self) -> int | None:
+        """The lowest active offer's price (the stored best price)."""
+        return self.best_price_fen
 
     @property
     def seller(self) -> Organization:
@@ -173,3 +198,13 @@ class Offer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}: {self.price_fen / 100:.2f} {self.currency}"
+
+
+class CatalogGeneration(models.Model):
+    """One row whose value grows whenever the catalog or the market changes (publish, offer, trade).
+
+    Cached counts, facets and market statistics are keyed on it, so every process (web workers,
+    Celery) sees a change at once whatever the cache backend; stale entries simply expire.
+    """
+
+    value = models.BigIntegerField(default=0)

@@ -20,15 +20,22 @@ class SigningKey(models.Model):
 
     The private key is stored only as a PKCS#8 PEM encrypted with the passphrase from
     ``SIGNING_KEY_PASSPHRASE`` (never in the clear). ``kid`` is the first 16 hex
-    characters of SHA-256 of the raw public key. At most one key is active; retired keys
-    stay published so packages they signed still verify.
+    characters of SHA-256 of the raw public key. At most one key per purpose is active
+    (delivery manifests, audit-log checkpoints); retired keys stay published so what they
+    signed still verifies.
     """
 
     class Status(models.TextChoices):
         ACTIVE = "active", "Active (signs new packages)"
         RETIRED = "retired", "Retired (verifies old packages only)"
 
+    class Purpose(models.TextChoices):
+        DELIVERY = "delivery", "Delivery manifests"
+        AUDIT_LOG = "audit_log", "Audit log checkpoints"
+
     kid = models.CharField("key id", max_length=16, unique=True)
+    # One key signs one kind of document, so a rotation of one never touches the other.
+    purpose = models.CharField(max_length=16, choices=Purpose.choices, default=Purpose.DELIVERY)
     public_key_pem = models.TextField()
     private_key_pem_encrypted = models.TextField(editable=False)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
@@ -38,7 +45,7 @@ class SigningKey(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["status"], condition=Q(status="active"), name="signing_key_one_active"),
+            models.UniqueConstraint(fields=["purpose"], condition=Q(status="active"), name="signing_key_one_active"),
             models.CheckConstraint(condition=Q(status="active", retired_at__isnull=True)
                                    | Q(status="retired", retired_at__isnull=False),
                                    name="signing_key_retired_at_matches_status"),

@@ -106,6 +106,9 @@ class Contract(models.Model):
             models.CheckConstraint(condition=Q(currency="CNY"), name="contract_currency_cny"),
             models.CheckConstraint(condition=Q(commission_bp__lte=10000), name="contract_commission_at_most_all"),
             models.CheckConstraint(condition=~Q(buyer=models.F("seller")), name="contract_not_own"),
+            # At most one unpaid contract per buyer and offer, whatever races the services lose.
+            models.UniqueConstraint(fields=["buyer", "offer"], condition=Q(status="awaiting_payment"),
+                                    name="contract_one_unpaid_per_offer"),
         ]
         indexes = [models.Index(fields=["status", "paid_at"])]
 

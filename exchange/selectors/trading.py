@@ -11,7 +11,19 @@ from datetime import timedelta
 from statistics import median
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.core.cache import cache
+from django.db.models import (
+    Case,
+    Count,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -26,6 +38,7 @@ from exchange.models import (
     Organization,
 )
 from exchange.models.catalog import Category
+from exchange.services.catalog_flat import catalog_generation
 
 DIRECTIONS = ("incoming", "outgoing")
 ROLES = ("buyer", "seller")
@@ -97,7 +110,61 @@ def ledger_entries_for(*, organization: Organization) -> QuerySet[LedgerEntry]:
             .select_related("transfer").order_by("-id"))
 
 
+# Price against quality is a grid of counts, not one point per offer: score bands of SCORE_BAND
+# points and price bands on a 1-2-5 scale (fen), so the answer stays the same size at any catalog size.
+SCORE_BAND = 5
+PRICE_EDGES = [1] + [m * 10 ** e for e in range(2, 12) for m in (1, 2, 5)]
+MARKET_CACHE_SECONDS = 300
+
+
 def market_stats(*, months: int = 12, top: int = 10) -> dict[str, Any]:
+    """The market figures, cached per catalog generation (a trade or a publish starts a new one)."""
+    key = f"market:{catalog_generation()}:{months}:{top}"
+    stats = cache.get(key)
+    if stats is None:
+        stats = _market_stats(months=months, top=top)
+        cache.set(key, stats, MARKET_CACHE_SECONDS)
+    return stats
+
+
+def _price_band(price: int) -> tuple[int, int | None]:
+    low = max((e for e in PRICE_EDGES if e <= price), default=1)
+    higher = [e for e in PRICE_EDGES if e > low]
+    return low, (higher[0] - 1 if higher else None)
+
+
+def _price_vs_quality(offers: QuerySet[Offer]) -> list[dict[str, Any]]:
+    """Offers counted per (score band, price band, grade): at most 21 × len(PRICE_EDGES) × 5 cells."""
+    band = Case(*[When(price_fen__gte=edge, then=Value(edge)) for edge in reversed(PRICE_EDGES)],
+                default=Value(1), output_field=IntegerField())
+    score_band = ExpressionWrapper(F("listing__quality_score") / SCORE_BAND, output_field=IntegerField())
+    rows = (offers.annotate(price_band=band, score_band=score_band).values("score_band", "price_band", "listing__quality_grade")
+            .annotate(n=Count("pk")).order_by("score_band", "price_band", "listing__quality_grade"))
+    cells = []
+    for row in rows:
+        low, high = _price_band(row["price_band"])
+        score_from = row["score_band"] * SCORE_BAND
+        cells.append({"score_from": score_from, "score_to": min(score_from + SCORE_BAND - 1, 100),
+                      "price_from_fen": low, "price_to_fen": high, "grade": row["listing__quality_grade"],
+                      "offers": row["n"]})
+    return cells
+
+
+def _median_by_grade(offers: QuerySet[Offer]) -> list[dict[str, Any]]:
+    """The median price per grade: one count query, then at most two middle rows per grade."""
+    counts = dict(offers.values_list("listing__quality_grade").annotate(n=Count("pk")).order_by())
+    out = []
+    for grade in GRADES:
+        n = counts.get(grade, 0)
+        if not n:
+            continue
+        middle = list(offers.filter(listing__quality_grade=grade).order_by("price_fen")
+                      .values_list("price_fen", flat=True)[(n - 1) // 2:(n - 1) // 2 + (1 if n % 2 else 2)])
+        out.append({"grade": grade, "offers": n, "median_price_fen": int(median(middle))})
+    return out
+
+
+def _market_stats(*, months: int, top: int) -> dict[str, Any]:
     """Public figures of the market: trades and turnover, prices against quality, participants.
 
     Turnover counts paid and settled contracts (refunded ones are excluded); prices
@@ -115,13 +182,8 @@ def market_stats(*, months: int = 12, top: int = 10) -> dict[str, Any]:
     top_datasets = (traded.values("listing_id", "listing__title", "listing__dataset__owner__name")
                     .annotate(trades=Count("pk"), turnover_fen=Sum("price_fen"))
                     .order_by("-turnover_fen", "-trades", "listing__title")[:top])
-    points = list(Offer.objects.filter(is_active=True, listing__status=Listing.Status.PUBLISHED,
-                                       listing__version__quality_report__isnull=False)
-                  .values_list("listing__version__quality_report__score", "listing__version__quality_report__grade",
-                               "price_fen", "listing_id").order_by("listing__version__quality_report__score", "price_fen"))
-    by_grade: dict[str, list[int]] = {}
-    for _score, grade, price, _listing in points:
-        by_grade.setdefault(grade, []).append(price)
+    offers = Offer.objects.filter(is_active=True, listing__status=Listing.Status.PUBLISHED,
+                                  listing__quality_score__isnull=False)
     window = now - timedelta(days=ACTIVE_WINDOW_DAYS)
     recent = traded.filter(paid_at__gte=window)
     return {
@@ -137,10 +199,8 @@ def market_stats(*, months: int = 12, top: int = 10) -> dict[str, Any]:
         "top_datasets": [{"listing_id": str(row["listing_id"]), "title": row["listing__title"],
                           "seller": row["listing__dataset__owner__name"], "trades": row["trades"],
                           "turnover_fen": row["turnover_fen"]} for row in top_datasets],
-        "median_price_by_grade": [{"grade": g, "offers": len(by_grade[g]), "median_price_fen": int(median(by_grade[g]))}
-                                  for g in GRADES if g in by_grade],
-        "price_vs_quality": [{"score": score, "grade": grade, "price_fen": price, "listing_id": str(listing)}
-                             for score, grade, price, listing in points],
+        "median_price_by_grade": _median_by_grade(offers),
+        "price_vs_quality": _price_vs_quality(offers),
         "active_window_days": ACTIVE_WINDOW_DAYS,
         "active_sellers": recent.values("seller_id").distinct().count(),
         "active_buyers": recent.values("buyer_id").distinct().count(),

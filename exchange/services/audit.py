@@ -12,7 +12,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from exchange.actor import Actor
-from exchange.models import AuditEvent
+from exchange.models import AuditChainHead, AuditEvent
+from exchange.services.transparency import tree_append
 
 GENESIS_HASH = "0" * 64
 # Arbitrary constant key for the PostgreSQL advisory lock that serialises appends.
@@ -60,7 +61,10 @@ def audit_record(
         # Serialise appends so every event links to the one before it; released at commit.
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
-    last = AuditEvent.objects.order_by("-seq").only("seq", "hash").first()
+    # The head, not the newest row, says where the chain continues: an append after the newest
+    # events were deleted still links to the deleted ones, so the gap stays visible.
+    head = AuditChainHead.objects.filter(pk=1).first()
+    last = head or AuditEvent.objects.order_by("-seq").only("seq", "hash").first()
     org = organization if organization is not None else actor.organization
     # JSON round trip so the stored details equal what was hashed (UUIDs, dates → str).
     clean_details = json.loads(canonical_bytes(details or {}))
@@ -80,6 +84,11 @@ def audit_record(
     )
     event.hash = compute_hash(event)
     event.save(force_insert=True)
+    if head is None:
+        AuditChainHead.objects.create(pk=1, seq=event.seq, hash=event.hash, updated_at=event.created_at)
+    else:
+        AuditChainHead.objects.filter(pk=1).update(seq=event.seq, hash=event.hash, updated_at=event.created_at)
+    tree_append(event)  # the transparency log's leaf, in the same transaction and under the same lock
     return event
 
 
@@ -95,11 +104,17 @@ def audit_verify_chain() -> ChainVerification:
     """Recompute every hash and link; name the first event where the chain breaks.
 
     Detects an edited row (its hash no longer matches), a deleted row (a gap in ``seq``
-    or a ``prev_hash`` that points at nothing) and reordered rows (links out of order).
+    or a ``prev_hash`` that points at nothing), reordered rows (links out of order) and a
+    truncated chain (fewer events than the head record says).
     """
     expected_prev, expected_seq, checked = GENESIS_HASH, 1, 0
     with transaction.atomic():
-        for event in AuditEvent.objects.order_by("seq").iterator(chunk_size=2000):
+        # The head is read first: events appended while we walk lie beyond it and are left out.
+        head = AuditChainHead.objects.filter(pk=1).first()
+        events = AuditEvent.objects.order_by("seq")
+        if head is not None:
+            events = events.filter(seq__lte=head.seq)
+        for event in events.iterator(chunk_size=2000):
             if event.seq != expected_seq:
                 return ChainVerification(False, checked, event.seq, f"expected event #{expected_seq} but found #{event.seq} (an event was deleted)")
             if event.prev_hash != expected_prev:
@@ -107,4 +122,16 @@ def audit_verify_chain() -> ChainVerification:
             if compute_hash(event) != event.hash:
                 return ChainVerification(False, checked, event.seq, f"event #{event.seq} was edited: its content no longer matches its hash")
             expected_prev, expected_seq, checked = event.hash, expected_seq + 1, checked + 1
+        # Without a head at the start, only a first append committed while we walked may have made one.
+        head_missing = head is None and checked and not AuditChainHead.objects.filter(pk=1).exists()
+    if head_missing:
+        return ChainVerification(False, checked, None, f"the head record is missing but the chain has {checked} events")
+    if head is None:
+        return ChainVerification(True, checked)
+    if checked < head.seq:
+        return ChainVerification(False, checked, checked + 1,
+                                 f"truncated: chain has {checked} events, head says {head.seq}")
+    if head.hash != expected_prev:
+        return ChainVerification(False, checked, head.seq,
+                                 f"event #{head.seq} does not match the hash recorded in the head")
     return ChainVerification(True, checked)

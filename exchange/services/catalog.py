@@ -15,11 +15,20 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from exchange import storage
 from exchange.actor import Actor
-from exchange.errors import Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge
+from exchange.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    storage_error,
+)
 from exchange.models import Dataset, DatasetVersion, Listing, Offer
 from exchange.models.catalog import Category, version_upload_path
 from exchange.services.audit import audit_record
+from exchange.services.catalog_flat import listings_of_dataset_refresh, listings_refresh_flat
 from exchange.services.dispatch import enqueue_on_commit
 from exchange.services.webhooks import emit
 from exchange.validators import one_line
@@ -133,6 +142,7 @@ def dataset_update(*, actor: Actor, dataset: Dataset, **fields: Any) -> Dataset:
             setattr(dataset, name, value)
         dataset.save()
         audit_record(actor=actor, action="dataset.updated", obj=dataset, details={"fields": sorted(clean)})
+        listings_of_dataset_refresh(dataset.pk)
     return dataset
 
 
@@ -147,6 +157,25 @@ def _sha256_of(upload: UploadedFile) -> str:
         h.update(chunk)
     upload.seek(0)
     return h.hexdigest()
+
+
+def _store(path: str, upload: UploadedFile) -> str:
+    """Save to storage; a failed write (disk full, I/O error) deletes the partial file and
+    answers ``storage_full`` / ``storage_unavailable`` instead of leaving an orphan and a 500."""
+    existed = default_storage.exists(path)
+    try:
+        return storage.save(path, upload)
+    except Exception as exc:
+        if not existed:
+            try:
+                if default_storage.exists(path):
+                    default_storage.delete(path)
+            except Exception:  # noqa: BLE001 — the original error is the one to report
+                logger.exception("could not delete the partial file %s", path)
+        if isinstance(exc, OSError):
+            logger.error("storing %s failed: %s", path, exc)
+            raise storage_error(exc) from exc
+        raise
 
 
 def version_upload(*, actor: Actor, dataset: Dataset, upload: UploadedFile | None, changelog: str = "") -> DatasetVersion:
@@ -190,7 +219,7 @@ def version_upload(*, actor: Actor, dataset: Dataset, upload: UploadedFile | Non
         byte_size=upload.size, sha256=sha256, changelog=(changelog or "").strip(), uploaded_by=actor.user,
     )
     version.number = (dataset.versions.aggregate(n=Max("number"))["n"] or 0) + 1
-    stored_name = default_storage.save(version_upload_path(version, name), upload)
+    stored_name = _store(version_upload_path(version, name), upload)
     try:
         with transaction.atomic():
             Dataset.objects.select_for_update().get(pk=dataset.pk)  # serialise version numbering
@@ -203,7 +232,7 @@ def version_upload(*, actor: Actor, dataset: Dataset, upload: UploadedFile | Non
             })
             enqueue_on_commit(QUALITY_CHECK_TASK, str(version.pk))
     except BaseException:
-        default_storage.delete(stored_name)
+        storage.delete(stored_name)
         raise
     return version
 
@@ -216,6 +245,8 @@ def listing_create(*, actor: Actor, dataset: Dataset, version: DatasetVersion, t
         listing = Listing.objects.create(dataset=dataset, version=version, title=one_line(title or dataset.title, max_length=200),
                                          summary=(summary or "").strip())
         audit_record(actor=actor, action="listing.created", obj=listing, details={"dataset": str(dataset.pk), "version": version.number})
+        listings_refresh_flat([listing.pk])
+        listing.refresh_from_db()
     return listing
 
 
@@ -262,6 +293,7 @@ def offer_create(*, actor: Actor, listing: Listing, name: str, price_fen: Any, a
         )
         audit_record(actor=actor, action="offer.created", obj=offer, details={
             "listing": str(listing.pk), "price_fen": price_fen, "access_mode": access_mode})
+        listings_refresh_flat([listing.pk])
     return offer
 
 
@@ -294,6 +326,7 @@ def listing_submit(*, actor: Actor, listing: Listing) -> Listing:
         listing.submitted_at = timezone.now()
         listing.save(update_fields=["status", "submitted_at", "updated_at"])
         audit_record(actor=actor, action="listing.submitted", obj=listing, details={"from": old, "to": listing.status})
+        listings_refresh_flat([listing.pk])
     return listing
 
 
@@ -317,6 +350,7 @@ def listing_review(*, actor: Actor, listing: Listing, approve: bool, note: str =
         emit("listing.reviewed", listing.dataset.owner, {"listing": str(listing.pk), "status": listing.status})
         audit_record(actor=actor, action="listing.published" if approve else "listing.rejected", obj=listing,
                      organization=listing.dataset.owner, details={"from": "in_review", "to": listing.status, "note": listing.review_note})
+        listings_refresh_flat([listing.pk])
     return listing
 
 
@@ -341,6 +375,7 @@ def listing_moderate(*, actor: Actor, listing: Listing, action: str, note: str) 
         listing.save(update_fields=["status", "review_note", "updated_at"])
         audit_record(actor=actor, action=f"listing.{target}", obj=listing, organization=listing.dataset.owner,
                      details={"from": old, "to": target, "note": listing.review_note})
+        listings_refresh_flat([listing.pk])
     return listing
 
 
@@ -354,4 +389,5 @@ def listing_retire(*, actor: Actor, listing: Listing) -> Listing:
         old, listing.status = listing.status, Listing.Status.RETIRED
         listing.save(update_fields=["status", "updated_at"])
         audit_record(actor=actor, action="listing.retired", obj=listing, details={"from": old, "to": listing.status})
+        listings_refresh_flat([listing.pk])
     return listing

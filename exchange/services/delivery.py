@@ -12,7 +12,7 @@ Exactly-once effects rest on three things:
 
 So a task delivered twice, a second worker racing the first, or a worker killed at any
 point yields one package and one settlement. A build streams the source from storage into
-a local temporary file and uploads that through ``default_storage``: no shared disk.
+a local temporary file and uploads that through ``exchange.storage``: no shared disk.
 
 Lock order (as in trading): delivery row → contract row → ledger accounts → audit chain.
 """
@@ -32,15 +32,16 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files import File
-from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Max, Q
 from django.utils import timezone
 
+from exchange import storage
 from exchange.actor import Actor
 from exchange.errors import Conflict, DomainError, Forbidden, Gone, InvalidInput, NotFound
-from exchange.models import Contract, Delivery, DownloadLink
+from exchange.models import AuditEvent, Contract, Delivery, DownloadLink
 from exchange.services.audit import audit_record
+from exchange.services.delivery_storage import delete_packages_after_commit, delete_partial
 from exchange.services.dispatch import enqueue_on_commit, send_task_now
 from exchange.services.webhooks import emit
 
@@ -154,6 +155,15 @@ class _BeatingReader:
         return getattr(self._f, name)
 
 
+def _audit_checkpoint(delivery: Delivery) -> str:
+    """A signed audit-log checkpoint whose tree already holds this delivery's creation events
+    (SPEC §11): every buyer keeps an anchor that a later rewrite of the log cannot match."""
+    from exchange.services.transparency import checkpoint_covering
+
+    last = AuditEvent.objects.filter(object_type="Delivery", object_id=str(delivery.pk)).aggregate(m=Max("seq"))["m"]
+    return checkpoint_covering(last or 1).note
+
+
 def _manifest_fields(delivery: Delivery, *, issued_at, expires_at) -> dict[str, Any]:
     c = delivery.contract
     return {
@@ -166,6 +176,7 @@ def _manifest_fields(delivery: Delivery, *, issued_at, expires_at) -> dict[str, 
         "dataset": {"title": c.listing.title, "version": c.dataset_version.number,
                     "format": c.dataset_version.format},
         "issued_at": issued_at, "expires_at": expires_at,
+        "audit_checkpoint": _audit_checkpoint(delivery),
     }
 
 
@@ -196,7 +207,7 @@ def delivery_build(*, claim: Claim) -> Delivery | None:
     package_name = f"deliveries/{delivery.pk}/{claim.token}.zip"
     try:
         with tempfile.TemporaryFile(dir=settings.DELIVERY_TMP_DIR, prefix="shujiao-delivery-") as tmp:
-            with default_storage.open(version.file.name, "rb") as source:
+            with storage.open_stream(version.file.name) as source:
                 result = build_package(
                     source=source, out=tmp, data_path=data_path, license_text=contract.licence_text,
                     manifest_fields=_manifest_fields(delivery, issued_at=issued_at, expires_at=expires_at),
@@ -206,7 +217,7 @@ def delivery_build(*, claim: Claim) -> Delivery | None:
             tmp.flush()
             tmp.seek(0)
             heartbeat.beat(result.size, force=True)
-            stored_name = default_storage.save(package_name, File(_BeatingReader(tmp, heartbeat, result.package_size),
+            stored_name = storage.save(package_name, File(_BeatingReader(tmp, heartbeat, result.package_size),
                                                                   name=package_name))
     except SourceIntegrityError as exc:
         logger.error("delivery %s: %s", delivery.pk, exc)
@@ -216,6 +227,7 @@ def delivery_build(*, claim: Claim) -> Delivery | None:
             details={"expected_sha256": exc.expected, "actual_sha256": exc.actual})
         return None
     except OSError as exc:
+        delete_partial(package_name)  # a full disk leaves an empty or half-written package behind
         delivery_release(claim=claim, error=f"storage error: {exc}")
         raise TransientBuildError(str(exc)) from exc
     return delivery_store(claim=claim, package_name=stored_name, result=result, data_path=data_path,
@@ -228,7 +240,7 @@ def _delete_later(name: str) -> None:
 
 def _delete_quietly(name: str) -> None:
     try:
-        default_storage.delete(name)
+        storage.delete(name)
     except OSError:
         logger.warning("could not delete %s", name, exc_info=True)
 
@@ -237,7 +249,7 @@ def _delete_other_packages(delivery_id: str, keep: str) -> None:
     """Remove packages left by attempts that died after uploading (one package per delivery)."""
     folder = f"deliveries/{delivery_id}"
     try:
-        _dirs, files = default_storage.listdir(folder)
+        files = storage.listdir(folder)
     except (OSError, NotImplementedError):
         return
     for name in files:
@@ -307,6 +319,7 @@ def _end_failed(delivery: Delivery, *, code: str, message: str, details: dict | 
     delivery.status, delivery.error, delivery.claim_token = Delivery.Status.FAILED, message[:5000], ""
     delivery.ended_at = timezone.now()
     delivery.save(update_fields=["status", "error", "claim_token", "ended_at"])
+    delete_packages_after_commit(delivery.pk)  # nothing was delivered: no file of it stays
     contract = Contract.objects.select_for_update(of=("self",)).select_related("buyer").get(pk=delivery.contract_id)
     refunded = False
     if contract.status == Contract.Status.PAID:
@@ -381,6 +394,8 @@ def delivery_revoke(*, actor: Actor, delivery_id, reason: str) -> Delivery:
         delivery.save(update_fields=["status", "revoke_reason", "claim_token", "ended_at"])
         contract = Contract.objects.select_for_update(of=("self",)).select_related("buyer").get(pk=delivery.contract_id)
         refunded = False
+        if old != Delivery.Status.READY:  # nothing was delivered: drop any package files now
+            delete_packages_after_commit(delivery.pk)
         if old != Delivery.Status.READY and contract.status == Contract.Status.PAID:
             contract_refund(contract_id=contract.pk, reason=f"Delivery revoked before it was ready: {reason}",
                             actor=actor)

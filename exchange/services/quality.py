@@ -15,15 +15,16 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from exchange import storage
 from exchange.actor import Actor
 from exchange.models import DatasetVersion, QualityReport
 from exchange.selectors.quality import redacted_for_storage
 from exchange.services.audit import audit_record
+from exchange.services.catalog_flat import listings_of_version_refresh
 from exchange.services.dispatch import send_task_now
 from exchange.services.webhooks import emit
 
@@ -103,7 +104,8 @@ def quality_check_run(*, claim: Claim) -> QualityReport | None:
     )
     schema = dict(version.dataset.schema or {})
     schema["personalData"] = version.dataset.contains_personal_data
-    with default_storage.open(version.file.name, "rb") as stream:
+    # A local, seekable copy in this worker's own temp dir (S3), or the stored file itself (local).
+    with storage.local_copy(version.file.name, tmp_dir=settings.QUALITY_TMP_DIR) as path, open(path, "rb") as stream:
         report = profile(stream, schema, options=options, progress=ProgressRecorder(claim, version.byte_size),
                          total_bytes=version.byte_size, filename=version.original_filename)
     return quality_check_store(claim=claim, report=report)
@@ -138,6 +140,7 @@ def quality_check_store(*, claim: Claim, report: dict) -> QualityReport | None:
                      organization=version.dataset.owner, details={
                          "status": version.status, "score": stored.score, "grade": stored.grade,
                          "failures": report.get("gates", {}).get("failures", []), "rows": version.row_count})
+        listings_of_version_refresh(version.pk)
     return stored
 
 

@@ -43,20 +43,23 @@ def _passphrase() -> bytes:
     return value.encode("utf-8")
 
 
-def _new_key_row(status: str) -> SigningKey:
+DELIVERY = SigningKey.Purpose.DELIVERY
+
+
+def _new_key_row(status: str, purpose: str) -> SigningKey:
     private = generate_private_key()
     return SigningKey(
         kid=key_id(private), public_key_pem=public_key_pem(private).decode("ascii"),
         private_key_pem_encrypted=private_key_to_encrypted_pem(private, _passphrase()).decode("ascii"),
-        status=status,
+        status=status, purpose=purpose,
     )
 
 
-def signing_key_create(*, actor: Actor) -> SigningKey:
-    """Create the first active key. Refused while one is active (rotate instead)."""
-    key = _new_key_row(SigningKey.Status.ACTIVE)
+def signing_key_create(*, actor: Actor, purpose: str = DELIVERY) -> SigningKey:
+    """Create the first active key of a purpose. Refused while one is active (rotate instead)."""
+    key = _new_key_row(SigningKey.Status.ACTIVE, purpose)
     with transaction.atomic():
-        if SigningKey.objects.filter(status=SigningKey.Status.ACTIVE).exists():
+        if SigningKey.objects.filter(status=SigningKey.Status.ACTIVE, purpose=purpose).exists():
             raise Conflict("A signing key is already active; rotate it instead.", code="key_active")
         try:
             with transaction.atomic():
@@ -67,25 +70,25 @@ def signing_key_create(*, actor: Actor) -> SigningKey:
     return key
 
 
-def signing_key_ensure(*, actor: Actor) -> SigningKey:
-    """The active key, created when there is none (demo seeding, first start)."""
-    key = SigningKey.objects.filter(status=SigningKey.Status.ACTIVE).first()
+def signing_key_ensure(*, actor: Actor, purpose: str = DELIVERY) -> SigningKey:
+    """The active key of a purpose, created when there is none (demo seeding, first start)."""
+    key = SigningKey.objects.filter(status=SigningKey.Status.ACTIVE, purpose=purpose).first()
     if key is not None:
         return key
     try:
-        return signing_key_create(actor=actor)
+        return signing_key_create(actor=actor, purpose=purpose)
     except Conflict:
-        return SigningKey.objects.get(status=SigningKey.Status.ACTIVE)
+        return SigningKey.objects.get(status=SigningKey.Status.ACTIVE, purpose=purpose)
 
 
-def signing_key_rotate(*, actor: Actor) -> SigningKey:
+def signing_key_rotate(*, actor: Actor, purpose: str = DELIVERY) -> SigningKey:
     """Make a new active key and retire the old one, in one transaction.
 
     Packages signed with the old key keep verifying: it stays published, marked retired.
     """
-    new = _new_key_row(SigningKey.Status.ACTIVE)
+    new = _new_key_row(SigningKey.Status.ACTIVE, purpose)
     with transaction.atomic():
-        old = SigningKey.objects.select_for_update().filter(status=SigningKey.Status.ACTIVE).first()
+        old = SigningKey.objects.select_for_update().filter(status=SigningKey.Status.ACTIVE, purpose=purpose).first()
         if old is not None:
             _retire_locked(old)
         new.save(force_insert=True)
@@ -116,12 +119,13 @@ def audit_key(*, actor: Actor, action: str, key: SigningKey, details: dict[str, 
     from exchange.services.audit import audit_record
 
     audit_record(actor=actor, action=action, obj=key, organization=None,
-                 details={"kid": key.kid, **details})
+                 details={"kid": key.kid, **({"purpose": key.purpose} if key.purpose != DELIVERY else {}),
+                          **details})
 
 
-def signing_key_for_signing() -> tuple[SigningKey, Ed25519PrivateKey]:
-    """The active key, decrypted. Raises NoActiveKey when none is active."""
-    key = SigningKey.objects.filter(status=SigningKey.Status.ACTIVE).first()
+def signing_key_for_signing(*, purpose: str = DELIVERY) -> tuple[SigningKey, Ed25519PrivateKey]:
+    """The active key of a purpose, decrypted. Raises NoActiveKey when none is active."""
+    key = SigningKey.objects.filter(status=SigningKey.Status.ACTIVE, purpose=purpose).first()
     if key is None:
         raise NoActiveKey("No active signing key: create one with `python manage.py signing_key create`.")
     private = load_private_key_pem(key.private_key_pem_encrypted.encode("ascii"), _passphrase())
@@ -130,9 +134,9 @@ def signing_key_for_signing() -> tuple[SigningKey, Ed25519PrivateKey]:
     return key, private
 
 
-def signing_keys_public() -> list[SigningKey]:
-    """Every key ever used, newest first (public parts are all a caller should read)."""
-    return list(SigningKey.objects.defer("private_key_pem_encrypted").order_by("-created_at"))
+def signing_keys_public(*, purpose: str = DELIVERY) -> list[SigningKey]:
+    """Every key of a purpose ever used, newest first (public parts are all a caller should read)."""
+    return list(SigningKey.objects.filter(purpose=purpose).defer("private_key_pem_encrypted").order_by("-created_at"))
 
 
 def signing_keys_jwks() -> dict[str, Any]:

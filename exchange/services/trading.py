@@ -29,6 +29,7 @@ from exchange.models import (
 )
 from exchange.services import ledger
 from exchange.services.audit import audit_record
+from exchange.services.catalog_flat import catalog_changed
 from exchange.services.webhooks import emit
 from exchange.validators import one_line
 
@@ -151,6 +152,9 @@ def access_request_create(*, actor: Actor, offer: Offer, purpose: str) -> Access
     if not offer.is_active:
         raise Conflict("This offer is no longer available.", code="offer_inactive")
     with transaction.atomic():
+        # One purchase at a time per buyer firm, so the checks below see every earlier purchase.
+        # FOR NO KEY UPDATE: rows that merely reference the firm (audit events, requests) are not blocked.
+        list(Organization.objects.select_for_update(no_key=True).filter(pk=buyer.pk).values_list("pk", flat=True))
         if AccessRequest.objects.filter(buyer=buyer, offer=offer, status=AccessRequest.Status.PENDING).exists():
             raise Conflict("You already have a pending request for this offer.", code="duplicate_request")
         if Contract.objects.filter(buyer=buyer, offer=offer, status=Contract.Status.AWAITING_PAYMENT).exists():
@@ -209,7 +213,14 @@ def _approve_locked(request: AccessRequest, *, reason: str) -> list[tuple[str, A
                                            listing=listing, offer=offer, version_number=version.number,
                                            version_sha256=version.sha256, purpose=request.purpose)
     contract.licence_sha256 = hashlib.sha256(contract.licence_text.encode()).hexdigest()
-    contract.save(force_insert=True)
+    try:
+        with transaction.atomic():
+            contract.save(force_insert=True)
+    except IntegrityError as exc:  # the partial unique index: an unpaid contract for this offer already exists
+        if not _is_unpaid_duplicate(exc):
+            raise
+        raise Conflict("An approved request for this offer is already awaiting the buyer's payment; pay it instead.",
+                       code="duplicate_request") from None
     request._new_contract = contract
     emit("access_request.approved", (request.seller, request.buyer), _request_data(request, contract=str(contract.pk)))
     events = [("access_request.approved", request, {"from": "pending", "to": "approved", "reason": reason}),
@@ -221,6 +232,11 @@ def _approve_locked(request: AccessRequest, *, reason: str) -> list[tuple[str, A
     except ledger.InsufficientFunds as exc:
         events.append(("contract.payment_deferred", contract, {"reason": exc.message}))
     return events
+
+
+def _is_unpaid_duplicate(exc: IntegrityError) -> bool:
+    text = str(exc)  # PostgreSQL names the index; SQLite names its columns
+    return "contract_one_unpaid_per_offer" in text or "exchange_contract.buyer_id, exchange_contract.offer_id" in text
 
 
 def _get_request_for_update(request_id, *, org_field: str, organization: Organization) -> AccessRequest:
@@ -319,6 +335,7 @@ def _pay_locked(contract: Contract, *, created_by: str) -> tuple[str, Any, dict]
                     legs=[(wallet, -contract.price_fen), (escrow, contract.price_fen)])
     contract.status, contract.paid_at = Contract.Status.PAID, timezone.now()
     contract.save(update_fields=["status", "paid_at"])
+    catalog_changed()  # market statistics count this trade
     emit("contract.paid", (contract.seller, contract.buyer), _contract_data(contract))
     return ("contract.paid", contract, {"price_fen": contract.price_fen, "wallet_balance_fen": wallet.balance})
 
@@ -363,6 +380,7 @@ def contract_settle(*, contract_id, actor: Actor | None = None) -> Contract:
                         memo=f"Settlement of contract {contract.pk}: {payout} fen to seller, {commission} fen commission")
         contract.status, contract.settled_at = Contract.Status.SETTLED, timezone.now()
         contract.save(update_fields=["status", "settled_at"])
+        catalog_changed()
         emit("contract.settled", (contract.seller, contract.buyer), _contract_data(contract))
         audit_record(actor=actor, action="contract.settled", obj=contract, organization=contract.seller, details={
             "price_fen": contract.price_fen, "commission_fen": commission, "payout_fen": payout,
@@ -393,6 +411,7 @@ def contract_refund(*, contract_id, reason: str, actor: Actor | None = None) -> 
                               (ledger.wallet_of(contract.buyer), contract.price_fen)])
         contract.status, contract.refunded_at, contract.refund_reason = Contract.Status.REFUNDED, timezone.now(), reason
         contract.save(update_fields=["status", "refunded_at", "refund_reason"])
+        catalog_changed()  # a refunded trade leaves the market statistics
         emit("contract.refunded", (contract.seller, contract.buyer), _contract_data(contract))
         audit_record(actor=actor, action="contract.refunded", obj=contract, organization=contract.buyer,
                      details={"price_fen": contract.price_fen, "reason": reason})

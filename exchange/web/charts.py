@@ -7,6 +7,7 @@ cannot inject markup.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from html import escape
 
@@ -113,6 +114,8 @@ class Point:
     label: str = ""
     # A CSS class suffix for the dot, e.g. a quality grade "A".."E".
     tone: str = ""
+    # How many things the dot stands for (a binned scatter): the dot's area grows with it.
+    size: int = 1
 
 
 def nice_ceiling(value: float) -> float:
@@ -227,6 +230,7 @@ def scatter_chart(points: list[Point], *, title: str, x_label: str, y_label: str
         y = round(base - plot_h * min(max(float(p.y), 0.0) / top, 1.0), 1)
         tone = f" dot-{escape(p.tone)}" if p.tone else ""
         tip = p.label or f"{_number(p.x)}: {fmt(p.y)}"
-        parts.append(f'<circle cx="{x}" cy="{y}" r="5" class="chart-dot{tone}"><title>{escape(tip)}</title></circle>')
+        r = round(min(4 + 2 * math.log10(max(p.size, 1)) * 2, 14), 1)
+        parts.append(f'<circle cx="{x}" cy="{y}" r="{r}" class="chart-dot{tone}"><title>{escape(tip)}</title></circle>')
     parts.append("</svg>")
     return "".join(parts)

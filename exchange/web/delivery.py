@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 
 from django.contrib import messages
-from django.core.files.storage import default_storage
 from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
@@ -23,6 +22,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
+from exchange import storage
 from exchange.actor import Actor
 from exchange.api.authentication import ApiKeyAuthentication
 from exchange.errors import DomainError
@@ -30,6 +30,7 @@ from exchange.models import Delivery, SigningKey
 from exchange.selectors import delivery as delivery_sel
 from exchange.services import delivery as delivery_svc
 from exchange.services.signing import signing_keys_jwks
+from exchange.web import transparency as transparency_views
 from exchange.web.views.common import firm_required
 from workers.delivery import safe_data_name
 
@@ -68,6 +69,8 @@ def key_pem(request, kid: str):
 wellknown_urlpatterns = [
     path("keys.json", jwks, name="jwks"),
     path("keys/<str:kid>.pem", key_pem, name="key-pem"),
+    path("audit/checkpoint", transparency_views.checkpoint, name="audit-checkpoint"),
+    path("audit/key", transparency_views.key, name="audit-key"),
 ]
 wellknown_urls = (wellknown_urlpatterns, "wellknown")
 
@@ -89,17 +92,9 @@ def package_filename(delivery: Delivery) -> str:
 
 
 def _stream(name: str, start: int, length: int, chunk: int):
-    """Yield ``length`` bytes of the stored file from ``start``, ``chunk`` at a time (constant memory)."""
-    with default_storage.open(name, "rb") as f:
-        if start:
-            f.seek(start)
-        left = length
-        while left > 0:
-            data = f.read(min(chunk, left))
-            if not data:
-                break
-            left -= len(data)
-            yield data
+    """Yield ``length`` bytes of the stored package from ``start``, ``chunk`` at a time
+    (constant memory; on S3 one ranged GET for exactly those bytes)."""
+    return storage.iter_range(name, start, length, chunk)
 
 
 class DownloadView(APIView):

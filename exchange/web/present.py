@@ -143,4 +143,5 @@ def quality_view(report: dict | None) -> dict[str, Any] | None:
         "pii_total": int(pii_total),
         "pii_by_column": pii_by_column,
         "pii_examples": pii.get("examples") or [],
+        "findings": [f for f in (report.get("findings") or []) if isinstance(f, dict)],
     }

@@ -73,6 +73,10 @@ TEMPLATES = [
 # Embedded default: SQLite under var/. Scale-out: DATABASE_URL=postgres://…
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'shujiao.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+    # Persistent connections: a new PostgreSQL connection per request halved listing-page throughput.
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # WAL lets the web process read while the worker writes; a busy timeout instead of
@@ -129,6 +133,8 @@ if STORAGE_BACKEND == "s3":
             "bucket_name": env.str("AWS_STORAGE_BUCKET_NAME"),
             "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default=None),
             "region_name": env.str("AWS_S3_REGION_NAME", default=None),
+            # "path" for servers without virtual-host buckets (MinIO, moto, Ceph behind one name).
+            "addressing_style": env.str("AWS_S3_ADDRESSING_STYLE", default=None),
             "access_key": env.str("AWS_ACCESS_KEY_ID", default=None),
             "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default=None),
             "default_acl": "private",
@@ -138,6 +144,9 @@ if STORAGE_BACKEND == "s3":
     }
 else:
     _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+# Where a process copies a stored object it needs as a seekable local file (exchange.storage.
+# local_copy): its own disk, never MEDIA_ROOT. None: the system's temp dir (TMPDIR).
+STORAGE_TMP_DIR = env.str("STORAGE_TMP_DIR", default=None)
 STORAGES = {
     "default": _default_storage,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
@@ -259,6 +268,8 @@ FILE_UPLOAD_HANDLERS = ["exchange.uploads.HashingTemporaryFileUploadHandler"]
 # --- Quality checks --------------------------------------------------------
 QUALITY_CHECK_TIME_LIMIT = env.int("QUALITY_CHECK_TIME_LIMIT", default=1800)
 QUALITY_MEMORY_LIMIT_BYTES = env.int("QUALITY_MEMORY_LIMIT_BYTES", default=512 * 1024**2)
+# Quality checks profile a local copy of an S3 object here (None: STORAGE_TMP_DIR / TMPDIR).
+QUALITY_TMP_DIR = env.str("QUALITY_TMP_DIR", default=None)
 QUALITY_MAX_MALFORMED_SHARE = env.float("QUALITY_MAX_MALFORMED_SHARE", default=0.01)
 # A running check refreshes its heartbeat at least this often (progress updates)...
 QUALITY_HEARTBEAT_SECONDS = 5
@@ -325,6 +336,10 @@ DOWNLOAD_CHUNK_BYTES = 1024 * 1024
 CELERY_BEAT_SCHEDULE["delivery-sweep"] = {"task": "shujiao.delivery.sweep", "schedule": 60.0}
 # Licence terms are counted in days: expiring hourly is precise enough.
 CELERY_BEAT_SCHEDULE["delivery-expire"] = {"task": "shujiao.delivery.expire", "schedule": 3600.0}
+# Package files of expired and revoked deliveries are kept this many days (for support and
+# disputes), then deleted by an hourly task; failed deliveries lose theirs at once.
+DELIVERY_RETENTION_DAYS = env.int("DELIVERY_RETENTION_DAYS", default=7)
+CELERY_BEAT_SCHEDULE["delivery-purge-packages"] = {"task": "shujiao.delivery.purge_packages", "schedule": 3600.0}
 # The delivery status enum gets its own name in the OpenAPI schema (other models have a "status" too).
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     **SPECTACULAR_SETTINGS.get("ENUM_NAME_OVERRIDES", {}),
@@ -333,6 +348,16 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "VersionStatusEnum": "exchange.models.catalog.DatasetVersion.Status",
     "ListingStatusEnum": "exchange.models.catalog.Listing.Status",
 }
+
+# --- Audit transparency log (SPEC §11) ----------------------------------------
+# The checkpoint origin line, also the signed-note key name of the log's signing key
+# (a schema-less URL without spaces or '+', per c2sp.org/tlog-checkpoint).
+AUDIT_LOG_ORIGIN = env.str("AUDIT_LOG_ORIGIN", default="shujiao.example/audit")
+# Beat signs a new checkpoint when the tree grew, at most this often: buyers' anchors stay
+# fresh within a minute, and an idle log signs nothing.
+AUDIT_CHECKPOINT_SECONDS = env.int("AUDIT_CHECKPOINT_SECONDS", default=60)
+CELERY_BEAT_SCHEDULE["audit-checkpoint"] = {"task": "shujiao.audit.checkpoint", "schedule": float(AUDIT_CHECKPOINT_SECONDS)}
+CELERY_IMPORTS = (*CELERY_IMPORTS, "workers.audit_tasks")
 
 # --- Webhooks ---------------------------------------------------------------
 # SPEC §9; docs/api.md "Webhooks". Endpoints must be https:// and resolve to public

@@ -13,7 +13,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from .base import *  # noqa: F401,F403
-from .base import env
+from .base import _default_storage, env
 
 SECRET_KEY = "test-secret-key-not-for-production"
 DEBUG = False
@@ -47,7 +47,8 @@ DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default="t
 STATIC_ROOT = _tmp / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # STORAGE_BACKEND=s3 (worker subprocesses of the S3 tests) keeps base's S3Storage.
+    "default": _default_storage if STORAGE_BACKEND == "s3" else {"BACKEND": "django.core.files.storage.FileSystemStorage"},  # noqa: F405
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 CELERY_BROKER_URL = TEST_BROKER_URL

@@ -133,6 +133,19 @@ def test_invalid_schema_via_api(seller, client_for):
     assert Dataset.objects.count() == 0
 
 
+def test_unsupported_table_schema_property_is_a_400_naming_it(seller, client_for):
+    org, _ = seller
+    schema = {"fields": [{"name": "a", "type": "integer", "constraints": {"exclusiveMinimum": 0}},
+                         {"name": "b", "type": "string", "trueValues": ["y"]}], "foreignKeys": []}
+    err = assert_error(client_for(org).post("/api/v1/datasets/", {"title": "x", "category": "text", "kind": "cleaned",
+                                                                   "schema": schema}, format="json"), 400)
+    problems = err["fields"]["schema"]
+    assert any(p.startswith("fields[0].constraints.exclusiveMinimum: not supported") for p in problems)
+    assert any(p.startswith("fields[1].trueValues: applies to boolean fields only") for p in problems)
+    assert any(p.startswith("foreignKeys: not supported") for p in problems)
+    assert Dataset.objects.count() == 0
+
+
 def test_other_firm_sees_nothing_private(seller, make_firm, client_for, actor_for):
     org, actor = seller
     dataset = make_dataset(actor)

@@ -1,5 +1,8 @@
 """Download links and the download endpoint: binding, expiry, limits, ranges, streaming, audit;
-stock tools and the verify command on a package fetched through the endpoint."""
+stock tools and the verify command on a package fetched through the endpoint.
+
+Every test runs twice: on local storage and on S3 (a moto server on loopback, the web
+process's MEDIA_ROOT left absent) — see ``storage_backend`` in tests/conftest.py."""
 
 from __future__ import annotations
 
@@ -15,6 +18,12 @@ from exchange.models import AuditEvent, Delivery, DownloadLink
 from exchange.services.orgs import api_key_create
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _both_backends(storage_backend):
+    """Set the backend before any fixture stores a file."""
+    return storage_backend
 
 
 def owner(org):

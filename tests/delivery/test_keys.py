@@ -95,7 +95,7 @@ def test_after_rotation_old_packages_verify_and_new_ones_use_the_new_key(ready_d
     first = ready_delivery()
     signing.signing_key_rotate(actor=SYSTEM)
     second = ready_delivery()
-    new_kid = SigningKey.objects.get(status="active").kid
+    new_kid = SigningKey.objects.get(status="active", purpose="delivery").kid
     assert first.key_id != new_kid and second.key_id == new_kid
     keys = public_keys_from_jwks(json.loads(client.get("/.well-known/shujiao/keys.json").content))
     for delivery in (first, second):

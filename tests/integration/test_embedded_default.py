@@ -68,3 +68,26 @@ def test_embedded_default_seeds_idempotently_and_a_real_worker_checks_uploads(tm
     finally:
         worker.stop()
     assert "Audit chain intact" in _manage(env, "verify_audit")
+
+
+def test_embedded_sqlite_audit_is_append_only_and_truncation_is_reported(tmp_path):
+    env = _env(tmp_path / "var")
+    _manage(env, "migrate", "--noinput", "-v0")
+    _manage(env, "seed_demo")
+    assert "Audit chain intact" in _manage(env, "verify_audit")
+    db = sqlite3.connect(tmp_path / "var" / "shujiao.sqlite3")
+    try:
+        (events,) = db.execute("SELECT COUNT(*) FROM exchange_auditevent").fetchone()
+        assert events > 2
+        for sql in ("UPDATE exchange_auditevent SET action = 'forged'", "DELETE FROM exchange_auditevent WHERE seq > 2",
+                    "DELETE FROM exchange_auditchainhead", "UPDATE exchange_auditchainhead SET seq = 1"):
+            with pytest.raises(sqlite3.IntegrityError):  # RAISE(ABORT, …) from the migration's triggers
+                db.execute(sql)
+        # An attacker with the file drops the triggers and deletes the newest events.
+        db.executescript("DROP TRIGGER exchange_auditevent_no_delete; DELETE FROM exchange_auditevent WHERE seq > 2;")
+    finally:
+        db.close()
+    result = subprocess.run([sys.executable, "manage.py", "verify_audit"], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=180)
+    assert result.returncode != 0
+    assert f"truncated: chain has 2 events, head says {events}" in result.stderr

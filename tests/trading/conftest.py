@@ -28,6 +28,9 @@ def build_listing(seller, *, price_fen: int = 1000, access_mode: str = "instant"
     offer = Offer.objects.create(listing=listing, name="Research licence", price_fen=price_fen, access_mode=access_mode,
                                  purpose_restriction=offer_fields.pop("purpose_restriction", "Internal research only."),
                                  **offer_fields)
+    from exchange.services.catalog_flat import listings_refresh_flat
+
+    listings_refresh_flat([listing.pk])  # rows made directly: fill the flat catalog columns as services do
     return offer
 
 

@@ -248,5 +248,7 @@ def test_market_stats_figures(make_firm, actor_for, make_offer, fund, staff_acto
         (o2.listing.title, 1, 3000), (o1.listing.title, 2, 2000)]
     assert stats["median_price_by_grade"] == [{"grade": "A", "offers": 2, "median_price_fen": 2000},
                                               {"grade": "C", "offers": 1, "median_price_fen": 500}]
-    assert [(p["score"], p["price_fen"]) for p in stats["price_vs_quality"]] == [(61, 500), (88, 3000), (92, 1000)]
+    assert [(c["score_from"], c["score_to"], c["price_from_fen"], c["price_to_fen"], c["grade"], c["offers"])
+            for c in stats["price_vs_quality"]] == [
+        (60, 64, 500, 999, "C", 1), (85, 89, 2000, 4999, "A", 1), (90, 94, 1000, 1999, "A", 1)]
     assert (stats["active_sellers"], stats["active_buyers"], stats["sellers_with_published_listings"]) == (2, 2, 2)

@@ -138,3 +138,28 @@ def test_ten_concurrent_retries_with_one_idempotency_key_make_one_purchase(trans
     assert len({body["id"] for _, body in outcomes}) == 1
     assert AccessRequest.objects.count() == 1
     assert ledger.wallet_of(buyer).balance == FUNDS_FEN - PRICE_FEN
+
+
+def test_fifty_concurrent_purchases_of_one_offer_leave_at_most_one_unpaid_contract(transactional_db, make_firm,
+                                                                                   actor_for, make_offer, fund):
+    """The same instant offer bought 50 times at once with money for 10: ten are paid, at most one
+    contract waits for payment, and every other racer is told it already has one (409)."""
+    assert connection.vendor == "postgresql"
+    seller, buyer = make_firm("Seller"), make_firm("Buyer")
+    offer = make_offer(seller, price_fen=PRICE_FEN, access_mode="instant")
+    fund(buyer, FUNDS_FEN)
+    buyer_actor = actor_for(buyer)
+
+    outcomes = run_concurrently([lambda: svc.access_request_create(actor=buyer_actor, offer=offer, purpose=PURPOSE)]
+                                * THREADS)
+
+    unexpected = [o for o in outcomes if isinstance(o, Exception)
+                  and not (isinstance(o, DomainError) and o.code == "duplicate_request" and o.status == 409)]
+    assert unexpected == []
+    statuses = Counter(Contract.objects.filter(buyer=buyer, offer=offer).values_list("status", flat=True))
+    assert statuses["paid"] == 10
+    assert statuses["awaiting_payment"] <= 1
+    assert sum(statuses.values()) == sum(1 for o in outcomes if not isinstance(o, Exception))
+    assert ledger.wallet_of(buyer).balance == 0
+    assert_wallet_never_negative(buyer)
+    assert ledger.ledger_verify() is None

@@ -452,3 +452,76 @@ def test_offer_states_for_listing_page(make_firm, actor_for, make_offer):
     assert states[bought.pk]["request"] == request
     assert states[bought.pk]["contract"].status == "awaiting_payment"
     assert offer_states_for(organization=None, offers=[bought]) == {}
+
+
+def test_second_unpaid_contract_for_one_offer_is_refused_by_database_as_409(make_firm, actor_for, make_offer):
+    """The partial unique index catches what the service checks miss (here a second pending request
+    slipped in behind them): approving it answers duplicate_request and writes nothing."""
+    seller, buyer = make_firm(), make_firm()
+    offer = make_offer(seller, access_mode="approval")
+    first = svc.access_request_create(actor=actor_for(buyer), offer=offer, purpose=PURPOSE)
+    svc.access_request_approve(actor=actor_for(seller), request=first)
+    assert Contract.objects.get().status == "awaiting_payment"
+    second = AccessRequest.objects.create(buyer=buyer, seller=seller, offer=offer, listing=offer.listing, purpose=PURPOSE)
+    events = AuditEvent.objects.count()
+
+    with pytest.raises(Conflict, match="already awaiting the buyer's payment") as caught:
+        svc.access_request_approve(actor=actor_for(seller), request=second)
+
+    assert caught.value.code == "duplicate_request"
+    assert Contract.objects.count() == 1
+    second.refresh_from_db()
+    assert second.status == "pending"
+    assert AuditEvent.objects.count() == events
+
+
+def test_paid_contract_does_not_block_buying_the_offer_again(make_firm, actor_for, make_offer, fund):
+    seller, buyer = make_firm(), make_firm()
+    offer = make_offer(seller, price_fen=1000)
+    fund(buyer, 1000)
+    svc.access_request_create(actor=actor_for(buyer), offer=offer, purpose=PURPOSE)
+    again = svc.access_request_create(actor=actor_for(buyer), offer=offer, purpose=PURPOSE)
+    assert again.contract.status == "awaiting_payment"
+    with pytest.raises(Conflict) as caught:
+        svc.access_request_create(actor=actor_for(buyer), offer=offer, purpose=PURPOSE)
+    assert caught.value.code == "duplicate_request"
+
+
+def test_migration_0005_cancels_duplicate_unpaid_contracts_keeping_the_oldest(make_firm, actor_for, make_offer):
+    """Rows left by the old race: the index is dropped for the test, duplicates made, the migration's
+    data step run, and the index can be created again."""
+    import importlib
+
+    from django.apps import apps
+    from django.db import connection
+
+    migration = importlib.import_module("exchange.migrations.0005_contract_one_unpaid_per_offer")
+    seller, buyer = make_firm(), make_firm()
+    offer = make_offer(seller)
+    keep = svc.access_request_create(actor=actor_for(buyer), offer=offer, purpose=PURPOSE).contract
+    with connection.cursor() as cursor:
+        cursor.execute('DROP INDEX "contract_one_unpaid_per_offer"')
+    duplicates = []
+    for _ in range(2):
+        request = AccessRequest.objects.create(buyer=buyer, seller=seller, offer=offer, listing=offer.listing,
+                                               purpose=PURPOSE, status="approved")
+        duplicates.append(Contract.objects.create(
+            access_request=request, buyer=buyer, seller=seller, listing=offer.listing, offer=offer,
+            dataset_version=keep.dataset_version, price_fen=keep.price_fen, commission_bp=keep.commission_bp,
+            purpose=PURPOSE, term_days=30, download_limit=3, redistribution=False, licence_text="x",
+            licence_sha256="0" * 64))
+
+    migration.cancel_duplicate_unpaid(apps, None)
+
+    with connection.cursor() as cursor:  # the index the migration adds next can be built
+        if connection.vendor == "postgresql":  # deferred FK checks must run before an index is built
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute('CREATE UNIQUE INDEX "contract_one_unpaid_per_offer" ON "exchange_contract" '
+                       "(\"buyer_id\", \"offer_id\") WHERE \"status\" = 'awaiting_payment'")
+
+    keep.refresh_from_db()
+    assert keep.status == "awaiting_payment"
+    for dup in duplicates:
+        dup.refresh_from_db()
+        dup.access_request.refresh_from_db()
+        assert (dup.status, dup.access_request.status) == ("cancelled", "cancelled")

@@ -2,6 +2,7 @@ from django.urls import reverse
 
 from exchange.models import Offer, QualityReport
 from exchange.services import catalog as catalog_svc
+from exchange.services.catalog_flat import listings_refresh_flat
 from tests import factories
 
 
@@ -79,6 +80,7 @@ def test_catalog_min_above_max_is_a_form_error(client, published):
 
 def test_catalog_card_price_format_and_grade(client, published):
     Offer.objects.filter(listing=published).update(price_fen=123450)
+    listings_refresh_flat([published.pk])  # a row changed under the services: refresh the flat copy
 
     body = client.get(reverse("web:catalog")).content.decode()
 
@@ -89,6 +91,7 @@ def test_catalog_card_price_format_and_grade(client, published):
 
 def test_catalog_minimum_grade_filter(client, published):
     QualityReport.objects.filter(version=published.version).update(grade="C")
+    listings_refresh_flat([published.pk])
 
     assert client.get(reverse("web:catalog"), {"min_grade": "B"}).context["cards"] == []
     assert len(client.get(reverse("web:catalog"), {"min_grade": "C"}).context["cards"]) == 1

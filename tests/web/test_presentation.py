@@ -5,7 +5,7 @@ from django import forms
 
 from exchange.web.charts import Bar, hbar_chart
 from exchange.web.forms import yuan_to_fen
-from exchange.web.present import money
+from exchange.web.present import money, quality_view
 
 
 @pytest.mark.parametrize(("text", "fen"), [("19.99", 1999), ("1,234.5", 123450), ("0.01", 1), ("7", 700),
@@ -47,3 +47,15 @@ def test_hbar_chart_small_nonzero_value_stays_visible():
 
     assert 'class="chart-bar" ' not in svg
     assert 'width="2"' in svg
+
+
+def test_quality_panel_lists_constraint_findings():
+    from django.template.loader import render_to_string
+
+    report = {"rows": 10, "columns": [], "gates": {"passed": False, "failures": []},
+              "findings": [{"code": "constraint_enum", "field": "Sex", "constraint": "enum", "value": ["m", "f"],
+                            "count": 3, "rows": [4, 9, 11]}]}
+    html = render_to_string("exchange/_quality_report.html", {"quality": quality_view(report)})
+    assert "Schema constraints" in html and "constraint_enum" in html and "4, 9, 11" in html
+    assert "Schema constraints" not in render_to_string("exchange/_quality_report.html",
+                                                        {"quality": quality_view({**report, "findings": []})})

@@ -59,6 +59,18 @@ def test_dataset_create_refused_by_the_service_shows_field_errors(seller_client)
     assert Dataset.objects.count() == 0
 
 
+def test_dataset_create_with_unsupported_schema_property_names_it(seller_client):
+    bad = json.dumps({"fields": [{"name": "day", "type": "date", "format": "dd/mm/yyyy"}, {"name": "label"}],
+                      "labelField": "label"})
+
+    response = seller_client.post(reverse("web:dataset-new"), dataset_form(schema=bad))
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["schema"] == [
+        "fields[0].format: 'dd/mm/yyyy' is not 'default', 'any' or a strptime pattern"]
+    assert Dataset.objects.count() == 0
+
+
 def test_other_firms_dataset_page_is_404(buyer_client, seller_actor):
     dataset = factories.make_dataset(seller_actor)
 

@@ -21,6 +21,9 @@ class QualityOptions:
         approximate (k-minimum-values sketch, ~1% error) above it.
     spill_dir: directory for spill partitions (default: the system temp dir).
     max_row_bytes: longest row accepted (default: half the memory limit).
+    max_line_bytes: longest physical line accepted (default: a quarter of the memory
+        limit); a longer line ends the check with finding line_too_long as soon as the
+        reader sees it, so memory stays bounded whatever the file holds.
     sample_rows / max_examples: sizes of the report's sample and example lists.
     """
 
@@ -32,6 +35,7 @@ class QualityOptions:
     distinct_sketch_size: int = 16_384
     spill_dir: str | None = None
     max_row_bytes: int | None = None
+    max_line_bytes: int | None = None
     sample_rows: int = 10
     max_examples: int = 20
     max_pii_examples: int = 10
@@ -44,7 +48,13 @@ class QualityOptions:
             raise ValueError("max_malformed_share must be between 0 and 1")
         if self.block_size < 1024:
             raise ValueError("block_size must be at least 1024 bytes")
+        if self.max_line_bytes is not None and self.max_line_bytes < 1024:
+            raise ValueError("max_line_bytes must be at least 1024 bytes")
 
     @property
     def row_limit(self) -> int:
         return self.max_row_bytes or self.memory_limit_bytes // 2
+
+    @property
+    def line_limit(self) -> int:
+        return self.max_line_bytes or self.memory_limit_bytes // 4

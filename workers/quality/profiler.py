@@ -26,9 +26,10 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
-from . import pii
+from . import findings, pii, tableschema
 from .detect import FORMATS, decode_head, detect_format, refusal_message, sniff_delimiter
 from .keys import DistinctCounter, KeyStore
+from .lines import LineGuard, LineTooLong
 from .options import MiB, QualityOptions
 from .schema import (
     FALSE_VALUES,
@@ -68,10 +69,11 @@ class _Straddle(Exception):
 class _Stream(io.RawIOBase):
     """Replays the already-read head, then the rest of the source; counts bytes."""
 
-    def __init__(self, head: bytes, rest: Any, skip: int = 0):
+    def __init__(self, head: bytes, rest: Any, skip: int = 0, guard: LineGuard | None = None):
         self._head = memoryview(head)[skip:]
         self._rest = rest
         self.bytes_read = skip
+        self.guard = guard
 
     def readable(self) -> bool:
         return True
@@ -80,6 +82,8 @@ class _Stream(io.RawIOBase):
         n = len(b)
         if len(self._head):
             k = min(n, len(self._head))
+            if self.guard is not None:
+                self.guard.feed(self._head[:k])
             b[:k] = self._head[:k]
             self._head = self._head[k:]
             self.bytes_read += k
@@ -87,6 +91,8 @@ class _Stream(io.RawIOBase):
         data = self._rest.read(n)
         if not data:
             return 0
+        if self.guard is not None:
+            self.guard.feed(data)
         k = len(data)
         b[:k] = data
         self.bytes_read += k
@@ -268,9 +274,12 @@ class _State:
         else:
             self.input_idx = []
             self.conflict_keys = None
+        # Table Schema: per-column null sets; fields with a format, options or constraints
+        # are checked by tableschema (the built-in type check below handles the rest)
+        self.null_sets, self.checks = tableschema.prepare(prof, header)
         self.type_groups: dict[str, list[int]] = {}
         for i, c in enumerate(self.cols):
-            if c.declared is not None:
+            if c.declared is not None and i not in self.checks:
                 self.type_groups.setdefault(c.declared, []).append(i)
         self.distinct_budget = o.memory_limit_bytes // 8
         # key work (row / primary-key / conflict keys) and distinct counting each run on
@@ -293,7 +302,7 @@ class _State:
             if pool is not None:
                 pool.shutdown(wait=True)
         self.key_pool = self.distinct_pool = None
-        for store in (self.row_keys, self.pk_keys, self.conflict_keys):
+        for store in (self.row_keys, self.pk_keys, self.conflict_keys, *self.checks.values()):
             if store is not None:
                 store.close()
 
@@ -384,12 +393,11 @@ class _State:
     def _columns(self, cols: list[pa.Array], raw_key: pa.Array, n: int) -> None:
         ncols = self.n
         melt = pa.concat_arrays(cols) if ncols > 1 else cols[0]
-        if self.missing_values == [""]:
-            empty = pc.equal(pc.binary_length(melt), 0)
-        else:
-            empty = pc.is_in(melt, pa.array(self.missing_values, pa.string()))
+        empty = tableschema.null_mask_columns(cols, melt, self.null_sets)
         for i, c in enumerate(self.cols):
             c.null += empty.slice(i * n, n).true_count
+        if self.checks:
+            tableschema.check_batch(self.checks, self.cols, cols, empty, n, self.rows - n)
 
         # declared types
         for t, idxs in self.type_groups.items():
@@ -613,7 +621,7 @@ class _State:
         n_in = 0
         for j, v in enumerate(values):
             cnt = counts.get(j, 0)
-            if v == "":
+            if tableschema.is_null_text(v, self.null_sets[self.label_idx]):
                 self.label_missing += cnt
                 tag_of.append(None)
                 continue
@@ -713,6 +721,8 @@ class Profiler:
         self.missing_values: list[str] = list(s.get("missingValues", [""]))
         self.warnings: list[str] = []
         self.failures: list[str] = []
+        self.findings: list[dict[str, Any]] = []
+        self.guard: LineGuard | None = None
         self.report: dict[str, Any] = self._skeleton()
         self._last_progress = 0.0
 
@@ -725,7 +735,8 @@ class Profiler:
                     "examples": []},
             "formula_injection": 0, "formula_injection_by_column": {}, "sample": [],
             "score": 0, "grade": "E", "score_breakdown": {},
-            "gates": {"passed": False, "failures": []}, "warnings": [],
+            "gates": {"passed": False, "failures": []}, "warnings": [], "findings": [],
+            "line_endings": None,
         }
 
     # ---- entry -------------------------------------------------------------------
@@ -748,6 +759,9 @@ class Profiler:
             return self._run(f)
         except _Refused as exc:
             self.failures.append(str(exc))
+            return self._finish(None)
+        except LineTooLong as exc:
+            findings.add(self, findings.LINE_TOO_LONG, "error", str(exc), line=exc.line, limit_bytes=exc.limit)
             return self._finish(None)
         except (OSError, pa.ArrowException, UnicodeError, ValueError, MemoryError) as exc:
             self.failures.append(f"could not read the file: {exc}")
@@ -793,14 +807,17 @@ class Profiler:
                 head = _read_exactly(f, HEAD_BYTES)
                 self.report = self._skeleton()
                 self.report.update(format=kind, encoding=encoding)
-                self.warnings, self.failures = [], []
+                self.warnings, self.failures, self.findings = [], [], []
 
     # ---- CSV / TSV ------------------------------------------------------------------
     def _run_csv(self, f: Any, head: bytes, encoding: str, kind: str, block: int) -> dict[str, Any]:
         skip = 3 if encoding == "utf-8-sig" else 0
-        # the header must be complete in the head
-        while b"\n" not in head[skip:] and len(head) < self.options.row_limit:
-            more = _read_exactly(f, max(len(head), HEAD_BYTES))
+        # the header must be complete in the head (and the head no longer than a line)
+        limit = self.options.line_limit
+        while b"\n" not in head[skip:] and b"\r" not in head[skip:]:
+            if len(head) - skip > limit:
+                raise LineTooLong(1, limit)
+            more = _read_exactly(f, min(max(len(head), HEAD_BYTES), limit + 1))
             if not more:
                 break
             head += more
@@ -816,7 +833,8 @@ class Profiler:
         if not header or header == [""] and not text.strip():
             raise _Refused("file is empty")
         header_nl = sum(h.count("\n") for h in header)
-        stream = _Stream(head, f, skip)
+        self.guard = LineGuard(self.options.line_limit)
+        stream = _Stream(head, f, skip, self.guard)
         state = _State(self, header)
         self._check_header(header)
 
@@ -926,8 +944,10 @@ class Profiler:
             missing = [n for n in self.fields if n not in seen]
             extra = [h for h in header if h not in self.fields]
             if missing:
-                self.failures.append("missing declared columns: " + ", ".join(missing[:50])
-                                     + (f" (and {len(missing) - 50} more)" if len(missing) > 50 else ""))
+                findings.add(self, findings.MISSING_COLUMNS, "error",
+                             "missing declared columns: " + ", ".join(missing[:50])
+                             + (f" (and {len(missing) - 50} more)" if len(missing) > 50 else ""),
+                             columns=missing[:50])
             if extra:
                 self.warnings.append("extra columns not in the schema: " + ", ".join(extra[:50])
                                      + (f" (and {len(extra) - 50} more)" if len(extra) > 50 else ""))
@@ -935,7 +955,8 @@ class Profiler:
     # ---- JSON Lines ---------------------------------------------------------------
     def _run_jsonl(self, f: Any, head: bytes, encoding: str) -> dict[str, Any]:
         skip = 3 if encoding == "utf-8-sig" else 0
-        stream = _Stream(head, f, skip)
+        self.guard = LineGuard(self.options.line_limit)
+        stream = _Stream(head, f, skip, self.guard)
         text = io.TextIOWrapper(io.BufferedReader(stream, 1 * MiB),
                                 encoding="gb18030" if encoding == "gb18030" else "utf-8", newline="\n")
         state: _State | None = None
@@ -1136,6 +1157,7 @@ class Profiler:
                 r["labels"] = self._label_report(state)
             elif self.label_field:
                 r["labels"] = None
+            tableschema.report_findings(r, state.checks, self.failures)
             # gates
             if state.rows == 0 and not any(m.startswith("could not read") for m in self.failures):
                 self.failures.append("no data rows" + (" (the file has only a header)" if state.n and not state.malformed else ""))
@@ -1159,13 +1181,16 @@ class Profiler:
                 self.warnings.append("personal data found; declare personalData in the schema")
             if state.formula:
                 self.warnings.append(f"{state.formula} cells start like a spreadsheet formula")
+        if self.guard is not None and self.guard.line_endings is not None:
+            r["line_endings"] = self.guard.summary()
+        r["findings"] = [*self.findings, *r.get("findings", [])]  # reading findings, then constraint findings
         r["warnings"] = list(dict.fromkeys(self.warnings))
         r["gates"] = {"passed": not self.failures, "failures": list(dict.fromkeys(self.failures))}
         score, grade, breakdown = score_report(r, self)
         r["score"], r["grade"], r["score_breakdown"] = score, grade, breakdown
         if state is not None:
             self._tick(r["rows"], r["bytes"], 100.0, final=True)
-        return r
+        return findings.scrub(r)
 
     def _label_report(self, state: _State) -> dict[str, Any]:
         counts = state.label_counts

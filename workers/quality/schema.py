@@ -33,6 +33,100 @@ PATTERNS = {
 JSON_TYPES = {"object": dict, "array": list, "geojson": dict}
 
 
+# Every property accepted here is applied by the profiler; anything else is refused.
+SCHEMA_KEYS = ("fields", "primaryKey", "missingValues", "labelField", "labels", "inputFields",
+               "personalData", "name", "title", "description")
+FIELD_KEYS = ("name", "type", "format", "title", "description", "example", "constraints",
+              "missingValues")
+TYPE_KEYS = {"number": ("decimalChar", "groupChar", "bareNumber"), "integer": ("groupChar", "bareNumber"),
+             "boolean": ("trueValues", "falseValues")}
+ORDERED = ("integer", "number", "date", "datetime", "time", "year", "yearmonth")
+CONSTRAINTS = {  # as frictionless: which constraints each type supports (unique: all)
+    "string": ("required", "unique", "enum", "minLength", "maxLength", "pattern"),
+    **{t: ("required", "unique", "enum", "minimum", "maximum") for t in ORDERED},
+}
+DEFAULT_CONSTRAINTS = ("required", "unique", "enum")
+FORMATS = {"string": ("default", "email", "uri", "uuid", "binary")}
+
+
+def _field_support_errors(where: str, f: dict, ftype: str, schema: dict) -> list[str]:
+    """Refuse what the profiler would not apply; check the values of what it applies."""
+    from .fields import FieldSpec, parse_value, pattern_regex
+
+    errors: list[str] = []
+    allowed = FIELD_KEYS + TYPE_KEYS.get(ftype, ())
+    for key in f:
+        if key in allowed:
+            continue
+        owner = next((t for t, keys in TYPE_KEYS.items() if key in keys), None)
+        if owner:
+            errors.append(f"{where}.{key}: applies to {owner} fields only, not {ftype}")
+        else:
+            errors.append(f"{where}.{key}: not supported by Shujiao")
+    for key in ("decimalChar", "groupChar"):
+        if key in f and not (isinstance(f[key], str) and len(f[key]) == 1):
+            errors.append(f"{where}.{key}: must be one character")
+    if "bareNumber" in f and not isinstance(f["bareNumber"], bool):
+        errors.append(f"{where}.bareNumber: must be true or false")
+    fmt = f.get("format", "default")
+    if isinstance(fmt, str) and fmt != "default":
+        if ftype in ("date", "datetime", "time"):
+            if fmt != "any":
+                pat = fmt[4:] if fmt.startswith("fmt:") else fmt
+                if "%" not in pat:
+                    errors.append(f"{where}.format: {fmt!r} is not 'default', 'any' or a strptime pattern")
+                else:
+                    try:
+                        pattern_regex(pat)
+                    except ValueError as exc:
+                        errors.append(f"{where}.format: {exc}")
+        elif fmt not in FORMATS.get(ftype, ("default",)):
+            errors.append(f"{where}.format: {fmt!r} is not supported for {ftype} fields "
+                          f"(supported: {', '.join(FORMATS.get(ftype, ('default',)))})")
+    cons = f.get("constraints")
+    if not isinstance(cons, dict) or errors or not isinstance(f.get("name"), str):
+        return errors
+    supported = CONSTRAINTS.get(ftype, DEFAULT_CONSTRAINTS)
+    spec = FieldSpec.from_descriptor(f, schema if isinstance(schema.get("missingValues"), list) else None)
+    for key, value in cons.items():
+        at = f"{where}.constraints.{key}"
+        if key not in supported:
+            errors.append(f"{at}: not supported for {ftype} fields (supported: {', '.join(supported)})")
+        elif key in ("required", "unique"):
+            if not isinstance(value, bool):
+                errors.append(f"{at}: must be true or false")
+        elif key in ("minLength", "maxLength"):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                errors.append(f"{at}: must be a non-negative integer")
+        elif key == "pattern":
+            if not isinstance(value, str):
+                errors.append(f"{at}: must be a string")
+            else:
+                try:
+                    import pyarrow as pa
+                    import pyarrow.compute as pc
+
+                    pc.match_substring_regex(pa.array([""]), f"^(?:{value})$")
+                except Exception as exc:  # noqa: BLE001 - RE2 reports its own syntax errors
+                    errors.append(f"{at}: not a valid RE2 regular expression ({str(exc).splitlines()[0][:120]})")
+        elif key == "enum":
+            if not isinstance(value, list) or not value:
+                errors.append(f"{at}: must be a non-empty list")
+                continue
+            for v in value:
+                try:
+                    parse_value(spec, v)
+                except ValueError as exc:
+                    errors.append(f"{at}: {exc}")
+                    break
+        else:  # minimum / maximum
+            try:
+                parse_value(spec, value)
+            except ValueError as exc:
+                errors.append(f"{at}: {exc}")
+    return errors
+
+
 def _is_str_list(v: Any) -> bool:
     return isinstance(v, list) and all(isinstance(x, str) for x in v)
 
@@ -74,8 +168,13 @@ def validate_table_schema(schema: Any) -> list[str]:
         for key in ("trueValues", "falseValues", "missingValues"):
             if key in f and not _is_str_list(f[key]):
                 errors.append(f"{where}.{key}: must be a list of strings")
+        if isinstance(ftype, str) and ftype in TYPES:
+            errors.extend(_field_support_errors(where, f, ftype, schema))
     if "missingValues" in schema and not _is_str_list(schema["missingValues"]):
         errors.append("missingValues: must be a list of strings")
+    for key in schema:
+        if key not in SCHEMA_KEYS:
+            errors.append(f"{key}: not supported by Shujiao (supported: {', '.join(SCHEMA_KEYS)})")
     pk = schema.get("primaryKey")
     if pk is not None:
         pk_list = [pk] if isinstance(pk, str) else pk

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .findings import MISSING_COLUMNS
+
 WEIGHTS = {
     "structure": 20,     # malformed rows
     "conformance": 20,   # values that do not parse as the declared type; missing columns
@@ -13,6 +15,28 @@ WEIGHTS = {
     "compliance": 10,    # undeclared personal data, formula injection
 }
 GRADES = ((90, "A"), (80, "B"), (70, "C"), (60, "D"))
+# Table Schema constraint findings (report["findings"], by stable code): the score
+# component their rows count against, and whether any violation fails a gate.
+FINDING_RULES = {
+    "constraint_required": ("conformance", True),
+    "constraint_unique": ("uniqueness", True),
+    "constraint_enum": ("conformance", False),
+    "constraint_minimum": ("conformance", False),
+    "constraint_maximum": ("conformance", False),
+    "constraint_min_length": ("conformance", False),
+    "constraint_max_length": ("conformance", False),
+    "constraint_pattern": ("conformance", False),
+}
+
+
+def finding_counts(r: dict[str, Any]) -> dict[str, int]:
+    """Violating cells per score component."""
+    out: dict[str, int] = {}
+    for f in r.get("findings") or []:
+        if f["code"] in FINDING_RULES:  # constraint findings count cells; reading findings act by gate
+            comp = FINDING_RULES[f["code"]][0]
+            out[comp] = out.get(comp, 0) + f["count"]
+    return out
 
 
 def _clamp(x: float) -> float:
@@ -38,18 +62,20 @@ def score_report(r: dict[str, Any], prof: Any) -> tuple[int, str, dict[str, floa
     cells = rows * max(1, len(cols))
     nulls = sum(c["null_count"] for c in cols)
     filled = max(1, cells - nulls)
-    invalid = sum(c["invalid_count"] for c in cols)
+    found = finding_counts(r)
+    invalid = sum(c["invalid_count"] for c in cols) + found.get("conformance", 0)
     share = max(o.max_malformed_share, 1e-9)
     parts: dict[str, float] = {}
     parts["structure"] = _clamp(1 - (r["malformed_rows"] / total) / share)
     conf = _clamp(1 - 10 * invalid / filled)
-    if any(f.startswith("missing declared columns") for f in r["gates"]["failures"]):
+    if any(f["code"] == MISSING_COLUMNS for f in r.get("findings", [])):
         conf = 0.0
     parts["conformance"] = conf
     parts["completeness"] = _clamp(1 - nulls / cells)
     dup = r["duplicate_rows"] / rows
     pkd = (r.get("primary_key_duplicates") or 0) / rows
-    parts["uniqueness"] = _clamp(1 - 10 * max(dup, pkd))
+    ukd = found.get("uniqueness", 0) / rows
+    parts["uniqueness"] = _clamp(1 - 10 * max(dup, pkd, ukd))
     lab = r.get("labels")
     if lab:
         bad = (lab["outside_set"] + lab["missing"]) / rows

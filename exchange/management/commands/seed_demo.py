@@ -94,6 +94,7 @@ class Command(BaseCommand):
             self.stdout.write(f"  {listing.title[:60]} — {Listing.objects.get(pk=listing.pk).status}")
 
         signing_key_ensure(actor=Actor.system("seed_demo"))
+        signing_key_ensure(actor=Actor.system("seed_demo"), purpose="audit_log")  # signs audit checkpoints
         delivery = self._ensure_purchase(firms, staff_actor)
         if delivery is not None:
             delivery = self._ensure_delivery(delivery, wait=delivery_wait, build_here=build_delivery_here)

@@ -22,44 +22,68 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--addr", default=os.environ.get("SHUJIAO_ADDR", "127.0.0.1:8000"))
         parser.add_argument("--concurrency", type=int, default=2)
+        parser.add_argument("--warm-seconds", type=float, default=20.0,
+                            help="how long running tasks may finish after Ctrl-C before they are cancelled")
 
-    def handle(self, *args, addr: str, concurrency: int, **options):
+    def handle(self, *args, addr: str, concurrency: int, warm_seconds: float, **options):
         settings.BROKER_DIR.mkdir(parents=True, exist_ok=True)
         for sub in ("queue", "control"):
             (settings.BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
         py = sys.executable
+        # Each child leads its own process group: Ctrl-C reaches only this command, which
+        # stops them in order, and a group can be ended whole (pool processes, beat) at the end.
         worker = subprocess.Popen([
             py, "-m", "celery", "-A", "marketplace", "worker", "-B", "-Q", "default,quality,delivery",
             "--concurrency", str(concurrency), "--loglevel", "INFO", "-n", "demo@%h",
             "--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME,
-        ])
-        web = subprocess.Popen([py, "manage.py", "runserver", addr, "--noreload"])
+        ], start_new_session=True)
+        web = subprocess.Popen([py, "manage.py", "runserver", addr, "--noreload"], start_new_session=True)
         self.stdout.write(self.style.SUCCESS(f"\nShujiao is running at http://{addr}/  (Ctrl-C stops web and worker)"))
         self.stdout.write(f"  API docs:  http://{addr}/api/docs/     admin: http://{addr}/admin/")
         self.stdout.write(f"  staff login:  {demo.ADMIN_USERNAME} / {demo.ADMIN_PASSWORD}")
         self.stdout.write(f"  firm logins:  {', '.join(f.username for f in demo.FIRMS)}  — password {demo.DEMO_PASSWORD}\n")
 
-        def stop(*_):
-            for proc in (web, worker):
-                if proc.poll() is None:
-                    proc.send_signal(signal.SIGTERM)
+        stopping = {"asked": False}
+
+        def ask_stop(*_):
+            stopping["asked"] = True
 
         # Handle both explicitly: a shell that starts us in the background ignores SIGINT.
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, ask_stop)
+        signal.signal(signal.SIGINT, ask_stop)
         try:
-            while web.poll() is None and worker.poll() is None:
+            while not stopping["asked"] and web.poll() is None and worker.poll() is None:
                 try:
-                    web.wait(timeout=1)
+                    web.wait(timeout=0.5)
                 except subprocess.TimeoutExpired:
                     pass
-        except KeyboardInterrupt:
-            pass
         finally:
-            stop()
-            for proc in (web, worker):
-                try:
-                    proc.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+            self._stop(web, worker, warm_seconds)
         self.stdout.write("Stopped.")
+
+    def _stop(self, web: subprocess.Popen, worker: subprocess.Popen, warm_seconds: float) -> None:
+        """Web at once; the worker warm (running tasks finish, nothing new starts), then after
+        ``warm_seconds`` cold (SIGQUIT: running tasks are cancelled and their unacknowledged
+        messages go back to the broker, so they run again next start); finally anything left
+        in either process group (pool processes, beat) is killed. No orphans."""
+        for proc in (web, worker):
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        if worker.poll() is None:
+            self.stdout.write(f"Stopping: running tasks may finish for {warm_seconds:g}s …")
+        for proc, wait, then in ((worker, warm_seconds, signal.SIGQUIT), (worker, 10, None), (web, 5, None)):
+            try:
+                proc.wait(timeout=wait)
+            except subprocess.TimeoutExpired:
+                if then is not None and proc.poll() is None:
+                    self.stdout.write("Running tasks cancelled; they are redelivered at the next start.")
+                    proc.send_signal(then)
+        for proc in (web, worker):
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)  # the group's leftovers, if any
+            except (ProcessLookupError, PermissionError):
+                pass
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass

@@ -6,6 +6,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
 
+from exchange.pagecache import cached_public_page
 from exchange.selectors import catalog as catalog_sel
 from exchange.selectors import quality as quality_sel
 from exchange.web import present
@@ -15,6 +16,7 @@ from exchange.web.views.common import current_firm
 PAGE_SIZE = 12
 
 
+@cached_public_page
 def catalog(request):
     form = CatalogFilterForm(request.GET or None)
     if form.is_bound:
@@ -22,12 +24,8 @@ def catalog(request):
     args = form.search_arguments() if form.is_bound else {}
     results = catalog_sel.catalog_search(**args)
     facets = catalog_sel.catalog_facets(results)
-    page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
-    cards = [{
-        "listing": listing,
-        "price": present.money(listing.min_price_fen),
-        "report": getattr(listing.version, "quality_report", None) if hasattr(listing.version, "quality_report") else None,
-    } for listing in page.object_list]
+    page = Paginator(catalog_sel.catalog_page(results), PAGE_SIZE).get_page(request.GET.get("page"))
+    cards = [{"listing": listing, "price": present.money(listing.best_price_fen)} for listing in page.object_list]
     query = request.GET.copy()
     query.pop("page", None)
     facet_links = {}

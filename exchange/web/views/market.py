@@ -12,6 +12,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
+from exchange.pagecache import cached_public_page
 from exchange.selectors import trading as trading_sel
 from exchange.web import present
 from exchange.web.charts import Bar, Column, Point, column_chart, hbar_chart, scatter_chart
@@ -49,6 +50,17 @@ def _month_label(key: str) -> str:
     return f"{year[2:]}-{month}"
 
 
+def _cell_point(cell: dict) -> Point:
+    """One dot per grid cell at its centre, its area growing with the number of offers in it."""
+    low, high = cell["price_from_fen"], cell["price_to_fen"] or cell["price_from_fen"] * 2
+    price_range = f"{present.money(low)}–{present.money(high)}"
+    return Point(x=(cell["score_from"] + cell["score_to"]) / 2, y=(low * high) ** 0.5, tone=cell["grade"] or "",
+                 size=cell["offers"],
+                 label=f"Grade {cell['grade']}, score {cell['score_from']}–{cell['score_to']}, {price_range}: "
+                       f"{cell['offers']:,} offer{'s' * (cell['offers'] != 1)}")
+
+
+@cached_public_page
 def market(request):
     stats = trading_sel.market_stats(months=MONTHS)
     end = timezone.localdate(stats["generated_at"])
@@ -67,10 +79,7 @@ def market(request):
         [Bar(label=f"Grade {row['grade']}", value=row["median_price_fen"],
              text=f"{present.money(row['median_price_fen'])} · {row['offers']}") for row in stats["median_price_by_grade"]],
         title="Median offer price by quality grade (CNY)")
-    scatter = scatter_chart(
-        [Point(x=p["score"], y=p["price_fen"], tone=p["grade"] or "",
-               label=f"Grade {p['grade']}, score {p['score']}: {present.money(p['price_fen'])}")
-         for p in stats["price_vs_quality"]],
+    scatter = scatter_chart([_cell_point(cell) for cell in stats["price_vs_quality"]],
         title="Offer price against quality score", x_label="Quality score (0–100)", y_label="Price (CNY)",
         fmt=present.money, axis_fmt=axis_money)
     average = stats["turnover_fen"] // stats["trades"] if stats["trades"] else None

@@ -16,7 +16,12 @@ from exchange.errors import DomainError
 from exchange.models import DatasetVersion
 from exchange.selectors import catalog as catalog_sel
 from exchange.services import catalog as catalog_svc
-from exchange.uploads import CHUNKED_MESSAGE, upload_too_large, upload_without_length
+from exchange.uploads import (
+    CHUNKED_MESSAGE,
+    upload_storage_error,
+    upload_too_large,
+    upload_without_length,
+)
 from exchange.web import present
 from exchange.web.forms import (
     DatasetCreateForm,
@@ -91,6 +96,8 @@ def dataset_detail(request, dataset_id):
             form = VersionUploadForm(request.POST, request.FILES)
             if upload_too_large(request):  # the stream went over the limit while being read
                 form = _too_large_form()
+            elif (storage_failure := upload_storage_error(request)) is not None:  # disk full while receiving
+                form = _too_large_form(storage_failure.message)
             elif form.is_valid():
                 try:
                     version = catalog_svc.version_upload(
