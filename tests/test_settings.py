@@ -85,3 +85,12 @@ def test_task_routes_use_separate_queues():
 
     assert app.amqp.router.route({}, "shujiao.quality.check_version")["queue"].name == "quality"
     assert app.amqp.router.route({}, "shujiao.delivery.build")["queue"].name == "delivery"
+
+
+def test_private_webhook_targets_are_off_in_production_even_when_the_environment_asks():
+    code = "from django.conf import settings; print(settings.WEBHOOK_ALLOW_PRIVATE, settings.WEBHOOK_TIMEOUT_SECONDS)"
+    production = _run(["shell", "-c", code], **PRODUCTION_ENV, WEBHOOK_ALLOW_PRIVATE="true")
+    assert production.returncode == 0, production.stderr
+    assert production.stdout.strip().splitlines()[-1].split() == ["False", "15.0"]
+    local = _run(["shell", "-c", code], DJANGO_SETTINGS_MODULE="marketplace.settings.local")
+    assert local.stdout.strip().splitlines()[-1].split() == ["True", "15.0"]

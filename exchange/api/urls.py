@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from exchange.api import audit, delivery, trading, views
+from exchange.api import audit, delivery, trading, views, webhooks
 
 router = DefaultRouter()
 router.register("catalog", views.CatalogViewSet, basename="catalog")
@@ -16,6 +16,7 @@ router.register("contracts", trading.ContractViewSet, basename="contract")
 router.register("wallet", trading.WalletViewSet, basename="wallet")
 router.register("deliveries", delivery.DeliveryViewSet, basename="delivery")
 router.register("audit/events", audit.AuditEventViewSet, basename="audit-event")
+router.register("webhook-endpoints", webhooks.WebhookEndpointViewSet, basename="webhook-endpoint")
 
 app_name = "api"
 urlpatterns = [

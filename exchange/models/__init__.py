@@ -13,6 +13,7 @@ from .trading import (
     LedgerTransfer,
 )
 from .transparency import AuditCheckpoint, AuditTreeNode
+from .webhooks import WebhookAttempt, WebhookEndpoint, WebhookMessage
 
 __all__ = [
     "AccessRequest",
@@ -37,4 +38,7 @@ __all__ = [
     "Organization",
     "QualityReport",
     "SigningKey",
+    "WebhookAttempt",
+    "WebhookEndpoint",
+    "WebhookMessage",
 ]

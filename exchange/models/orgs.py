@@ -66,6 +66,7 @@ class ApiKey(models.Model):
         READ = "read", "Read"
         SELL = "sell", "Sell"
         BUY = "buy", "Buy"
+        WEBHOOKS = "webhooks", "Manage webhooks"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="api_keys")

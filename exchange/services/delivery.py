@@ -44,6 +44,7 @@ from exchange.services.audit import audit_record
 from exchange.services.delivery_storage import delete_packages_after_commit, delete_partial
 from exchange.services.dispatch import enqueue_on_commit, send_task_now
 from exchange.services.heartbeat import HeartbeatThread
+from exchange.services.webhooks import emit
 
 logger = logging.getLogger(__name__)
 DELIVERY_BUILD_TASK = "shujiao.delivery.build"
@@ -295,12 +296,19 @@ def delivery_store(*, claim: Claim, package_name: str, result, data_path: str, i
         delivery.error = ""
         delivery.save()
         contract_settle(contract_id=contract.pk, actor=_worker())
+        emit("delivery.ready", (contract.seller, contract.buyer), _webhook_data(delivery, contract))
         audit_record(actor=_worker(), action="delivery.ready", obj=delivery, organization=contract.buyer, details={
             "contract": str(contract.pk), "key_id": kid, "package_sha256": delivery.package_sha256,
             "package_size": delivery.package_size, "source_sha256": result.sha256, "attempts": delivery.attempts,
             "expires_at": expires_at})
         transaction.on_commit(lambda: _delete_other_packages(str(delivery.pk), package_name))
     return delivery
+
+
+def _webhook_data(delivery: Delivery, contract: Contract, **extra: Any) -> dict[str, Any]:
+    """A webhook's view of a delivery: ids and states only (never the package or its manifest)."""
+    return {"delivery": str(delivery.pk), "contract": str(contract.pk), "listing": str(contract.listing_id),
+            "buyer": str(contract.buyer_id), "seller": str(contract.seller_id), "status": delivery.status, **extra}
 
 
 def delivery_release(*, claim: Claim, error: str) -> None:
@@ -322,6 +330,7 @@ def _end_failed(delivery: Delivery, *, code: str, message: str, details: dict | 
     if contract.status == Contract.Status.PAID:
         contract_refund(contract_id=contract.pk, reason=f"Delivery failed: {message}"[:2000], actor=_worker())
         refunded = True
+    emit("delivery.failed", (contract.seller, contract.buyer), _webhook_data(delivery, contract, refunded=refunded))
     audit_record(actor=_worker(), action="delivery.failed", obj=delivery, organization=contract.buyer,
                  details={"code": code, "message": message, "refunded": refunded, **(details or {})})
 

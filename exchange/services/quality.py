@@ -27,6 +27,7 @@ from exchange.services.audit import audit_record
 from exchange.services.catalog_flat import listings_of_version_refresh
 from exchange.services.dispatch import send_task_now
 from exchange.services.heartbeat import HeartbeatThread
+from exchange.services.webhooks import emit
 from workers.quality.findings import scrub
 
 logger = logging.getLogger(__name__)
@@ -148,6 +149,9 @@ def quality_check_store(*, claim: Claim, report: dict) -> QualityReport | None:
         version.check_error = "" if passed else "; ".join(report.get("gates", {}).get("failures", []))[:5000]
         version.check_token = ""
         version.save()
+        emit("version.checked", version.dataset.owner, {"version": str(version.pk), "dataset": str(version.dataset_id),
+                                                        "status": version.status, "score": stored.score,
+                                                        "grade": stored.grade})
         audit_record(actor=Actor.system("quality-worker"), action="version.checked", obj=version,
                      organization=version.dataset.owner, details={
                          "status": version.status, "score": stored.score, "grade": stored.grade,
@@ -166,6 +170,8 @@ def quality_check_fail(*, claim: Claim, message: str) -> None:
         version.check_error = message
         version.check_token = ""
         version.save(update_fields=["status", "check_error", "check_token"])
+        emit("version.checked", version.dataset.owner, {"version": str(version.pk), "dataset": str(version.dataset_id),
+                                                        "status": version.status, "score": None, "grade": None})
         audit_record(actor=Actor.system("quality-worker"), action="version.check_failed", obj=version,
                      organization=version.dataset.owner, details={"message": message})
 

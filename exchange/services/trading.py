@@ -30,6 +30,7 @@ from exchange.models import (
 from exchange.services import ledger
 from exchange.services.audit import audit_record
 from exchange.services.catalog_flat import catalog_changed
+from exchange.services.webhooks import emit
 from exchange.validators import one_line
 
 # A purpose must say what the data is for: at least a short sentence. Chinese packs more
@@ -165,6 +166,7 @@ def access_request_create(*, actor: Actor, offer: Offer, purpose: str) -> Access
                                                        purpose=clean_purpose, requested_by=actor.user)
         except IntegrityError:  # a concurrent request for the same offer won the partial unique index
             raise Conflict("You already have a pending request for this offer.", code="duplicate_request") from None
+        emit("access_request.created", (seller, buyer), _request_data(request))
         events: list[tuple[str, Any, dict]] = [("access_request.created", request, {
             "offer": str(offer.pk), "listing": str(listing.pk), "access_mode": offer.access_mode})]
         if offer.access_mode == Offer.AccessMode.INSTANT:
@@ -173,6 +175,18 @@ def access_request_create(*, actor: Actor, offer: Offer, purpose: str) -> Access
             audit_record(actor=actor, action=action, obj=obj, organization=buyer, details=details)
         _paid_hook(request)
     return request
+
+
+def _request_data(request: AccessRequest, **extra: Any) -> dict[str, Any]:
+    """A webhook's view of a request: ids and states only."""
+    return {"access_request": str(request.pk), "offer": str(request.offer_id), "listing": str(request.listing_id),
+            "buyer": str(request.buyer_id), "seller": str(request.seller_id), "status": request.status, **extra}
+
+
+def _contract_data(contract: Contract) -> dict[str, Any]:
+    return {"contract": str(contract.pk), "access_request": str(contract.access_request_id),
+            "listing": str(contract.listing_id), "buyer": str(contract.buyer_id), "seller": str(contract.seller_id),
+            "status": contract.status}
 
 
 def _paid_hook(request: AccessRequest) -> None:
@@ -208,6 +222,7 @@ def _approve_locked(request: AccessRequest, *, reason: str) -> list[tuple[str, A
         raise Conflict("An approved request for this offer is already awaiting the buyer's payment; pay it instead.",
                        code="duplicate_request") from None
     request._new_contract = contract
+    emit("access_request.approved", (request.seller, request.buyer), _request_data(request, contract=str(contract.pk)))
     events = [("access_request.approved", request, {"from": "pending", "to": "approved", "reason": reason}),
               ("contract.created", contract, {"price_fen": contract.price_fen, "licence_sha256": contract.licence_sha256,
                                               "seller": str(contract.seller_id), "buyer": str(contract.buyer_id)})]
@@ -258,6 +273,7 @@ def access_request_reject(*, actor: Actor, request: AccessRequest, reason: str) 
             raise Conflict(f"Only a pending request can be rejected; this one is {request.get_status_display().lower()}.")
         request.status, request.decision_reason, request.decided_at = AccessRequest.Status.REJECTED, reason, timezone.now()
         request.save(update_fields=["status", "decision_reason", "decided_at"])
+        emit("access_request.rejected", (request.seller, request.buyer), _request_data(request))
         audit_record(actor=actor, action="access_request.rejected", obj=request, organization=seller,
                      details={"from": "pending", "to": "rejected", "reason": reason})
     return request
@@ -320,6 +336,7 @@ def _pay_locked(contract: Contract, *, created_by: str) -> tuple[str, Any, dict]
     contract.status, contract.paid_at = Contract.Status.PAID, timezone.now()
     contract.save(update_fields=["status", "paid_at"])
     catalog_changed()  # market statistics count this trade
+    emit("contract.paid", (contract.seller, contract.buyer), _contract_data(contract))
     return ("contract.paid", contract, {"price_fen": contract.price_fen, "wallet_balance_fen": wallet.balance})
 
 
@@ -364,6 +381,7 @@ def contract_settle(*, contract_id, actor: Actor | None = None) -> Contract:
         contract.status, contract.settled_at = Contract.Status.SETTLED, timezone.now()
         contract.save(update_fields=["status", "settled_at"])
         catalog_changed()
+        emit("contract.settled", (contract.seller, contract.buyer), _contract_data(contract))
         audit_record(actor=actor, action="contract.settled", obj=contract, organization=contract.seller, details={
             "price_fen": contract.price_fen, "commission_fen": commission, "payout_fen": payout,
             "commission_bp": contract.commission_bp})
@@ -394,6 +412,7 @@ def contract_refund(*, contract_id, reason: str, actor: Actor | None = None) -> 
         contract.status, contract.refunded_at, contract.refund_reason = Contract.Status.REFUNDED, timezone.now(), reason
         contract.save(update_fields=["status", "refunded_at", "refund_reason"])
         catalog_changed()  # a refunded trade leaves the market statistics
+        emit("contract.refunded", (contract.seller, contract.buyer), _contract_data(contract))
         audit_record(actor=actor, action="contract.refunded", obj=contract, organization=contract.buyer,
                      details={"price_fen": contract.price_fen, "reason": reason})
     return contract

@@ -18,6 +18,7 @@ from django.utils import timezone
 from exchange.errors import DomainError
 from exchange.models import ApiKey, Dataset, DatasetVersion, Membership, Offer
 from exchange.models.catalog import Category
+from exchange.models.webhooks import EVENT_TYPES as WEBHOOK_EVENT_TYPES
 from exchange.selectors.catalog import GRADES
 from exchange.validators import amount_digits
 
@@ -175,6 +176,14 @@ class ApiKeyCreateForm(forms.Form):
             # The key stays valid through the whole chosen day, in the exchange's time zone.
             expires_at = timezone.make_aware(datetime.combine(d["expires_on"], time(23, 59, 59)))
         return {"name": d["name"], "scopes": list(d["scopes"]), "expires_at": expires_at}
+
+
+class WebhookEndpointForm(forms.Form):
+    url = forms.CharField(max_length=2000, label="URL", widget=forms.TextInput(
+        attrs={"placeholder": "https://erp.example.com/shujiao/webhooks", "inputmode": "url"}))
+    event_types = forms.MultipleChoiceField(label="Events", widget=forms.CheckboxSelectMultiple,
+                                            choices=[(e, e) for e in WEBHOOK_EVENT_TYPES])
+    description = forms.CharField(max_length=200, required=False)
 
 
 # --- Seller --------------------------------------------------------------------

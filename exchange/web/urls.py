@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from exchange.web import delivery
-from exchange.web.views import accounts, catalog, firm, market, seller, trading
+from exchange.web.views import accounts, catalog, firm, market, seller, trading, webhooks
 
 app_name = "web"
 
@@ -55,4 +55,11 @@ urlpatterns = [
     path("firm/members/", firm.member_add, name="member-add"),
     path("firm/api-keys/", firm.api_key_create, name="api-key-create"),
     path("firm/api-keys/<uuid:key_id>/revoke/", firm.api_key_revoke, name="api-key-revoke"),
+    path("firm/webhooks/", webhooks.webhook_list, name="webhooks"),
+    path("firm/webhooks/<uuid:endpoint_id>/", webhooks.webhook_detail, name="webhook"),
+    path("firm/webhooks/<uuid:endpoint_id>/enable/", webhooks.webhook_enable, name="webhook-enable"),
+    path("firm/webhooks/<uuid:endpoint_id>/disable/", webhooks.webhook_disable, name="webhook-disable"),
+    path("firm/webhooks/<uuid:endpoint_id>/rotate/", webhooks.webhook_rotate, name="webhook-rotate"),
+    path("firm/webhooks/<uuid:endpoint_id>/messages/<str:msg_id>/replay/", webhooks.webhook_replay,
+         name="webhook-replay"),
 ]

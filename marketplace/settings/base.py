@@ -249,7 +249,7 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=3600)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=3300)
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # The modules that define tasks; every worker imports them at start-up (heavy libraries once).
-CELERY_IMPORTS = ("workers.tasks", "workers.trading_tasks", "workers.delivery_tasks")
+CELERY_IMPORTS = ("workers.tasks", "workers.trading_tasks", "workers.delivery_tasks", "workers.webhook_tasks")
 CELERY_TASK_QUEUES_NAMES = ("default", "quality", "delivery")
 CELERY_TASK_ROUTES = {
     "shujiao.quality.*": {"queue": "quality"},
@@ -371,3 +371,16 @@ AUDIT_LOG_ORIGIN = env.str("AUDIT_LOG_ORIGIN", default="shujiao.example/audit")
 AUDIT_CHECKPOINT_SECONDS = env.int("AUDIT_CHECKPOINT_SECONDS", default=60)
 CELERY_BEAT_SCHEDULE["audit-checkpoint"] = {"task": "shujiao.audit.checkpoint", "schedule": float(AUDIT_CHECKPOINT_SECONDS)}
 CELERY_IMPORTS = (*CELERY_IMPORTS, "workers.audit_tasks")
+
+# --- Webhooks ---------------------------------------------------------------
+# SPEC §9; docs/api.md "Webhooks". Endpoints must be https:// and resolve to public
+# addresses; WEBHOOK_ALLOW_PRIVATE (tests and the demo only) also allows http:// and
+# private, loopback and link-local targets (test and local settings read it from the environment).
+WEBHOOK_ALLOW_PRIVATE = False
+# A receiver should answer at once and do its work later; 15 s bounds a stuck one.
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=15.0)
+# After a rotation the previous secret signs too for this long, so receivers can switch.
+WEBHOOK_ROTATION_OVERLAP_HOURS = 24
+# Retries are due in the database (next_attempt_at), not as broker ETAs (which Redis would
+# redeliver after its visibility timeout): the sweeper sends what is due.
+CELERY_BEAT_SCHEDULE["webhooks-sweep"] = {"task": "shujiao.webhooks.sweep", "schedule": 30.0}

@@ -44,3 +44,5 @@ SECURE_HSTS_PRELOAD = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 DEMO_MODE = False
+# Webhook targets are always public HTTPS addresses in production (no SSRF into the network).
+WEBHOOK_ALLOW_PRIVATE = False
