@@ -19,6 +19,9 @@ class QualityOptions:
     batch_rows: rows per batch for JSON Lines and Parquet.
     distinct_exact_limit: per column, distinct counts are exact up to this many values,
         approximate (k-minimum-values sketch, ~1% error) above it.
+    stats_exact_limit: per numeric column, median and histogram are exact up to this many
+        values (fewer when many columns share the memory limit), from a uniform sample of
+        that many values above it (``approximate: true``).
     spill_dir: directory for spill partitions (default: the system temp dir).
     max_row_bytes: longest row accepted (default: half the memory limit).
     sample_rows / max_examples: sizes of the report's sample and example lists.
@@ -30,6 +33,7 @@ class QualityOptions:
     batch_rows: int = 65_536
     distinct_exact_limit: int = 100_000
     distinct_sketch_size: int = 16_384
+    stats_exact_limit: int = 100_000
     spill_dir: str | None = None
     max_row_bytes: int | None = None
     sample_rows: int = 10

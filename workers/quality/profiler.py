@@ -247,7 +247,7 @@ class _State:
         self.row_keys = KeyStore(o.spill_dir, budget, "rows", partitions=parts)
         # statistics (workers/quality/stats.py) and near-duplicate keys (normalise.py)
         self.stats = ColumnStatistics([c.declared for c in self.cols],
-                                      max(1024, min(100_000, o.memory_limit_bytes // 32 // (16 * max(1, self.n)))))
+                                      max(16, min(o.stats_exact_limit, o.memory_limit_bytes // 32 // (16 * max(1, self.n)))))
         self.near_keys = KeyStore(o.spill_dir, budget // 2, "near", partitions=parts)
         idx = {h: i for i, h in enumerate(header)}
         self.pk_idx = [idx[c] for c in prof.primary_key if c in idx] if prof.primary_key else []
