@@ -8,9 +8,9 @@ import statistics
 
 import pytest
 
+from tests.workers._quality_helpers import column, run
 from workers.quality import QualityOptions
 from workers.quality.score import WEIGHTS
-from tests.workers._quality_helpers import column, run
 
 
 def _csv(header: str, rows: list) -> str:

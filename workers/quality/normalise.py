@@ -15,21 +15,61 @@ import pyarrow.compute as pc
 
 _PUNCT = r"\pP"
 _ASCII_PUNCT = r"[!-/:-@\[-`{-~]"
-_SPACE = r"[\s\pZ]+"
-_SEP_SPACE = " ?\x1f ?"
+# runs that are not already one plain space (replacing a single space by itself costs a
+# match per word)
+_SPACE = (r"[\s\pZ]{2,}|[\t\n\r\f\v\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}"
+          r"\x{3000}]")
+_SEP = "\x1f"
+
+
+# characters NFKC leaves alone and that compose with nothing before them: ASCII, CJK unified
+# ideographs, hiragana and katakana letters, Hangul syllables (a combining mark that could
+# compose with one of them is outside this set, so its row is normalised)
+_NFKC_STABLE = r"[^\x00-\x7f\x{4e00}-\x{9fff}\x{3041}-\x{3096}\x{30a1}-\x{30fa}\x{ac00}-\x{d7a3}]"
+
+
+def normalise_text(values: pa.Array) -> pa.Array:
+    """One column's values, normalised (see the module docstring).
+
+    Punctuation goes first; only the values that still hold a character outside the
+    NFKC-stable set go through NFKC, Unicode lower case and the punctuation pass again
+    (NFKC can make punctuation, e.g. ⑴ → (1)); the others need only ASCII lower case.
+    """
+    if pc.all(pc.string_is_ascii(values)).as_py() is not False:
+        s = pc.ascii_lower(values)
+        s = pc.replace_substring_regex(s, _ASCII_PUNCT, "")
+        s = pc.replace_substring_regex(s, r"\s{2,}|[\t\n\r\f\v]", " ")
+        return pc.utf8_trim(s, characters=" ")
+    s = pc.ascii_lower(pc.replace_substring_regex(values, _PUNCT, ""))
+    rest = pc.match_substring_regex(s, _NFKC_STABLE)
+    if rest.true_count:
+        sub = pc.utf8_lower(pc.utf8_normalize(s.filter(rest), form="NFKC"))
+        if pc.any(pc.match_substring(sub, "ß")).as_py():
+            sub = pc.replace_substring(sub, "ß", "ss")
+        if pc.any(pc.match_substring(sub, "ς")).as_py():
+            sub = pc.replace_substring(sub, "ς", "σ")
+        sub = pc.replace_substring_regex(sub, _PUNCT, "")
+        s = pc.replace_with_mask(s, rest, sub)
+    s = pc.replace_substring_regex(s, _SPACE, " ")
+    return pc.utf8_trim(s, characters=" ")
 
 
 def normalise(keys: pa.Array) -> pa.Array:
-    ascii_only = pc.all(pc.string_is_ascii(keys)).as_py() is not False
-    if ascii_only:
-        s = pc.ascii_lower(keys)
-        s = pc.replace_substring_regex(s, _ASCII_PUNCT, "")
-    else:
-        s = pc.utf8_normalize(keys, form="NFKC")
-        s = pc.utf8_lower(s)
-        if pc.any(pc.match_substring_regex(s, "[ßς]")).as_py():
-            s = pc.replace_substring(pc.replace_substring(s, "ß", "ss"), "ς", "σ")
-        s = pc.replace_substring_regex(s, _PUNCT, "")
-    s = pc.replace_substring_regex(s, _SPACE, " ")
-    s = pc.replace_substring_regex(s, _SEP_SPACE, "\x1f")
-    return pc.utf8_trim(s, characters=" ")
+    """Values of joined fields (U+001F between fields), each field normalised."""
+    s = normalise_text(keys)
+    if pc.any(pc.match_substring(s, " " + _SEP)).as_py():
+        s = pc.replace_substring(s, " " + _SEP, _SEP)
+    if pc.any(pc.match_substring(s, _SEP + " ")).as_py():
+        s = pc.replace_substring(s, _SEP + " ", _SEP)
+    return s
+
+
+def normalise_columns(cols: list[pa.Array], text: list[bool]) -> list[pa.Array]:
+    """The text columns normalised, the others as they are (``1.5`` and ``15`` stay
+    different numbers)."""
+    return [normalise_text(c) if t else c for c, t in zip(cols, text, strict=True)]
+
+
+def join(cols: list[pa.Array]) -> pa.Array:
+    """A row key: the fields joined by U+001F."""
+    return pc.binary_join_element_wise(*cols, _SEP) if len(cols) > 1 else cols[0]

@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 from . import pii
 from .detect import FORMATS, decode_head, detect_format, refusal_message, sniff_delimiter
 from .keys import DistinctCounter, KeyStore
-from .normalise import normalise
+from .normalise import join, normalise_columns
 from .options import MiB, QualityOptions
 from .schema import (
     FALSE_VALUES,
@@ -248,7 +248,8 @@ class _State:
         # statistics (workers/quality/stats.py) and near-duplicate keys (normalise.py)
         self.stats = ColumnStatistics([c.declared for c in self.cols],
                                       max(16, min(o.stats_exact_limit, o.memory_limit_bytes // 32 // (16 * max(1, self.n)))))
-        self.near_keys = KeyStore(o.spill_dir, budget // 2, "near", partitions=parts)
+        self.near_keys = KeyStore(o.spill_dir, budget, "near", partitions=parts)
+        self.text_cols = [c.declared in (None, "string", "any") for c in self.cols]
         idx = {h: i for i, h in enumerate(header)}
         self.pk_idx = [idx[c] for c in prof.primary_key if c in idx] if prof.primary_key else []
         if prof.primary_key and len(self.pk_idx) != len(prof.primary_key):
@@ -271,7 +272,7 @@ class _State:
                 self.input_idx = [i for i in range(self.n) if i != self.label_idx and i not in pk]
             self.conflict_keys = KeyStore(o.spill_dir, budget // 2, "conflicts", with_tag=True,
                                           partitions=parts)
-            self.near_conflict_keys = KeyStore(o.spill_dir, budget // 4, "near-conflicts", with_tag=True,
+            self.near_conflict_keys = KeyStore(o.spill_dir, budget // 2, "near-conflicts", with_tag=True,
                                                partitions=parts)
         else:
             self.input_idx = []
@@ -449,7 +450,8 @@ class _State:
               offset: int) -> None:
         """Whole-row, primary-key and label-conflict keys (runs on the key thread)."""
         self.row_keys.add(row_key)
-        self.near_keys.add(normalise(row_key))
+        near_cols = normalise_columns(key_cols, self.text_cols)
+        self.near_keys.add(join(near_cols))
         if self.nl_tracking:
             self._track_newlines(row_key, offset)
         if self.pk_keys is not None:
@@ -458,7 +460,7 @@ class _State:
             else:
                 self.pk_keys.add(pc.binary_join_element_wise(*[key_cols[i] for i in self.pk_idx], SEP))
         if self.label_idx is not None:
-            self._labels(cols, key_cols, n)
+            self._labels(cols, key_cols, n, near_cols)
 
     def _distinct(self, cols: list[pa.Array], empty: pa.Array, n: int) -> None:
         total_distinct = 0
@@ -614,7 +616,7 @@ class _State:
             self.pii_examples.append(red)
             self.pii_example_kinds[kind] = self.pii_example_kinds.get(kind, 0) + 1
 
-    def _labels(self, cols: list[pa.Array], key_cols: list[pa.Array], n: int) -> None:
+    def _labels(self, cols: list[pa.Array], key_cols: list[pa.Array], n: int, near_cols: list[pa.Array]) -> None:
         # one hash pass (dictionary encoding); the rest works on the few distinct labels
         denc = cols[self.label_idx].dictionary_encode()
         values = denc.dictionary.to_pylist()
@@ -649,7 +651,8 @@ class _State:
         if n_in != n:
             key, tags = key.filter(in_set), tags.filter(in_set)
         self.conflict_keys.add(key, tags)
-        self.near_conflict_keys.add(normalise(key), tags)
+        near = join([near_cols[i] for i in self.input_idx])
+        self.near_conflict_keys.add(near.filter(in_set) if n_in != n else near, tags)
 
     def _track_newlines(self, row_key: pa.Array, offset: int) -> None:
         has = pc.match_substring(row_key, "\n")

@@ -116,13 +116,22 @@ class NumericStats:
                 return
             f = pa.concat_arrays(self.kept)
             start, self.kept, self.prio = 0, [], pa.array([], _U64)
-        # a uniform sample: the `limit` values of smallest pseudo-random priority
-        p = _mix(pc.add(pa.array(range(start, start + len(f)), _U64), pa.scalar(0x5DEECE66D, _U64)))
+        # a uniform sample: the `limit` values of smallest pseudo-random priority. New values
+        # above the current cut can never enter; the buffer is cut back to `limit` values
+        # only when it has doubled (few selections over the whole file)
+        p = _mix(pc.add(_positions(len(f)), pa.scalar(start + 0x5DEECE66D, _U64)))
         if self.cut is not None:
             low = pc.less(p, pa.scalar(self.cut, _U64))
-            f, p = f.filter(low), p.filter(low)
-        vals = pa.concat_arrays([*self.kept, f])
-        prio = pa.concat_arrays([self.prio, p])
+            if low.false_count:
+                f, p = f.filter(low), p.filter(low)
+        self.kept.append(f)
+        self.prio = pa.concat_arrays([self.prio, p])
+        if len(self.prio) > 2 * self.limit or self.cut is None:
+            self._select()
+
+    def _select(self) -> None:
+        vals = pa.concat_arrays(self.kept) if len(self.kept) != 1 else self.kept[0]
+        prio = self.prio
         if len(prio) > self.limit:
             idx = pc.bottom_k_unstable(prio, self.limit)
             vals, prio = vals.take(idx), prio.take(idx)
@@ -138,12 +147,24 @@ class NumericStats:
                                "approximate_fields": ["median", "histogram"] if self.approximate else []}
         if not self.n:
             return out
+        if self.prio is not None:
+            self._select()
         vals = pa.concat_arrays(self.kept) if len(self.kept) != 1 else self.kept[0]
         median = pc.quantile(vals, q=0.5, interpolation="linear")[0].as_py()
         out.update(min=_num(self.lo, integer), max=_num(self.hi, integer), mean=self.mean, median=median,
                    std=math.sqrt(self.m2 / (self.n - 1)) if self.n > 1 else None,
                    histogram=_histogram(vals, self.lo, self.hi, self.n, integer))
         return out
+
+
+_POSITIONS: list[pa.Array] = [pa.array([], _U64)]
+
+
+def _positions(n: int) -> pa.Array:
+    """0 .. n-1 as uint64 (cached; a slice of one array)."""
+    if len(_POSITIONS[0]) < n:
+        _POSITIONS[0] = pa.array(range(max(n, 2 * len(_POSITIONS[0]))), _U64)
+    return _POSITIONS[0].slice(0, n)
 
 
 def _num(v: float, integer: bool) -> float | int:
