@@ -29,7 +29,43 @@ _NFKC_STABLE = r"[^\x00-\x7f\x{4e00}-\x{9fff}\x{3041}-\x{3096}\x{30a1}-\x{30fa}\
 
 
 def normalise_text(values: pa.Array) -> pa.Array:
-    """One column's values, normalised (see the module docstring).
+    """One column's values, normalised; a column with few distinct values has only its
+    distinct values normalised."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if len(values) > 256 and len(pc.unique(values.slice(0, 1024))) * 4 < 1024:
+        enc = values.dictionary_encode()
+        if len(enc.dictionary) * 4 < len(values):
+            return normalise_text(enc.dictionary).take(enc.indices)
+    return pc.utf8_trim(_normalise(values), characters=" ")
+
+
+_ASCII_PUNCT_BYTES = bytes(c for c in range(128) if chr(c) in "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+_SPACE_NEEDLES = [x.encode() for x in ("  ", "\t", "\n", "\r", "\f", "\v", "\x85", "\u1680", "\u2028", "\u2029")]
+
+
+def _data(values: pa.Array) -> bytes:
+    """The bytes of all values, back to back (a value's bytes never straddle two values
+    for the single-byte checks below; a multi-byte needle may: a false hit only costs the
+    regex pass it would skip)."""
+    buf = values.buffers()[2]
+    if buf is None or not len(values):
+        return b""
+    large = pa.types.is_large_string(values.type)
+    offs = pa.Array.from_buffers(pa.int64() if large else pa.int32(), len(values) + 1,
+                                 [None, values.buffers()[1]], offset=values.offset)
+    return buf[offs[0].as_py():offs[-1].as_py()].to_pybytes()
+
+
+def _collapse_spaces(s: pa.Array, pattern: str) -> pa.Array:
+    data = _data(s)
+    if any(data.find(nd) >= 0 for nd in _SPACE_NEEDLES):
+        return pc.replace_substring_regex(s, pattern, " ")
+    return s
+
+
+def _normalise(values: pa.Array) -> pa.Array:
+    """The values, normalised (see the module docstring).
 
     Punctuation goes first; only the values that still hold a character outside the
     NFKC-stable set go through NFKC, Unicode lower case and the punctuation pass again
@@ -37,9 +73,10 @@ def normalise_text(values: pa.Array) -> pa.Array:
     """
     if pc.all(pc.string_is_ascii(values)).as_py() is not False:
         s = pc.ascii_lower(values)
-        s = pc.replace_substring_regex(s, _ASCII_PUNCT, "")
-        s = pc.replace_substring_regex(s, r"\s{2,}|[\t\n\r\f\v]", " ")
-        return pc.utf8_trim(s, characters=" ")
+        data = _data(s)
+        if len(data.translate(None, _ASCII_PUNCT_BYTES)) != len(data):
+            s = pc.replace_substring_regex(s, _ASCII_PUNCT, "")
+        return _collapse_spaces(s, r"\s{2,}|[\t\n\r\f\v]")
     s = pc.ascii_lower(pc.replace_substring_regex(values, _PUNCT, ""))
     rest = pc.match_substring_regex(s, _NFKC_STABLE)
     if rest.true_count:
@@ -50,8 +87,7 @@ def normalise_text(values: pa.Array) -> pa.Array:
             sub = pc.replace_substring(sub, "ς", "σ")
         sub = pc.replace_substring_regex(sub, _PUNCT, "")
         s = pc.replace_with_mask(s, rest, sub)
-    s = pc.replace_substring_regex(s, _SPACE, " ")
-    return pc.utf8_trim(s, characters=" ")
+    return _collapse_spaces(s, _SPACE)
 
 
 def normalise(keys: pa.Array) -> pa.Array:
@@ -73,3 +109,4 @@ def normalise_columns(cols: list[pa.Array], text: list[bool]) -> list[pa.Array]:
 def join(cols: list[pa.Array]) -> pa.Array:
     """A row key: the fields joined by U+001F."""
     return pc.binary_join_element_wise(*cols, _SEP) if len(cols) > 1 else cols[0]
+
