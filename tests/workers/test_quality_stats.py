@@ -179,3 +179,14 @@ def test_unreadable_file_deduction(tmp_path):
     assert r["score"] == 0
     assert [d["code"] for d in r["score_deductions"]] == ["no_rows"]
     assert r["score_deductions"][0]["points"] == 100
+
+
+def test_near_duplicates_can_be_switched_off(tmp_path):
+    schema = {"fields": [{"name": "text", "type": "string"}, {"name": "label", "type": "string"}],
+              "labelField": "label", "labels": ["pos", "neg"]}
+    data = 'text,label\n"Hello,  World",pos\nhello world,neg\nHELLO world!,neg\nx,pos\nx,pos\n'
+    on = run(tmp_path, data, schema)
+    off = run(tmp_path, data, schema, options=QualityOptions(near_duplicates=False))
+    assert (on["near_duplicate_rows"], on["labels"]["near_conflicts"]) == (2, 1)
+    assert (off["near_duplicate_rows"], off["labels"]["near_conflicts"]) == (None, None)
+    assert off["duplicate_rows"] == on["duplicate_rows"] == 1 and off["labels"]["conflicts"] == 0

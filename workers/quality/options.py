@@ -22,6 +22,8 @@ class QualityOptions:
     stats_exact_limit: per numeric column, median and histogram are exact up to this many
         values (fewer when many columns share the memory limit), from a uniform sample of
         that many values above it (``approximate: true``).
+    near_duplicates: count near-duplicate rows and near-conflicting labels (normalised
+        keys; costs CPU, see docs/quality.md); when false both are null.
     spill_dir: directory for spill partitions (default: the system temp dir).
     max_row_bytes: longest row accepted (default: half the memory limit).
     sample_rows / max_examples: sizes of the report's sample and example lists.
@@ -34,6 +36,7 @@ class QualityOptions:
     distinct_exact_limit: int = 100_000
     distinct_sketch_size: int = 16_384
     stats_exact_limit: int = 100_000
+    near_duplicates: bool = True
     spill_dir: str | None = None
     max_row_bytes: int | None = None
     sample_rows: int = 10

@@ -248,7 +248,7 @@ class _State:
         # statistics (workers/quality/stats.py) and near-duplicate keys (normalise.py)
         self.stats = ColumnStatistics([c.declared for c in self.cols],
                                       max(16, min(o.stats_exact_limit, o.memory_limit_bytes // 32 // (16 * max(1, self.n)))))
-        self.near_keys = KeyStore(o.spill_dir, budget, "near", partitions=parts)
+        self.near_keys = KeyStore(o.spill_dir, budget, "near", partitions=parts) if o.near_duplicates else None
         self.text_cols = [c.declared in (None, "string", "any") for c in self.cols]
         idx = {h: i for i, h in enumerate(header)}
         self.pk_idx = [idx[c] for c in prof.primary_key if c in idx] if prof.primary_key else []
@@ -272,8 +272,8 @@ class _State:
                 self.input_idx = [i for i in range(self.n) if i != self.label_idx and i not in pk]
             self.conflict_keys = KeyStore(o.spill_dir, budget // 2, "conflicts", with_tag=True,
                                           partitions=parts)
-            self.near_conflict_keys = KeyStore(o.spill_dir, budget // 2, "near-conflicts", with_tag=True,
-                                               partitions=parts)
+            self.near_conflict_keys = (KeyStore(o.spill_dir, budget // 2, "near-conflicts", with_tag=True,
+                                                partitions=parts) if o.near_duplicates else None)
         else:
             self.input_idx = []
             self.conflict_keys = self.near_conflict_keys = None
@@ -326,10 +326,13 @@ class _State:
         """Exact counts of the key stores, computed once, the stores in parallel."""
         if self._finals is None:
             self.wait()
-            jobs = {"rows": self.row_keys.count_distinct, "near_rows": self.near_keys.count_distinct}
+            jobs = {"rows": self.row_keys.count_distinct}
+            if self.near_keys is not None:
+                jobs["near_rows"] = self.near_keys.count_distinct
             if self.conflict_keys is not None and self.input_idx:
                 jobs["conflicts"] = self.conflict_keys.count_keys_with_multiple_tags
-                jobs["near_conflicts"] = self.near_conflict_keys.count_keys_with_multiple_tags
+                if self.near_conflict_keys is not None:
+                    jobs["near_conflicts"] = self.near_conflict_keys.count_keys_with_multiple_tags
             if self.pk_keys is not None:
                 jobs["pk"] = self.pk_keys.count_distinct
             if self.key_pool is None:
@@ -450,8 +453,10 @@ class _State:
               offset: int) -> None:
         """Whole-row, primary-key and label-conflict keys (runs on the key thread)."""
         self.row_keys.add(row_key)
-        near_cols = normalise_columns(key_cols, self.text_cols)
-        self.near_keys.add(join(near_cols))
+        near_cols = None
+        if self.near_keys is not None:
+            near_cols = normalise_columns(key_cols, self.text_cols)
+            self.near_keys.add(join(near_cols))
         if self.nl_tracking:
             self._track_newlines(row_key, offset)
         if self.pk_keys is not None:
@@ -616,7 +621,8 @@ class _State:
             self.pii_examples.append(red)
             self.pii_example_kinds[kind] = self.pii_example_kinds.get(kind, 0) + 1
 
-    def _labels(self, cols: list[pa.Array], key_cols: list[pa.Array], n: int, near_cols: list[pa.Array]) -> None:
+    def _labels(self, cols: list[pa.Array], key_cols: list[pa.Array], n: int,
+                near_cols: list[pa.Array] | None) -> None:
         # one hash pass (dictionary encoding); the rest works on the few distinct labels
         denc = cols[self.label_idx].dictionary_encode()
         values = denc.dictionary.to_pylist()
@@ -651,8 +657,9 @@ class _State:
         if n_in != n:
             key, tags = key.filter(in_set), tags.filter(in_set)
         self.conflict_keys.add(key, tags)
-        near = join([near_cols[i] for i in self.input_idx])
-        self.near_conflict_keys.add(near.filter(in_set) if n_in != n else near, tags)
+        if near_cols is not None:
+            near = join([near_cols[i] for i in self.input_idx])
+            self.near_conflict_keys.add(near.filter(in_set) if n_in != n else near, tags)
 
     def _track_newlines(self, row_key: pa.Array, offset: int) -> None:
         has = pc.match_substring(row_key, "\n")
@@ -1108,7 +1115,8 @@ class Profiler:
             finals = state.final_counts()
             distinct_rows = finals["rows"] if state.rows else 0
             r["duplicate_rows"] = state.rows - distinct_rows
-            r["near_duplicate_rows"] = state.rows - finals["near_rows"] if state.rows else 0
+            r["near_duplicate_rows"] = (None if state.near_keys is None
+                                        else state.rows - finals["near_rows"] if state.rows else 0)
             cols_out = []
             by_col: dict[str, dict[str, int]] = {}
             for ci, c in enumerate(state.cols):
@@ -1197,7 +1205,7 @@ class Profiler:
         finals = state.final_counts() if state.input_idx else {}
         return {"column": self.label_field, "distribution": dist, "outside_set": state.label_outside,
                 "missing": state.label_missing, "imbalance_ratio": ratio, "conflicts": finals.get("conflicts", 0),
-                "near_conflicts": finals.get("near_conflicts", 0),
+                "near_conflicts": finals.get("near_conflicts", 0) if self.options.near_duplicates else None,
                 "shares": label_shares(dist, state.rows), "outside_share": state.label_outside / state.rows if state.rows else 0.0,
                 "missing_share": state.label_missing / state.rows if state.rows else 0.0,
                 "input_fields": [state.header[i] for i in state.input_idx]}
