@@ -86,6 +86,66 @@ def sample_table(report: dict | None, field_order: list[str] | None = None) -> d
     return {"columns": columns, "rows": rows}
 
 
+_SPARK = "▁▂▃▄▅▆▇█"
+
+
+def _fmt(v: Any, approx: bool = False) -> str:
+    """A statistic for display: integers with separators, floats to 4 significant digits;
+    '≈' in front of an approximate figure; '—' when absent."""
+    if v is None or isinstance(v, bool):
+        return "—"
+    if isinstance(v, int):
+        text = f"{v:,}"
+    elif isinstance(v, float):
+        text = f"{v:,.0f}" if abs(v) >= 1e6 else f"{v:.4g}"
+    else:
+        return str(v)
+    return f"≈{text}" if approx else text
+
+
+def column_statistics(columns: list[dict]) -> list[dict[str, Any]]:
+    """One row per column with statistics: numeric (min/max/mean/median/std, histogram as a
+    sparkline) or text (length min/max/mean, top values); approximate figures get '≈'."""
+    out = []
+    for col in columns:
+        st = col.get("stats")
+        if not isinstance(st, dict):
+            continue
+        approx = set(st.get("approximate_fields") or []) if st.get("approximate") else set()
+        row: dict[str, Any] = {"name": str(col.get("name", "")), "kind": st.get("kind"),
+                               "count": _fmt(st.get("count")), "approximate": bool(approx)}
+        if st.get("kind") == "numeric":
+            hist = st.get("histogram") if isinstance(st.get("histogram"), dict) else {}
+            counts = [c for c in (hist.get("counts") or []) if isinstance(c, int | float)]
+            top = max(counts) if counts else 0
+            spark = "".join(_SPARK[min(7, int(8 * c / top))] if top and c else " " for c in counts)
+            row.update(min=_fmt(st.get("min")), max=_fmt(st.get("max")), mean=_fmt(st.get("mean")),
+                       median=_fmt(st.get("median"), "median" in approx), std=_fmt(st.get("std")),
+                       histogram=(("≈" if "histogram" in approx else "") + spark) if counts else "—",
+                       histogram_title=", ".join(f"{c:,}" for c in counts))
+        else:
+            length = st.get("length") if isinstance(st.get("length"), dict) else None
+            if length:
+                row.update(length=f"{_fmt(length.get('min'))} / {_fmt(length.get('max'))} / {_fmt(length.get('mean'))}")
+            tops = [t for t in (st.get("top_values") or []) if isinstance(t, dict)]
+            row["top_values"] = [{"value": str(t.get("value", "")), "count": _fmt(t.get("count")),
+                                  "share": percent(100.0 * (t.get("share") or 0))} for t in tops]
+        out.append(row)
+    return out
+
+
+def score_deductions(report: dict) -> list[dict[str, Any]]:
+    """The score breakdown rows: component, weight, reason code and text, points lost."""
+    rows = []
+    for d in report.get("score_deductions") or []:
+        if isinstance(d, dict):
+            rows.append({"component": d.get("component") or "—", "weight": d.get("weight"),
+                         "code": d.get("code", ""), "reason": d.get("reason", ""),
+                         "points": f"−{d['points']:.2f}" if isinstance(d.get("points"), int | float) and d["points"] >= 0
+                         else f"+{-d['points']:.2f}" if isinstance(d.get("points"), int | float) else "—"})
+    return rows
+
+
 def _svg(markup: str) -> SafeString:
     # charts.hbar_chart escapes every label and value it draws.
     return mark_safe(markup)  # noqa: S308
@@ -131,6 +191,10 @@ def quality_view(report: dict | None) -> dict[str, Any] | None:
         "malformed_rows": report.get("malformed_rows") or 0,
         "malformed_examples": report.get("malformed_examples") or [],
         "duplicate_rows": report.get("duplicate_rows") or 0,
+        "near_duplicate_rows": report.get("near_duplicate_rows"),
+        "column_statistics": (stats := column_statistics(columns)),
+        "approximate_statistics": any(r["approximate"] for r in stats),
+        "score_deductions": score_deductions(report),
         "formula_injection": report.get("formula_injection") or 0,
         "gates_passed": bool(gates.get("passed")),
         "gate_failures": gates.get("failures") or [],

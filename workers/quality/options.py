@@ -19,6 +19,11 @@ class QualityOptions:
     batch_rows: rows per batch for JSON Lines and Parquet.
     distinct_exact_limit: per column, distinct counts are exact up to this many values,
         approximate (k-minimum-values sketch, ~1% error) above it.
+    stats_exact_limit: per numeric column, median and histogram are exact up to this many
+        values (fewer when many columns share the memory limit), from a uniform sample of
+        that many values above it (``approximate: true``).
+    near_duplicates: count near-duplicate rows and near-conflicting labels (normalised
+        keys; costs CPU, see docs/quality.md); when false both are null.
     spill_dir: directory for spill partitions (default: the system temp dir).
     max_row_bytes: longest row accepted (default: half the memory limit).
     max_line_bytes: longest physical line accepted (default: a quarter of the memory
@@ -33,6 +38,8 @@ class QualityOptions:
     batch_rows: int = 65_536
     distinct_exact_limit: int = 100_000
     distinct_sketch_size: int = 16_384
+    stats_exact_limit: int = 100_000
+    near_duplicates: bool = True
     spill_dir: str | None = None
     max_row_bytes: int | None = None
     max_line_bytes: int | None = None

@@ -30,6 +30,7 @@ from . import findings, pii, tableschema
 from .detect import FORMATS, decode_head, detect_format, refusal_message, sniff_delimiter
 from .keys import DistinctCounter, KeyStore
 from .lines import LineGuard, LineTooLong, universal_newlines
+from .normalise import join, normalise_columns
 from .options import MiB, QualityOptions
 from .schema import (
     FALSE_VALUES,
@@ -39,7 +40,8 @@ from .schema import (
     TRUE_VALUES,
     validate_table_schema,
 )
-from .score import score_report
+from .score import score_deductions, score_report
+from .stats import ColumnStatistics, label_shares
 
 HEAD_BYTES = 1 * MiB
 SEP = "\x1f"
@@ -250,6 +252,11 @@ class _State:
         budget = o.memory_limit_bytes // 16
         parts = _partition_count(prof.total_bytes, budget)
         self.row_keys = KeyStore(o.spill_dir, budget, "rows", partitions=parts)
+        # statistics (workers/quality/stats.py) and near-duplicate keys (normalise.py)
+        self.stats = ColumnStatistics([c.declared for c in self.cols],
+                                      max(16, min(o.stats_exact_limit, o.memory_limit_bytes // 32 // (16 * max(1, self.n)))))
+        self.near_keys = KeyStore(o.spill_dir, budget, "near", partitions=parts) if o.near_duplicates else None
+        self.text_cols = [c.declared in (None, "string", "any") for c in self.cols]
         idx = {h: i for i, h in enumerate(header)}
         self.pk_idx = [idx[c] for c in prof.primary_key if c in idx] if prof.primary_key else []
         if prof.primary_key and len(self.pk_idx) != len(prof.primary_key):
@@ -272,9 +279,11 @@ class _State:
                 self.input_idx = [i for i in range(self.n) if i != self.label_idx and i not in pk]
             self.conflict_keys = KeyStore(o.spill_dir, budget // 2, "conflicts", with_tag=True,
                                           partitions=parts)
+            self.near_conflict_keys = (KeyStore(o.spill_dir, budget // 2, "near-conflicts", with_tag=True,
+                                                partitions=parts) if o.near_duplicates else None)
         else:
             self.input_idx = []
-            self.conflict_keys = None
+            self.conflict_keys = self.near_conflict_keys = None
         # Table Schema: per-column null sets; fields with a format, options or constraints
         # are checked by tableschema (the built-in type check below handles the rest)
         self.null_sets, self.checks = tableschema.prepare(prof, header)
@@ -303,7 +312,8 @@ class _State:
             if pool is not None:
                 pool.shutdown(wait=True)
         self.key_pool = self.distinct_pool = None
-        for store in (self.row_keys, self.pk_keys, self.conflict_keys, *self.checks.values()):
+        for store in (self.row_keys, self.pk_keys, self.conflict_keys, self.near_keys, self.near_conflict_keys,
+                      *self.checks.values()):
             if store is not None:
                 store.close()
 
@@ -332,15 +342,19 @@ class _State:
         if self._finals is None:
             self.wait()
             jobs = {"rows": self.row_keys.count_distinct}
+            if self.near_keys is not None:
+                jobs["near_rows"] = self.near_keys.count_distinct
             if self.conflict_keys is not None and self.input_idx:
                 jobs["conflicts"] = self.conflict_keys.count_keys_with_multiple_tags
+                if self.near_conflict_keys is not None:
+                    jobs["near_conflicts"] = self.near_conflict_keys.count_keys_with_multiple_tags
             if self.pk_keys is not None:
                 jobs["pk"] = self.pk_keys.count_distinct
             if self.key_pool is None:
                 self._finals = {k: f() for k, f in jobs.items()}
             else:
                 # conflicts on one thread, rows then the primary key on the other
-                futs = {k: (self.distinct_pool if k == "conflicts" else self.key_pool).submit(f)
+                futs = {k: (self.distinct_pool if "conflicts" in k else self.key_pool).submit(f)
                         for k, f in jobs.items()}
                 self._finals = {k: f.result() for k, f in futs.items()}
         return self._finals
@@ -412,11 +426,13 @@ class _State:
             if c.declared is None:
                 self._infer(c, cols[i], empty.slice(i * n, n))
 
-        # distinct (on a helper thread)
+        # distinct and statistics (on a helper thread)
         if self.distinct_pool is None:
             self._distinct(cols, empty, n)
+            self.stats.add(cols, empty, n)
         else:
             _submit(self.distinct_futures, self.distinct_pool, self._distinct, cols, empty, n)
+            _submit(self.distinct_futures, self.distinct_pool, self.stats.add, cols, empty, n)
 
         # personal data and formula injection: one regex pass over the joined rows finds
         # the few rows that could hold either; their cells are then checked one by one
@@ -451,6 +467,10 @@ class _State:
               offset: int) -> None:
         """Whole-row, primary-key and label-conflict keys (runs on the key thread)."""
         self.row_keys.add(row_key)
+        near_cols = None
+        if self.near_keys is not None:
+            near_cols = normalise_columns(key_cols, self.text_cols)
+            self.near_keys.add(join(near_cols))
         if self.nl_tracking:
             self._track_newlines(row_key, offset)
         if self.pk_keys is not None:
@@ -459,7 +479,7 @@ class _State:
             else:
                 self.pk_keys.add(pc.binary_join_element_wise(*[key_cols[i] for i in self.pk_idx], SEP))
         if self.label_idx is not None:
-            self._labels(cols, key_cols, n)
+            self._labels(cols, key_cols, n, near_cols)
 
     def _distinct(self, cols: list[pa.Array], empty: pa.Array, n: int) -> None:
         total_distinct = 0
@@ -615,7 +635,8 @@ class _State:
             self.pii_examples.append(red)
             self.pii_example_kinds[kind] = self.pii_example_kinds.get(kind, 0) + 1
 
-    def _labels(self, cols: list[pa.Array], key_cols: list[pa.Array], n: int) -> None:
+    def _labels(self, cols: list[pa.Array], key_cols: list[pa.Array], n: int,
+                near_cols: list[pa.Array] | None) -> None:
         # one hash pass (dictionary encoding); the rest works on the few distinct labels
         denc = cols[self.label_idx].dictionary_encode()
         values = denc.dictionary.to_pylist()
@@ -650,6 +671,9 @@ class _State:
         if n_in != n:
             key, tags = key.filter(in_set), tags.filter(in_set)
         self.conflict_keys.add(key, tags)
+        if near_cols is not None:
+            near = join([near_cols[i] for i in self.input_idx])
+            self.near_conflict_keys.add(near.filter(in_set) if n_in != n else near, tags)
 
     def _track_newlines(self, row_key: pa.Array, offset: int) -> None:
         has = pc.match_substring(row_key, "\n")
@@ -735,12 +759,12 @@ class Profiler:
     def _skeleton(self) -> dict[str, Any]:
         return {
             "format": None, "encoding": None, "delimiter": None, "bytes": 0, "header": [],
-            "rows": 0, "malformed_rows": 0, "malformed_examples": [], "duplicate_rows": 0,
+            "rows": 0, "malformed_rows": 0, "malformed_examples": [], "duplicate_rows": 0, "near_duplicate_rows": 0,
             "columns": [], "labels": None,
             "pii": {"mobile": 0, "email": 0, "resident_id": 0, "bank_card": 0, "by_column": {},
                     "examples": []},
             "formula_injection": 0, "formula_injection_by_column": {}, "sample": [],
-            "score": 0, "grade": "E", "score_breakdown": {},
+            "score": 0, "grade": "E", "score_breakdown": {}, "score_deductions": [],
             "gates": {"passed": False, "failures": []}, "warnings": [], "findings": [],
             "line_endings": None,
         }
@@ -1136,6 +1160,8 @@ class Profiler:
             finals = state.final_counts()
             distinct_rows = finals["rows"] if state.rows else 0
             r["duplicate_rows"] = state.rows - distinct_rows
+            r["near_duplicate_rows"] = (None if state.near_keys is None
+                                        else state.rows - finals["near_rows"] if state.rows else 0)
             cols_out = []
             by_col: dict[str, dict[str, int]] = {}
             for ci, c in enumerate(state.cols):
@@ -1157,6 +1183,7 @@ class Profiler:
                     "name": c.name, "type": t, "declared": c.declared is not None,
                     "null_count": c.null, "distinct_count": distinct, "distinct_approximate": approx,
                     "invalid_count": c.invalid, "min": _jsonable(lo), "max": _jsonable(hi),
+                    "stats": state.stats.result(ci, t),
                 })
                 if c.pii:
                     by_col[c.name] = dict(c.pii)
@@ -1218,6 +1245,7 @@ class Profiler:
         r["gates"] = {"passed": not self.failures, "failures": list(dict.fromkeys(self.failures))}
         score, grade, breakdown = score_report(r, self)
         r["score"], r["grade"], r["score_breakdown"] = score, grade, breakdown
+        r["score_deductions"] = score_deductions(r, self, score)
         if state is not None:
             self._tick(r["rows"], r["bytes"], 100.0, final=True)
         return findings.scrub(r)
@@ -1230,9 +1258,12 @@ class Profiler:
             dist = dict(sorted(counts.items(), key=lambda kv: -kv[1]))
         nz = [v for v in dist.values() if v]
         ratio = (max(nz) / min(nz)) if nz else None
-        conflicts = state.final_counts()["conflicts"] if state.input_idx else 0
+        finals = state.final_counts() if state.input_idx else {}
         return {"column": self.label_field, "distribution": dist, "outside_set": state.label_outside,
-                "missing": state.label_missing, "imbalance_ratio": ratio, "conflicts": conflicts,
+                "missing": state.label_missing, "imbalance_ratio": ratio, "conflicts": finals.get("conflicts", 0),
+                "near_conflicts": finals.get("near_conflicts", 0) if self.options.near_duplicates else None,
+                "shares": label_shares(dist, state.rows), "outside_share": state.label_outside / state.rows if state.rows else 0.0,
+                "missing_share": state.label_missing / state.rows if state.rows else 0.0,
                 "input_fields": [state.header[i] for i in state.input_idx]}
 
 

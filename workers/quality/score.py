@@ -52,10 +52,29 @@ def grade_for(score: int, gates_passed: bool) -> str:
     return "E"
 
 
-def score_report(r: dict[str, Any], prof: Any) -> tuple[int, str, dict[str, float]]:
-    rows = r.get("rows") or 0
-    if rows == 0:
-        return 0, "E", {k: 0.0 for k in WEIGHTS}
+# reason codes of the deductions, in the order they are applied within a component
+REASONS = {
+    "no_rows": "the file has no readable data rows",
+    "malformed_rows": "rows with the wrong number of fields",
+    "missing_columns": "declared columns are missing",
+    "invalid_values": "values that do not parse as the declared type or break a Table Schema constraint",
+    "empty_cells": "empty or missing cells",
+    "duplicate_rows": "rows identical to an earlier row",
+    "primary_key_duplicates": "rows repeating an earlier primary key",
+    "unique_constraint": "values repeating in a column whose Table Schema says unique",
+    "labels_outside_or_missing": "labels outside the declared set or missing",
+    "label_conflicts": "the same input carries different labels",
+    "label_imbalance": "largest class more than 10x the smallest",
+    "personal_data_undeclared": "personal data found although personalData is false",
+    "personal_data_not_declared": "personal data found and personalData is not declared",
+    "formula_injection": "cells that start like a spreadsheet formula",
+}
+
+
+def _factors(r: dict[str, Any], prof: Any) -> dict[str, list[tuple[str, float]]]:
+    """Per component, its (reason code, factor 0..1) list; the component value is the
+    product of its factors (an empty list is 1)."""
+    rows = r["rows"]
     o = prof.options
     total = rows + r["malformed_rows"]
     cols = r["columns"]
@@ -65,33 +84,78 @@ def score_report(r: dict[str, Any], prof: Any) -> tuple[int, str, dict[str, floa
     found = finding_counts(r)
     invalid = sum(c["invalid_count"] for c in cols) + found.get("conformance", 0)
     share = max(o.max_malformed_share, 1e-9)
-    parts: dict[str, float] = {}
-    parts["structure"] = _clamp(1 - (r["malformed_rows"] / total) / share)
-    conf = _clamp(1 - 10 * invalid / filled)
-    if any(f["code"] == MISSING_COLUMNS for f in r.get("findings", [])):
-        conf = 0.0
-    parts["conformance"] = conf
-    parts["completeness"] = _clamp(1 - nulls / cells)
+    f: dict[str, list[tuple[str, float]]] = {k: [] for k in WEIGHTS}
+    f["structure"].append(("malformed_rows", _clamp(1 - (r["malformed_rows"] / total) / share)))
+    if any(x["code"] == MISSING_COLUMNS for x in r.get("findings", [])):
+        f["conformance"].append(("missing_columns", 0.0))
+    else:
+        f["conformance"].append(("invalid_values", _clamp(1 - 10 * invalid / filled)))
+    f["completeness"].append(("empty_cells", _clamp(1 - nulls / cells)))
     dup = r["duplicate_rows"] / rows
     pkd = (r.get("primary_key_duplicates") or 0) / rows
-    ukd = found.get("uniqueness", 0) / rows
-    parts["uniqueness"] = _clamp(1 - 10 * max(dup, pkd, ukd))
+    ukd = found.get("uniqueness", 0) / rows  # Table Schema `unique` constraint violations
+    worst, code = max((dup, "duplicate_rows"), (pkd, "primary_key_duplicates"), (ukd, "unique_constraint"))
+    f["uniqueness"].append((code, _clamp(1 - 10 * worst)))
     lab = r.get("labels")
     if lab:
         bad = (lab["outside_set"] + lab["missing"]) / rows
-        c = _clamp(1 - 5 * bad) * _clamp(1 - 10 * lab["conflicts"] / rows)
+        f["labels"].append(("labels_outside_or_missing", _clamp(1 - 5 * bad)))
+        f["labels"].append(("label_conflicts", _clamp(1 - 10 * lab["conflicts"] / rows)))
         ratio = lab["imbalance_ratio"]
         if ratio and ratio > 10:
-            c *= 10 / ratio
-        parts["labels"] = _clamp(c)
-    else:
-        parts["labels"] = 1.0
+            f["labels"].append(("label_imbalance", _clamp(10 / ratio)))
     pii_found = any(r["pii"][k] for k in ("mobile", "email", "resident_id", "bank_card"))
-    comp = 0.0 if (pii_found and prof.personal_data is False) else 1.0
-    if pii_found and prof.personal_data is None:
-        comp *= 0.5
-    comp *= _clamp(1 - 100 * r["formula_injection"] / cells)
-    parts["compliance"] = comp
+    if pii_found and prof.personal_data is False:
+        f["compliance"].append(("personal_data_undeclared", 0.0))
+    elif pii_found and prof.personal_data is None:
+        f["compliance"].append(("personal_data_not_declared", 0.5))
+    f["compliance"].append(("formula_injection", _clamp(1 - 100 * r["formula_injection"] / cells)))
+    return f
+
+
+def _value(factors: list[tuple[str, float]]) -> float:
+    v = 1.0
+    for _, x in factors:
+        v *= x
+    return _clamp(v)
+
+
+def score_report(r: dict[str, Any], prof: Any) -> tuple[int, str, dict[str, float]]:
+    rows = r.get("rows") or 0
+    if rows == 0:
+        return 0, "E", {k: 0.0 for k in WEIGHTS}
+    parts = {k: _value(v) for k, v in _factors(r, prof).items()}
     score = round(sum(WEIGHTS[k] * v for k, v in parts.items()))
     passed = r["gates"]["passed"]
     return score, grade_for(score, passed), {k: round(WEIGHTS[k] * v, 2) for k, v in parts.items()}
+
+
+def score_deductions(r: dict[str, Any], prof: Any, score: int) -> list[dict[str, Any]]:
+    """Every deduction from 100: component, its weight, reason code and text, points lost.
+
+    Within a component the factors apply one after another, each deduction being what its
+    factor takes from what is left (weight × (1 − f1), weight × f1 × (1 − f2), …), so the
+    deductions of a component add up to weight × (1 − value). A last ``rounding`` entry
+    (|points| < 0.5) makes the points add up to exactly 100 − score.
+    """
+    out: list[dict[str, Any]] = []
+    if not (r.get("rows") or 0):
+        out.append({"component": None, "weight": 100, "code": "no_rows", "reason": REASONS["no_rows"],
+                    "points": float(100 - score)})
+        return out
+    exact_total = 0.0
+    for comp, factors in _factors(r, prof).items():
+        w, left = WEIGHTS[comp], 1.0
+        for code, x in factors:
+            lost = w * left * (1 - x)
+            left *= x
+            if lost > 1e-9:
+                points = round(lost, 2)
+                exact_total += points
+                out.append({"component": comp, "weight": w, "code": code, "reason": REASONS[code],
+                            "points": points})
+    rest = round((100 - score) - exact_total, 2)
+    if rest:
+        out.append({"component": None, "weight": 0, "code": "rounding",
+                    "reason": "the score is rounded to a whole number", "points": rest})
+    return out
