@@ -21,6 +21,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
+from exchange import storage
 from exchange.actor import Actor
 from exchange.models import Delivery
 from exchange.services.audit import audit_record
@@ -36,9 +37,8 @@ def package_folder(delivery_id) -> str:
 def delete_partial(name: str) -> None:
     """Remove what a failed write left under ``name`` (an empty or half-written file)."""
     try:
-        if default_storage.exists(name):
-            default_storage.delete(name)
-    except OSError:
+        storage.delete(name)  # deleting a name that is not there is a no-op on every backend
+    except OSError:  # storage errors (S3 unreachable, …) are OSErrors too
         logger.warning("could not delete the partial package %s", name, exc_info=True)
 
 
@@ -48,16 +48,13 @@ def delete_packages(delivery_id, *, also: str = "") -> list[str]:
     folder = package_folder(delivery_id)
     names: list[str] = []
     try:
-        _dirs, files = default_storage.listdir(folder)
-        names = [f"{folder}/{name}" for name in files]
-    except FileNotFoundError:
-        pass
+        names = [f"{folder}/{name}" for name in storage.listdir(folder)]
     except NotImplementedError:  # a storage that cannot list: at least the known package
         pass
     if also and also not in names and default_storage.exists(also):
         names.append(also)
     for name in names:
-        default_storage.delete(name)
+        storage.delete(name)
     _remove_empty_folder(folder)
     return names
 
