@@ -113,3 +113,18 @@ def test_upload_progress_and_live_check_status(page, live_server, demo, shots, t
     DatasetVersion.objects.filter(pk=version.pk).update(status="failed", check_percent=100, check_error="schema mismatch")
     page.wait_for_function(f"document.querySelector(\"tr[data-version='{version.pk}'] .js-status .badge\").textContent === 'Failed'")
     assert row.locator(".js-error").inner_text() == "schema mismatch"
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_public_pages_never_scroll_sideways(page, live_server, demo, width):
+    """Wide tables (statistics, score breakdown, constraints) scroll inside their own box;
+    the page itself stays as wide as the screen, on a desktop and on a phone."""
+    page.set_viewport_size({"width": width, "height": 900})
+    paths = ["/", "/market/", *[f"/listings/{listing.pk}/" for listing in demo]]
+    widths, with_breakdown = {}, 0
+    for path in paths:
+        page.goto(live_server.url + path)
+        widths[path] = page.evaluate("document.documentElement.scrollWidth")
+        with_breakdown += page.locator("h3", has_text="Score breakdown").count()
+    assert with_breakdown >= 1  # the wide tables were on the pages measured
+    assert {p: w for p, w in widths.items() if w > width} == {}
