@@ -28,6 +28,7 @@ import pyarrow.parquet as pq
 
 from . import findings, pii, tableschema
 from .detect import FORMATS, decode_head, detect_format, refusal_message, sniff_delimiter
+from .fields import valid_number
 from .keys import DistinctCounter, KeyStore
 from .lines import LineGuard, LineTooLong, universal_newlines
 from .normalise import join, normalise_columns
@@ -532,16 +533,7 @@ class _State:
 
     def _valid(self, t: str, arr: pa.Array) -> pa.Array:
         if t in ("integer", "number"):
-            # cheap exact fast path: plain digits (numbers: after dropping one '.') are
-            # valid; only the other values go through the regex
-            plain = arr if t == "integer" else pc.replace_substring(arr, ".", "", max_replacements=1)
-            v = pc.ascii_is_decimal(plain)
-            if v.false_count:
-                rest = pc.invert(v)
-                m = pc.match_substring_regex(arr.filter(rest), PATTERNS[t])
-                if m.true_count:
-                    v = pc.replace_with_mask(v, rest, m)
-            return v
+            return valid_number(t, arr)  # digits fast path, regex for the rest (fields.py)
         if t in PATTERNS:
             v = pc.match_substring_regex(arr, PATTERNS[t])
             if t in ("date", "datetime"):
