@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from exchange.api.views import FirmViewMixin
 from exchange.models import Delivery, DownloadLink
 from exchange.selectors import delivery as delivery_sel
-from exchange.services import delivery as delivery_svc
+from exchange.services import downloads
 
 
 class DeliveryOut(serializers.ModelSerializer):
@@ -94,6 +94,6 @@ class DeliveryViewSet(FirmViewMixin, mixins.ListModelMixin, mixins.RetrieveModel
         """Create a download link (buyer firm, ``buy`` scope). It expires after
         DOWNLOAD_LINK_TTL_SECONDS; its first use counts one download against the licence limit."""
         delivery = self.get_object()
-        link, token = delivery_svc.download_link_create(actor=self.actor, delivery_id=delivery.pk)
+        link, token = downloads.download_link_create(actor=self.actor, delivery_id=delivery.pk)
         out = DownloadLinkOut(link, context={"request": request, "token": token})
         return Response(out.data, status=status.HTTP_201_CREATED)

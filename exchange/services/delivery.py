@@ -1,5 +1,5 @@
 """Signed deliveries: create on payment, claim, build, store, settle; fail and refund;
-revoke, expire, sweep; download links and downloads.
+revoke, expire, sweep. Download links and downloads: services/downloads.py.
 
 Exactly-once effects rest on three things:
 
@@ -19,10 +19,7 @@ Lock order (as in trading): delivery row → contract row → ledger accounts �
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import re
-import secrets
 import tempfile
 import time
 import uuid
@@ -38,8 +35,8 @@ from django.utils import timezone
 
 from exchange import storage
 from exchange.actor import Actor
-from exchange.errors import Conflict, DomainError, Forbidden, Gone, InvalidInput, NotFound
-from exchange.models import AuditEvent, Contract, Delivery, DownloadLink
+from exchange.errors import Conflict, Forbidden, InvalidInput, NotFound
+from exchange.models import AuditEvent, Contract, Delivery
 from exchange.services.audit import audit_record
 from exchange.services.delivery_storage import delete_packages_after_commit, delete_partial
 from exchange.services.dispatch import enqueue_on_commit, send_task_now
@@ -140,22 +137,6 @@ class _Heartbeat:
         self.beat(bytes_done)
 
 
-class _BeatingReader:
-    """A read-only file wrapper that keeps the heartbeat fresh while storage reads it
-    (uploading a large package can take longer than the stale threshold)."""
-
-    def __init__(self, f, heartbeat: _Heartbeat, size: int):
-        self._f, self._hb, self.size = f, heartbeat, size
-        self.name = getattr(f, "name", None)
-
-    def read(self, n: int = -1) -> bytes:
-        self._hb.beat()
-        return self._f.read(n)
-
-    def __getattr__(self, name):
-        return getattr(self._f, name)
-
-
 def _audit_checkpoint(delivery: Delivery) -> str:
     """A signed audit-log checkpoint whose tree already holds this delivery's creation events
     (SPEC §11): every buyer keeps an anchor that a later rewrite of the log cannot match."""
@@ -206,6 +187,7 @@ def delivery_build(*, claim: Claim) -> Delivery | None:
     expires_at = issued_at + timedelta(days=contract.term_days)
     data_path = "data/" + safe_data_name(version.original_filename or contract.listing.title, version.format)
     package_name = f"deliveries/{delivery.pk}/{claim.token}.zip"
+
     def touch():
         Delivery.objects.filter(pk=claim.delivery_id, claim_token=claim.token).update(heartbeat_at=timezone.now())
 
@@ -222,8 +204,7 @@ def delivery_build(*, claim: Claim) -> Delivery | None:
             tmp.flush()
             tmp.seek(0)
             heartbeat.beat(result.size, force=True)
-            stored_name = storage.save(package_name, File(_BeatingReader(tmp, heartbeat, result.package_size),
-                                                                  name=package_name))
+            stored_name = storage.save(package_name, File(tmp, name=package_name))  # HeartbeatThread beats meanwhile
     except SourceIntegrityError as exc:
         logger.error("delivery %s: %s", delivery.pk, exc)
         delivery_fail(claim=claim, code="source_integrity", message=(
@@ -408,160 +389,3 @@ def delivery_revoke(*, actor: Actor, delivery_id, reason: str) -> Delivery:
         audit_record(actor=actor, action="delivery.revoked", obj=delivery, organization=contract.buyer,
                      details={"from": old, "reason": reason, "refunded": refunded})
     return delivery
-
-
-# --- Download links and downloads ----------------------------------------------------
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def _limit_message(delivery: Delivery) -> str:
-    limit = delivery.contract.download_limit
-    return (f"The licence allows {limit} download{'s' if limit != 1 else ''} of this delivery and all "
-            f"{limit} have been used.")
-
-
-def _ensure_live(delivery: Delivery) -> None:
-    if delivery.status == Delivery.Status.EXPIRED or (
-            delivery.status == Delivery.Status.READY and delivery.expires_at and delivery.expires_at <= timezone.now()):
-        raise Gone(f"This delivery expired on {delivery.expires_at:%Y-%m-%d %H:%M} UTC: the licence term is over.",
-                   code="delivery_expired")
-    if delivery.status == Delivery.Status.REVOKED:
-        raise Gone("This delivery was revoked by the exchange.", code="delivery_revoked")
-    if delivery.status != Delivery.Status.READY:
-        raise Conflict(f"This delivery is {delivery.get_status_display().lower()}, not ready to download.",
-                       code="delivery_not_ready")
-
-
-def download_link_create(*, actor: Actor, delivery_id) -> tuple[DownloadLink, str]:
-    """A short-lived download link for the buyer firm. Returns the link and its token
-    (shown once; only its hash is stored). Creating a link is free; its first use counts
-    one download against the licence limit, so creation is refused once the limit is used.
-    """
-    org = actor.organization
-    if org is None:
-        raise Forbidden("Only members of the buying firm can download a delivery.", code="no_firm")
-    delivery = (Delivery.objects.select_related("contract").filter(pk=delivery_id)
-                .filter(Q(contract__buyer=org) | Q(contract__seller=org)).first())
-    if delivery is None:
-        raise NotFound("No such delivery.")
-    if delivery.contract.buyer_id != org.pk:
-        raise Forbidden("Only the buying firm can download this delivery.", code="not_buyer")
-    if not actor.has_scope("buy"):
-        raise Forbidden("This API key lacks the 'buy' scope.", code="missing_scope")
-    _ensure_live(delivery)
-    if delivery.downloads_used >= delivery.contract.download_limit:
-        raise Forbidden(_limit_message(delivery), code="download_limit_reached")
-    token = secrets.token_urlsafe(32)  # 256 bits
-    with transaction.atomic():
-        link = DownloadLink.objects.create(
-            delivery=delivery, organization=org, token_hash=_token_hash(token), created_by=actor.label,
-            expires_at=timezone.now() + timedelta(seconds=settings.DOWNLOAD_LINK_TTL_SECONDS))
-        audit_record(actor=actor, action="delivery.link_created", obj=delivery, organization=org,
-                     details={"link": str(link.pk), "expires_at": link.expires_at,
-                              "downloads_used": delivery.downloads_used,
-                              "download_limit": delivery.contract.download_limit})
-    return link, token
-
-
-@dataclass(frozen=True)
-class DownloadGrant:
-    delivery: Delivery
-    link: DownloadLink
-    counted: bool
-    byte_range: tuple[int, int] | None  # inclusive (first, last) for a 206, None for the whole package
-
-
-class RangeNotSatisfiable(DomainError):
-    status = 416
-    code = "range_not_satisfiable"
-
-    def __init__(self, message: str, *, size: int):
-        super().__init__(message)
-        self.size = size
-
-
-_RANGE_SPEC_RE = re.compile(r"(\d*)-(\d*)")
-
-
-def parse_range(header: str, size: int) -> tuple[int, int] | None:
-    """The inclusive byte range a ``Range`` header asks for, or None for the whole file.
-
-    One range only (``bytes=a-b``, ``bytes=a-``, ``bytes=-n``). Units other than bytes are
-    ignored (whole file, as RFC 9110 allows); a malformed, multi-part or unsatisfiable
-    bytes range raises RangeNotSatisfiable.
-    """
-    header = (header or "").strip()
-    if not header:
-        return None
-    unit, _, spec = header.partition("=")
-    if unit.strip().lower() != "bytes":
-        return None
-    spec = spec.strip()
-    if "," in spec:
-        raise RangeNotSatisfiable("Only one byte range per request is supported.", size=size)
-    m = _RANGE_SPEC_RE.fullmatch(spec)
-    if not m or not (m[1] or m[2]) or len(spec) > 40:
-        raise RangeNotSatisfiable(f"Malformed Range header {header[:60]!r}; expected e.g. 'bytes=0-1023'.", size=size)
-    if not m[1]:  # suffix: the last n bytes
-        n = int(m[2])
-        if n == 0:
-            raise RangeNotSatisfiable("A suffix range of zero bytes selects nothing.", size=size)
-        return max(0, size - n), size - 1
-    first = int(m[1])
-    last = int(m[2]) if m[2] else size - 1
-    # Checked first: "bytes=500-" on a 100-byte package starts past the end (its implied
-    # last byte, 99, would otherwise read as a range that ends before it starts).
-    if first >= size:
-        raise RangeNotSatisfiable(f"Range {spec} starts beyond the package's {size} bytes.", size=size)
-    if last < first:
-        raise RangeNotSatisfiable(f"Range {spec} ends before it starts.", size=size)
-    return first, min(last, size - 1)
-
-
-def download_authorize(*, actor: Actor, token: str, range_header: str = "", if_range: str = "",
-                       record: bool = True) -> DownloadGrant:
-    """Check a download request and record it (audited); the caller then streams the package.
-
-    Refusals: unknown or tampered token, or another firm's caller → Forbidden; expired
-    link, expired or revoked delivery → Gone; licence limit used up → Forbidden naming
-    the limit. The link's first use counts one download (a conditional increment, so
-    concurrent first uses of several links never exceed the limit).
-    """
-    if not token or len(token) > 200:
-        raise Forbidden("This download link is not valid.", code="invalid_link")
-    link = (DownloadLink.objects.select_related("delivery__contract__buyer")
-            .filter(token_hash=_token_hash(token)).first())
-    if link is None:
-        raise Forbidden("This download link is not valid.", code="invalid_link")
-    org = actor.organization
-    if org is None or org.pk != link.organization_id:
-        raise Forbidden("This download link belongs to another firm.", code="not_your_link")
-    if not actor.has_scope("buy"):
-        raise Forbidden("This API key lacks the 'buy' scope.", code="missing_scope")
-    now = timezone.now()
-    if link.expires_at <= now:
-        raise Gone("This download link has expired; create a new one from the delivery.", code="link_expired")
-    delivery = link.delivery
-    _ensure_live(delivery)
-    byte_range = parse_range(range_header, delivery.package_size)
-    if byte_range is not None and if_range and if_range.strip() != delivery.etag:
-        byte_range = None  # the client's partial copy is of another file: send the whole package
-    if not record:  # HEAD: every check above, but no bytes are sent, so nothing is counted or audited
-        return DownloadGrant(delivery=delivery, link=link, counted=False, byte_range=byte_range)
-    with transaction.atomic():
-        counted = False
-        first = DownloadLink.objects.filter(pk=link.pk, first_used_at__isnull=True).update(first_used_at=now)
-        if first:
-            counted = bool(Delivery.objects.filter(pk=delivery.pk, downloads_used__lt=delivery.contract.download_limit)
-                           .update(downloads_used=F("downloads_used") + 1))
-            if not counted:  # raising rolls back the first use too
-                raise Forbidden(_limit_message(delivery), code="download_limit_reached")
-        DownloadLink.objects.filter(pk=link.pk).update(requests=F("requests") + 1)
-        delivery.refresh_from_db(fields=["downloads_used"])
-        audit_record(actor=actor, action="delivery.downloaded", obj=delivery, organization=org, details={
-            "link": str(link.pk), "range": f"bytes={byte_range[0]}-{byte_range[1]}" if byte_range else "",
-            "counted": counted,
-            "downloads_used": delivery.downloads_used, "download_limit": delivery.contract.download_limit,
-            "package_sha256": delivery.package_sha256})
-    return DownloadGrant(delivery=delivery, link=link, counted=counted, byte_range=byte_range)

@@ -28,7 +28,7 @@ from exchange.api.authentication import ApiKeyAuthentication
 from exchange.errors import DomainError
 from exchange.models import Delivery, SigningKey
 from exchange.selectors import delivery as delivery_sel
-from exchange.services import delivery as delivery_svc
+from exchange.services import downloads
 from exchange.services.signing import signing_keys_jwks
 from exchange.web import transparency as transparency_views
 from exchange.web.views.common import firm_required
@@ -121,7 +121,7 @@ class DownloadView(APIView):
     def _respond(self, request, token: str, *, body: bool):
         from django.conf import settings
 
-        grant = delivery_svc.download_authorize(
+        grant = downloads.download_authorize(
             actor=Actor.from_request(request), token=token, range_header=request.META.get("HTTP_RANGE", ""),
             if_range=request.META.get("HTTP_IF_RANGE", ""), record=body)
         delivery = grant.delivery
@@ -147,7 +147,7 @@ class DownloadView(APIView):
 
     def handle_exception(self, exc):
         response = super().handle_exception(exc)
-        if isinstance(exc, delivery_svc.RangeNotSatisfiable):
+        if isinstance(exc, downloads.RangeNotSatisfiable):
             response["Content-Range"] = f"bytes */{exc.size}"
         return response
 
@@ -221,7 +221,7 @@ def delivery_download(request, delivery_id):
     """Create a short-lived link for the buyer and send the browser to it."""
     delivery = get_object_or_404(delivery_sel.deliveries_of(request.current_firm), pk=delivery_id)
     try:
-        _link, token = delivery_svc.download_link_create(actor=Actor.from_request(request), delivery_id=delivery.pk)
+        _link, token = downloads.download_link_create(actor=Actor.from_request(request), delivery_id=delivery.pk)
     except DomainError as exc:  # limit used up, expired, revoked, not ready: said on the page
         messages.error(request, exc.message)
         return redirect("web:delivery", delivery_id=delivery.pk)

@@ -1,6 +1,6 @@
 import pytest
 
-from exchange.services.delivery import RangeNotSatisfiable, parse_range
+from exchange.services.downloads import RangeNotSatisfiable, parse_range
 
 
 @pytest.mark.parametrize("header", ["bytes=100-", "bytes=500-", "bytes=100-200", "bytes=100-100"])
