@@ -128,3 +128,15 @@ def test_public_pages_never_scroll_sideways(page, live_server, demo, width):
         with_breakdown += page.locator("h3", has_text="Score breakdown").count()
     assert with_breakdown >= 1  # the wide tables were on the pages measured
     assert {p: w for p, w in widths.items() if w > width} == {}
+
+
+@pytest.mark.parametrize("username", ["buyer", "hefei"])
+def test_signed_in_pages_never_scroll_sideways_on_a_phone(page, live_server, demo, username):
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page, live_server, username)
+    widths = {}
+    for path in ["/", "/firm/", "/firm/webhooks/", "/sell/datasets/", "/sell/listings/", "/deliveries/", "/market/"]:
+        page.goto(live_server.url + path)
+        widths[path] = page.evaluate("document.documentElement.scrollWidth")
+    assert page.locator(".account .firm-name").count() == 1  # really signed in
+    assert {p: w for p, w in widths.items() if w > 390} == {}
