@@ -12,6 +12,7 @@ from .trading import (
     LedgerEntry,
     LedgerTransfer,
 )
+from .revisions import ListingRevision
 from .transparency import AuditCheckpoint, AuditTreeNode
 from .webhooks import WebhookAttempt, WebhookEndpoint, WebhookMessage
 
@@ -23,6 +24,7 @@ __all__ = [
     "IdempotencyRecord",
     "LedgerEntry",
     "LedgerTransfer",
+    "ListingRevision",
     "ApiKey",
     "AuditChainHead",
     "AuditCheckpoint",

@@ -25,7 +25,7 @@ from exchange.errors import (
     PayloadTooLarge,
     storage_error,
 )
-from exchange.models import Dataset, DatasetVersion, Listing, Offer
+from exchange.models import Dataset, DatasetVersion, Listing, ListingRevision, Offer
 from exchange.models.catalog import Category, version_upload_path
 from exchange.services.audit import audit_record
 from exchange.services.catalog_flat import listings_of_dataset_refresh, listings_refresh_flat
@@ -346,6 +346,9 @@ def listing_review(*, actor: Actor, listing: Listing, approve: bool, note: str =
         listing.reviewed_at = now
         if approve:
             listing.published_at = now
+            # the first entry of the listing's revision history
+            ListingRevision.objects.get_or_create(listing=listing, version_id=listing.version_id, defaults={
+                "status": ListingRevision.Status.LIVE, "live_at": now})
         listing.save(update_fields=["status", "review_note", "reviewed_at", "published_at", "updated_at"])
         emit("listing.reviewed", listing.dataset.owner, {"listing": str(listing.pk), "status": listing.status})
         audit_record(actor=actor, action="listing.published" if approve else "listing.rejected", obj=listing,
