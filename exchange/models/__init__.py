@@ -4,6 +4,7 @@ from .audit import AuditChainHead, AuditEvent
 from .catalog import CatalogGeneration, Dataset, DatasetVersion, Listing, Offer, QualityReport
 from .delivery import Delivery, DownloadLink, SigningKey
 from .orgs import ApiKey, Membership, Organization
+from .revisions import ListingRevision
 from .trading import (
     AccessRequest,
     Account,
@@ -12,7 +13,6 @@ from .trading import (
     LedgerEntry,
     LedgerTransfer,
 )
-from .revisions import ListingRevision
 from .transparency import AuditCheckpoint, AuditTreeNode
 from .webhooks import WebhookAttempt, WebhookEndpoint, WebhookMessage
 
