@@ -251,12 +251,13 @@ class OfferInline(ReadOnlyInline):
 @admin.register(Listing)
 class ListingAdmin(AuditedModelAdmin):
     list_display = ["title", "seller_name", "status", "grade", "submitted_at", "published_at"]
-    list_filter = ["status", "dataset__category", "dataset__kind"]
+    list_filter = ["status", "edited_since_review", "dataset__category", "dataset__kind"]
     search_fields = ["title", "dataset__title", "dataset__owner__name"]
-    readonly_fields = ["dataset", "version", "status", "review_note", "submitted_at", "reviewed_at", "published_at", "quality"]
+    readonly_fields = ["dataset", "version", "status", "review_note", "edited_since_review", "submitted_at",
+                       "reviewed_at", "published_at", "quality"]
     fields = ["title", "summary", *readonly_fields]
     inlines = [OfferInline]
-    actions = ["publish", "reject", "suspend", "reinstate"]
+    actions = ["publish", "reject", "suspend", "reinstate", "acknowledge_edits"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("dataset__owner", "version__quality_report")
@@ -273,6 +274,14 @@ class ListingAdmin(AuditedModelAdmin):
     @admin.display(description="Quality report and personal-data findings")
     def quality(self, obj):
         return quality_html(obj.version)
+
+    @admin.action(description="Let the sellers' edits of selected listings stand")
+    def acknowledge_edits(self, request, queryset):
+        from exchange.services.listings import listing_edits_acknowledge
+
+        actor = Actor.from_request(request)
+        _run_each(self, request, queryset, lambda o: listing_edits_acknowledge(actor=actor, listing=o),
+                  "listing edit(s) acknowledged")
 
     @admin.action(description="Publish selected listings (review approved)")
     def publish(self, request, queryset):

@@ -10,8 +10,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from exchange.actor import Actor
+from exchange.api.serializers import OfferOut
 from exchange.errors import Forbidden, NotFound
-from exchange.models import DatasetVersion, Listing
+from exchange.models import DatasetVersion, Listing, ListingRevision
 from exchange.selectors import catalog as catalog_sel
 from exchange.selectors import revisions as revisions_sel
 from exchange.services import revisions as revisions_svc
@@ -23,12 +24,12 @@ class RevisionOut(serializers.Serializer):
     version_id = serializers.UUIDField()
     previous_version = serializers.IntegerField(source="previous_version.number", allow_null=True, default=None)
     changelog = serializers.CharField()
-    status = serializers.ChoiceField(choices=["live", "in_review", "rejected"])
+    status = serializers.ChoiceField(choices=ListingRevision.Status.choices)
     live_at = serializers.DateTimeField(allow_null=True)
     rows = serializers.IntegerField(source="version.row_count", allow_null=True)
     grade = serializers.CharField(allow_null=True)
     score = serializers.IntegerField(allow_null=True)
-    diff_status = serializers.ChoiceField(choices=["none", "pending", "ready", "failed"])
+    diff_status = serializers.ChoiceField(choices=ListingRevision.DiffStatus.choices)
 
 
 class SellerRevisionOut(RevisionOut):
@@ -103,3 +104,21 @@ class ListingRevisionsView(APIView):
                                                          changelog=data.validated_data["changelog"])
         out = revisions_sel.listing_revisions_of(listing, actor.organization).get(pk=revision.pk)
         return Response(SellerRevisionOut(out).data, status=status.HTTP_201_CREATED)
+
+
+class OfferRetireView(APIView):
+    """Retire one of your listing's offers: no longer purchasable; contracts stand; waiting requests are cancelled."""
+
+    @extend_schema(tags=["listings"], request=None, responses=OfferOut)
+    def post(self, request, pk, offer_pk):
+        from exchange.models import Offer
+        from exchange.services.listings import offer_retire
+
+        actor = Actor.from_request(request)
+        if actor.organization is None:
+            raise Forbidden("Your account does not belong to a firm.", code="no_firm")
+        offer = Offer.objects.select_related("listing__dataset").filter(
+            pk=offer_pk, listing_id=pk, listing__dataset__owner=actor.organization).first()
+        if offer is None:
+            raise NotFound("No such offer.")
+        return Response(OfferOut(offer_retire(actor=actor, offer=offer)).data)

@@ -160,6 +160,11 @@ class ListingIn(serializers.Serializer):
     summary = serializers.CharField(required=False, allow_blank=True)
 
 
+class ListingEditIn(serializers.Serializer):
+    title = serializers.CharField(required=False, max_length=200)
+    summary = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+
+
 class OfferIn(serializers.Serializer):
     name = serializers.CharField(max_length=100)
     price_fen = StrictIntegerField(help_text="Price in fen (1 CNY = 100 fen), a whole number ≥ 1.")

@@ -27,5 +27,7 @@ urlpatterns = [
     path("catalog/<uuid:pk>/revisions/<uuid:revision_pk>/diff/", revisions.CatalogRevisionDiffView.as_view(),
          name="catalog-revision-diff"),
     path("listings/<uuid:pk>/revisions/", revisions.ListingRevisionsView.as_view(), name="listing-revisions"),
+    path("listings/<uuid:pk>/offers/<uuid:offer_pk>/retire/", revisions.OfferRetireView.as_view(),
+         name="offer-retire"),
     *router.urls,
 ]

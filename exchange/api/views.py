@@ -230,6 +230,16 @@ class ListingViewSet(FirmViewMixin, mixins.ListModelMixin, mixins.RetrieveModelM
                                              summary=data.validated_data.get("summary", ""))
         return Response(s.ListingOut(self.get_queryset().get(pk=listing.pk)).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(request=s.ListingEditIn, responses=s.ListingOut)
+    def partial_update(self, request, pk=None):
+        """Edit the title or summary (live at once on a published listing, audited, flagged for staff)."""
+        from exchange.services.listings import listing_update
+
+        data = s.ListingEditIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        listing = listing_update(actor=self.actor, listing=self.get_object(), **data.validated_data)
+        return Response(s.ListingOut(self.get_queryset().get(pk=listing.pk)).data)
+
     @extend_schema(request=None, responses=s.ListingOut)
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):

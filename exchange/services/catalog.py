@@ -281,8 +281,8 @@ def offer_create(*, actor: Actor, listing: Listing, name: str, price_fen: Any, a
     for field, value, low, high in (("term_days", term_days, 1, 3650), ("download_limit", download_limit, 1, 1000)):
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             errors[field] = [f"A whole number from {low} to {high}."]
-    if listing.status not in (Listing.Status.DRAFT, Listing.Status.REJECTED):
-        raise Conflict("Offers can only be added while the listing is a draft or was rejected.")
+    if listing.status not in (Listing.Status.DRAFT, Listing.Status.REJECTED, Listing.Status.PUBLISHED):
+        raise Conflict(f"Offers cannot be added to a {listing.get_status_display().lower()} listing.")
     if errors:
         raise InvalidInput("The offer has errors.", fields=errors)
     with transaction.atomic():

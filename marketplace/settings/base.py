@@ -367,6 +367,8 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     # Named explicitly since the public catalog has its own version/listing components.
     "VersionStatusEnum": "exchange.models.catalog.DatasetVersion.Status",
     "ListingStatusEnum": "exchange.models.catalog.Listing.Status",
+    "RevisionStatusEnum": "exchange.models.revisions.ListingRevision.Status",
+    "RevisionDiffStatusEnum": "exchange.models.revisions.ListingRevision.DiffStatus",
 }
 
 # --- Audit transparency log (SPEC §11) ----------------------------------------

@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
 from exchange.actor import Actor
 from exchange.errors import DomainError
@@ -68,3 +69,43 @@ def revision_detail(request, listing_id, revision_id):
         raise Http404("No such revision.")
     return render(request, "exchange/revision.html", {
         "listing": listing, "revision": revision, "diff": revisions_svc.revision_diff(revision)})
+
+
+class ListingEditForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    summary = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
+
+
+@firm_required
+def listing_edit(request, listing_id):
+    from exchange.services.listings import listing_update
+
+    listing = get_object_or_404(catalog_sel.listings_of(request.current_firm), pk=listing_id)
+    form = ListingEditForm(request.POST or None, initial={"title": listing.title, "summary": listing.summary})
+    if request.method == "POST" and form.is_valid():
+        try:
+            listing_update(actor=Actor.from_request(request), listing=listing, **form.cleaned_data)
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, "Listing updated." + (
+                " Staff are told of edits to a published listing." if listing.status == "published" else ""))
+            return redirect("web:listing-manage", listing_id=listing.pk)
+    return render(request, "exchange/sell/listing_edit.html", {"listing": listing, "form": form})
+
+
+@firm_required
+@require_POST
+def offer_retire(request, listing_id, offer_id):
+    from exchange.models import Offer
+    from exchange.services.listings import offer_retire as retire
+
+    listing = get_object_or_404(catalog_sel.listings_of(request.current_firm), pk=listing_id)
+    offer = get_object_or_404(Offer.objects.filter(listing=listing), pk=offer_id)
+    try:
+        retire(actor=Actor.from_request(request), offer=offer)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Offer “{offer.name}” retired. Contracts already made are unaffected.")
+    return redirect("web:listing-manage", listing_id=listing.pk)

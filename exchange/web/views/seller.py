@@ -180,6 +180,7 @@ def _manage_page(request, listing, offer_form=None):
         "offers": [{"offer": o, "price": present.money(o.price_fen)} for o in listing.offers.all()],
         "offer_form": offer_form or OfferCreateForm(),
         "editable": listing.status in ("draft", "rejected"),
+        "offers_addable": listing.status in ("draft", "rejected", "published"),
     })
 
 
