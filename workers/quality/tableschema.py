@@ -26,7 +26,7 @@ def refused_schema_report(problems: list[str]) -> dict[str, Any]:
 
     prof = Profiler(None, QualityOptions(), None, None, None)
     prof.failures.append("the dataset's Table Schema is not accepted: " + "; ".join(problems))
-    return prof._finish(None)
+    return prof.finish(None)
 
 
 def prepare(prof: Any, header: list[str]) -> tuple[list[tuple[str, ...]], dict[int, FieldCheck]]:
