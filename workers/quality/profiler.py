@@ -218,7 +218,7 @@ def profile(source: Any, schema: dict | None = None, *, options: QualityOptions 
             progress: Progress | None = None, total_bytes: int | None = None,
             filename: str | None = None) -> dict[str, Any]:
     """Profile a CSV/TSV/JSON Lines/Parquet file; always returns a report dict
-    (report.QualityReport.from_dict gives the typed report).
+    (report.Report.from_dict gives the typed report).
 
     Raises ValueError only for usage errors (invalid schema, bad source argument).
     """
