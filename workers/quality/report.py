@@ -86,6 +86,15 @@ class Finding:
         d = dict(_dict(d))
         return cls(str(d.pop("code", "")), d.pop("level", ABSENT), d.pop("message", ABSENT), d)
 
+    def __getattr__(self, name: str) -> Any:
+        """A detail key as an attribute (finding.field, finding.count) for templates."""
+        if name.startswith("__") or name == "detail":
+            raise AttributeError(name)
+        try:
+            return self.detail[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"code": self.code}
         if self.level is not ABSENT:
