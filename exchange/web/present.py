@@ -207,5 +207,5 @@ def quality_view(report: Report | None) -> dict[str, Any] | None:
         "pii_total": int(pii_total),
         "pii_by_column": pii_by_column,
         "pii_examples": pii.examples or [],
-        "findings": report.findings,
+        "findings": report.constraint_findings(),  # the "Schema constraints" table
     }

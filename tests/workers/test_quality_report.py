@@ -110,3 +110,47 @@ def test_no_module_in_the_package_is_over_400_lines():
     long = {str(p.relative_to(root)): n for p in root.rglob("*.py")
             if (n := len(p.read_text(encoding="utf-8").splitlines())) > 400}
     assert long == {}
+
+
+@pytest.mark.parametrize(("data", "schema", "name", "codes"), [
+    (b"", None, "d.csv", ["file_empty"]),
+    (b"\x1f\x8b\x08\x00rest", None, "d.csv.gz", ["file_compressed"]),
+    (b"%PDF-1.4 ...", None, "d.pdf", ["file_not_text"]),
+    (b"\xff\xfea\x00,\x00b\x00", None, "d.csv", ["encoding_unsupported"]),
+    (b'[{"a": 1}]', None, "d.json", ["json_array"]),
+    (b"PAR1 not really parquet", None, "d.parquet", ["parquet_unreadable"]),
+    (b"a,b\n", None, "d.csv", ["no_rows"]),
+    (b"a,b\n1,2\n1,2,3\n4,5,6\n", None, "d.csv", ["malformed_rows"]),
+    (b"a,b\n1,13800138000\n", {"fields": [{"name": "a"}, {"name": "b"}], "personalData": False}, "d.csv",
+     ["personal_data_undeclared"]),
+    (b"a\n1\n", {"fields": [{"name": "a"}, {"name": "b"}]}, "d.csv", ["missing_declared_columns"]),
+    (b"a\n1\n1\n", {"fields": [{"name": "a", "constraints": {"unique": True}}]}, "d.csv", ["constraint_unique"]),
+])
+def test_every_gate_failure_carries_a_stable_code(tmp_path, data, schema, name, codes):
+    # when a file fails the gates
+    r = Report.from_dict(run(tmp_path, data, schema, name=name))
+    # then each failure is one finding whose code says why (no failure without a code)
+    assert r.passed is False
+    assert r.gate_codes() == codes
+    assert len(r.failures) == len(codes)
+
+
+def test_warnings_carry_codes_too(tmp_path):
+    data = "id,id,x\n1,1,=A1\n2,2,13800138000\n2,2,b\n"
+    r = Report.from_dict(run(tmp_path, data, {"fields": [{"name": "id"}, {"name": "x"}, {"name": "y"}],
+                                              "primaryKey": "id"}))
+    assert r.codes("warning") == ["duplicate_column_names", "primary_key_duplicates",
+                                  "personal_data_not_declared", "formula_cells"]
+    assert len(r.warnings) == 4
+
+
+def test_the_compliance_score_follows_the_personal_data_codes(tmp_path):
+    data = "a,b\n1,13800138000\n2,x\n"
+    scores = {}
+    for declared in (True, None, False):
+        schema = {"fields": [{"name": "a"}, {"name": "b"}], **({} if declared is None else {"personalData": declared})}
+        r = Report.from_dict(run(tmp_path, data, schema))
+        scores[declared] = {d.code: d.points for d in r.score_deductions if d.component == "compliance"}
+    assert scores[True] == {}
+    assert scores[None] == {"personal_data_not_declared": 5.0}
+    assert scores[False] == {"personal_data_undeclared": 10.0}

@@ -90,30 +90,37 @@ def _figures(prof: Any, pipe: Any, r: dict[str, Any], malformed_lines: list[int]
 def _gates(prof: Any, pipe: Any, r: dict[str, Any]) -> None:
     """Gate failures and warnings from the figures."""
     o = prof.options
-    if r.get("primary_key_duplicates"):
-        prof.warnings.append(f"{r['primary_key_duplicates']} rows repeat an earlier primary key "
-                             f"({', '.join(prof.primary_key)})")
+    pkd = r.get("primary_key_duplicates")
+    if pkd:
+        findings.warning(prof, findings.PRIMARY_KEY_DUPLICATES,
+                         f"{pkd} rows repeat an earlier primary key ({', '.join(prof.primary_key)})", rows=pkd)
     tableschema.report_findings(r, pipe.columns.checks, prof.failures)
     rows, malformed = pipe.rows, pipe.row_numbers.malformed
-    if rows == 0 and not any(m.startswith("could not read") for m in prof.failures):
-        prof.failures.append("no data rows" + (" (the file has only a header)" if pipe.n and not malformed else ""))
+    if rows == 0 and not findings.has(prof, findings.READ_ENDED):
+        findings.error(prof, findings.NO_ROWS,
+                       "no data rows" + (" (the file has only a header)" if pipe.n and not malformed else ""))
     total = rows + malformed
+    lines = r["malformed_examples"][:5]
     if total and malformed / total > o.max_malformed_share:
-        prof.failures.append(
-            f"{malformed} of {total} rows ({100 * malformed / total:.2f}%) have the wrong "
-            f"number of fields, more than the {100 * o.max_malformed_share:g}% allowed; first at lines "
-            + ", ".join(str(x) for x in r["malformed_examples"][:5]))
+        findings.error(prof, findings.MALFORMED_ROWS,
+                       f"{malformed} of {total} rows ({100 * malformed / total:.2f}%) have the wrong "
+                       f"number of fields, more than the {100 * o.max_malformed_share:g}% allowed; first at lines "
+                       + ", ".join(str(x) for x in lines), rows=malformed, lines=lines)
     elif malformed:
-        prof.warnings.append(f"{malformed} rows have the wrong number of fields (excluded)")
+        findings.warning(prof, findings.MALFORMED_ROWS,
+                         f"{malformed} rows have the wrong number of fields (excluded)", rows=malformed, lines=lines)
     p = r["pii"]
     found = {k: p[k] for k in PII_KINDS if p[k]}
     if found and prof.personal_data is False:
-        prof.failures.append(
-            "personal data found although the schema declares personalData: false: "
-            + ", ".join(f"{n} {PII_NAMES[k]}" for k, n in found.items())
-            + " (columns: " + ", ".join(p["by_column"]) + ")")
-    elif found and prof.personal_data is None:
-        prof.warnings.append("personal data found; declare personalData in the schema")
+        findings.error(prof, findings.PERSONAL_DATA_UNDECLARED,
+                       "personal data found although the schema declares personalData: false: "
+                       + ", ".join(f"{n} {PII_NAMES[k]}" for k, n in found.items())
+                       + " (columns: " + ", ".join(p["by_column"]) + ")", counts=found, columns=list(p["by_column"]))
+    elif found:
+        if prof.personal_data is None:
+            findings.warning(prof, findings.PERSONAL_DATA_NOT_DECLARED,
+                             "personal data found; declare personalData in the schema", counts=found)
     if pipe.content.formula:
-        prof.warnings.append(f"{pipe.content.formula} cells start like a spreadsheet formula")
+        findings.warning(prof, findings.FORMULA_CELLS,
+                         f"{pipe.content.formula} cells start like a spreadsheet formula", cells=pipe.content.formula)
     findings.control_finding(prof, pipe.content.control_by_col)

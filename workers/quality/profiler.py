@@ -90,13 +90,13 @@ class Profiler:
         try:
             return self._run(f)
         except Refused as exc:
-            self.failures.append(str(exc))
+            findings.error(self, exc.code, str(exc))
             return self.finish(None)
         except LineTooLong as exc:
-            findings.add(self, findings.LINE_TOO_LONG, "error", str(exc), line=exc.line, limit_bytes=exc.limit)
+            findings.error(self, findings.LINE_TOO_LONG, str(exc), line=exc.line, limit_bytes=exc.limit)
             return self.finish(None)
         except (OSError, pa.ArrowException, UnicodeError, ValueError, MemoryError) as exc:
-            self.failures.append(f"could not read the file: {exc}")
+            findings.error(self, findings.READ_FAILED, f"could not read the file: {exc}")
             return self.finish(None)
         finally:
             if close is not None:
@@ -113,10 +113,8 @@ class Profiler:
         kind = detect_format(head)
         if kind not in FORMATS:
             self.report["bytes"] = len(head)
-            if kind == "json-array":
-                findings.add(self, findings.JSON_ARRAY, "error", refusal_message(head))
-                return self.finish(None)
-            raise Refused(refusal_message(head) or f"unsupported file ({kind})")
+            raise Refused(refusal_message(head) or f"unsupported file ({kind})",
+                          findings.REFUSED_CODES.get(kind, findings.FILE_COMPRESSED))
         self.report["format"] = self.format = kind
         if kind == "parquet":
             return self.drive(ParquetReader(self, f, head))
@@ -142,9 +140,10 @@ class Profiler:
                             nbytes, pct = reader.progress(pipe.rows)
                             self.tick(pipe.rows, nbytes, pct)
                     except Stopped as exc:
-                        self.failures.append(
-                            f"could not read the whole file (stopped after {pipe.rows} rows): {exc.detail}"
-                            if exc.with_rows else f"could not read the whole file: {exc.detail}")
+                        findings.error(self, findings.READ_STOPPED,
+                                       f"could not read the whole file (stopped after {pipe.rows} rows): {exc.detail}"
+                                       if exc.with_rows else f"could not read the whole file: {exc.detail}",
+                                       rows=pipe.rows)
                 malformed_lines = reader.finish(pipe)
                 return self.finish(pipe, malformed_lines=malformed_lines)
             finally:
@@ -174,18 +173,21 @@ class Profiler:
                 dups.append(h)
             seen.add(h)
         if dups:
-            self.warnings.append("duplicate column names: " + ", ".join(dups[:20]))
+            findings.warning(self, findings.DUPLICATE_COLUMN_NAMES, "duplicate column names: " + ", ".join(dups[:20]),
+                             columns=dups[:20])
         if self.fields:
             missing = [n for n in self.fields if n not in seen]
             extra = [h for h in header if h not in self.fields]
             if missing:
-                findings.add(self, findings.MISSING_COLUMNS, "error",
-                             "missing declared columns: " + ", ".join(missing[:50])
-                             + (f" (and {len(missing) - 50} more)" if len(missing) > 50 else ""),
-                             columns=missing[:50])
+                findings.error(self, findings.MISSING_COLUMNS,
+                               "missing declared columns: " + ", ".join(missing[:50])
+                               + (f" (and {len(missing) - 50} more)" if len(missing) > 50 else ""),
+                               columns=missing[:50])
             if extra:
-                self.warnings.append("extra columns not in the schema: " + ", ".join(extra[:50])
-                                     + (f" (and {len(extra) - 50} more)" if len(extra) > 50 else ""))
+                findings.warning(self, findings.EXTRA_COLUMNS,
+                                 "extra columns not in the schema: " + ", ".join(extra[:50])
+                                 + (f" (and {len(extra) - 50} more)" if len(extra) > 50 else ""),
+                                 columns=extra[:50])
 
     def finish(self, pipe: Pipeline | None, malformed_lines: list[int] | None = None) -> dict[str, Any]:
         return finish_report(self, pipe, malformed_lines)

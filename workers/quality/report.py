@@ -292,3 +292,18 @@ class Report:
 
     def has(self, code: str) -> bool:
         return any(f.code == code for f in self.findings)
+
+    def gate_codes(self) -> list[str]:
+        """The codes of the findings that fail the gates (errors, and constraint findings
+        whose rule is a gate), in order, each once."""
+        from .score import FINDING_RULES
+
+        out = [f.code for f in self.findings
+               if f.level == "error" or (f.level is ABSENT and FINDING_RULES.get(f.code, ("", False))[1])]
+        return list(dict.fromkeys(out))
+
+    def constraint_findings(self) -> list[Finding]:
+        """The Table Schema constraint findings (field, constraint, count, first rows)."""
+        from .score import FINDING_RULES
+
+        return [f for f in self.findings if f.code in FINDING_RULES]

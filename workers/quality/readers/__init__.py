@@ -29,7 +29,11 @@ HEAD_BYTES = 1 * MiB
 
 
 class Refused(Exception):
-    """The file cannot be profiled; the message says why (a gate failure)."""
+    """The file cannot be profiled; the message says why (a gate failure with `code`)."""
+
+    def __init__(self, message: str, code: str):
+        super().__init__(message)
+        self.code = code
 
 
 class Stopped(Exception):

@@ -17,6 +17,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.csv as pcsv
 
+from .. import findings
 from ..arrowutil import clean
 from ..detect import decode_head, sniff_delimiter
 from ..lines import LineGuard, LineTooLong, universal_newlines
@@ -86,7 +87,7 @@ class CsvReader:
         except (StopIteration, csv.Error):
             header = []
         if not header or header == [""] and not text.strip():
-            raise Refused("file is empty")
+            raise Refused("file is empty", findings.FILE_EMPTY)
         self.header_nl = sum(h.count("\n") for h in header)
         prof.guard = LineGuard(prof.options.line_limit)
         self.stream = Stream(head, f, skip, prof.guard)
@@ -108,7 +109,7 @@ class CsvReader:
         except pa.ArrowInvalid as exc:
             if _is_straddle(exc):
                 raise Straddle() from exc
-            raise Refused(f"could not parse the header: {exc}") from exc
+            raise Refused(f"could not parse the header: {exc}", findings.HEADER_UNREADABLE) from exc
         self.header = self._reader.schema.names
         return self.header
 
@@ -181,8 +182,8 @@ def read_with_retry(prof: Any, f: Any, head: bytes, encoding: str, kind: str,
                 raise Refused(
                     f"a row is longer than {block // MiB} MiB; rows up to "
                     f"{prof.options.row_limit // MiB} MiB are accepted"
-                    + ("" if start is not None else " (the stream cannot be re-read with a larger block)")
-                ) from None
+                    + ("" if start is not None else " (the stream cannot be re-read with a larger block)"),
+                    findings.ROW_TOO_LONG) from None
             block = min(block * 20, prof.options.row_limit)
             f.seek(start)
             head = read_exactly(f, HEAD_BYTES)

@@ -13,6 +13,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from .. import findings
 from ..lines import LineGuard
 from ..options import MiB
 from ..passes.rownumbers import RowNumbers
@@ -81,7 +82,7 @@ class JsonLinesReader:
         obj = self._first
         if obj is None:
             if self._decode_error is None and self.row_numbers.malformed == 0:
-                raise Refused("file is empty")
+                raise Refused("file is empty", findings.FILE_EMPTY)
             return self.header
         # declared columns the first object lacks are columns too (null where absent);
         # only those absent from every object are missing
@@ -132,7 +133,8 @@ class JsonLinesReader:
         if self.header:
             prof.check_header([h for h in self.header if h not in self.unseen] + list(self.extra))
         if self.extra:
-            prof.warnings.append("keys missing from the first object (ignored): "
-                                 + ", ".join(f"{k} ({n} rows)" for k, n in list(self.extra.items())[:20]))
+            findings.warning(prof, findings.EXTRA_KEYS, "keys missing from the first object (ignored): "
+                             + ", ".join(f"{k} ({n} rows)" for k, n in list(self.extra.items())[:20]),
+                             keys=dict(list(self.extra.items())[:20]))
         prof.report["header"] = self.header
         return list(self.malformed_lines)

@@ -12,6 +12,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .. import findings
 from ..arrowutil import clean, to_string
 from ..options import MiB
 from ..passes.rownumbers import RowNumbers
@@ -85,7 +86,7 @@ class ParquetReader:
             # the 460 MB benchmark copy, same speed)
             self.pf = pq.ParquetFile(src, pre_buffer=False, buffer_size=1 << 20)
         except (pa.ArrowException, OSError) as exc:
-            raise Refused(f"not a readable Parquet file: {clean(exc)}") from exc
+            raise Refused(f"not a readable Parquet file: {clean(exc)}", findings.PARQUET_UNREADABLE) from exc
         schema = self.pf.schema_arrow
         self.header = header = schema.names
         prof.check_header(header)
@@ -96,7 +97,9 @@ class ParquetReader:
             want = fdesc.get("type", "string")
             have = schema.field(name).type
             if not parquet_type_ok(want, have):
-                prof.warnings.append(f"column {name}: Parquet type {have} but the schema declares {want}")
+                findings.warning(prof, findings.PARQUET_TYPE_MISMATCH,
+                                 f"column {name}: Parquet type {have} but the schema declares {want}",
+                                 column=name, parquet_type=str(have), declared=want)
         self.total_rows = self.pf.metadata.num_rows
         self.bytes_read = self.pf.metadata.serialized_size
         size = prof.total_bytes
