@@ -198,22 +198,22 @@ def quality_html(version: DatasetVersion | None):
     """The quality report summary with personal-data findings highlighted (for reviewers).
 
     Shown in list and change views alike, so it is always the redacted report."""
-    report = getattr(version, "quality_report", None) if version is not None and hasattr(version, "quality_report") else None
-    if report is None:
+    stored = quality_sel.stored_report(version)
+    if stored is None:
         return format_html("<em>No quality report yet (version status: {}).</em>", version.status if version else "—")
-    data = quality_sel.report_for_viewer(version) or {}
-    gates = data.get("gates", {})
-    pii = data.get("pii", {})
-    pii_total = sum(int(pii.get(k) or 0) for k in ("mobile", "email", "resident_id", "bank_card"))
-    failures = format_html_join("", "<li>{}</li>", ((f,) for f in gates.get("failures", []))) or mark_safe("<li>none</li>")
-    pii_rows = format_html_join("", "<li><b>{}</b>: {}</li>", ((k, pii.get(k, 0)) for k in ("mobile", "email", "resident_id", "bank_card")))
-    examples = ", ".join(pii.get("examples", [])[:10])
+    data = quality_sel.report_for_viewer(version) or quality_sel.report_typed({})
+    pii = data.pii
+    kinds = pii.KINDS
+    pii_total = sum(int(getattr(pii, k) or 0) for k in kinds)
+    failures = format_html_join("", "<li>{}</li>", ((f,) for f in data.failures)) or mark_safe("<li>none</li>")
+    pii_rows = format_html_join("", "<li><b>{}</b>: {}</li>", ((k, getattr(pii, k)) for k in kinds))
+    examples = ", ".join(pii.examples[:10])
     style = "background:#fde2e1;border:2px solid #c0392b;padding:6px" if pii_total else "padding:6px"
     return format_html(
         "<div><b>Score {} · grade {}</b> — gates {}<br>rows {} · malformed {} · duplicates {} · formula cells {}"
         "<ul>{}</ul><div style='{}'><b>Personal data found: {}</b> (dataset declares personal data: {})<ul>{}</ul>{}</div></div>",
-        report.score, report.grade, "passed" if gates.get("passed") else "FAILED", data.get("rows"),
-        data.get("malformed_rows"), data.get("duplicate_rows"), data.get("formula_injection"), failures, style,
+        stored.score, stored.grade, "passed" if data.passed else "FAILED", data.rows,
+        data.malformed_rows, data.duplicate_rows, data.formula_injection, failures, style,
         pii_total, "yes" if version.dataset.contains_personal_data else "no", pii_rows,
         format_html("Examples (redacted): {}", examples) if examples else "",
     )
@@ -268,7 +268,7 @@ class ListingAdmin(AuditedModelAdmin):
 
     @admin.display(description="Grade")
     def grade(self, obj):
-        report = getattr(obj.version, "quality_report", None) if hasattr(obj.version, "quality_report") else None
+        report = quality_sel.stored_report(obj.version)
         return report.grade if report else "—"
 
     @admin.display(description="Quality report and personal-data findings")

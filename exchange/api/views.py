@@ -200,11 +200,10 @@ class VersionViewSet(FirmViewMixin, mixins.ListModelMixin, mixins.RetrieveModelM
     @action(detail=True, url_path="quality-report")
     def quality_report(self, request, pk=None):
         version = self.get_object()
-        report = getattr(version, "quality_report", None) if hasattr(version, "quality_report") else None
+        report = quality_sel.report_for_viewer(version, organization=self.actor.organization, user=self.actor.user)
         if report is None:
             raise NotFound(f"Version {version.number} has no quality report yet (status: {version.status}).")
-        return Response(quality_sel.report_for_viewer(version, organization=self.actor.organization,
-                                                      user=self.actor.user))
+        return Response(report.to_dict())
 
 
 @extend_schema(tags=["listings"])

@@ -27,6 +27,7 @@ from exchange.errors import (
 )
 from exchange.models import Dataset, DatasetVersion, Listing, ListingRevision, Offer
 from exchange.models.catalog import Category, version_upload_path
+from exchange.selectors import quality as quality_sel
 from exchange.services.audit import audit_record
 from exchange.services.catalog_flat import listings_of_dataset_refresh, listings_refresh_flat
 from exchange.services.dispatch import enqueue_on_commit
@@ -311,10 +312,8 @@ def listing_submit(*, actor: Actor, listing: Listing) -> Listing:
             raise InvalidInput("Add at least one offer before submitting.", fields={"offers": ["No active offer."]})
         version = listing.version
         if version.status != DatasetVersion.Status.PASSED:
-            failures = []
-            report = getattr(version, "quality_report", None) if hasattr(version, "quality_report") else None
-            if report is not None:
-                failures = report.report.get("gates", {}).get("failures", [])
+            report = quality_sel.version_report(version)
+            failures = report.failures if report is not None else []
             if version.status == DatasetVersion.Status.FAILED:
                 detail = "; ".join(failures) or version.check_error or "the quality gates failed"
                 msg = f"Version {version.number} failed its quality checks: {detail}."
