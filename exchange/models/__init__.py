@@ -4,6 +4,7 @@ from .audit import AuditChainHead, AuditEvent
 from .catalog import CatalogGeneration, Dataset, DatasetVersion, Listing, Offer, QualityReport
 from .delivery import Delivery, DownloadLink, SigningKey
 from .orgs import ApiKey, Membership, Organization
+from .sharing import SharingToken
 from .trading import (
     AccessRequest,
     Account,
@@ -37,6 +38,7 @@ __all__ = [
     "Offer",
     "Organization",
     "QualityReport",
+    "SharingToken",
     "SigningKey",
     "WebhookAttempt",
     "WebhookEndpoint",
