@@ -182,7 +182,7 @@ def _csv(source: BinaryIO, fmt: str, column_types: dict[str, str], missing: tupl
             convert_options=pcsv.ConvertOptions(strings_can_be_null=False, quoted_strings_can_be_null=False,
                                                 column_types=_all_text(head[skip:], pyenc, delimiter)))
     except (pa.ArrowInvalid, UnicodeError) as exc:
-        raise ParquetConversionError(f"could not read the header: {exc}") from None
+        raise ParquetConversionError(f"a row could not be read: {exc}") from None
     names = reader.schema.names
     if len(set(names)) != len(names):
         raise ParquetConversionError("the header repeats a column name")
