@@ -92,3 +92,16 @@ def test_an_unknown_token_gets_401(shared, run_client):
     out = run_client("tables", {**profile.body, "bearerToken": "not-a-token"})
 
     assert out["http_error"] == 401 and out["body"]["errorCode"] == "UNAUTHENTICATED"
+
+
+def test_on_s3_storage_the_copy_is_an_object_and_the_client_reads_it(s3_storage, ready_delivery, issue_profile,
+                                                                     live_server, run_client):
+    server, bucket = s3_storage
+    delivery = ready_delivery()
+    assert delivery.parquet_name in server.keys(bucket, f"deliveries/{delivery.pk}/")
+    profile = issue_profile(delivery, f"{live_server.url}/delta-sharing")
+
+    out = run_client("load", profile.body, profile.table.url_fragment)
+
+    assert out.get("rows") == 20, out
+    assert out["records"][1] == {"id": 2, "text": "review number 2 很好", "label": "pos"}
