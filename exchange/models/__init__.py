@@ -5,6 +5,7 @@ from .catalog import CatalogGeneration, Dataset, DatasetVersion, Listing, Offer,
 from .delivery import Delivery, DownloadLink, SigningKey
 from .orgs import ApiKey, Membership, Organization
 from .revisions import ListingRevision
+from .sharing import SharingToken
 from .trading import (
     AccessRequest,
     Account,
@@ -39,6 +40,7 @@ __all__ = [
     "Offer",
     "Organization",
     "QualityReport",
+    "SharingToken",
     "SigningKey",
     "WebhookAttempt",
     "WebhookEndpoint",

@@ -38,6 +38,8 @@ urlpatterns = [
     path("deliveries/<uuid:delivery_id>/", delivery.delivery_detail, name="delivery"),
     path("deliveries/<uuid:delivery_id>/status.json", delivery.delivery_status, name="delivery-status"),
     path("deliveries/<uuid:delivery_id>/download/", delivery.delivery_download, name="delivery-download"),
+    path("deliveries/<uuid:delivery_id>/delta-sharing-profile/", delivery.delivery_sharing_profile,
+         name="delivery-sharing-profile"),
     path("d/<str:token>", delivery.download, name="download"),
     # Trading: buying (the offer's purchase page), the buyer's requests and contracts
     path("offers/<uuid:offer_id>/buy/", trading.offer_buy, name="offer-buy"),

@@ -353,6 +353,14 @@ DELIVERY_REQUEUE_AFTER_SECONDS = env.int("DELIVERY_REQUEUE_AFTER_SECONDS", defau
 DOWNLOAD_LINK_TTL_SECONDS = env.int("DOWNLOAD_LINK_TTL_SECONDS", default=900)
 # Streaming chunk for downloads: 1 MiB keeps memory constant and syscalls few.
 DOWNLOAD_CHUNK_BYTES = 1024 * 1024
+
+# --- Delta Sharing (SPEC §10, docs/api.md#delta-sharing) ---------------------------------
+# File URLs in a query's answer authorise themselves (their token is the credential), so they
+# live as long as a download link: enough for a client to fetch right after its query.
+DELTA_SHARING_URL_TTL_SECONDS = env.int("DELTA_SHARING_URL_TTL_SECONDS", default=900)
+# The endpoint written into profile files, e.g. "https://data.example.cn/delta-sharing"; empty:
+# derived from the request that downloads the profile (scheme and host as the buyer sees them).
+DELTA_SHARING_ENDPOINT = env.str("DELTA_SHARING_ENDPOINT", default="")
 CELERY_BEAT_SCHEDULE["delivery-sweep"] = {"task": "shujiao.delivery.sweep", "schedule": SWEEP_INTERVAL_SECONDS}
 # Licence terms are counted in days: expiring hourly is precise enough.
 CELERY_BEAT_SCHEDULE["delivery-expire"] = {"task": "shujiao.delivery.expire", "schedule": 3600.0}
