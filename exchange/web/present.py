@@ -209,3 +209,15 @@ def quality_view(report: dict | None) -> dict[str, Any] | None:
         "pii_examples": pii.get("examples") or [],
         "findings": [f for f in (report.get("findings") or []) if isinstance(f, dict)],
     }
+
+
+def rai_declaration(dataset) -> list[dict[str, str]]:
+    """The seller's declared Responsible-AI fields, in the order of RAI_FIELDS, for display."""
+    from workers.metadata import RAI_FIELDS
+
+    rows = [{"label": f.label, "term": f.term, "text": getattr(dataset, f"rai_{f.attr}")}
+            for f in RAI_FIELDS if getattr(dataset, f"rai_{f.attr}")]
+    if dataset.rai_annotations_per_item is not None:
+        rows.insert(3, {"label": "Annotators per item", "term": "annotationsPerItem",
+                        "text": str(dataset.rai_annotations_per_item)})
+    return rows

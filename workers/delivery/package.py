@@ -4,6 +4,8 @@ Layout written, in this order::
 
     data/<name>     the source bytes, streamed (STORED by default, ZIP64 always)
     LICENSE.txt     the contract's license text, UTF-8
+    datapackage.json, metadata/croissant.json
+                    descriptions of the data (when ``describe`` is given, see below)
     SHA256SUMS      "<hex>  <path>" for LICENSE.txt and data/..., as `sha256sum -c` reads
     manifest.json   canonical JSON
     manifest.sig    raw 64-byte Ed25519 signature over manifest.json's bytes
@@ -27,12 +29,14 @@ import threading
 import unicodedata
 import uuid
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, BinaryIO
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from workers.metadata.model import DataFile
 
 from .canonical import canonical_json
 from .keys import iso_utc, key_id
@@ -282,6 +286,28 @@ def _zipinfo(name: str, when: tuple, deflate: bool) -> zipfile.ZipInfo:
     return info
 
 
+# Names the builder writes itself; a described file may not take them.
+_RESERVED_NAMES = {MANIFEST_NAME, SIGNATURE_NAME, SUMS_NAME, LICENSE_NAME}
+
+
+def _check_described(files: Sequence[tuple[str, bytes]], data_path: str) -> list[tuple[str, bytes]]:
+    """The extra files ``describe`` returned, checked: safe relative ASCII paths, not under
+    data/, not a name the builder writes, no duplicates, bytes payloads."""
+    out, seen = [], set()
+    for item in files:
+        path, payload = item
+        segments = str(path).split("/")
+        if not all(_SEGMENT_RE.fullmatch(seg) for seg in segments) or segments[0] == "data":
+            raise ValueError(f"unsafe described file path {path!r}")
+        if path in _RESERVED_NAMES or path == data_path or path in seen:
+            raise ValueError(f"described file {path!r} clashes with another file in the package")
+        if not isinstance(payload, bytes):
+            raise ValueError(f"described file {path!r} must be bytes, not {type(payload).__name__}")
+        seen.add(path)
+        out.append((path, payload))
+    return out
+
+
 def sha256sums_text(files: list[dict[str, Any]]) -> bytes:
     """SHA256SUMS bytes for manifest ``files`` (every entry except SHA256SUMS itself),
     sorted by path: ``<hex>  <path>\\n`` lines, the format ``sha256sum -c`` reads."""
@@ -303,6 +329,7 @@ def build_package(
     progress: Callable[[int], None] | None = None,
     chunk_size: int = 1 << 20,
     hash_package: bool = False,
+    describe: Callable[[DataFile, DataFile], Sequence[tuple[str, bytes]]] | None = None,
 ) -> PackageResult:
     """Stream ``source`` into a signed delivery ZIP written to ``out``.
 
@@ -312,6 +339,11 @@ def build_package(
     ``progress(bytes_done)`` is called after each chunk of the source.
     ``hash_package=True`` also computes the finished ZIP's SHA-256
     (``PackageResult.package_sha256``) while writing, at the cost of a second hash pass.
+
+    ``describe(data_file, licence_file)``, called once the data's SHA-256 is known,
+    returns extra ``(path, bytes)`` files describing the data (``datapackage.json``,
+    ``metadata/croissant.json``: see ``workers.metadata.delivery_metadata_files``); they
+    are written after LICENSE.txt and listed in ``files`` and SHA256SUMS like any other.
 
     ``source`` is read with ``readinto`` into a small ring of reused buffers when it
     has one (no per-chunk allocation), else with ``read``.
@@ -356,6 +388,13 @@ def build_package(
                 {"path": LICENSE_NAME, "size": len(license_bytes),
                  "sha256": hashlib.sha256(license_bytes).hexdigest()},
             ]
+            described: list[tuple[str, bytes]] = []
+            if describe is not None:
+                described = _check_described(describe(
+                    DataFile(data_path, size, actual),
+                    DataFile(LICENSE_NAME, len(license_bytes), files[1]["sha256"])), data_path)
+                files += [{"path": path, "size": len(payload), "sha256": hashlib.sha256(payload).hexdigest()}
+                          for path, payload in described]
             sums = sha256sums_text(files)
             files.append({"path": SUMS_NAME, "size": len(sums),
                           "sha256": hashlib.sha256(sums).hexdigest()})
@@ -368,7 +407,7 @@ def build_package(
             manifest_bytes = canonical_json(manifest)
             signature = private_key.sign(manifest_bytes)
 
-            for name, payload in ((LICENSE_NAME, license_bytes), (SUMS_NAME, sums),
+            for name, payload in ((LICENSE_NAME, license_bytes), *described, (SUMS_NAME, sums),
                                   (MANIFEST_NAME, manifest_bytes), (SIGNATURE_NAME, signature)):
                 zf.writestr(_zipinfo(name, when, deflate), payload)
         writer.flush()
