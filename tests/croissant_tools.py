@@ -1,5 +1,5 @@
-"""Fixtures for the metadata tests: the official Croissant tools in their own venv, and
-helpers to unpack a real delivery the way a buyer does."""
+"""The official Croissant tools in their own venv (wrap ``ensure_croissant_tools`` in a fixture),
+and helpers to unpack a real delivery and validate it the way a buyer does."""
 
 from __future__ import annotations
 
@@ -13,13 +13,9 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
 from django.core.files.storage import default_storage
 
-from tests.delivery.conftest import build_now, paid_contract, ready_delivery, signing_key  # noqa: F401 (fixtures)
-from tests.web.conftest import buyer, buyer_client, seller, seller_actor, seller_client  # noqa: F401 (fixtures)
-
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 REQUIREMENTS = ROOT / "requirements-croissant.txt"
 VENV = ROOT / "var" / "venv-mlcroissant"
 # Creating the venv downloads and installs ~100 MB of wheels (pandas, scipy, pyarrow): minutes
@@ -60,8 +56,7 @@ class CroissantTools:
         return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-@pytest.fixture(scope="session")
-def croissant_tools() -> CroissantTools:
+def ensure_croissant_tools() -> CroissantTools:
     """mlcroissant (pinned in requirements-croissant.txt) in var/venv-mlcroissant, created on
     first use and recreated when the pins change; a lock serialises concurrent test runs."""
     digest = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()

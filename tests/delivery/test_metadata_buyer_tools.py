@@ -16,8 +16,13 @@ import zipfile
 import pytest
 
 from exchange.services.signing import signing_keys_jwks
+from tests.croissant_tools import (
+    ROOT,
+    ensure_croissant_tools,
+    frictionless_validate,
+    unpack_delivery,
+)
 from tests.factories import csv_bytes, parquet_bytes
-from tests.metadata.conftest import ROOT, frictionless_validate, unpack_delivery
 from workers.delivery import verify_package
 
 pytestmark = [pytest.mark.django_db, pytest.mark.timeout(1200)]
@@ -29,6 +34,12 @@ RAI = {
     "rai_data_biases": "Mostly electronics; few reviews from rural buyers.",
     "rai_annotations_per_item": 3,
 }
+
+
+@pytest.fixture(scope="session")
+def croissant_tools():
+    """mlcroissant in var/venv-mlcroissant (created on first use; see tests/croissant_tools.py)."""
+    return ensure_croissant_tools()
 
 
 def _ready(paid_contract, build_now, **kwargs):
