@@ -194,3 +194,37 @@ def test_public_catalog_entry_shows_the_declaration(client, seller_actor, staff_
     r = client.get(f"/api/v1/catalog/{listing.pk}/")
     assert r.status_code == 200
     assert r.json()["dataset"]["rai_data_biases"] == "Urban"
+
+
+# --- admin -------------------------------------------------------------------------------
+@pytest.fixture
+def staff_client(db):
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    client = Client()
+    client.force_login(get_user_model().objects.create_superuser("boss", "boss@shujiao.example", "x-staff-pass-2026"))
+    return client
+
+
+def test_staff_edits_of_the_declaration_are_normalised_and_bounded(seller_actor, staff_client):
+    import json as _json
+
+    from django.forms.models import model_to_dict
+
+    from exchange.admin import DatasetAdminForm
+
+    dataset = factories.make_dataset(seller_actor, rai_annotator_demographics="Zhang San, 13800000000")
+    page = staff_client.get(f"/admin/exchange/dataset/{dataset.pk}/change/").content.decode()
+    assert "Responsible-AI declaration (Croissant RAI)" in page and "Zhang San" in page
+
+    data = {k: v for k, v in model_to_dict(dataset).items() if v is not None}
+    data.update(tags=_json.dumps(dataset.tags), schema=_json.dumps(dataset.schema),
+                rai_annotator_demographics="  12 annotators,\r\nnative speakers \u200b ")
+    form = DatasetAdminForm(data=data, instance=dataset)
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["rai_annotator_demographics"] == "12 annotators,\nnative speakers"
+
+    form = DatasetAdminForm(data={**data, "rai_data_biases": "b" * 2001}, instance=dataset)
+    assert not form.is_valid()
+    assert form.errors["rai_data_biases"] == ["Known biases: at most 2000 characters (this has 2001)."]
