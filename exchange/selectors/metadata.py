@@ -90,14 +90,15 @@ def _meta(*, listing, version, url: str, report: dict | None, creator: Party, li
     )
 
 
-def listing_metadata(listing, *, request=None, offers=None) -> DatasetMeta:
+def listing_metadata(listing, *, request=None, offers=None, report: dict | None = None) -> DatasetMeta:
     """Public metadata of a published listing (its current version). ``offers``: the
-    active offers if already loaded."""
+    active offers if already loaded; ``report``: the report as the public sees it, if the
+    caller has it (else it is redacted here)."""
     version = listing.version
     url = listing_url(listing.pk, request)
     active = offers if offers is not None else listing.offers.filter(is_active=True)
     return _meta(
-        listing=listing, version=version, url=url, report=report_for_viewer(version),
+        listing=listing, version=version, url=url, report=report if report is not None else report_for_viewer(version),
         creator=Party(listing.dataset.owner.name),
         licence=Licence("Shujiao data licence: purpose, term, download limit and redistribution per offer, "
                         "frozen in each contract", url=url),

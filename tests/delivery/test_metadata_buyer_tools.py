@@ -79,13 +79,25 @@ def test_delivered_croissant_passes_mlcroissant_and_loads_the_delivered_rows(
     assert "(20 rows): 'pos': 14 rows (70.0%); 'neg': 6 rows (30.0%)." in loaded["rai"]["data_annotation_analysis"][0]
 
 
-def test_delivered_parquet_loads_through_its_croissant(paid_contract, build_now, croissant_tools, tmp_path):
-    delivery = _ready(paid_contract, build_now, content=parquet_bytes(), filename="reviews.parquet")
+JSONL = b"".join(json.dumps({"id": i, "text": f"t{i}", "label": lab}).encode() + b"\n"
+                for i, lab in ((1, "pos"), (2, "neg")))
+TSV = b"id\ttext\tlabel\n1\tt1\tpos\n2\tt2\tneg\n"
+
+
+@pytest.mark.parametrize(("filename", "content", "expected"), [
+    ("reviews.parquet", parquet_bytes(), [(1, "a", "pos"), (2, "b", "neg")]),
+    ("reviews.jsonl", JSONL, [(1, "t1", "pos"), (2, "t2", "neg")]),
+    ("reviews.tsv", TSV, [(1, "t1", "pos"), (2, "t2", "neg")]),
+])
+def test_delivered_parquet_jsonl_and_tsv_load_through_their_croissant(
+        paid_contract, build_now, croissant_tools, tmp_path, filename, content, expected):
+    delivery = _ready(paid_contract, build_now, content=content, filename=filename)
     folder = unpack_delivery(delivery, tmp_path)
-    assert croissant_tools.validate(folder / "metadata" / "croissant.json").returncode == 0
-    loaded = croissant_tools.load(folder / "metadata" / "croissant.json")
-    assert [(r["records/id"], r["records/text"], r["records/label"]) for r in loaded["records"]["records"]] == \
-        [(1, "a", "pos"), (2, "b", "neg")]
+    path = folder / "metadata" / "croissant.json"
+    assert json.loads(path.read_text())["distribution"][0]["contentUrl"] == f"../data/{filename}"
+    assert croissant_tools.validate(path).returncode == 0
+    loaded = croissant_tools.load(path)
+    assert [(r["records/id"], r["records/text"], r["records/label"]) for r in loaded["records"]["records"]] == expected
 
 
 def test_frictionless_validates_the_unzipped_package_and_catches_a_changed_row(paid_contract, build_now, tmp_path):

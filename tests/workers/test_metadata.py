@@ -231,3 +231,9 @@ def test_the_builders_run_without_django():
     proc = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2],
                           capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"})
     assert proc.returncode == 0, proc.stderr
+
+
+def test_a_gb18030_file_is_flagged_in_its_croissant_description():
+    doc = croissant(_meta(layout=TextLayout(encoding="gb18030")), [DATA], licence_file=LICENCE)
+    assert "Its text encoding is GB18030" in doc["distribution"][0]["description"]
+    assert "GB18030" not in croissant(_meta(), [DATA])["distribution"][0]["description"]

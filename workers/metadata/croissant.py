@@ -209,9 +209,14 @@ def croissant(meta: DatasetMeta, files: list[DataFile] | None = None, *, licence
         if not files:
             raise ValueError("a delivery's Croissant needs the delivered data file")
         data = files[0]
+        note = f"The dataset file as delivered in this package ({data.path})."
+        if meta.format in ("csv", "tsv", "jsonl") and meta.layout.encoding == "gb18030":
+            # Croissant has no charset property and its loaders read UTF-8: say so where a person looks.
+            note += (" Its text encoding is GB18030 (see datapackage.json); convert it with "
+                     "`iconv -f GB18030 -t UTF-8` before loading it with tools that read UTF-8 only.")
         distribution.append({
             "@type": "cr:FileObject", "@id": DATA_FILE_ID, "name": posixpath.basename(data.path),
-            "description": f"The dataset file as delivered in this package ({data.path}).",
+            "description": note,
             "contentUrl": posixpath.relpath(data.path, here or "."), "contentSize": f"{data.size} B",
             "encodingFormat": media_type(meta.format), "sha256": data.sha256,
         })

@@ -62,7 +62,9 @@ def listing_detail(request, listing_id):
     schema_fields = present.schema_fields(dataset.schema)
     jsonld = None
     if listing.status == Listing.Status.PUBLISHED:  # search engines harvest only what anyone may see
-        meta = listing_metadata(listing, request=request, offers=[o for o in offers if o.is_active])
+        public = None if quality_sel.may_see_raw(owner_id=dataset.owner_id, organization=firm, user=request.user) \
+            else report  # most visitors: the report already redacted for them is the public one
+        meta = listing_metadata(listing, request=request, offers=[o for o in offers if o.is_active], report=public)
         jsonld = script_json(dataset_jsonld(meta, croissant_url=croissant_url(listing.pk, request)))
     return render(request, "exchange/listing.html", {
         "jsonld": jsonld, "rai": present.rai_declaration(dataset),
