@@ -193,7 +193,8 @@ class DatasetAdminForm(forms.ModelForm):
 
     class Meta:
         model = Dataset
-        fields = "__all__"
+        fields = ["owner", "title", "description", "category", "kind", "tags", "schema", "contains_personal_data",
+                  "legal_basis", *RAI_INPUTS]
 
     def clean(self):
         data = super().clean()
@@ -212,8 +213,7 @@ class DatasetAdmin(AuditedModelAdmin):
     search_fields = ["title", "description", "owner__name"]
     inlines = [VersionInline]
     fieldsets = [
-        (None, {"fields": ["owner", "title", "description", "category", "kind", "tags", "schema",
-                           "contains_personal_data", "legal_basis"]}),
+        (None, {"fields": DatasetAdminForm.Meta.fields[:-len(RAI_INPUTS)]}),
         ("Responsible-AI declaration (Croissant RAI)", {"classes": ["collapse"], "fields": list(RAI_INPUTS)}),
     ]
 
