@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import django_filters
 from django.shortcuts import get_object_or_404
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from exchange import pagecache
@@ -28,12 +26,6 @@ from exchange.uploads import (
     upload_too_large,
     upload_without_length,
 )
-
-
-class JsonLdRenderer(JSONRenderer):
-    media_type = "application/ld+json"
-    format = "jsonld"
-    ensure_ascii = False
 
 
 class FirmViewMixin:
@@ -75,7 +67,7 @@ class CatalogViewSet(FirmViewMixin, viewsets.ReadOnlyModelViewSet):
     filter_backends: list = []
 
     def get_queryset(self):
-        if self.action in ("retrieve", "croissant"):
+        if self.action == "retrieve":
             return catalog_sel.listings_public().prefetch_related("offers")
         query = s.CatalogQuery(data=self.request.query_params)
         query.is_valid(raise_exception=True)
@@ -88,19 +80,6 @@ class CatalogViewSet(FirmViewMixin, viewsets.ReadOnlyModelViewSet):
         # The same for every caller: cached per URL and catalog generation (exchange.pagecache).
         return Response(pagecache.cached_data(request, "api-catalog", lambda: super(CatalogViewSet, self).list(
             request, *args, **kwargs).data))
-
-    @extend_schema(responses={(200, "application/ld+json"): OpenApiTypes.OBJECT}, parameters=[])
-    @action(detail=True, methods=["get"], renderer_classes=[JsonLdRenderer, JSONRenderer])
-    def croissant(self, request, pk=None):
-        """The listing's MLCommons Croissant 1.1 metadata (JSON-LD, with the seller's
-        Responsible-AI declaration): public facts only; the data file is named by its
-        SHA-256 and points at the listing page, never at a stored file."""
-        from exchange.selectors.metadata import listing_metadata
-        from workers.metadata import croissant
-
-        listing = self.get_object()
-        active = [o for o in listing.offers.all() if o.is_active]
-        return Response(croissant(listing_metadata(listing, request=request, offers=active)))
 
 
 @extend_schema(tags=["firm"])
