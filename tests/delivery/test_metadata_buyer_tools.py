@@ -187,3 +187,16 @@ def test_public_croissant_of_a_retired_or_unknown_listing_is_404(paid_contract, 
     gone = client.get(f"/api/v1/catalog/{contract.listing.pk}/croissant/")
     assert gone.status_code == 404 and gone.json()["error"]["code"] == "not_found"
     assert client.get(f"/api/v1/catalog/{uuid.uuid4()}/croissant/").status_code == 404
+
+
+def test_the_buyers_delivery_page_shows_how_to_read_the_metadata(paid_contract, build_now, client):
+    delivery = _ready(paid_contract, build_now)
+    client.force_login(delivery.contract.buyer.memberships.first().user)
+    detail = client.get(f"/deliveries/{delivery.pk}/").content.decode()
+    assert "croissant/bin/mlcroissant validate --jsonld delivery/metadata/croissant.json" in detail
+    assert "cd delivery &amp;&amp; frictionless validate datapackage.json" in detail
+
+    # a package signed before the metadata files existed is not told to read them
+    type(delivery).objects.filter(pk=delivery.pk).update(manifest={
+        **delivery.manifest, "files": [f for f in delivery.manifest["files"] if "json" not in f["path"]]})
+    assert 'id="metadata-commands"' not in client.get(f"/deliveries/{delivery.pk}/").content.decode()
