@@ -21,7 +21,7 @@ import posixpath
 from datetime import UTC, datetime
 from typing import Any
 
-from .model import DataFile, DatasetMeta, LabelStats, Party
+from .model import DataFile, DatasetMeta, LabelStats, Party, iso_z
 
 CROISSANT_1_1 = "http://mlcommons.org/croissant/1.1"
 CROISSANT_RAI_1_0 = "http://mlcommons.org/croissant/RAI/1.0"
@@ -93,14 +93,6 @@ def data_type(table_schema_type: str | None) -> str:
 
 def media_type(fmt: str) -> str:
     return MEDIA_TYPES.get(str(fmt).lower(), "application/octet-stream")
-
-
-def _iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC)
-    return value.replace(tzinfo=None, microsecond=0).isoformat() + "Z"
 
 
 def _organization(party: Party, *, private: bool) -> dict[str, Any]:
@@ -202,7 +194,7 @@ def croissant(meta: DatasetMeta, files: list[DataFile] | None = None, *, licence
     (public): the data is described by the version's public hash and the listing URL.
     """
     private = files is not None
-    here = posixpath.dirname(location)
+    here = posixpath.dirname(location) or "."
     distribution: list[dict[str, Any]] = []
     name = meta.name
     if private:
@@ -217,16 +209,15 @@ def croissant(meta: DatasetMeta, files: list[DataFile] | None = None, *, licence
         distribution.append({
             "@type": "cr:FileObject", "@id": DATA_FILE_ID, "name": posixpath.basename(data.path),
             "description": note,
-            "contentUrl": posixpath.relpath(data.path, here or "."), "contentSize": f"{data.size} B",
+            "contentUrl": posixpath.relpath(data.path, here), "contentSize": f"{data.size} B",
             "encodingFormat": media_type(meta.format), "sha256": data.sha256,
         })
-        extra = [licence_file] if licence_file is not None else []
-        for f in extra:
+        if licence_file is not None:
             distribution.append({
-                "@type": "cr:FileObject", "@id": LICENCE_FILE_ID, "name": posixpath.basename(f.path),
+                "@type": "cr:FileObject", "@id": LICENCE_FILE_ID, "name": posixpath.basename(licence_file.path),
                 "description": "The licence of this delivery's contract.",
-                "contentUrl": posixpath.relpath(f.path, here or "."), "contentSize": f"{f.size} B",
-                "encodingFormat": "text/plain", "sha256": f.sha256,
+                "contentUrl": posixpath.relpath(licence_file.path, here), "contentSize": f"{licence_file.size} B",
+                "encodingFormat": "text/plain", "sha256": licence_file.sha256,
             })
     else:
         distribution.append({
@@ -271,12 +262,12 @@ def croissant(meta: DatasetMeta, files: list[DataFile] | None = None, *, licence
     if meta.licence is not None:
         lic: dict[str, Any] = {"@type": "sc:CreativeWork", "name": meta.licence.name}
         if meta.licence.path and private:
-            lic["url"] = posixpath.relpath(meta.licence.path, here or ".")
+            lic["url"] = posixpath.relpath(meta.licence.path, here)
         elif meta.licence.url:
             lic["url"] = meta.licence.url
         doc["license"] = lic
     for key, when in (("datePublished", meta.date_published), ("dateModified", meta.date_modified)):
         if when is not None:
-            doc[key] = _iso(when)
+            doc[key] = iso_z(when)
     doc.update(_rai(meta))
     return doc

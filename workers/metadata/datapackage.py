@@ -15,8 +15,8 @@ import posixpath
 import re
 from typing import Any
 
-from .croissant import _iso, media_type
-from .model import DataFile, DatasetMeta
+from .croissant import media_type
+from .model import DataFile, DatasetMeta, iso_z
 
 # Table Schema (v1) field properties a consumer reads; others the seller may have set are
 # kept only if they are in this list or are the exchange's own extensions.
@@ -83,5 +83,5 @@ def datapackage(meta: DatasetMeta, data: DataFile, *, licence_path: str = "") ->
         package["licenses"] = [{"path": licence_path, "title": meta.licence.name if meta.licence else "Licence"}]
     created = meta.date_modified or meta.date_published
     if created is not None:
-        package["created"] = _iso(created)
+        package["created"] = iso_z(created)
     return package

@@ -8,7 +8,16 @@ field cannot be added to one face and forgotten in another.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+
+
+def iso_z(value: datetime | None) -> str | None:
+    """``2026-11-27T10:00:00Z``: UTC, whole seconds (naive datetimes are taken as UTC)."""
+    if value is None:
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None, microsecond=0).isoformat() + "Z"
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .croissant import _iso, media_type
-from .model import DatasetMeta
+from .croissant import media_type
+from .model import DatasetMeta, iso_z
 
 _PROPERTY_TYPES = {"integer": "Integer", "number": "Number", "boolean": "Boolean", "date": "Date",
                    "datetime": "DateTime", "time": "Time", "string": "Text"}
@@ -61,7 +61,7 @@ def dataset_jsonld(meta: DatasetMeta, *, croissant_url: str = "") -> dict[str, A
         doc["license"] = meta.licence.url or meta.licence.name
     for key, when in (("datePublished", meta.date_published), ("dateModified", meta.date_modified)):
         if when is not None:
-            doc[key] = _iso(when)
+            doc[key] = iso_z(when)
     dist: dict[str, Any] = {"@type": "DataDownload", "encodingFormat": media_type(meta.format),
                             "contentUrl": meta.url}
     if meta.byte_size is not None:
