@@ -12,6 +12,7 @@ import subprocess
 import sys
 import uuid
 import zipfile
+from datetime import UTC, datetime
 
 import pytest
 
@@ -200,3 +201,41 @@ def test_the_buyers_delivery_page_shows_how_to_read_the_metadata(paid_contract, 
     type(delivery).objects.filter(pk=delivery.pk).update(manifest={
         **delivery.manifest, "files": [f for f in delivery.manifest["files"] if "json" not in f["path"]]})
     assert 'id="metadata-commands"' not in client.get(f"/deliveries/{delivery.pk}/").content.decode()
+
+
+def test_mlcroissant_reads_awkward_column_names_and_types_through_the_builder(croissant_tools, tmp_path):
+    """Column names with spaces, '/', '%' and Chinese, and typed columns, straight from the pure builder."""
+    from workers.metadata import (
+        DataFile,
+        DatasetMeta,
+        LabelStats,
+        Licence,
+        Party,
+        delivery_metadata_files,
+    )
+
+    schema = {"fields": [{"name": "编号", "type": "integer"}, {"name": "a/b", "type": "string"},
+                         {"name": "with space", "type": "number"}, {"name": "100%", "type": "boolean"},
+                         {"name": "day", "type": "date"}, {"name": "标签", "type": "string"}],
+              "primaryKey": "编号", "labelField": "标签", "labels": ["好", "坏"]}
+    body = "编号,a/b,with space,100%,day,标签\n1,x,1.5,true,2026-01-02,好\n2,y,2,false,2026-03-04,坏\n".encode()
+    (tmp_path / "data").mkdir()
+    (tmp_path / "metadata").mkdir()
+    (tmp_path / "data" / "x.csv").write_bytes(body)
+    (tmp_path / "LICENSE.txt").write_bytes(b"licence\n")
+    meta = DatasetMeta(listing_id="l1", version_id="v1", name="Awkward", description="d", url="https://x.example/l/",
+                       creator=Party("Seller"), publisher=Party("Exchange"), format="csv", schema=schema, version=1,
+                       licence=Licence("Licence", path="LICENSE.txt"), date_published=datetime(2026, 1, 1, tzinfo=UTC),
+                       label_stats=LabelStats("标签", (("好", 1), ("坏", 1)), 2))
+    files = delivery_metadata_files(meta, DataFile("data/x.csv", len(body), hashlib.sha256(body).hexdigest()),
+                                    DataFile("LICENSE.txt", 8, hashlib.sha256(b"licence\n").hexdigest()))
+    for path, payload in files:
+        (tmp_path / path).write_bytes(payload)
+
+    proc = croissant_tools.validate(tmp_path / "metadata" / "croissant.json")
+    assert proc.returncode == 0 and "WARNING" not in proc.stderr, proc.stderr
+    rows = croissant_tools.load(tmp_path / "metadata" / "croissant.json")["records"]["records"]
+    assert [(r["records/编号"], r["records/a%2Fb"], r["records/with_space"], r["records/100%25"], r["records/标签"])
+            for r in rows] == [(1, "x", 1.5, True, "好"), (2, "y", 2.0, False, "坏")]
+    assert [r["records/day"][:10] for r in rows] == ["2026-01-02", "2026-03-04"]
+    assert frictionless_validate(tmp_path)["valid"] is True

@@ -26,6 +26,7 @@ from workers.metadata import (
     datapackage,
     dataset_jsonld,
     delivery_metadata_files,
+    field_ids,
     label_summary,
     script_json,
     yuan,
@@ -76,6 +77,9 @@ def test_every_table_schema_type_maps_to_a_croissant_data_type_and_the_label_is_
     }
     fields = {f["name"]: f for f in doc["recordSet"][0]["field"]}
     assert fields["a/b"]["@id"] == "records/a%2Fb"
+    assert field_ids(["with space", "with\tspace", "100%", "编号"]) == {
+        "with space": "records/with_space", "with\tspace": "records/with_space~2", "100%": "records/100%25",
+        "编号": "records/编号"}
     assert fields["text"]["description"] == "Review — The review text"
     assert fields["label"]["description"] == "Declared labels: pos, neg"
     assert fields["id"]["source"] == {"fileObject": {"@id": "data-file"}, "extract": {"column": "id"}}

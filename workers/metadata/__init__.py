@@ -21,6 +21,7 @@ from .croissant import (
     DATA_TYPES,
     croissant,
     data_type,
+    field_ids,
     label_summary,
 )
 from .datapackage import datapackage, table_schema
@@ -62,5 +63,5 @@ __all__ = [
     "ANNOTATIONS_PER_ITEM_MAX", "CROISSANT_1_1", "CROISSANT_PATH", "CROISSANT_RAI_1_0", "DATAPACKAGE_PATH",
     "DATA_TYPES", "RAI_ATTRS", "RAI_FIELDS", "DataFile", "DatasetMeta", "LabelStats", "Licence", "Offer", "Party",
     "Rai", "RaiField", "TextLayout", "croissant", "data_type", "datapackage", "dataset_jsonld",
-    "delivery_metadata_files", "label_summary", "metadata_json", "script_json", "table_schema", "yuan",
+    "delivery_metadata_files", "field_ids", "label_summary", "metadata_json", "script_json", "table_schema", "yuan",
 ]

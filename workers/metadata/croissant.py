@@ -18,6 +18,7 @@ The record set ``records`` has one ``cr:Field`` per Table Schema field (types ma
 from __future__ import annotations
 
 import posixpath
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -104,24 +105,38 @@ def _organization(party: Party, *, private: bool) -> dict[str, Any]:
     return org
 
 
-def field_id(name: str) -> str:
-    """The ``@id`` of a record field: ``records/<name>`` with ``/`` and ``%`` escaped,
-    since Croissant reads ``/`` in an id as nesting."""
-    return f"{RECORDS}/" + str(name).replace("%", "%25").replace("/", "%2F")
+def field_ids(names: list[str]) -> dict[str, str]:
+    """The ``@id`` of each record field: ``records/<name>`` with ``%`` and ``/`` escaped
+    (Croissant reads ``/`` in an id as nesting) and whitespace runs as ``_`` (mlcroissant
+    refuses whitespace in ids, even escaped); a clash after that gets ``~2``, ``~3``…
+    The field's ``name`` and its ``extract.column`` stay the real column name."""
+    out: dict[str, str] = {}
+    taken: set[str] = set()
+    for name in names:
+        base = f"{RECORDS}/" + re.sub(r"\s+", "_", str(name).replace("%", "%25").replace("/", "%2F"))
+        fid, n = base, 1
+        while fid in taken:
+            n += 1
+            fid = f"{base}~{n}"
+        taken.add(fid)
+        out[name] = fid
+    return out
 
 
-def _record_fields(meta: DatasetMeta, source_id: str) -> list[dict[str, Any]]:
+def _schema_fields(schema: dict) -> list[dict]:
+    return [f for f in schema.get("fields") or [] if isinstance(f, dict) and f.get("name")]
+
+
+def _record_fields(meta: DatasetMeta, source_id: str, ids: dict[str, str]) -> list[dict[str, Any]]:
     schema = meta.schema if isinstance(meta.schema, dict) else {}
     label = schema.get("labelField")
     fields = []
-    for f in schema.get("fields") or []:
-        if not isinstance(f, dict) or not f.get("name"):
-            continue
+    for f in _schema_fields(schema):
         name = str(f["name"])
         dtype: Any = data_type(f.get("type"))
         if name == label:
             dtype = [dtype, "cr:Label"]
-        out: dict[str, Any] = {"@type": "cr:Field", "@id": field_id(name), "name": name, "dataType": dtype,
+        out: dict[str, Any] = {"@type": "cr:Field", "@id": ids[name], "name": name, "dataType": dtype,
                                "source": {"fileObject": {"@id": source_id}, "extract": {"column": name}}}
         text = " — ".join(str(f[k]) for k in ("title", "description") if f.get(k))
         if name == label and schema.get("labels"):
@@ -228,15 +243,17 @@ def croissant(meta: DatasetMeta, files: list[DataFile] | None = None, *, licence
             **({"contentSize": f"{meta.byte_size} B"} if meta.byte_size is not None else {}),
             **({"sha256": meta.sha256} if meta.sha256 else {}),
         })
+    schema = meta.schema if isinstance(meta.schema, dict) else {}
+    ids = field_ids([str(f["name"]) for f in _schema_fields(schema)])
     records: dict[str, Any] = {
         "@type": "cr:RecordSet", "@id": RECORDS, "name": RECORDS,
         "description": f"The rows of the dataset ({meta.row_count:,} in version {meta.version})."
         if meta.row_count is not None else "The rows of the dataset.",
-        "field": _record_fields(meta, DATA_FILE_ID),
+        "field": _record_fields(meta, DATA_FILE_ID, ids),
     }
-    pk = _primary_key(meta.schema)
+    pk = [k for k in _primary_key(schema) if k in ids]
     if pk:
-        records["key"] = [{"@id": field_id(k)} for k in pk] if len(pk) > 1 else {"@id": field_id(pk[0])}
+        records["key"] = [{"@id": ids[k]} for k in pk] if len(pk) > 1 else {"@id": ids[pk[0]]}
     record_sets = [records]
     if meta.label_stats is not None and meta.label_stats.counts:
         record_sets.append(_label_record_set(meta.label_stats))
