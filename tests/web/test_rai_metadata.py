@@ -228,3 +228,33 @@ def test_staff_edits_of_the_declaration_are_normalised_and_bounded(seller_actor,
     form = DatasetAdminForm(data={**data, "rai_data_biases": "b" * 2001}, instance=dataset)
     assert not form.is_valid()
     assert form.errors["rai_data_biases"] == ["Known biases: at most 2000 characters (this has 2001)."]
+
+
+def test_public_croissant_and_listing_page_queries_do_not_grow_with_offers(client, seller_actor, staff_actor):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def listing_with(offers: int):
+        dataset = factories.make_dataset(seller_actor, rai_data_biases="Urban")
+        listing = catalog_svc.listing_create(actor=seller_actor, dataset=dataset,
+                                             version=factories.passed_version(seller_actor, dataset))
+        for n in range(offers):
+            catalog_svc.offer_create(actor=seller_actor, listing=listing, name=f"Tier {n}", price_fen=100 + n,
+                                     access_mode="instant")
+        catalog_svc.listing_submit(actor=seller_actor, listing=listing)
+        return catalog_svc.listing_review(actor=staff_actor, listing=listing, approve=True)
+
+    def counts(listing):
+        client.get(f"/api/v1/catalog/{listing.pk}/croissant/")  # warm: sessions, content types
+        with CaptureQueriesContext(connection) as api:
+            assert client.get(f"/api/v1/catalog/{listing.pk}/croissant/").status_code == 200
+        with CaptureQueriesContext(connection) as page:
+            assert client.get(reverse("web:listing", args=[listing.pk])).status_code == 200
+        return len(api), len(page)
+
+    one, five = listing_with(1), listing_with(5)
+    assert counts(one) == counts(five)
+    doc = client.get(f"/api/v1/catalog/{five.pk}/croissant/").json()
+    assert doc["rai:dataBiases"] == "Urban"
+    page = client.get(reverse("web:listing", args=[five.pk])).content.decode()
+    assert [o["price"] for o in _jsonld(page)["offers"]] == ["1.00", "1.01", "1.02", "1.03", "1.04"]
