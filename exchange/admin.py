@@ -37,6 +37,7 @@ from exchange.services.catalog_flat import (
     listings_refresh_flat,
 )
 from exchange.services.orgs import organization_review
+from exchange.services.rai import RAI_INPUTS, rai_clean
 
 admin.site.site_header = "Shujiao 数交 — exchange staff"
 admin.site.site_title = "Shujiao staff"
@@ -186,12 +187,35 @@ class VersionInline(ReadOnlyInline):
     show_change_link = True
 
 
+class DatasetAdminForm(forms.ModelForm):
+    """Staff edits of the Responsible-AI declaration (e.g. removing a name a seller wrote)
+    get the same normalisation and limits as the seller's own (services.rai)."""
+
+    class Meta:
+        model = Dataset
+        fields = ["owner", "title", "description", "category", "kind", "tags", "schema", "contains_personal_data",
+                  "legal_basis", *RAI_INPUTS]
+
+    def clean(self):
+        data = super().clean()
+        clean, errors = rai_clean({k: data[k] for k in RAI_INPUTS if k in data})
+        for name, problems in errors.items():
+            self.add_error(name, problems)
+        data.update(clean)
+        return data
+
+
 @admin.register(Dataset)
 class DatasetAdmin(AuditedModelAdmin):
+    form = DatasetAdminForm
     list_display = ["title", "owner", "category", "kind", "contains_personal_data", "created_at"]
     list_filter = ["category", "kind", "contains_personal_data"]
     search_fields = ["title", "description", "owner__name"]
     inlines = [VersionInline]
+    fieldsets = [
+        (None, {"fields": DatasetAdminForm.Meta.fields[:-len(RAI_INPUTS)]}),
+        ("Responsible-AI declaration (Croissant RAI)", {"classes": ["collapse"], "fields": list(RAI_INPUTS)}),
+    ]
 
 
 def quality_html(version: DatasetVersion | None):

@@ -46,6 +46,7 @@ class DemoDataset:
     schema: dict
     filename: str
     offers: list[dict] = field(default_factory=list)
+    rai: dict = field(default_factory=dict)  # the Responsible-AI declaration (rai_* fields)
 
 
 FIRMS = [
@@ -130,6 +131,15 @@ DATASETS = [
           "download_limit": 5, "purpose_restriction": "Model training and evaluation inside the buyer's firm."},
          {"name": "Commercial licence", "price_fen": 4_800_000, "access_mode": "approval", "term_days": 730,
           "download_limit": 10, "purpose_restriction": "Training models used in commercial products."}],
+        {"rai_data_collection": "Recorded in cars on drives around Hefei and Nanjing, 2025–2026, with the "
+                                "speakers' written consent; read and spontaneous speech.",
+         "rai_data_annotation_protocol": "Three annotators label each utterance's intent from a five-intent "
+                                         "guideline; majority vote, ties settled by a senior linguist.",
+         "rai_data_annotation_platform": "In-house transcription and labelling tool",
+         "rai_annotations_per_item": 3,
+         "rai_annotator_demographics": "18 annotators, native Mandarin speakers; 7 also speak Jianghuai Mandarin.",
+         "rai_data_use_cases": "Training and evaluating in-car intent classifiers. Not for speaker identification.",
+         "rai_data_biases": "Adult speakers only; Jianghuai dialects over-represented compared to the national mix."},
     ),
     DemoDataset(
         "hangzhou", "城市街景目标检测标注 Street-scene object-detection annotations",
@@ -138,6 +148,10 @@ DATASETS = [
         "vision", "labelled", ["vision", "detection", "bbox", "安防"], DETECTION_SCHEMA, "street_detections.jsonl",
         [{"name": "Evaluation licence", "price_fen": 1_200_000, "access_mode": "approval", "term_days": 180,
           "download_limit": 3, "purpose_restriction": "Benchmarking detection models; no redistribution."}],
+        {"rai_data_collection": "Frames sampled every 10 s from 40 fixed street and campus cameras in Hangzhou.",
+         "rai_machine_annotation_tools": "Boxes pre-drawn by a YOLO detector, then corrected by hand.",
+         "rai_personal_sensitive_information": "Faces and licence plates were blurred before annotation.",
+         "rai_data_limitations": "Daytime frames only; no rain or night scenes."},
     ),
     DemoDataset(
         "wuhan", "光模块产线测试记录（清洗后）Cleaned optical-module production test records",

@@ -36,6 +36,18 @@ class Dataset(models.Model):
     schema = models.JSONField(default=dict, blank=True)
     contains_personal_data = models.BooleanField(default=False)
     legal_basis = models.TextField(blank=True)
+    # The seller's Responsible-AI declaration (Croissant RAI), optional; the fields, labels and
+    # length limits are defined once in workers.metadata.model.RAI_FIELDS.
+    rai_data_collection = models.TextField(blank=True)
+    rai_data_annotation_protocol = models.TextField(blank=True)
+    rai_data_annotation_platform = models.TextField(blank=True)
+    rai_annotator_demographics = models.TextField(blank=True)
+    rai_machine_annotation_tools = models.TextField(blank=True)
+    rai_personal_sensitive_information = models.TextField(blank=True)
+    rai_data_use_cases = models.TextField(blank=True)
+    rai_data_limitations = models.TextField(blank=True)
+    rai_data_biases = models.TextField(blank=True)
+    rai_annotations_per_item = models.PositiveSmallIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -31,6 +31,7 @@ from exchange.selectors import quality as quality_sel
 from exchange.services.audit import audit_record
 from exchange.services.catalog_flat import listings_of_dataset_refresh, listings_refresh_flat
 from exchange.services.dispatch import enqueue_on_commit
+from exchange.services.rai import rai_clean
 from exchange.services.webhooks import emit
 from exchange.validators import one_line
 
@@ -101,6 +102,9 @@ def _clean_dataset_fields(fields: dict[str, Any], *, partial: bool) -> dict[str,
         clean["contains_personal_data"] = bool(fields.get("contains_personal_data"))
     if "legal_basis" in fields:
         clean["legal_basis"] = (fields.get("legal_basis") or "").strip()
+    rai, rai_errors = rai_clean(fields)
+    clean.update(rai)
+    errors.update(rai_errors)
     kind = clean.get("kind", fields.get("kind"))
     schema = clean.get("schema")
     if kind == Dataset.Kind.LABELLED and isinstance(schema, dict) and "schema" not in errors and not schema.get("labelField"):

@@ -19,6 +19,7 @@ Lock order (as in trading): delivery row → contract row → ledger accounts �
 
 from __future__ import annotations
 
+import functools
 import logging
 import tempfile
 import time
@@ -172,11 +173,14 @@ def delivery_build(*, claim: Claim) -> Delivery | None:
     delivery for good (audited, buyer refunded). Raises TransientBuildError for
     failures worth retrying; the claim is released first.
     """
+    from exchange.selectors.metadata import delivery_metadata
     from exchange.services.signing import NoActiveKey, signing_key_for_signing
     from workers.delivery import SourceIntegrityError, build_package, safe_data_name
+    from workers.metadata import delivery_metadata_files
 
-    delivery = (Delivery.objects.select_related("contract__buyer", "contract__seller", "contract__listing",
-                                                "contract__dataset_version__dataset").get(pk=claim.delivery_id))
+    delivery = (Delivery.objects.select_related("contract__buyer", "contract__seller", "contract__listing__dataset",
+                                                "contract__dataset_version__dataset",
+                                                "contract__dataset_version__quality_report").get(pk=claim.delivery_id))
     contract = delivery.contract
     version = contract.dataset_version
     heartbeat = _Heartbeat(claim)
@@ -203,6 +207,7 @@ def delivery_build(*, claim: Claim) -> Delivery | None:
                     manifest_fields=_manifest_fields(delivery, issued_at=issued_at, expires_at=expires_at),
                     expected_sha256=version.sha256, private_key=private, deflate=settings.DELIVERY_DEFLATE,
                     progress=heartbeat, hash_package=settings.DELIVERY_HASH_PACKAGE,
+                    describe=functools.partial(delivery_metadata_files, delivery_metadata(delivery)),
                 )
             tmp.flush()
             tmp.seek(0)

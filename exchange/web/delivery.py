@@ -172,6 +172,12 @@ def verification_commands(request, delivery: Delivery) -> dict:
             "cd ..",
             f"python manage.py verify_delivery {package} --keys {jwks_url}",
         ],
+        # Packages built before the metadata files existed have none to read.
+        "metadata_lines": [
+            "python3.11 -m venv croissant && croissant/bin/pip install mlcroissant==1.1.1 pyarrow==26.0.1",
+            "croissant/bin/mlcroissant validate --jsonld delivery/metadata/croissant.json",
+            "cd delivery && frictionless validate datapackage.json",
+        ] if any(f.get("path") == "metadata/croissant.json" for f in (delivery.manifest or {}).get("files", [])) else [],
     }
 
 

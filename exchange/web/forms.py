@@ -21,6 +21,7 @@ from exchange.models.catalog import Category
 from exchange.models.webhooks import EVENT_TYPES as WEBHOOK_EVENT_TYPES
 from exchange.selectors.catalog import GRADES
 from exchange.validators import amount_digits
+from workers.metadata import ANNOTATIONS_PER_ITEM_MAX, RAI_FIELDS
 
 # A price field reads plain digits with at most two decimals: "1999", "19.9", "19.99"
 # (thousands separators allowed; full-width digits made ASCII by amount_digits). Anything
@@ -200,7 +201,31 @@ SCHEMA_PLACEHOLDER = """{
 }"""
 
 
-class DatasetCreateForm(forms.Form):
+def _rai_form_fields() -> dict[str, forms.Field]:
+    """The Responsible-AI declaration's inputs, from the one table of RAI fields."""
+    fields: dict[str, forms.Field] = {
+        f"rai_{f.attr}": forms.CharField(
+            label=f.label, required=False, strip=False,
+            help_text=f"{f.help} At most {f.max_length} characters.",
+            widget=forms.Textarea(attrs={"rows": 3 if f.max_length > 1000 else 2}))
+        for f in RAI_FIELDS
+    }
+    fields["rai_annotations_per_item"] = forms.IntegerField(
+        label="Annotators per item", required=False, min_value=1, max_value=ANNOTATIONS_PER_ITEM_MAX,
+        help_text="How many people labelled each item (e.g. 3 with majority vote).")
+    return fields
+
+
+# Built from RAI_FIELDS (the declarative metaclass collects fields given to type() as well).
+RaiDeclarationForm = type("RaiDeclarationForm", (forms.Form,), {
+    **_rai_form_fields(),
+    "__doc__": "The seller's optional Responsible-AI declaration (Croissant RAI) on a dataset.",
+    "service_arguments": lambda self: dict(self.cleaned_data),
+    "rai_names": [f"rai_{f.attr}" for f in RAI_FIELDS] + ["rai_annotations_per_item"],
+})
+
+
+class DatasetCreateForm(RaiDeclarationForm):
     title = forms.CharField(max_length=200)
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}))
     category = forms.ChoiceField(choices=Category.choices)
@@ -213,6 +238,14 @@ class DatasetCreateForm(forms.Form):
     contains_personal_data = forms.BooleanField(required=False, label="This dataset contains personal information")
     legal_basis = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}),
                                   help_text="Required when the dataset contains personal information.")
+    field_order = ["title", "description", "category", "kind", "tags", "schema", "contains_personal_data",
+                   "legal_basis"]  # then the RAI declaration
+
+    def main_fields(self):
+        return [f for f in self.visible_fields() if f.name not in self.rai_names]
+
+    def declaration_fields(self):
+        return [f for f in self.visible_fields() if f.name in self.rai_names]
 
     def clean_schema(self):
         text = self.cleaned_data["schema"]

@@ -26,6 +26,7 @@ urlpatterns = [
     path("sell/datasets/", seller.dataset_list, name="datasets"),
     path("sell/datasets/new/", seller.dataset_new, name="dataset-new"),
     path("sell/datasets/<uuid:dataset_id>/", seller.dataset_detail, name="dataset"),
+    path("sell/datasets/<uuid:dataset_id>/declaration/", seller.dataset_declaration, name="dataset-declaration"),
     path("sell/versions/<uuid:version_id>/status.json", seller.version_status, name="version-status"),
     path("sell/listings/", seller.listing_list, name="listings"),
     path("sell/listings/new/", seller.listing_new, name="listing-new"),

@@ -379,6 +379,14 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "RevisionDiffStatusEnum": "exchange.models.revisions.ListingRevision.DiffStatus",
 }
 
+# --- Public metadata (Croissant, Data Package, schema.org; SPEC §5) ------------------
+# The exchange's public address: the listing URL written into every delivery's
+# metadata/croissant.json and datapackage.json (built by a worker, which has no request).
+# Pages and the API use the address they were reached at.
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://localhost:8000").rstrip("/")
+# The publisher named in that metadata.
+EXCHANGE_NAME = env.str("EXCHANGE_NAME", default="Shujiao 数交 data exchange")
+
 # --- Audit transparency log (SPEC §11) ----------------------------------------
 # The checkpoint origin line, also the signed-note key name of the log's signing key
 # (a schema-less URL without spaces or '+', per c2sp.org/tlog-checkpoint).

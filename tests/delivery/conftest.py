@@ -26,12 +26,12 @@ def paid_contract(make_firm, actor_for, staff_actor, signing_key):
     from tests.factories import make_dataset, passed_version
 
     def _make(*, content: bytes | None = None, download_limit: int = 3, term_days: int = 365, price_fen: int = 10000,
-              seller=None, buyer=None):
+              seller=None, buyer=None, filename: str = "reviews.csv", dataset_fields: dict | None = None):
         seller = seller or make_firm("卖方 Seller Co")
         buyer = buyer or make_firm("买方 Buyer Co")
         s_actor = actor_for(seller)
-        dataset = make_dataset(s_actor)
-        version = passed_version(s_actor, dataset, content)
+        dataset = make_dataset(s_actor, **(dataset_fields or {}))
+        version = passed_version(s_actor, dataset, content, filename)
         listing = catalog.listing_create(actor=s_actor, dataset=dataset, version=version)
         offer = catalog.offer_create(actor=s_actor, listing=listing, name="Standard", price_fen=price_fen,
                                      access_mode="instant", download_limit=download_limit, term_days=term_days)

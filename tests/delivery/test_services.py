@@ -86,7 +86,8 @@ def test_build_makes_a_verifiable_package_marks_ready_and_settles_once(paid_cont
     assert m["source_sha256"] == contract.dataset_version.sha256
     assert m["license"]["sha256"] == contract.licence_sha256
     assert (m["license"]["term_days"], m["license"]["download_limit"], m["license"]["redistribution"]) == (365, 3, False)
-    assert [f["path"] for f in m["files"]] == ["LICENSE.txt", "SHA256SUMS", "data/reviews.csv"]
+    assert [f["path"] for f in m["files"]] == ["LICENSE.txt", "SHA256SUMS", "data/reviews.csv", "datapackage.json",
+                                          "metadata/croissant.json"]
     result = verify_package(io.BytesIO(data), public_keys={signing_key.kid: load_public_key(signing_key.public_key_pem)})
     assert result.ok, result.first_failure_detail
     assert actions(delivery) == ["delivery.queued", "delivery.ready"]

@@ -70,7 +70,7 @@ class Command(BaseCommand):
             if dataset is None:
                 dataset = catalog.dataset_create(actor=actor, title=spec.title, description=spec.description,
                                                  category=spec.category, kind=spec.kind, tags=spec.tags,
-                                                 schema=spec.schema, contains_personal_data=False)
+                                                 schema=spec.schema, contains_personal_data=False, **spec.rai)
             version = dataset.versions.order_by("-number").first()
             if version is None:
                 content = demo.FILES[spec.filename]()
