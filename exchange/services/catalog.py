@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 import os
@@ -31,7 +32,7 @@ from exchange.selectors import quality as quality_sel
 from exchange.services.audit import audit_record
 from exchange.services.catalog_flat import listings_of_dataset_refresh, listings_refresh_flat
 from exchange.services.dispatch import enqueue_on_commit
-from exchange.services.rai import rai_clean
+from exchange.services.rai import RAI_INPUTS, rai_clean
 from exchange.services.webhooks import emit
 from exchange.validators import one_line
 
@@ -133,20 +134,40 @@ def dataset_create(*, actor: Actor, **fields: Any) -> Dataset:
     return dataset
 
 
-def dataset_update(*, actor: Actor, dataset: Dataset, **fields: Any) -> Dataset:
-    _require_seller(actor, dataset)
+def dataset_changes_clean(*, dataset: Dataset, **fields: Any) -> dict[str, Any]:
+    """The cleaned changes to a dataset, checked together with the fields they depend on
+    (personal data needs a legal basis, a labelled kind needs a label field in the schema).
+    Raises ``InvalidInput`` naming each bad field. Used by ``dataset_update`` and by forms that
+    want the service's answer before they call it (the admin)."""
+    unknown = sorted(set(fields) - _DATASET_EDITABLE)
+    if unknown:
+        raise InvalidInput(f"These dataset fields cannot be changed: {', '.join(unknown)}.",
+                           fields={name: ["Not editable."] for name in unknown})
     if "contains_personal_data" in fields or "legal_basis" in fields:
         fields.setdefault("contains_personal_data", dataset.contains_personal_data)
         fields.setdefault("legal_basis", dataset.legal_basis)
     if "kind" in fields or "schema" in fields:
         fields.setdefault("kind", dataset.kind)
-        fields.setdefault("schema", dataset.schema)
-    clean = _clean_dataset_fields(fields, partial=True)
+        fields.setdefault("schema", copy.deepcopy(dataset.schema))  # cleaning writes personalData into it
+    return _clean_dataset_fields(fields, partial=True)
+
+
+# The owner firm is never among them: a dataset stays with the firm that created it.
+_DATASET_EDITABLE = {"title", "description", "category", "kind", "tags", "schema", "contains_personal_data", "legal_basis",
+                     *RAI_INPUTS}
+
+
+def dataset_update(*, actor: Actor, dataset: Dataset, **fields: Any) -> Dataset:
+    """The seller edits its dataset; exchange staff may correct it too (audited as staff)."""
+    if not (actor.type == "staff" and actor.user is not None and actor.user.is_staff):
+        _require_seller(actor, dataset)
+    clean = dataset_changes_clean(dataset=dataset, **fields)
+    changed = sorted(name for name, value in clean.items() if getattr(dataset, name) != value)
     with transaction.atomic():
-        for name, value in clean.items():
-            setattr(dataset, name, value)
+        for name in changed:
+            setattr(dataset, name, clean[name])
         dataset.save()
-        audit_record(actor=actor, action="dataset.updated", obj=dataset, details={"fields": sorted(clean)})
+        audit_record(actor=actor, action="dataset.updated", obj=dataset, details={"fields": changed})
         listings_of_dataset_refresh(dataset.pk)
     return dataset
 
