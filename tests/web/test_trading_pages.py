@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from exchange.models import AccessRequest, Account, Contract, LedgerEntry, LedgerTransfer
+from exchange.services import escrow
 from exchange.services import trading as trading_svc
 from exchange.web.charts import Column, Point, column_chart, nice_ceiling, scatter_chart
 from exchange.web.views.market import month_series
@@ -379,7 +380,7 @@ def test_sales_page_shows_commission_and_payout(seller_client, buyer_client, buy
     fund(buyer, 5_000)
     buy(buyer_client, offer)
     contract = Contract.objects.get()
-    trading_svc.contract_settle(contract_id=contract.pk)
+    escrow.contract_settle(contract_id=contract.pk)
 
     body = seller_client.get(reverse("web:sales")).content.decode()
 
