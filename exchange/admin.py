@@ -348,4 +348,4 @@ class AuditEventAdmin(ReadOnlyAdmin):
 
 # Trading and delivery register their own ModelAdmins; importing them here lets the
 # admin's autodiscovery (which loads only ``exchange.admin``) find them.
-from exchange import admin_delivery, admin_trading  # noqa: E402,F401
+from exchange import admin_delivery, admin_disputes, admin_trading  # noqa: E402,F401

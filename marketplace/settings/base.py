@@ -63,6 +63,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "exchange.web.context.firm",
+                "exchange.web.context.notifications",
             ],
         },
     },

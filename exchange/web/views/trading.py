@@ -193,8 +193,12 @@ def contract_detail(request, contract_id):
     """A contract's frozen terms and licence text, for either party."""
     contract = get_object_or_404(_with_delivery(trading_sel.contracts_for(organization=request.current_firm)),
                                  pk=contract_id)
+    from workers.quality.guarantee import describe
+
     return render(request, "exchange/trading/contract.html", {
-        **_contract_row(contract), "is_buyer": contract.buyer_id == request.current_firm.pk})
+        **_contract_row(contract), "is_buyer": contract.buyer_id == request.current_firm.pk,
+        "disputes": list(contract.disputes.order_by("-created_at")), "guarantee": describe(contract.guarantee),
+        "refunded": present.money(contract.refunded_fen) if contract.refunded_fen else ""})
 
 
 # --- Selling ----------------------------------------------------------------------
