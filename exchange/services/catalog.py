@@ -30,6 +30,7 @@ from exchange.models.catalog import Category, version_upload_path
 from exchange.services.audit import audit_record
 from exchange.services.catalog_flat import listings_of_dataset_refresh, listings_refresh_flat
 from exchange.services.dispatch import enqueue_on_commit
+from exchange.services.notifications import notify_listing_reviewed
 from exchange.services.webhooks import emit
 from exchange.validators import one_line
 
@@ -363,6 +364,7 @@ def listing_review(*, actor: Actor, listing: Listing, approve: bool, note: str =
             listing.published_at = now
         listing.save(update_fields=["status", "review_note", "reviewed_at", "published_at", "updated_at"])
         emit("listing.reviewed", listing.dataset.owner, {"listing": str(listing.pk), "status": listing.status})
+        notify_listing_reviewed(listing)
         audit_record(actor=actor, action="listing.published" if approve else "listing.rejected", obj=listing,
                      organization=listing.dataset.owner, details={"from": "in_review", "to": listing.status, "note": listing.review_note})
         listings_refresh_flat([listing.pk])

@@ -63,9 +63,37 @@ def notify_contract(contract: Contract, event: str, *, body: str = "") -> int:
     """Notify the parties of a contract event listed in CONTRACT_EVENTS."""
     side, template = CONTRACT_EVENTS[event]
     orgs = {"buyer": [contract.buyer], "seller": [contract.seller], "both": [contract.buyer, contract.seller]}[side]
-    title = template.format(listing=contract.listing.title if contract.listing_id else "a dataset")
+    title = template.format(listing=one_line_title(contract.listing.title) if contract.listing_id else "a dataset")
     return notify(organizations=orgs, event=event, title=title, body=body,
                   link=reverse("web:contract", args=[contract.pk]))
+
+
+def notify_request(request, event: str) -> int:
+    """An access request was made (seller told) or decided (buyer told)."""
+    title = one_line_title(request.listing.title)
+    if event == "access_request.created":
+        return notify(organizations=[request.seller], event=event, title=f"New access request for {title}",
+                      body=request.purpose[:500], link=reverse("web:incoming-requests"))
+    outcome = {"access_request.approved": "approved", "access_request.rejected": "rejected"}[event]
+    return notify(organizations=[request.buyer], event=event, title=f"Your request for {title} was {outcome}",
+                  body=request.decision_reason[:500], link=reverse("web:my-requests"))
+
+
+def notify_listing_reviewed(listing) -> int:
+    return notify(organizations=[listing.dataset.owner], event="listing.reviewed",
+                  title=f"Review of {one_line_title(listing.title)}: {listing.get_status_display().lower()}",
+                  body=listing.review_note[:500], link=reverse("web:listing-manage", args=[listing.pk]))
+
+
+def notify_version_checked(version) -> int:
+    return notify(organizations=[version.dataset.owner], event="version.checked",
+                  title=f"Quality check of {one_line_title(version.dataset.title)} v{version.number}: "
+                        f"{version.get_status_display().lower()}",
+                  body=version.check_error[:500], link=reverse("web:dataset", args=[version.dataset_id]))
+
+
+def one_line_title(text: str) -> str:
+    return " ".join(str(text or "").split())[:200]
 
 
 # --- Reading and marking ---------------------------------------------------------------
@@ -76,7 +104,7 @@ def _require_user(actor: Actor):
 
 
 def notifications_of(*, actor: Actor):
-    """The actor's own notifications, newest first (an API key reads its firm's owner's? No: its firm's)."""
+    """The actor's own notifications, newest first (an API key reads its firm's)."""
     if actor.api_key is not None and actor.organization is not None:
         return Notification.objects.filter(organization=actor.organization).order_by("-created_at", "-id")
     user = _require_user(actor)

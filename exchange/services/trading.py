@@ -32,6 +32,7 @@ from exchange.services.audit import audit_record
 from exchange.services.catalog_flat import catalog_changed
 from exchange.services.escrow import contract_data
 from exchange.services.guarantee import guarantee_licence_text
+from exchange.services.notifications import notify_contract, notify_request
 from exchange.services.webhooks import emit
 from exchange.validators import one_line
 
@@ -177,6 +178,7 @@ def access_request_create(*, actor: Actor, offer: Offer, purpose: str) -> Access
         except IntegrityError:  # a concurrent request for the same offer won the partial unique index
             raise Conflict("You already have a pending request for this offer.", code="duplicate_request") from None
         emit("access_request.created", (seller, buyer), _request_data(request))
+        notify_request(request, "access_request.created")
         events: list[tuple[str, Any, dict]] = [("access_request.created", request, {
             "offer": str(offer.pk), "listing": str(listing.pk), "access_mode": offer.access_mode})]
         if offer.access_mode == Offer.AccessMode.INSTANT:
@@ -228,6 +230,7 @@ def _approve_locked(request: AccessRequest, *, reason: str) -> list[tuple[str, A
                        code="duplicate_request") from None
     request._new_contract = contract
     emit("access_request.approved", (request.seller, request.buyer), _request_data(request, contract=str(contract.pk)))
+    notify_request(request, "access_request.approved")
     events = [("access_request.approved", request, {"from": "pending", "to": "approved", "reason": reason}),
               ("contract.created", contract, {"price_fen": contract.price_fen, "licence_sha256": contract.licence_sha256,
                                               "seller": str(contract.seller_id), "buyer": str(contract.buyer_id)})]
@@ -279,6 +282,7 @@ def access_request_reject(*, actor: Actor, request: AccessRequest, reason: str) 
         request.status, request.decision_reason, request.decided_at = AccessRequest.Status.REJECTED, reason, timezone.now()
         request.save(update_fields=["status", "decision_reason", "decided_at"])
         emit("access_request.rejected", (request.seller, request.buyer), _request_data(request))
+        notify_request(request, "access_request.rejected")
         audit_record(actor=actor, action="access_request.rejected", obj=request, organization=seller,
                      details={"from": "pending", "to": "rejected", "reason": reason})
     return request
@@ -342,6 +346,7 @@ def _pay_locked(contract: Contract, *, created_by: str) -> tuple[str, Any, dict]
     contract.save(update_fields=["status", "paid_at"])
     catalog_changed()  # market statistics count this trade
     emit("contract.paid", (contract.seller, contract.buyer), contract_data(contract))
+    notify_contract(contract, "contract.paid")
     return ("contract.paid", contract, {"price_fen": contract.price_fen, "wallet_balance_fen": wallet.balance})
 
 
