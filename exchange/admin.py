@@ -219,4 +219,11 @@ class ApiKeyAdmin(ReadOnlyAdmin):
 
 # Catalog, audit, trading and delivery register their own ModelAdmins; importing them here lets the
 # admin's autodiscovery (which loads only ``exchange.admin``) find them.
-from exchange import admin_audit, admin_catalog, admin_delivery, admin_revisions, admin_trading  # noqa: E402,F401
+from exchange import (  # noqa: E402,F401
+    admin_audit,
+    admin_catalog,
+    admin_delivery,
+    admin_disputes,
+    admin_revisions,
+    admin_trading,
+)

@@ -128,7 +128,8 @@ DATASETS = [
         "(中文 and English) and labelled with one of five intents. Speakers consented; no personal data.",
         "speech", "labelled", ["speech", "ASR", "intent", "方言"], SPEECH_SCHEMA, "speech_intents.csv",
         [{"name": "Research licence", "price_fen": 880_000, "access_mode": "instant", "term_days": 365,
-          "download_limit": 5, "purpose_restriction": "Model training and evaluation inside the buyer's firm."},
+          "download_limit": 5, "purpose_restriction": "Model training and evaluation inside the buyer's firm.",
+          "guarantee": {"min_rows": 2000, "label_tolerance_pp": 5, "no_undeclared_personal_data": True}},
          {"name": "Commercial licence", "price_fen": 4_800_000, "access_mode": "approval", "term_days": 730,
           "download_limit": 10, "purpose_restriction": "Training models used in commercial products."}],
         {"rai_data_collection": "Recorded in cars on drives around Hefei and Nanjing, 2025–2026, with the "
@@ -230,6 +231,15 @@ class DemoPurchase:
 
 # The demo buyer's completed purchase: it tops up its wallet (staff top-up) and buys the Wuhan
 # optical dataset's instant offer, so a signed delivery exists from the start.
+# After-sales in the demo: Hangzhou accepts its delivery of Hefei's speech data (settled after acceptance), and
+# Hefei, buying Hangzhou's detections, reports a problem (an open dispute in the admin queue).
+ACCEPTED = DemoPurchase(buyer="hangzhou", seller="hefei", topup_fen=1_000_000,
+                        purpose="Training the voice-command classifier of our camera control app 语音控制.")
+DISPUTED = DemoPurchase(buyer="hefei", seller="hangzhou", topup_fen=2_000_000,
+                        purpose="Benchmarking our pedestrian detector on street scenes 行人检测评测.")
+DISPUTE_TEXT = ("About 40 of the 1,500 boxes label bicycles as people; the listing describes the classes as "
+                "checked by two annotators.")
+
 PURCHASE = DemoPurchase(
     buyer="buyer", seller="wuhan", topup_fen=2_000_000,
     purpose="Yield analytics for our optical-module supplier quality dashboard 供应商良率分析.",

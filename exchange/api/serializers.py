@@ -90,7 +90,7 @@ class OfferOut(serializers.ModelSerializer):
     class Meta:
         model = Offer
         fields = ["id", "listing", "name", "price_fen", "currency", "access_mode", "purpose_restriction",
-                  "term_days", "download_limit", "redistribution", "is_active"]
+                  "term_days", "download_limit", "redistribution", "acceptance_days", "guarantee", "is_active"]
 
 
 class PublicVersionOut(VersionOut):
@@ -190,6 +190,12 @@ class OfferIn(serializers.Serializer):
     term_days = StrictIntegerField(required=False, default=365)
     download_limit = StrictIntegerField(required=False, default=5)
     redistribution = serializers.BooleanField(required=False, default=False)
+    acceptance_days = StrictIntegerField(required=False, default=3,
+                                         help_text="Days the buyer has to accept or dispute a delivery (0–30; 0: "
+                                                   "escrow is released as soon as the delivery is ready).")
+    guarantee = serializers.JSONField(required=False, default=None, help_text=(
+        "Optional quality guarantee: min_score, min_rows, max_duplicate_share (0–1), max_null_share "
+        "({column: 0–1}), label_tolerance_pp, no_undeclared_personal_data. Refused if the listed version fails it."))
 
 
 class CatalogQuery(serializers.Serializer):

@@ -3,6 +3,7 @@
 from .audit import AuditChainHead, AuditEvent
 from .catalog import CatalogGeneration, Dataset, DatasetVersion, Listing, Offer, QualityReport
 from .delivery import Delivery, DownloadLink, SigningKey
+from .disputes import Dispute, Notification
 from .orgs import ApiKey, Membership, Organization
 from .revisions import ListingRevision
 from .sharing import SharingToken
@@ -33,6 +34,8 @@ __all__ = [
     "AuditTreeNode",
     "Dataset",
     "Delivery",
+    "Dispute",
+    "Notification",
     "DownloadLink",
     "DatasetVersion",
     "Listing",

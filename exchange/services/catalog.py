@@ -32,6 +32,7 @@ from exchange.selectors import quality as quality_sel
 from exchange.services.audit import audit_record
 from exchange.services.catalog_flat import listings_of_dataset_refresh, listings_refresh_flat
 from exchange.services.dispatch import enqueue_on_commit
+from exchange.services.notifications import notify_listing_reviewed
 from exchange.services.rai import RAI_INPUTS, rai_clean
 from exchange.services.webhooks import emit
 from exchange.validators import one_line
@@ -291,7 +292,12 @@ def validate_price_fen(value: Any) -> int:
 
 def offer_create(*, actor: Actor, listing: Listing, name: str, price_fen: Any, access_mode: str = Offer.AccessMode.APPROVAL,
                  purpose_restriction: str = "", term_days: int = 365, download_limit: int = 5,
-                 redistribution: bool = False, currency: str = "CNY") -> Offer:
+                 redistribution: bool = False, currency: str = "CNY", acceptance_days: int = 3,
+                 guarantee: Any = None) -> Offer:
+    """A price and licence for a listing, with its acceptance window and optional quality
+    guarantee (refused when the listed version fails it: services.guarantee)."""
+    from exchange.services.guarantee import guarantee_for_offer
+
     _require_seller(actor, listing.dataset)
     errors: dict[str, list[str]] = {}
     try:
@@ -304,21 +310,31 @@ def offer_create(*, actor: Actor, listing: Listing, name: str, price_fen: Any, a
         errors["currency"] = ["Only CNY is traded."]
     if access_mode not in Offer.AccessMode.values:
         errors["access_mode"] = [f"Choose one of: {', '.join(Offer.AccessMode.values)}."]
-    for field, value, low, high in (("term_days", term_days, 1, 3650), ("download_limit", download_limit, 1, 1000)):
+    for field, value, low, high in (("term_days", term_days, 1, 3650), ("download_limit", download_limit, 1, 1000),
+                                    ("acceptance_days", acceptance_days, 0, 30)):
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             errors[field] = [f"A whole number from {low} to {high}."]
     if listing.status not in (Listing.Status.DRAFT, Listing.Status.REJECTED, Listing.Status.PUBLISHED):
         raise Conflict(f"Offers cannot be added to a {listing.get_status_display().lower()} listing.")
+    frozen = None
+    try:
+        frozen = guarantee_for_offer(raw=guarantee, listing=listing)
+    except InvalidInput as exc:
+        if not errors:
+            raise
+        errors.update(exc.fields)
     if errors:
         raise InvalidInput("The offer has errors.", fields=errors)
     with transaction.atomic():
         offer = Offer.objects.create(
             listing=listing, name=name.strip(), price_fen=price_fen, currency=currency, access_mode=access_mode,
             purpose_restriction=(purpose_restriction or "").strip(), term_days=term_days,
-            download_limit=download_limit, redistribution=bool(redistribution),
+            download_limit=download_limit, redistribution=bool(redistribution), acceptance_days=acceptance_days,
+            guarantee=frozen,
         )
         audit_record(actor=actor, action="offer.created", obj=offer, details={
-            "listing": str(listing.pk), "price_fen": price_fen, "access_mode": access_mode})
+            "listing": str(listing.pk), "price_fen": price_fen, "access_mode": access_mode,
+            "acceptance_days": acceptance_days, "guarantee": frozen})
         listings_refresh_flat([listing.pk])
     return offer
 
@@ -375,6 +391,7 @@ def listing_review(*, actor: Actor, listing: Listing, approve: bool, note: str =
                 "status": ListingRevision.Status.LIVE, "live_at": now})
         listing.save(update_fields=["status", "review_note", "reviewed_at", "published_at", "updated_at"])
         emit("listing.reviewed", listing.dataset.owner, {"listing": str(listing.pk), "status": listing.status})
+        notify_listing_reviewed(listing)
         audit_record(actor=actor, action="listing.published" if approve else "listing.rejected", obj=listing,
                      organization=listing.dataset.owner, details={"from": "in_review", "to": listing.status, "note": listing.review_note})
         listings_refresh_flat([listing.pk])

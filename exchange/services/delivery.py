@@ -7,8 +7,10 @@ Exactly-once effects rest on three things:
   whose heartbeat went stale, can be claimed) that stores a fresh ``claim_token``;
 * a build writes its package under a name of its own (``deliveries/<id>/<token>.zip``)
   and stores the result only while it still holds the claim (row lock + token check);
-* settlement happens in the same transaction that marks the delivery ``ready``, and the
-  ledger allows one settlement per contract.
+* the contract's acceptance window opens (or, with no window, settlement happens) in the
+  same transaction that marks the delivery ``ready``, and the ledger allows one settlement
+  per contract. Money moves only through ``services.escrow`` (this module never imports
+  ``services.trading``).
 
 So a task delivered twice, a second worker racing the first, or a worker killed at any
 point yields one package and one settlement. A build streams the source from storage into
@@ -38,11 +40,13 @@ from exchange import storage
 from exchange.actor import Actor
 from exchange.errors import Conflict, Forbidden, InvalidInput, NotFound
 from exchange.models import AuditEvent, Contract, Delivery
+from exchange.services import escrow
 from exchange.services.audit import audit_record
 from exchange.services.delivery_storage import delete_packages_after_commit, delete_partial
 from exchange.services.delivery_table import TableCopy, parquet_copy_build
 from exchange.services.dispatch import enqueue_on_commit, send_task_now
 from exchange.services.heartbeat import HeartbeatThread
+from exchange.services.notifications import notify_contract
 from exchange.services.sharing import tokens_revoke
 from exchange.services.webhooks import emit
 
@@ -162,6 +166,7 @@ def _manifest_fields(delivery: Delivery, *, issued_at, expires_at) -> dict[str, 
                     "format": c.dataset_version.format},
         "issued_at": issued_at, "expires_at": expires_at,
         "audit_checkpoint": _audit_checkpoint(delivery),
+        "guarantee": c.guarantee,  # the frozen quality guarantee (SPEC §5), or null
     }
 
 
@@ -256,10 +261,9 @@ def _delete_other_packages(delivery_id: str, keep: tuple[str, ...]) -> None:
 
 def delivery_store(*, claim: Claim, package_name: str, result, data_path: str, issued_at, expires_at,
                    kid: str, table: TableCopy | None = None) -> Delivery | None:
-    """Mark the delivery ready with its package (and Parquet copy) and settle the contract, if
-    this attempt still holds the claim; otherwise discard what it stored."""
-    from exchange.services.trading import contract_settle
-
+    """Mark the delivery ready with its package (and Parquet copy) and open the contract's
+    acceptance window (or settle it when it has none), if this attempt still holds the claim;
+    otherwise discard what it stored."""
     table = table or TableCopy()
     with transaction.atomic():
         delivery = Delivery.objects.select_for_update().get(pk=claim.delivery_id)
@@ -269,7 +273,7 @@ def delivery_store(*, claim: Claim, package_name: str, result, data_path: str, i
             if table.name:
                 _delete_later(table.name)
             return None
-        contract = Contract.objects.select_for_update(of=("self",)).select_related("buyer").get(pk=delivery.contract_id)
+        contract = Contract.objects.select_for_update(of=("self",)).select_related("buyer", "seller").get(pk=delivery.contract_id)
         if contract.status != Contract.Status.PAID:
             # Refunded (or otherwise closed) while it was building: nothing may be delivered.
             _delete_later(package_name)
@@ -294,7 +298,8 @@ def delivery_store(*, claim: Claim, package_name: str, result, data_path: str, i
         delivery.parquet_rows, delivery.parquet_schema, delivery.parquet_error = (
             table.rows, table.schema_string, table.error)
         delivery.save()
-        contract_settle(contract_id=contract.pk, actor=_worker())
+        escrow.contract_delivered_locked(contract, actor=_worker())
+        notify_contract(contract, "delivery.ready")
         emit("delivery.ready", (contract.seller, contract.buyer), _webhook_data(delivery, contract))
         audit_record(actor=_worker(), action="delivery.ready", obj=delivery, organization=contract.buyer, details={
             "contract": str(contract.pk), "key_id": kid, "package_sha256": delivery.package_sha256,
@@ -320,17 +325,16 @@ def delivery_release(*, claim: Claim, error: str) -> None:
 
 def _end_failed(delivery: Delivery, *, code: str, message: str, details: dict | None = None) -> None:
     """Mark a locked delivery failed, refund a paid contract and audit both (caller's transaction)."""
-    from exchange.services.trading import contract_refund
-
     delivery.status, delivery.error, delivery.claim_token = Delivery.Status.FAILED, message[:5000], ""
     delivery.ended_at = timezone.now()
     delivery.save(update_fields=["status", "error", "claim_token", "ended_at"])
     delete_packages_after_commit(delivery.pk)  # nothing was delivered: no file of it stays
-    contract = Contract.objects.select_for_update(of=("self",)).select_related("buyer").get(pk=delivery.contract_id)
+    contract = Contract.objects.select_for_update(of=("self",)).select_related("buyer", "seller").get(pk=delivery.contract_id)
     refunded = False
     if contract.status == Contract.Status.PAID:
-        contract_refund(contract_id=contract.pk, reason=f"Delivery failed: {message}"[:2000], actor=_worker())
+        escrow.refund_locked(contract, reason=f"Delivery failed: {message}"[:2000], actor=_worker())
         refunded = True
+    notify_contract(contract, "delivery.failed")
     emit("delivery.failed", (contract.seller, contract.buyer), _webhook_data(delivery, contract, refunded=refunded))
     audit_record(actor=_worker(), action="delivery.failed", obj=delivery, organization=contract.buyer,
                  details={"code": code, "message": message, "refunded": refunded, **(details or {})})
@@ -381,8 +385,6 @@ def deliveries_expire(*, now=None) -> int:
 def delivery_revoke(*, actor: Actor, delivery_id, reason: str) -> Delivery:
     """Staff withdraw a delivery: no further download. A delivery revoked before it was
     ready refunds the buyer (nothing was delivered)."""
-    from exchange.services.trading import contract_refund
-
     if actor.user is None or not actor.user.is_staff:
         raise Forbidden("Only exchange staff can revoke a delivery.")
     reason = (reason or "").strip()
@@ -398,14 +400,13 @@ def delivery_revoke(*, actor: Actor, delivery_id, reason: str) -> Delivery:
         delivery.status, delivery.revoke_reason, delivery.claim_token = Delivery.Status.REVOKED, reason, ""
         delivery.ended_at = timezone.now()
         delivery.save(update_fields=["status", "revoke_reason", "claim_token", "ended_at"])
-        contract = Contract.objects.select_for_update(of=("self",)).select_related("buyer").get(pk=delivery.contract_id)
+        contract = Contract.objects.select_for_update(of=("self",)).select_related("buyer", "seller").get(pk=delivery.contract_id)
         tokens_revoke(delivery=delivery, reason=f"delivery revoked: {reason}", actor=actor)  # Delta Sharing ends
         refunded = False
         if old != Delivery.Status.READY:  # nothing was delivered: drop any package files now
             delete_packages_after_commit(delivery.pk)
         if old != Delivery.Status.READY and contract.status == Contract.Status.PAID:
-            contract_refund(contract_id=contract.pk, reason=f"Delivery revoked before it was ready: {reason}",
-                            actor=actor)
+            escrow.refund_locked(contract, reason=f"Delivery revoked before it was ready: {reason}", actor=actor)
             refunded = True
         audit_record(actor=actor, action="delivery.revoked", obj=delivery, organization=contract.buyer,
                      details={"from": old, "reason": reason, "refunded": refunded})

@@ -290,15 +290,55 @@ class OfferCreateForm(forms.Form):
     term_days = forms.IntegerField(initial=365, label="Term (days)")
     download_limit = forms.IntegerField(initial=5)
     redistribution = forms.BooleanField(required=False, label="Redistribution allowed")
+    acceptance_days = forms.IntegerField(initial=3, label="Acceptance window (days)",
+                                         help_text="0–30. The buyer may accept or report a problem this long after "
+                                                   "delivery; you are paid then. 0: paid as soon as it is delivered.")
+    # Quality guarantee (optional): checked against the listed version's report when the offer is made.
+    g_min_score = forms.IntegerField(required=False, label="Guarantee: minimum score (0–100)")
+    g_min_rows = forms.IntegerField(required=False, label="Guarantee: minimum rows")
+    g_max_duplicate_pct = forms.DecimalField(required=False, max_digits=5, decimal_places=2,
+                                             label="Guarantee: maximum exact-duplicate rows (%)")
+    g_max_null = forms.CharField(required=False, label="Guarantee: maximum empty values per column (%)",
+                                 help_text="e.g. text=1, label=0")
+    g_label_tolerance_pp = forms.DecimalField(required=False, max_digits=5, decimal_places=2,
+                                              label="Guarantee: label shares within ± percentage points")
+    g_no_undeclared_pii = forms.BooleanField(required=False, label="Guarantee: no undeclared personal data")
 
     # Service field names that differ from ours.
-    FIELD_MAP = {"price_fen": "price"}
+    FIELD_MAP = {"price_fen": "price", "guarantee.min_score": "g_min_score", "guarantee.min_rows": "g_min_rows",
+                 "guarantee.max_duplicate_share": "g_max_duplicate_pct", "guarantee.max_null_share": "g_max_null",
+                 "guarantee.label_tolerance_pp": "g_label_tolerance_pp"}
+
+    def clean_g_max_null(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for part in filter(None, (p.strip() for p in (self.cleaned_data.get("g_max_null") or "").split(","))):
+            column, sep, pct = part.partition("=")
+            try:
+                value = float(pct)
+            except ValueError:
+                value = -1.0
+            if not sep or not column.strip() or not 0 <= value <= 100:
+                raise forms.ValidationError(f"Write column=percent pairs, e.g. text=1, label=0 (not {part!r}).")
+            out[column.strip()] = value / 100
+        return out
+
+    def guarantee(self) -> dict | None:
+        d = self.cleaned_data
+        pct = d.get("g_max_duplicate_pct")
+        tol = d.get("g_label_tolerance_pp")
+        raw = {"min_score": d.get("g_min_score"), "min_rows": d.get("g_min_rows"),
+               "max_duplicate_share": float(pct) / 100 if pct is not None else None,
+               "max_null_share": d.get("g_max_null") or None,
+               "label_tolerance_pp": float(tol) if tol is not None else None,
+               "no_undeclared_personal_data": bool(d.get("g_no_undeclared_pii"))}
+        return {k: v for k, v in raw.items() if v not in (None, False)} or None
 
     def service_arguments(self) -> dict:
         d = self.cleaned_data
         return {"name": d["name"], "price_fen": d["price"], "access_mode": d["access_mode"],
                 "purpose_restriction": d["purpose_restriction"], "term_days": d["term_days"],
-                "download_limit": d["download_limit"], "redistribution": d["redistribution"]}
+                "download_limit": d["download_limit"], "redistribution": d["redistribution"],
+                "acceptance_days": d["acceptance_days"], "guarantee": self.guarantee()}
 
 
 # --- Trading -------------------------------------------------------------------

@@ -4,7 +4,17 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from exchange.web import delivery
-from exchange.web.views import accounts, catalog, firm, market, revisions, seller, trading, webhooks
+from exchange.web.views import (
+    accounts,
+    after_sales,
+    catalog,
+    firm,
+    market,
+    revisions,
+    seller,
+    trading,
+    webhooks,
+)
 
 app_name = "web"
 
@@ -49,6 +59,13 @@ urlpatterns = [
     path("buy/contracts/", trading.my_contracts, name="my-contracts"),
     path("buy/contracts/<uuid:contract_id>/pay/", trading.contract_pay, name="contract-pay"),
     path("contracts/<uuid:contract_id>/", trading.contract_detail, name="contract"),
+    # After-sales: accept, report a problem, the dispute page, notifications
+    path("contracts/<uuid:contract_id>/accept/", after_sales.contract_accept, name="contract-accept"),
+    path("contracts/<uuid:contract_id>/report/", after_sales.dispute_new, name="dispute-new"),
+    path("disputes/<uuid:dispute_id>/", after_sales.dispute_detail, name="dispute"),
+    path("disputes/<uuid:dispute_id>/respond/", after_sales.dispute_respond, name="dispute-respond"),
+    path("notifications/", after_sales.notification_list, name="notifications"),
+    path("notifications/read/", after_sales.notifications_read, name="notifications-read"),
     # Trading: the seller's incoming requests and sales
     path("sell/requests/", trading.incoming_requests, name="incoming-requests"),
     path("sell/requests/<uuid:request_id>/approve/", trading.request_approve, name="request-approve"),

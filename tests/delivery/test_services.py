@@ -198,7 +198,7 @@ def test_no_active_key_releases_the_claim_for_a_retry(paid_contract, signing_key
 
 
 def test_contract_refunded_while_building_is_not_delivered(paid_contract, staff_actor):
-    from exchange.services.trading import contract_refund
+    from exchange.services.escrow import contract_refund
 
     contract = paid_contract()
     delivery = contract.delivery
