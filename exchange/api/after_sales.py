@@ -5,7 +5,7 @@ Views parse input, call one service, render output; staff decide disputes in the
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -105,7 +105,8 @@ class NotificationViewSet(FirmViewMixin, mixins.ListModelMixin, viewsets.Generic
         self.firm  # noqa: B018 — a member of a firm only
         return notes.notifications_of(actor=self.actor)
 
-    @extend_schema(request=MarkReadIn, responses={200: serializers.DictField()})
+    @extend_schema(request=MarkReadIn, responses={200: inline_serializer("NotificationsMarkedRead", fields={
+        "marked_read": serializers.IntegerField(), "unread": serializers.IntegerField()})})
     @action(detail=False, methods=["post"])
     def read(self, request):
         """Mark notifications read; answers how many changed and how many are still unread."""

@@ -377,6 +377,8 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "VersionStatusEnum": "exchange.models.catalog.DatasetVersion.Status",
     "ListingStatusEnum": "exchange.models.catalog.Listing.Status",
     "RevisionStatusEnum": "exchange.models.revisions.ListingRevision.Status",
+    "DisputeKindEnum": "exchange.models.disputes.Dispute.Kind",
+    "DatasetKindEnum": "exchange.models.catalog.Dataset.Kind",
     "RevisionDiffStatusEnum": "exchange.models.revisions.ListingRevision.DiffStatus",
 }
 
