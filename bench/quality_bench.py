@@ -22,7 +22,13 @@ DATA = Path(__file__).resolve().parent / "data"
 KEYS = ["rows", "malformed_rows", "duplicate_rows", "age_null", "age_invalid", "amount_invalid",
         "day_invalid", "mobile", "email", "formula_injection", "label_missing", "label_outside",
         "distribution", "conflicts"]
-MOBILE = r"(^|[^0-9])1[3-9][0-9]{9}([^0-9]|$)"
+# a mainland mobile as issue 9 §4 defines it (docs/quality.md, "Personal data"), written
+# without look-around so duckdb (RE2), polars (Rust regex) and pandas (re) all run it: a MIIT
+# segment + 8 digits, solid, 3-4-4 with spaces or dashes, optionally after +86/0086; not
+# glued to a letter or digit, and not part of a decimal number
+_SEG = "1(?:3[0-9]|4[5-9]|5[0-35-9]|6[25-7]|7[0-8]|8[0-9]|9[0-35-9])"
+MOBILE = (r"(?:^|[^0-9A-Za-z.]|(?:^|[^0-9])\.)(?:(?:\+86|0086)[ -]?)?" + _SEG
+          + r"(?:[0-9]{8}| [0-9]{4} [0-9]{4}|-[0-9]{4}-[0-9]{4})(?:$|[^0-9A-Za-z.]|\.(?:$|[^0-9]))")
 EMAIL = r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}"
 FORMULA = r"^[=+\-@\t\r]"
 NUMBER = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$"
@@ -227,13 +233,23 @@ def _exact(counts: dict, truth: dict, keys: list[str]) -> tuple[bool, list[str]]
     return not bad, bad
 
 
+def _scaled(value, copies: int):
+    """Every count of a ground truth (nested) times copies."""
+    if isinstance(value, dict):
+        return {k: _scaled(v, copies) for k, v in value.items()}
+    return value * copies if isinstance(value, int) and not isinstance(value, bool) else value
+
+
 def ensure_data(size_gb: float, mem_gb: float) -> tuple[Path, dict, Path | None, dict | None]:
     from bench.quality_gen import generate
 
     DATA.mkdir(parents=True, exist_ok=True)
     path = DATA / f"quality_{size_gb:g}g.csv"
     truth_path = path.with_suffix(".truth.json")
-    if not (path.exists() and truth_path.exists()):
+    from bench.quality_gen import GENERATOR_VERSION
+
+    stale = truth_path.exists() and json.loads(truth_path.read_text()).get("generator_version") != GENERATOR_VERSION
+    if stale or not (path.exists() and truth_path.exists()):
         print(f"generating {path} …", flush=True)
         generate(path, int(size_gb * 1e9))
     truth = json.loads(truth_path.read_text())
@@ -241,7 +257,7 @@ def ensure_data(size_gb: float, mem_gb: float) -> tuple[Path, dict, Path | None,
     if mem_gb:
         big = DATA / f"quality_{mem_gb:g}g_concat.csv"
         copies = max(1, round(mem_gb / size_gb))
-        if not big.exists():
+        if not big.exists() or big.stat().st_mtime < path.stat().st_mtime:
             print(f"building {big} ({copies} copies of the body) …", flush=True)
             with open(path, "rb") as src, open(big, "wb") as dst:
                 header = src.readline()
@@ -250,10 +266,11 @@ def ensure_data(size_gb: float, mem_gb: float) -> tuple[Path, dict, Path | None,
                     src.seek(len(header))
                     shutil.copyfileobj(src, dst, 16 * 1024 * 1024)
         # every row of copies 2..n repeats a row of copy 1
-        big_truth = {k: (v * copies if isinstance(v, int) else v) for k, v in truth.items()}
-        big_truth["distribution"] = {k: v * copies for k, v in truth["distribution"].items()}
+        big_truth = _scaled(truth, copies)
         big_truth["duplicate_rows"] = truth["rows"] * copies - (truth["rows"] - truth["duplicate_rows"])
+        big_truth["primary_key_duplicates"] = big_truth["duplicate_rows"]
         big_truth["conflicts"] = truth["conflicts"]
+        big_truth["generator_version"] = truth["generator_version"]
         big_truth["bytes"] = big.stat().st_size
     return path, truth, big, big_truth
 
@@ -265,7 +282,7 @@ def copies_for_formats(path: Path) -> dict[str, Path]:
     import pyarrow.parquet as pq
 
     pq_path, jl_path = path.with_suffix(".parquet"), path.with_suffix(".jsonl")
-    if pq_path.exists() and jl_path.exists():
+    if all(p.exists() and p.stat().st_mtime >= path.stat().st_mtime for p in (pq_path, jl_path)):
         return {"parquet": pq_path, "jsonl": jl_path}
     reader = pcsv.open_csv(path, convert_options=pcsv.ConvertOptions(
         column_types={c: pa.string() for c in COLS}, strings_can_be_null=False),
