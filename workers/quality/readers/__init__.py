@@ -20,6 +20,7 @@ json_array) before any reader is made.
 from __future__ import annotations
 
 import io
+import threading
 from typing import Any
 
 from ..lines import LineGuard
@@ -47,18 +48,35 @@ class Stopped(Exception):
 
 class Stream(io.RawIOBase):
     """Replays the already-read head, then the rest of the source; counts bytes and feeds
-    every byte to the LineGuard (line length, line endings, control bytes)."""
+    every byte to the LineGuard (line length, line endings, control bytes).
+
+    pyarrow reads ahead on its own I/O threads, so a parser that gave up (a row straddling
+    the block) may still call readinto after the caller has moved on. end() ends the
+    stream for good: once it returns, no read of this stream touches the source again (a
+    retry can seek and re-read the source without a stale read stealing its bytes).
+    """
 
     def __init__(self, head: bytes, rest: Any, skip: int = 0, guard: LineGuard | None = None):
         self._head = memoryview(head)[skip:]
         self._rest = rest
         self.bytes_read = skip
         self.guard = guard
+        self._lock = threading.Lock()
+        self.ended = False
+
+    def end(self) -> None:
+        with self._lock:
+            self.ended = True
+            self._head = memoryview(b"")
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, b: Any) -> int:
+        with self._lock:
+            return 0 if self.ended else self._readinto(b)
+
+    def _readinto(self, b: Any) -> int:
         n = len(b)
         if len(self._head):
             k = min(n, len(self._head))

@@ -162,6 +162,12 @@ class CsvReader:
                     pass
             t.join()
 
+    def close(self) -> None:
+        """End this attempt's stream (Profiler.drive calls it on every exit): a retry with a
+        larger block seeks the source next, and pyarrow's read-ahead must not read it then."""
+        if self.stream is not None:
+            self.stream.end()
+
     def finish(self, pipe: Any) -> list[int]:
         self.prof.report["header"] = self.header
         self.prof.report["bytes"] = self.bytes_read
