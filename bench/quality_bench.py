@@ -406,7 +406,9 @@ def main(argv: list[str] | None = None) -> int:
         r4 = memres.get("rss_mb") or 0
         tgt(f"peak RSS ≤ 640 MB on {big_truth['bytes'] / 1e6:.0f} MB", f"{r4:.0f} MB", r4 <= 640)
     lines += ["", "Notes: peers compute rows, duplicates, nulls, invalid values, mobile/e-mail regex, formula "
-              "injection, labels and conflicts; resident-id and bank-card checksums are checked by ours only. "
+              "injection, labels and conflicts (mobiles by issue 9's rule: MIIT segment, +86/0086, 3-4-4 groups, not "
+              "inside a decimal); resident-id and bank-card checksums are checked by ours only. The generated "
+              "file holds near-misses (wrong id check characters, card digits inside decimals, …) that count as nothing. "
               "duckdb counts malformed rows from its reject table; polars truncates ragged lines and pandas "
               "skips them silently (so their malformed counts are not reported). "
               "The memory-check file is the 1 GB body repeated, so most of its rows are duplicates. " + fr_note]
