@@ -83,10 +83,13 @@ class DatasetOut(serializers.ModelSerializer):
 
 
 class OfferOut(serializers.ModelSerializer):
+    fingerprint_bound = serializers.CharField(read_only=True, help_text="The distortion bound in words; empty "
+                                              "when copies are not fingerprinted.")
+
     class Meta:
         model = Offer
         fields = ["id", "listing", "name", "price_fen", "currency", "access_mode", "purpose_restriction",
-                  "term_days", "download_limit", "redistribution", "is_active"]
+                  "term_days", "download_limit", "redistribution", "fingerprint", "fingerprint_bound", "is_active"]
 
 
 class PublicVersionOut(VersionOut):
@@ -169,6 +172,14 @@ class OfferIn(serializers.Serializer):
     term_days = StrictIntegerField(required=False, default=365)
     download_limit = StrictIntegerField(required=False, default=5)
     redistribution = serializers.BooleanField(required=False, default=False)
+    fingerprint = serializers.BooleanField(required=False, default=False,
+                                           help_text="Mark each buyer's copy with a per-contract fingerprint (SPEC §12).")
+    fingerprint_gamma = StrictIntegerField(required=False, default=20,
+                                           help_text="Distortion bound: at most 1 row in this many changes (5-1000).")
+    fingerprint_exclude = serializers.ListField(child=serializers.CharField(max_length=200), required=False,
+                                                default=list, max_length=500, help_text="Columns never marked.")
+    fingerprint_text = serializers.BooleanField(required=False, default=False,
+                                                help_text="Allow trailing-space marks on text values.")
 
 
 class CatalogQuery(serializers.Serializer):

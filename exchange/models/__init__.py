@@ -3,7 +3,7 @@
 from .audit import AuditChainHead, AuditEvent
 from .catalog import CatalogGeneration, Dataset, DatasetVersion, Listing, Offer, QualityReport
 from .delivery import Delivery, DownloadLink, SigningKey
-from .orgs import ApiKey, Membership, Organization
+from .orgs import AgeRecipient, ApiKey, Membership, Organization
 from .trading import (
     AccessRequest,
     Account,
@@ -17,6 +17,7 @@ from .webhooks import WebhookAttempt, WebhookEndpoint, WebhookMessage
 
 __all__ = [
     "AccessRequest",
+    "AgeRecipient",
     "Account",
     "CatalogGeneration",
     "Contract",

@@ -93,6 +93,11 @@ class Delivery(models.Model):
     issued_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     downloads_used = models.PositiveIntegerField(default=0)
+    # {"scheme", "bound", "plan", "marks"} of a fingerprinted copy (never the key), else null.
+    fingerprint = models.JSONField(null=True, blank=True)
+    # The age recipients the stored package (….zip.age) is encrypted to; empty: a plain ZIP.
+    # package_sha256 is then the ciphertext's SHA-256.
+    encrypted_to = models.JSONField(default=list, blank=True)
     error = models.TextField(blank=True)
     revoke_reason = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

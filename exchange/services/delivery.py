@@ -19,6 +19,7 @@ Lock order (as in trading): delivery row → contract row → ledger accounts �
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import tempfile
 import time
@@ -170,8 +171,10 @@ def delivery_build(*, claim: Claim) -> Delivery | None:
     delivery for good (audited, buyer refunded). Raises TransientBuildError for
     failures worth retrying; the claim is released first.
     """
+    from exchange.services.delivery_protect import encrypt_package, fingerprinted_copy, recipients_for
     from exchange.services.signing import NoActiveKey, signing_key_for_signing
     from workers.delivery import SourceIntegrityError, build_package, safe_data_name
+    from workers.fingerprint import TableError
 
     delivery = (Delivery.objects.select_related("contract__buyer", "contract__seller", "contract__listing",
                                                 "contract__dataset_version__dataset").get(pk=claim.delivery_id))
@@ -187,6 +190,8 @@ def delivery_build(*, claim: Claim) -> Delivery | None:
     expires_at = issued_at + timedelta(days=contract.term_days)
     data_path = "data/" + safe_data_name(version.original_filename or contract.listing.title, version.format)
     package_name = f"deliveries/{delivery.pk}/{claim.token}.zip"
+    recipients = recipients_for(contract.buyer)
+    fingerprint = None
 
     def touch():
         Delivery.objects.filter(pk=claim.delivery_id, claim_token=claim.token).update(heartbeat_at=timezone.now())
@@ -194,17 +199,34 @@ def delivery_build(*, claim: Claim) -> Delivery | None:
     try:
         with HeartbeatThread(touch, settings.DELIVERY_HEARTBEAT_SECONDS, name=f"heartbeat-{claim.delivery_id}"), \
                 tempfile.TemporaryFile(dir=settings.DELIVERY_TMP_DIR, prefix="shujiao-delivery-") as tmp:
+            fields = _manifest_fields(delivery, issued_at=issued_at, expires_at=expires_at)
+            build = {"out": tmp, "data_path": data_path, "license_text": contract.licence_text,
+                     "private_key": private, "deflate": settings.DELIVERY_DEFLATE, "progress": heartbeat,
+                     "hash_package": settings.DELIVERY_HASH_PACKAGE}
             with storage.open_stream(version.file.name) as source:
-                result = build_package(
-                    source=source, out=tmp, data_path=data_path, license_text=contract.licence_text,
-                    manifest_fields=_manifest_fields(delivery, issued_at=issued_at, expires_at=expires_at),
-                    expected_sha256=version.sha256, private_key=private, deflate=settings.DELIVERY_DEFLATE,
-                    progress=heartbeat, hash_package=settings.DELIVERY_HASH_PACKAGE,
-                )
+                copy = fingerprinted_copy(contract=contract, version=version, source=source)
+                if copy is None:
+                    result = build_package(source=source, manifest_fields={**fields, "fingerprint": None},
+                                           expected_sha256=version.sha256, **build)
+            if copy is not None:
+                try:
+                    fingerprint = copy.record
+                    result = build_package(source=copy.file, manifest_fields={**fields, "fingerprint": copy.manifest_entry},
+                                           expected_sha256=copy.sha256, source_sha256=version.sha256, **build)
+                finally:
+                    copy.close()
             tmp.flush()
             tmp.seek(0)
             heartbeat.beat(result.size, force=True)
-            stored_name = storage.save(package_name, File(tmp, name=package_name))  # HeartbeatThread beats meanwhile
+            if recipients:  # only the age file is stored: the plaintext ZIP dies with tmp
+                package_name += ".age"
+                with tempfile.TemporaryFile(dir=settings.DELIVERY_TMP_DIR, prefix="shujiao-delivery-age-") as sealed:
+                    cipher_sha, cipher_size = encrypt_package(tmp, sealed, recipients)
+                    sealed.seek(0)
+                    stored_name = storage.save(package_name, File(sealed, name=package_name))
+                result = dataclasses.replace(result, package_sha256=cipher_sha, package_size=cipher_size)
+            else:
+                stored_name = storage.save(package_name, File(tmp, name=package_name))  # HeartbeatThread beats meanwhile
     except SourceIntegrityError as exc:
         logger.error("delivery %s: %s", delivery.pk, exc)
         delivery_fail(claim=claim, code="source_integrity", message=(
@@ -212,12 +234,19 @@ def delivery_build(*, claim: Claim) -> Delivery | None:
             f"with {exc.expected}. Nothing was delivered and the buyer was refunded."),
             details={"expected_sha256": exc.expected, "actual_sha256": exc.actual})
         return None
+    except TableError as exc:
+        logger.error("delivery %s: fingerprint: %s", delivery.pk, exc)
+        delivery_fail(claim=claim, code="fingerprint_unreadable", message=(
+            f"The dataset file could not be read to fingerprint the buyer's copy: {exc}. Nothing was delivered and "
+            "the buyer was refunded."))
+        return None
     except OSError as exc:
         delete_partial(package_name)  # a full disk leaves an empty or half-written package behind
         delivery_release(claim=claim, error=f"storage error: {exc}")
         raise TransientBuildError(str(exc)) from exc
     return delivery_store(claim=claim, package_name=stored_name, result=result, data_path=data_path,
-                          issued_at=issued_at, expires_at=expires_at, kid=key.kid)
+                          issued_at=issued_at, expires_at=expires_at, kid=key.kid,
+                          protection={"fingerprint": fingerprint, "encrypted_to": recipients})
 
 
 def _delete_later(name: str) -> None:
@@ -245,7 +274,7 @@ def _delete_other_packages(delivery_id: str, keep: str) -> None:
 
 
 def delivery_store(*, claim: Claim, package_name: str, result, data_path: str, issued_at, expires_at,
-                   kid: str) -> Delivery | None:
+                   kid: str, protection: dict[str, Any] | None = None) -> Delivery | None:
     """Mark the delivery ready with its package and settle the contract, if this attempt
     still holds the claim; otherwise discard the package."""
     from exchange.services.trading import contract_settle
@@ -274,14 +303,17 @@ def delivery_store(*, claim: Claim, package_name: str, result, data_path: str, i
         delivery.key_id = kid
         delivery.issued_at, delivery.expires_at, delivery.ready_at = issued_at, expires_at, now
         delivery.bytes_done = result.size
+        delivery.fingerprint = (protection or {}).get("fingerprint")
+        delivery.encrypted_to = (protection or {}).get("encrypted_to") or []
         delivery.error = ""
         delivery.save()
         contract_settle(contract_id=contract.pk, actor=_worker())
         emit("delivery.ready", (contract.seller, contract.buyer), _webhook_data(delivery, contract))
         audit_record(actor=_worker(), action="delivery.ready", obj=delivery, organization=contract.buyer, details={
             "contract": str(contract.pk), "key_id": kid, "package_sha256": delivery.package_sha256,
-            "package_size": delivery.package_size, "source_sha256": result.sha256, "attempts": delivery.attempts,
-            "expires_at": expires_at})
+            "package_size": delivery.package_size, "source_sha256": result.manifest["source_sha256"],
+            "data_sha256": result.sha256, "attempts": delivery.attempts, "expires_at": expires_at,
+            "fingerprint": (delivery.fingerprint or {}).get("bound"), "encrypted_to": delivery.encrypted_to})
         transaction.on_commit(lambda: _delete_other_packages(str(delivery.pk), package_name))
     return delivery
 

@@ -113,8 +113,11 @@ def licence_render(*, contract_id: str, seller: Organization, buyer: Organizatio
         "6. Personal information. The licensee processes any personal information only within the stated purpose "
         "and the law of the People's Republic of China, including the Personal Information Protection Law.",
         "7. Integrity. The delivery is signed by the exchange; the SHA-256 of this text is recorded in the contract.",
-        "",
     ]
+    if offer.fingerprint:
+        lines.append("8. Fingerprint. The licensee's copy carries marks keyed to this contract, so that a leaked copy "
+                     f"can be traced to it; {offer.fingerprint_bound}.")
+    lines.append("")
     return "\n".join(lines)
 
 

@@ -256,15 +256,29 @@ class OfferCreateForm(forms.Form):
     term_days = forms.IntegerField(initial=365, label="Term (days)")
     download_limit = forms.IntegerField(initial=5)
     redistribution = forms.BooleanField(required=False, label="Redistribution allowed")
+    fingerprint = forms.BooleanField(required=False, label="Fingerprint each buyer's copy",
+                                     help_text="Keyed marks in the last declared decimal of numeric columns trace a "
+                                               "leaked copy to its buyer. Labels and keys are never changed.")
+    fingerprint_gamma = forms.IntegerField(initial=20, required=False, label="At most 1 row in",
+                                           help_text="changes (5 to 1000; more rows per change: fewer changes, "
+                                                     "more rows needed to trace a leak).")
+    fingerprint_exclude = forms.CharField(required=False, max_length=2000, label="Columns never marked",
+                                          help_text="Comma-separated column names, e.g. reading_kwh, tariff.")
+    fingerprint_text = forms.BooleanField(required=False, label="Text may carry whitespace marks",
+                                          help_text="A trailing space added to or removed from a text value in "
+                                                    "marked rows (for data with few numeric columns).")
 
     # Service field names that differ from ours.
     FIELD_MAP = {"price_fen": "price"}
 
     def service_arguments(self) -> dict:
         d = self.cleaned_data
+        gamma = d.get("fingerprint_gamma")
         return {"name": d["name"], "price_fen": d["price"], "access_mode": d["access_mode"],
                 "purpose_restriction": d["purpose_restriction"], "term_days": d["term_days"],
-                "download_limit": d["download_limit"], "redistribution": d["redistribution"]}
+                "download_limit": d["download_limit"], "redistribution": d["redistribution"],
+                "fingerprint": d["fingerprint"], "fingerprint_gamma": 20 if gamma is None else gamma,
+                "fingerprint_exclude": d["fingerprint_exclude"], "fingerprint_text": d["fingerprint_text"]}
 
 
 # --- Trading -------------------------------------------------------------------

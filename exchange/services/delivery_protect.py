@@ -1,0 +1,150 @@
+"""What makes one buyer's package theirs: the fingerprinted data copy and age encryption.
+
+* :func:`fingerprinted_copy` reads the stored version once into a temporary file while
+  checking its SHA-256 (a file changed at rest still fails loudly), then writes the
+  buyer's marked copy beside it (workers.fingerprint). The package lists the copy's bytes
+  in ``files``; ``source_sha256`` stays the stored version's hash.
+* :func:`encrypt_package` streams the signed ZIP through age (pyrage, the maintained
+  Python binding of the rage implementation) to the buyer's verified X25519 recipients.
+  The exchange holds no identity that opens it, and keeps no plaintext copy.
+
+The fingerprint secret comes from settings (``FINGERPRINT_SECRET``, from the
+environment) and never reaches the database, a manifest or a log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from exchange.models import AgeRecipient, Contract, DatasetVersion, Organization
+
+CHUNK = 1 << 20  # copy and encrypt in 1 MiB chunks: bounded memory whatever the file's size
+
+
+def fingerprint_secret() -> bytes:
+    secret = settings.FINGERPRINT_SECRET
+    if not secret:
+        raise ImproperlyConfigured("Set FINGERPRINT_SECRET (or FINGERPRINT_SECRET_FILE): it keys per-buyer fingerprints.")
+    return secret.encode("utf-8")
+
+
+def selection_key_for(version: DatasetVersion) -> bytes:
+    from workers.fingerprint import selection_key
+
+    return selection_key(fingerprint_secret(), str(version.pk))
+
+
+def contract_key_for(contract: Contract) -> bytes:
+    from workers.fingerprint import contract_key
+
+    return contract_key(fingerprint_secret(), str(contract.dataset_version_id), str(contract.pk))
+
+
+@dataclass
+class MarkedCopy:
+    """A buyer's marked data file (a temporary file, gone when the copy is closed)."""
+
+    file: BinaryIO
+    sha256: str
+    size: int
+    record: dict[str, Any]  # stored on the delivery: scheme, bound, plan, mark counts
+    _stack: ExitStack = field(default_factory=ExitStack, repr=False)
+
+    @property
+    def manifest_entry(self) -> dict[str, str]:
+        return {"scheme": self.record["scheme"], "bound": self.record["bound"]}
+
+    def close(self) -> None:
+        self._stack.close()
+
+
+def _hashing_copy(source: BinaryIO, dest: BinaryIO) -> tuple[str, int]:
+    h, size = hashlib.sha256(), 0
+    while chunk := source.read(CHUNK):
+        h.update(chunk)
+        dest.write(chunk)
+        size += len(chunk)
+    dest.flush()
+    dest.seek(0)
+    return h.hexdigest(), size
+
+
+def fingerprinted_copy(*, contract: Contract, version: DatasetVersion, source: BinaryIO) -> MarkedCopy | None:
+    """The buyer's marked copy, or None when the offer delivers the stored bytes as they are.
+
+    Raises workers.delivery.SourceIntegrityError when the stored file changed at rest and
+    workers.fingerprint.TableError when it cannot be read as its format.
+    """
+    from workers.delivery import SourceIntegrityError
+    from workers.fingerprint import SCHEME, mark_file, plan_file
+
+    options = contract.offer.fingerprint_options()
+    if options is None:
+        return None
+    stack = ExitStack()
+    try:
+        original = stack.enter_context(tempfile.TemporaryFile(dir=settings.DELIVERY_TMP_DIR, prefix="shujiao-fp-src-"))
+        actual, _ = _hashing_copy(source, original)
+        if actual != version.sha256:
+            raise SourceIntegrityError(version.sha256, actual)
+        plan = plan_file(original, version.format, schema=contract.dataset_version.dataset.schema, options=options)
+        marked = stack.enter_context(tempfile.TemporaryFile(dir=settings.DELIVERY_TMP_DIR, prefix="shujiao-fp-out-"))
+        result = mark_file(original, marked, version.format, plan=plan, selection=selection_key_for(version),
+                           contract=contract_key_for(contract))
+        marked.flush()
+        marked.seek(0)
+        sha, size = hashlib.sha256(), 0
+        while chunk := marked.read(CHUNK):
+            sha.update(chunk)
+            size += len(chunk)
+        marked.seek(0)
+        stack.callback(original.close)
+    except BaseException:
+        stack.close()
+        raise
+    record = {"scheme": SCHEME, "bound": contract.offer.fingerprint_bound, "plan": plan.to_json(),
+              "marks": {"rows": result.rows, "rows_selected": result.rows_selected,
+                        "rows_changed": result.rows_changed, "cells_changed": result.cells_changed,
+                        "cells_marked": result.cells_marked}}
+    return MarkedCopy(file=marked, sha256=sha.hexdigest(), size=size, record=record, _stack=stack)
+
+
+# --- age -------------------------------------------------------------------------------
+def recipients_for(buyer: Organization) -> list[str]:
+    """The buyer's verified, unrevoked age recipients (sorted: the same order every build)."""
+    return sorted(AgeRecipient.objects.filter(organization=buyer, verified_at__isnull=False, revoked_at__isnull=True)
+                  .values_list("recipient", flat=True))
+
+
+class _HashingWriter:
+    def __init__(self, out: BinaryIO):
+        self._out, self.sha, self.size = out, hashlib.sha256(), 0
+
+    def write(self, data: Any) -> int:
+        self._out.write(data)
+        self.sha.update(data)
+        n = memoryview(data).nbytes
+        self.size += n
+        return n
+
+    def flush(self) -> None:
+        self._out.flush()
+
+
+def encrypt_package(plain: BinaryIO, out: BinaryIO, recipients: list[str]) -> tuple[str, int]:
+    """Stream ``plain`` (the signed ZIP) as an age file to ``out``; returns its SHA-256 and size."""
+    import pyrage
+
+    parsed = [pyrage.x25519.Recipient.from_str(r) for r in recipients]
+    writer = _HashingWriter(out)
+    pyrage.encrypt_io(plain, writer, parsed)
+    writer.flush()
+    return writer.sha.hexdigest(), writer.size
+
