@@ -26,15 +26,16 @@ def paid_contract(make_firm, actor_for, staff_actor, signing_key):
     from tests.factories import make_dataset, passed_version
 
     def _make(*, content: bytes | None = None, download_limit: int = 3, term_days: int = 365, price_fen: int = 10000,
-              seller=None, buyer=None):
+              seller=None, buyer=None, schema: dict | None = None, offer: dict | None = None):
         seller = seller or make_firm("卖方 Seller Co")
         buyer = buyer or make_firm("买方 Buyer Co")
         s_actor = actor_for(seller)
-        dataset = make_dataset(s_actor)
+        dataset = make_dataset(s_actor, **({"schema": schema} if schema is not None else {}))
         version = passed_version(s_actor, dataset, content)
         listing = catalog.listing_create(actor=s_actor, dataset=dataset, version=version)
         offer = catalog.offer_create(actor=s_actor, listing=listing, name="Standard", price_fen=price_fen,
-                                     access_mode="instant", download_limit=download_limit, term_days=term_days)
+                                     access_mode="instant", download_limit=download_limit, term_days=term_days,
+                                     **(offer or {}))
         catalog.listing_submit(actor=s_actor, listing=listing)
         catalog.listing_review(actor=staff_actor, listing=listing, approve=True)
         wallet_topup(actor=staff_actor, organization=buyer, amount_fen=price_fen * 2, memo="bank ref 1")
