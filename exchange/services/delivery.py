@@ -171,7 +171,11 @@ def delivery_build(*, claim: Claim) -> Delivery | None:
     delivery for good (audited, buyer refunded). Raises TransientBuildError for
     failures worth retrying; the claim is released first.
     """
-    from exchange.services.delivery_protect import encrypt_package, fingerprinted_copy, recipients_for
+    from exchange.services.delivery_protect import (
+        encrypt_package,
+        fingerprinted_copy,
+        recipients_for,
+    )
     from exchange.services.signing import NoActiveKey, signing_key_for_signing
     from workers.delivery import SourceIntegrityError, build_package, safe_data_name
     from workers.fingerprint import TableError

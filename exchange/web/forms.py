@@ -162,6 +162,18 @@ class MemberAddForm(_PasswordTwiceMixin, forms.Form):
         return {"username": d["username"], "email": d["email"], "password": d["password1"], "role": d["role"]}
 
 
+class AgeRecipientAddForm(forms.Form):
+    recipient = forms.CharField(max_length=100, label="age public key",
+                                help_text="The age1… line age-keygen prints (never the AGE-SECRET-KEY line).",
+                                widget=forms.TextInput(attrs={"class": "mono", "autocomplete": "off", "spellcheck": "false"}))
+    label = forms.CharField(max_length=100, required=False, help_text="e.g. data team laptop")
+
+
+class AgeRecipientVerifyForm(forms.Form):
+    answer = forms.CharField(max_length=200, label="Decrypted challenge",
+                             widget=forms.TextInput(attrs={"class": "mono", "autocomplete": "off"}))
+
+
 class ApiKeyCreateForm(forms.Form):
     name = forms.CharField(max_length=100, widget=forms.TextInput(attrs={"placeholder": "e.g. ETL pipeline"}))
     scopes = forms.MultipleChoiceField(choices=ApiKey.Scope.choices, widget=forms.CheckboxSelectMultiple,
