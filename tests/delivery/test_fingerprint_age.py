@@ -171,3 +171,29 @@ def test_a_revoked_recipient_receives_plain_packages_again(make_firm, actor_for,
     age_svc.age_recipient_revoke(actor=actor, organization=buyer, recipient_id=rec.pk)
     delivery = ready_delivery(content=readings(50), schema=SCHEMA, buyer=buyer)
     assert delivery.package_name.endswith(".zip") and delivery.encrypted_to == []
+
+
+def test_the_buyer_sees_encryption_and_fingerprint_on_page_api_and_download(
+        make_firm, actor_for, paid_contract, build_now, tmp_path, client):
+    from tests.delivery.test_downloads import owner
+
+    buyer = make_firm("买方 Buyer Co")
+    _, rec = _register(actor_for(buyer), buyer, tmp_path)
+    delivery = paid_contract(content=readings(300), schema=SCHEMA, offer=FP_OFFER, buyer=buyer).delivery
+    build_now(delivery)
+    client.force_login(owner(buyer))
+    page = client.get(f"/deliveries/{delivery.pk}/").content.decode()
+    assert "age-encrypted" in page and rec.recipient in page and "SHA-256 of the ciphertext" in page
+    assert "age -d -i your-age-identity.txt -o shujiao-" in page and ".zip.age" in page
+    assert "Your copy carries marks keyed to this contract" in page
+    row = client.get(f"/api/v1/deliveries/{delivery.pk}/").json()
+    assert row["encrypted_to"] == [rec.recipient] and row["package_sha256"] == delivery.package_sha256
+    assert row["fingerprint"] == delivery.manifest["fingerprint"]
+    link = client.post(f"/deliveries/{delivery.pk}/download/")["Location"]
+    download = client.get(link)
+    assert download["Content-Type"] == "application/octet-stream"
+    assert download["Content-Disposition"].endswith('.zip.age"')
+    body = b"".join(download.streaming_content)
+    assert body.startswith(b"age-encryption.org/v1") and hashlib.sha256(body).hexdigest() == delivery.package_sha256
+    ranged = client.get(link, HTTP_RANGE="bytes=0-20")
+    assert ranged.status_code == 206 and b"".join(ranged.streaming_content) == body[:21]
