@@ -19,7 +19,6 @@ Lock order (as in trading): delivery row → contract row → ledger accounts �
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import tempfile
 import time
@@ -29,7 +28,6 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.files import File
 from django.db import transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
@@ -172,12 +170,12 @@ def delivery_build(*, claim: Claim) -> Delivery | None:
     failures worth retrying; the claim is released first.
     """
     from exchange.services.delivery_protect import (
-        encrypt_package,
-        fingerprinted_copy,
+        build_buyer_package,
         recipients_for,
+        store_package,
     )
     from exchange.services.signing import NoActiveKey, signing_key_for_signing
-    from workers.delivery import SourceIntegrityError, build_package, safe_data_name
+    from workers.delivery import SourceIntegrityError, safe_data_name
     from workers.fingerprint import TableError
 
     delivery = (Delivery.objects.select_related("contract__buyer", "contract__seller", "contract__listing",
@@ -195,7 +193,6 @@ def delivery_build(*, claim: Claim) -> Delivery | None:
     data_path = "data/" + safe_data_name(version.original_filename or contract.listing.title, version.format)
     package_name = f"deliveries/{delivery.pk}/{claim.token}.zip"
     recipients = recipients_for(contract.buyer)
-    fingerprint = None
 
     def touch():
         Delivery.objects.filter(pk=claim.delivery_id, claim_token=claim.token).update(heartbeat_at=timezone.now())
@@ -208,29 +205,12 @@ def delivery_build(*, claim: Claim) -> Delivery | None:
                      "private_key": private, "deflate": settings.DELIVERY_DEFLATE, "progress": heartbeat,
                      "hash_package": settings.DELIVERY_HASH_PACKAGE}
             with storage.open_stream(version.file.name) as source:
-                copy = fingerprinted_copy(contract=contract, version=version, source=source)
-                if copy is None:
-                    result = build_package(source=source, manifest_fields={**fields, "fingerprint": None},
-                                           expected_sha256=version.sha256, **build)
-            if copy is not None:
-                try:
-                    fingerprint = copy.record
-                    result = build_package(source=copy.file, manifest_fields={**fields, "fingerprint": copy.manifest_entry},
-                                           expected_sha256=copy.sha256, source_sha256=version.sha256, **build)
-                finally:
-                    copy.close()
+                result, fingerprint = build_buyer_package(contract=contract, version=version, source=source,
+                                                          fields=fields, **build)
             tmp.flush()
             tmp.seek(0)
             heartbeat.beat(result.size, force=True)
-            if recipients:  # only the age file is stored: the plaintext ZIP dies with tmp
-                package_name += ".age"
-                with tempfile.TemporaryFile(dir=settings.DELIVERY_TMP_DIR, prefix="shujiao-delivery-age-") as sealed:
-                    cipher_sha, cipher_size = encrypt_package(tmp, sealed, recipients)
-                    sealed.seek(0)
-                    stored_name = storage.save(package_name, File(sealed, name=package_name))
-                result = dataclasses.replace(result, package_sha256=cipher_sha, package_size=cipher_size)
-            else:
-                stored_name = storage.save(package_name, File(tmp, name=package_name))  # HeartbeatThread beats meanwhile
+            stored_name, result = store_package(tmp, package_name, recipients, result)  # heartbeats meanwhile
     except SourceIntegrityError as exc:
         logger.error("delivery %s: %s", delivery.pk, exc)
         delivery_fail(claim=claim, code="source_integrity", message=(
@@ -245,7 +225,8 @@ def delivery_build(*, claim: Claim) -> Delivery | None:
             "the buyer was refunded."))
         return None
     except OSError as exc:
-        delete_partial(package_name)  # a full disk leaves an empty or half-written package behind
+        for name in (package_name, package_name + ".age"):
+            delete_partial(name)  # a full disk leaves an empty or half-written package behind
         delivery_release(claim=claim, error=f"storage error: {exc}")
         raise TransientBuildError(str(exc)) from exc
     return delivery_store(claim=claim, package_name=stored_name, result=result, data_path=data_path,

@@ -14,6 +14,7 @@ environment) and never reaches the database, a manifest or a log.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import tempfile
 from contextlib import ExitStack
@@ -116,6 +117,23 @@ def fingerprinted_copy(*, contract: Contract, version: DatasetVersion, source: B
     return MarkedCopy(file=marked, sha256=sha.hexdigest(), size=size, record=record, _stack=stack)
 
 
+def build_buyer_package(*, contract: Contract, version: DatasetVersion, source: BinaryIO, fields: dict[str, Any],
+                        **build: Any) -> tuple[Any, dict[str, Any] | None]:
+    """Build the signed ZIP from the stored bytes, or from the buyer's marked copy when the offer
+    says so; returns the package result and the fingerprint record (None: unmarked)."""
+    from workers.delivery import build_package
+
+    copy = fingerprinted_copy(contract=contract, version=version, source=source)
+    if copy is None:
+        return build_package(source=source, manifest_fields={**fields, "fingerprint": None},
+                             expected_sha256=version.sha256, **build), None
+    try:
+        return build_package(source=copy.file, manifest_fields={**fields, "fingerprint": copy.manifest_entry},
+                             expected_sha256=copy.sha256, source_sha256=version.sha256, **build), copy.record
+    finally:
+        copy.close()
+
+
 # --- age -------------------------------------------------------------------------------
 def recipients_for(buyer: Organization) -> list[str]:
     """The buyer's verified, unrevoked age recipients (sorted: the same order every build)."""
@@ -148,3 +166,21 @@ def encrypt_package(plain: BinaryIO, out: BinaryIO, recipients: list[str]) -> tu
     writer.flush()
     return writer.sha.hexdigest(), writer.size
 
+
+
+def store_package(plain: BinaryIO, name: str, recipients: list[str], result: Any) -> tuple[str, Any]:
+    """Store the signed ZIP under ``name``, or, for a buyer with recipients, only its age
+    encryption under ``name + ".age"`` (the plaintext dies with the caller's temporary file).
+    Returns the stored name and the package result with the stored object's size and hash."""
+    from django.core.files import File
+
+    from exchange import storage
+
+    if not recipients:
+        return storage.save(name, File(plain, name=name)), result
+    name += ".age"
+    with tempfile.TemporaryFile(dir=settings.DELIVERY_TMP_DIR, prefix="shujiao-delivery-age-") as sealed:
+        cipher_sha, cipher_size = encrypt_package(plain, sealed, recipients)
+        sealed.seek(0)
+        stored = storage.save(name, File(sealed, name=name))
+    return stored, dataclasses.replace(result, package_sha256=cipher_sha, package_size=cipher_size)
