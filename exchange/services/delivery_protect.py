@@ -141,31 +141,11 @@ def recipients_for(buyer: Organization) -> list[str]:
                   .values_list("recipient", flat=True))
 
 
-class _HashingWriter:
-    def __init__(self, out: BinaryIO):
-        self._out, self.sha, self.size = out, hashlib.sha256(), 0
-
-    def write(self, data: Any) -> int:
-        self._out.write(data)
-        self.sha.update(data)
-        n = memoryview(data).nbytes
-        self.size += n
-        return n
-
-    def flush(self) -> None:
-        self._out.flush()
-
-
 def encrypt_package(plain: BinaryIO, out: BinaryIO, recipients: list[str]) -> tuple[str, int]:
     """Stream ``plain`` (the signed ZIP) as an age file to ``out``; returns its SHA-256 and size."""
-    import pyrage
+    from workers.delivery.seal import encrypt_to_recipients
 
-    parsed = [pyrage.x25519.Recipient.from_str(r) for r in recipients]
-    writer = _HashingWriter(out)
-    pyrage.encrypt_io(plain, writer, parsed)
-    writer.flush()
-    return writer.sha.hexdigest(), writer.size
-
+    return encrypt_to_recipients(plain, out, recipients)
 
 
 def store_package(plain: BinaryIO, name: str, recipients: list[str], result: Any) -> tuple[str, Any]:

@@ -147,3 +147,21 @@ def test_quality_profile_of_a_marked_copy_differs_only_where_the_bound_allows():
         assert abs(a["min"] - b["min"]) <= unit[b["name"]] + 1e-9
         assert abs(a["max"] - b["max"]) <= unit[b["name"]] + 1e-9
         assert abs(a["stats"]["mean"] - b["stats"]["mean"]) <= unit[b["name"]] / 20 + 1e-9
+
+
+def test_the_vectorised_plan_of_a_delimited_file_equals_the_row_by_row_plan():
+    from workers.fingerprint import build_plan, read_rows
+
+    for data in (make_csv(500, seed=8), make_csv(30, seed=9).replace(b"late, again", b"late,\n again")):
+        fast = plan_file(io.BytesIO(data), "csv", schema=SCHEMA, options=FingerprintOptions(gamma=20))
+        header, rows = read_rows(io.BytesIO(data), "csv")
+        slow = build_plan(header, rows, schema=SCHEMA, options=FingerprintOptions(gamma=20))
+        assert fast == slow
+
+
+def test_csv_rows_without_marks_keep_their_original_bytes():
+    data = make_csv(2000).replace(b"\n", b"\r\n").replace(b"fine", b'"fine"')
+    _, marked, result = marked_copy(data, "contract-a")
+    before, after = data.split(b"\r\n"), marked.split(b"\r\n")
+    assert len(before) == len(after)
+    assert sum(x != y for x, y in zip(before, after, strict=True)) == result.rows_changed > 0

@@ -14,7 +14,7 @@ from typing import Any, BinaryIO
 
 from .keys import is_selected, row_bits, row_digest, threshold
 from .plan import FingerprintOptions, Plan, build_plan
-from .tables import read_rows, rewrite
+from .tables import csv_stats, read_rows, rewrite
 from .values import flip, key_part, numeric_with, scaled, text_bit, text_with
 
 
@@ -45,15 +45,27 @@ class RowKeys:
             raise KeyColumnsMissing(missing)
         dec = plan.decimals
         self._parts = [(pos[k], dec.get(k)) for k in plan.key_columns]
+        self.fn = self._many
+        if len(self._parts) == 1:  # a one-column primary key: the common case, kept fast
+            (i, d), = self._parts
+            self.fn = lambda row: key_part(row[i] if i < len(row) else None, d)
 
-    def __call__(self, row: list[Any]) -> str:
+    def _many(self, row: list[Any]) -> str:
         n = len(row)
         return "\x1f".join(key_part(row[i] if i < n else None, d) for i, d in self._parts)
 
+    def __call__(self, row: list[Any]) -> str:
+        return self.fn(row)
+
 
 def plan_file(f: BinaryIO, fmt: str, *, schema: dict | None, options: FingerprintOptions) -> Plan:
+    """The plan for an original file (read once; ``f`` is left at its start)."""
     header, rows = read_rows(f, fmt)
-    plan = build_plan(header, rows, schema=schema, options=options)
+    stats = None
+    if fmt in ("csv", "tsv"):
+        f.seek(0)
+        stats = csv_stats(f, fmt, header)
+    plan = build_plan(header, rows, schema=schema, options=options, stats=stats)
     f.seek(0)
     return plan
 
@@ -67,7 +79,7 @@ def mark_file(f: BinaryIO, out: BinaryIO, fmt: str, *, plan: Plan, selection: by
     def edit(header: list[str], row: list[Any]) -> list[Any] | None:
         if state.get("header") is not header:
             pos = {name: i for i, name in enumerate(header)}
-            state["header"], state["keys"] = header, RowKeys(plan, header)
+            state["header"], state["keys"] = header, RowKeys(plan, header).fn
             state["cols"] = [(j, pos[c.name], c) for j, c in enumerate(plan.columns) if c.name in pos]
         counts["rows"] += 1
         digest = row_digest(selection, state["keys"](row))

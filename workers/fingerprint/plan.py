@@ -92,22 +92,17 @@ def selection_rate(gamma: int, marked_columns: int) -> float:
     return min(1.0, 1.0 / (2 * gamma * (1 - 2.0 ** -marked_columns)))
 
 
-class _Column:
+class ColumnStats:
+    """What one pass over a column found: all plain numbers? all text? most decimals?"""
+
     __slots__ = ("decimals", "numeric", "texty", "values")
 
     def __init__(self) -> None:
         self.numeric, self.texty, self.decimals, self.values = True, True, 0, 0
 
 
-def build_plan(header: list[str], rows: Any, *, schema: dict | None, options: FingerprintOptions) -> Plan:
-    """Scan the original rows once and decide what may be marked."""
-    schema = schema or {}
-    pk = schema.get("primaryKey") or []
-    pk = [pk] if isinstance(pk, str) else list(pk)
-    label = schema.get("labelField")
-    declared = {f.get("name"): f.get("type") for f in schema.get("fields", []) if isinstance(f, dict)}
-    never = set(pk) | {label} | set(options.exclude)
-    stats = {name: _Column() for name in header}
+def scan_rows(header: list[str], rows: Any) -> tuple[dict[str, ColumnStats], int]:
+    stats = {name: ColumnStats() for name in header}
     count = 0
     cols = list(enumerate(header))
     for row in rows:
@@ -126,6 +121,19 @@ def build_plan(header: list[str], rows: Any, *, schema: dict | None, options: Fi
                     c.decimals = d
             if c.texty and not isinstance(v, str):
                 c.texty = False
+    return stats, count
+
+
+def build_plan(header: list[str], rows: Any, *, schema: dict | None, options: FingerprintOptions,
+               stats: tuple[dict[str, ColumnStats], int] | None = None) -> Plan:
+    """Decide what may be marked, from one scan of the original rows (or its ``stats``)."""
+    schema = schema or {}
+    pk = schema.get("primaryKey") or []
+    pk = [pk] if isinstance(pk, str) else list(pk)
+    label = schema.get("labelField")
+    declared = {f.get("name"): f.get("type") for f in schema.get("fields", []) if isinstance(f, dict)}
+    never = set(pk) | {label} | set(options.exclude)
+    stats, count = stats or scan_rows(header, rows)
     marks: list[MarkColumn] = []
     notes: list[str] = []
     for name in header:

@@ -172,22 +172,64 @@ def rewrite(f: BinaryIO, out: BinaryIO, fmt: str, edit: Edit) -> int:
     raise TableError(f"unsupported format {fmt!r}")
 
 
+class _Capture:
+    """Line iterator for csv.reader that keeps the raw text of the record being read."""
+
+    __slots__ = ("_it", "raw")
+
+    def __init__(self, lines: Iterator[str]):
+        self._it, self.raw = lines, []
+
+    def __iter__(self) -> _Capture:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self._it)
+        self.raw.append(line)
+        return line
+
+
 def _rewrite_csv(f: BinaryIO, out: BinaryIO, fmt: str, edit: Edit) -> int:
+    """Rows ``edit`` leaves alone are copied as their original text, byte for byte; a changed
+    row is re-quoted minimally with the file's delimiter and its own line ending."""
     head = f.read(HEAD_BYTES)
     f.seek(0)
     layout = _layout(head, fmt)
-    header, rows = read_rows(f, fmt)
-    text = io.TextIOWrapper(out, encoding="utf-8-sig" if layout.bom else "utf-8", newline="",
-                            write_through=False)
-    writer = csv.writer(text, delimiter=layout.delimiter, lineterminator=layout.newline)
-    writer.writerow(header)
+    if layout.bom:
+        out.write(b"\xef\xbb\xbf")
+    lines = _Capture(iter(_text(f)))
+    reader = csv.reader(lines, delimiter=layout.delimiter)
+    buf = io.StringIO()
+    writer = csv.writer(buf, delimiter=layout.delimiter, lineterminator="")
+    pending: list[str] = []
     count = 0
-    for row in rows:
-        new = edit(header, row)
-        writer.writerow(row if new is None else new)
-        count += 1
-    text.flush()
-    text.detach()
+    header: list[str] | None = None
+    try:
+        for row in reader:
+            raw = "".join(lines.raw)
+            lines.raw.clear()
+            if header is None:
+                header = row
+                pending.append(raw)
+                continue
+            new = edit(header, row)
+            if new is not None:
+                buf.seek(0)
+                buf.truncate()
+                writer.writerow(new)
+                body = raw.rstrip("\r\n")
+                pending.append(buf.getvalue() + raw[len(body):])
+            else:
+                pending.append(raw)
+            count += 1
+            if len(pending) >= 4096:
+                out.write("".join(pending).encode("utf-8"))
+                pending.clear()
+    except csv.Error as exc:
+        raise TableError(f"unreadable {fmt.upper()} at line {reader.line_num}: {exc}") from None
+    if header is None:
+        raise TableError("the file is empty")
+    out.write("".join(pending).encode("utf-8"))
     return count
 
 
@@ -239,3 +281,44 @@ def _rewrite_parquet(f: BinaryIO, out: BinaryIO, edit: Edit) -> int:
                                         schema=schema)
             writer.write_batch(batch)
     return count
+
+
+_PLAIN = r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)\s*$"
+
+
+def csv_stats(f: BinaryIO, fmt: str, header: list[str]):
+    """plan.scan_rows for a delimited file, vectorised with pyarrow (every cell is text)."""
+    import pyarrow.compute as pc
+    import pyarrow.csv as pcsv
+
+    from .plan import ColumnStats
+
+    head = f.read(HEAD_BYTES)
+    f.seek(0)
+    names = [f"c{i}" for i in range(len(header))]
+    try:
+        reader = pcsv.open_csv(
+            f, read_options=pcsv.ReadOptions(column_names=names, skip_rows=1, block_size=4 << 20),
+            parse_options=pcsv.ParseOptions(delimiter=_layout(head, fmt).delimiter, newlines_in_values=True,
+                                            invalid_row_handler=lambda _row: "skip"),
+            convert_options=pcsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                                strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except pa.ArrowInvalid as exc:
+        raise TableError(f"unreadable {fmt.upper()}: {exc}") from None
+    stats = {name: ColumnStats() for name in header}
+    count = 0
+    for batch in reader:
+        count += batch.num_rows
+        for name, col in zip(header, batch.columns, strict=True):
+            c = stats[name]
+            filled = col.filter(pc.not_equal(col, ""))
+            if not len(filled):
+                continue
+            c.values += len(filled)
+            if c.numeric:
+                if not pc.all(pc.match_substring_regex(filled, _PLAIN)).as_py():
+                    c.numeric = False
+                    continue
+                frac = pc.utf8_length(pc.replace_substring_regex(pc.utf8_trim_whitespace(filled), r"^[^.]*\.?", ""))
+                c.decimals = max(c.decimals, pc.max(frac).as_py() or 0)
+    return stats, count

@@ -107,7 +107,7 @@ class TraceResult:
 
 def _observed(plan: Plan, header: list[str], rows: Any, selection: bytes, max_rows: int) -> tuple[int, list]:
     """Read the leak once: for each selected row, its digest and the marks it holds."""
-    keys = RowKeys(plan, header)
+    keys = RowKeys(plan, header).fn
     pos = {name: i for i, name in enumerate(header)}
     cols = [(j, pos[c.name], c) for j, c in enumerate(plan.columns) if c.name in pos]
     limit = threshold(plan.rate)

@@ -112,6 +112,9 @@ def key_part(value: Any, decimals: int | None) -> str:
     """
     if value is None:
         return ""
+    if isinstance(value, str) and value.isdigit() and value.isascii() and (value[0] != "0" or len(value) == 1):
+        if decimals is None:
+            return value  # the common integer key: already canonical
     if decimals is not None:
         n = scaled(value, decimals)
         if n is not None:
