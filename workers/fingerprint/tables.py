@@ -322,3 +322,45 @@ def csv_stats(f: BinaryIO, fmt: str, header: list[str]):
                 frac = pc.utf8_length(pc.replace_substring_regex(pc.utf8_trim_whitespace(filled), r"^[^.]*\.?", ""))
                 c.decimals = max(c.decimals, pc.max(frac).as_py() or 0)
     return stats, count
+
+
+def read_columns(f: BinaryIO, fmt: str, wanted: list[str]) -> tuple[list[str], Iterator[list[Any]]]:
+    """Like ``read_rows`` but only the ``wanted`` columns the file has, read by pyarrow in
+    batches for CSV, TSV and Parquet (JSON Lines: row by row). ``f`` must be seekable."""
+    header, rows = read_rows(f, fmt)
+    if fmt == "jsonl":
+        return header, rows
+    present = [n for n in dict.fromkeys(wanted) if n in header]
+    if fmt == "parquet":
+        pf = pq.ParquetFile(f)
+
+        def parquet_batches() -> Iterator[list[Any]]:
+            for batch in pf.iter_batches(batch_size=PARQUET_BATCH * 4, columns=present):
+                yield from (list(r) for r in zip(*(c.to_pylist() for c in batch.columns), strict=True))
+        return present, parquet_batches()
+    if len(set(header)) != len(header):
+        f.seek(0)
+        return read_rows(f, fmt)  # duplicate column names: pyarrow cannot name them apart
+    import pyarrow.csv as pcsv
+
+    f.seek(0)
+    head = f.read(HEAD_BYTES)
+    f.seek(0)
+    try:
+        reader = pcsv.open_csv(
+            f, read_options=pcsv.ReadOptions(column_names=header, skip_rows=1, block_size=8 << 20),
+            parse_options=pcsv.ParseOptions(delimiter=_layout(head, fmt).delimiter, newlines_in_values=True,
+                                            invalid_row_handler=lambda _row: "skip"),
+            convert_options=pcsv.ConvertOptions(include_columns=present,
+                                                column_types={n: pa.string() for n in present},
+                                                strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except pa.ArrowInvalid as exc:
+        raise TableError(f"unreadable {fmt.upper()}: {exc}") from None
+
+    def csv_batches() -> Iterator[list[Any]]:
+        try:
+            for batch in reader:
+                yield from (list(r) for r in zip(*(c.to_pylist() for c in batch.columns), strict=True))
+        except pa.ArrowInvalid as exc:
+            raise TableError(f"unreadable {fmt.upper()}: {exc}") from None
+    return present, csv_batches()

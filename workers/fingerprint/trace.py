@@ -24,11 +24,11 @@ from typing import Any, BinaryIO
 from .keys import is_selected, row_bits, row_digest, threshold
 from .mark import RowKeys
 from .plan import Plan
-from .tables import read_rows
+from .tables import read_columns
 from .values import scaled, text_bit
 
 DEFAULT_ALPHA = 1e-6
-DEFAULT_MAX_ROWS = 4096  # 4096 rows x >= 1 cell: far past any evidence a verdict needs
+DEFAULT_MAX_ROWS = 1024  # >= 1,024 cells: 30 decide among 1,000 candidates, ~170 with 40 % randomised
 
 
 def binomial_tail(n: int, m: int) -> float:
@@ -149,7 +149,7 @@ def trace(f: BinaryIO, fmt: str, *, plan: Plan, selection: bytes, candidates: di
     A duplicate row key (a leak merging two copies of the same row) is scored once: its
     first copy by digest order, so a merge cannot count one row twice for one buyer.
     """
-    header, rows = read_rows(f, fmt)
+    header, rows = read_columns(f, fmt, [*plan.key_columns, *(c.name for c in plan.columns)])
     read, observed = _observed(plan, header, rows, selection, max_rows)
     total_cells = sum(len(o) for _, o in observed)
     n_cand = max(1, len(candidates))
