@@ -21,7 +21,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from .keys import is_selected, row_bits, row_digest, threshold
+from .keys import is_selected, row_bits_function, row_digest, threshold
 from .mark import RowKeys
 from .plan import Plan
 from .tables import read_columns
@@ -31,27 +31,34 @@ DEFAULT_ALPHA = 1e-6
 DEFAULT_MAX_ROWS = 1024  # >= 1,024 cells: 30 decide among 1,000 candidates, ~170 with 40 % randomised
 
 
+def _log_term(n: int, k: int) -> float:
+    return math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1) - n * math.log(2)
+
+
+def _sum_from(n: int, start: int, step: int) -> float:
+    """Sum of P[Bin(n, 1/2) = k] from ``start`` away from the mean (terms only shrink), stopping
+    once a term is e^-50 below the first."""
+    first = _log_term(n, start)
+    total, k = 0.0, start
+    while 0 <= k <= n:
+        t = _log_term(n, k)
+        if t < first - 50:
+            break
+        total += math.exp(t - first)
+        k += step
+    return math.exp(first) * total
+
+
 def binomial_tail(n: int, m: int) -> float:
-    """``P[Bin(n, 1/2) >= m]``, exact in log space (no overflow for any n)."""
+    """``P[Bin(n, 1/2) >= m]``, exact in log space (no overflow for any n); above the mean the
+    tail is summed upwards, at or below it the complement downwards (each a few dozen terms)."""
     if m <= 0:
         return 1.0
     if m > n:
         return 0.0
-    log_half_n = -n * math.log(2)
-    def log_term(k: int) -> float:
-        return math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1) + log_half_n
-    top = max(m, n // 2)  # the largest term of the tail
-    logs = []
-    k = m
-    biggest = log_term(top)
-    while k <= n:
-        t = log_term(k)
-        logs.append(t)
-        if k > top and t < biggest - 50:  # the rest adds less than e^-50 relative
-            break
-        k += 1
-    peak = max(logs)
-    return min(1.0, math.exp(peak) * sum(math.exp(t - peak) for t in logs))
+    if 2 * m > n:
+        return min(1.0, _sum_from(n, m, +1))
+    return max(0.0, min(1.0, 1.0 - _sum_from(n, m - 1, -1)))
 
 
 def cells_needed(candidates: int, alpha: float = DEFAULT_ALPHA) -> int:
@@ -153,12 +160,17 @@ def trace(f: BinaryIO, fmt: str, *, plan: Plan, selection: bytes, candidates: di
     read, observed = _observed(plan, header, rows, selection, max_rows)
     total_cells = sum(len(o) for _, o in observed)
     n_cand = max(1, len(candidates))
+    # Each observed row as (digest, mask of its marked columns, the bits the leak holds there):
+    # a candidate's disagreements are then popcount((its bits ^ held) & mask).
+    packed = [(d, sum(1 << j for j, _ in obs), sum(bit << j for j, bit in obs)) for d, obs in observed]
+    width = max((c.bit_length() for _, c, _ in packed), default=1)
     scores = []
     for contract_id, key in candidates.items():
-        agree = 0
-        for digest, obs in observed:
-            bits = row_bits(key, digest)
-            agree += sum(1 for j, bit in obs if (bits >> j) & 1 == bit)
+        bits_of = row_bits_function(key, width)
+        disagree = 0
+        for digest, mask, held in packed:
+            disagree += ((bits_of(digest) ^ held) & mask).bit_count()
+        agree = total_cells - disagree
         p = binomial_tail(total_cells, agree) if total_cells else 1.0
         p_any = min(1.0, p * n_cand)
         scores.append(Score(contract=contract_id, cells=total_cells, agree=agree, p_innocent=p,
