@@ -191,6 +191,8 @@ class DatasetAdmin(AuditedModelAdmin):
     list_display = ["title", "owner", "category", "kind", "contains_personal_data", "created_at"]
     list_filter = ["category", "kind", "contains_personal_data"]
     search_fields = ["title", "description", "owner__name"]
+    # the dialect is validated by services/catalog (web form, API); staff read it here
+    readonly_fields = ["dialect"]
     inlines = [VersionInline]
 
 

@@ -18,14 +18,14 @@ __all__ = ["check_batch", "is_null_text", "null_mask_columns", "prepare", "refus
            "report_findings"]
 
 
-def refused_schema_report(problems: list[str]) -> dict[str, Any]:
+def refused_schema_report(problems: list[str], what: str = "the dataset's Table Schema") -> dict[str, Any]:
     """The report for a stored schema that validation no longer accepts (e.g. saved before
     a property was refused): no data profiled, one gate failure naming the properties."""
     from .options import QualityOptions
     from .profiler import Profiler
 
     prof = Profiler(None, QualityOptions(), None, None, None)
-    prof.failures.append("the dataset's Table Schema is not accepted: " + "; ".join(problems))
+    prof.failures.append(f"{what} is not accepted: " + "; ".join(problems))
     return prof._finish(None)
 
 
