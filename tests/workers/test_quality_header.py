@@ -106,3 +106,70 @@ def test_filter_drops_comment_lines_and_initial_spaces_outside_quotes():
     assert f.comment_lines == 2
     parsed = rows(out.decode())
     assert parsed[2] == ["1", "a, b", "x\n# not a comment"]
+
+
+# ---- the CSV plan (csvplan.py): header decision as pyarrow options, both dialects reported ----
+
+def test_plan_for_iris_skips_the_metadata_line_and_names_the_columns():
+    from workers.quality.csvplan import plan_csv
+
+    plan = plan_csv(IRIS, kind="csv")
+    assert plan.read_kwargs == {"skip_rows": 1, "column_names": [f"column_{i}" for i in range(1, 6)]}
+    assert [f["code"] for f in plan.findings] == ["metadata_lines", "header_missing"]
+    assert plan.dialect["sniffed"] == {"delimiter": ",", "header": False, "headerRows": []}
+
+
+def test_plan_counts_physical_lines_of_skipped_records():
+    from workers.quality.csvplan import plan_csv
+
+    text = '"Report\nof May"\n\nid,name\n1,a\n2,b\n3,c\n'
+    plan = plan_csv(text, kind="csv")
+    assert plan.skip_lines == 4  # two lines of the quoted title, the blank line, the header
+    assert plan.names == ["id", "name"]
+
+
+def test_plan_declared_values_beat_sniffed_and_both_are_reported():
+    from workers.quality.csvplan import line_endings_seen, plan_csv
+
+    text = "a;b,c\n1;2,3\n4;5,6\n"
+    plan = plan_csv(text, kind="csv", dialect=Dialect(delimiter=";", lineTerminator="\r\n"))
+    assert plan.delimiter == ";" and plan.parse_kwargs["delimiter"] == ";"
+    assert plan.names == ["a", "b,c"]
+    assert plan.dialect["declared"] == {"delimiter": ";", "lineTerminator": "\r\n"}
+    assert plan.dialect["sniffed"]["delimiter"] == ","
+    assert plan.dialect["differ"] == ["delimiter"]
+    assert "dialect_differs" in [f["code"] for f in plan.findings]
+    finding = line_endings_seen(plan.dialect, "LF")
+    assert plan.dialect["sniffed"]["lineTerminator"] == "\n" and "lineTerminator" in plan.dialect["differ"]
+    assert finding["code"] == "dialect_differs"
+
+
+def test_plan_with_comment_char_sniffs_without_comment_lines():
+    from workers.quality.csvplan import plan_csv
+
+    text = "# exported 2024-05-01\n# by ERP; do not edit\nid\tname\n1\tx\n2\ty\n"
+    plan = plan_csv(text, kind="csv", dialect=Dialect(commentChar="#"))
+    assert plan.delimiter == "\t" and plan.names == ["id", "name"]
+    assert plan.filter is not None and plan.skip_lines == 3
+
+
+# ---- JSON Lines rows (jsonl.py) ----
+
+def test_jsonl_rows_union_of_keys_and_nested_values():
+    from workers.quality.jsonl import KeyUnion, NewKeys, RowBuilder, nested_finding
+
+    objs = [{"id": 1, "a": {"x": [1]}}, {"id": 2, "b": "late", "a": [1, 2]}, {"id": 3}]
+    rb = RowBuilder(["id", "a"])
+    assert rb.row(objs[0]) == ["1", '{"x": [1]}']
+    with pytest.raises(NewKeys):
+        rb.row(objs[1])
+    union = KeyUnion()
+    union.add(objs[0])
+    union.scan(['{"id": 2, "b": "late"}', "not json", "", '{"c": null}'])
+    assert union.columns(["id", "declared_only"]) == ["id", "a", "b", "c", "declared_only"]
+    rb = RowBuilder(union.columns([]))
+    assert [rb.row(o) for o in objs] == [["1", '{"x": [1]}', "", ""], ["2", "[1, 2]", "late", ""],
+                                         ["3", "", "", ""]]
+    f = nested_finding(rb.nested)
+    assert f["code"] == "nested_values" and f["by_column"] == {"a": 2} and f["cells"] == 2
+    assert nested_finding({}) is None

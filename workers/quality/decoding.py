@@ -75,8 +75,13 @@ class DecodingReader(io.RawIOBase):
     """A readable binary stream of UTF-8 text decoded from `raw` (positioned at the file's
     first byte, a byte-order mark included; the mark is not handed on)."""
 
-    def __init__(self, raw: Any, choice: EncodingChoice, read_size: int = READ_SIZE):
+    def __init__(self, raw: Any, choice: EncodingChoice, read_size: int = READ_SIZE, *,
+                 guard: Any = None, text_filter: Any = None):
+        """guard: sees every UTF-8 byte handed on (lines.LineGuard: line lengths and endings);
+        text_filter: rewrites the UTF-8 text before it is handed on (dialect.DialectFilter)."""
         self.raw = raw
+        self.guard = guard
+        self.text_filter = text_filter
         self.guess = choice
         self.read_size = read_size
         self.offset = 0  # raw bytes decoded so far
@@ -103,11 +108,17 @@ class DecodingReader(io.RawIOBase):
             if self._eof:
                 return 0
             data = self.raw.read(max(len(b), self.read_size))
-            if not data:
+            if data:
+                out = self._decode(bytes(data))
+                if self.guard is not None:
+                    self.guard.feed(out)
+                if self.text_filter is not None:
+                    out = self.text_filter.feed(out)
+            else:
                 self._end()
                 self._eof = True
-                return 0
-            self._out = memoryview(self._decode(bytes(data)))
+                out = self.text_filter.feed(b"", final=True) if self.text_filter is not None else b""
+            self._out = memoryview(out)
         k = min(len(b), len(self._out))
         b[:k] = self._out[:k]
         self._out = self._out[k:]

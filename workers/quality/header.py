@@ -107,22 +107,22 @@ def detect_header(rows: list[list[str]], *, delimiter: str = ",", declared_names
         lead = 0  # no stretch of consistent rows: leave it to the malformed-row count
     why = []
     if lead:
-        why.append(f"{lead} line(s) before it have another number of fields than the {width} of the rows below")
+        why.append(f"{lead} row(s) before it have another number of fields than the {width} of the rows below")
     types = _column_types(rows[lead + 1:], width)
     verdict = _judge(rows[lead], types, declared_names)
     if verdict == "metadata" and lead == 0 and len(rows) > 2:
-        why.append("line 1 puts numbers and words over numeric columns: metadata, not a header")
+        why.append("row 1 puts numbers and words over numeric columns: metadata, not a header")
         lead = 1
         types = _column_types(rows[2:], width)
         verdict = _judge(rows[1], types, declared_names)
     metadata = tuple(_show(r, delimiter) for r in rows[:lead])
     if verdict == "data":
-        why.append(f"line {lead + 1} has the type of every column (numbers over numbers): data, no header")
+        why.append(f"row {lead + 1} has the type of every column (numbers over numbers): data, no header")
         return HeaderDecision(lead, (), generated_names(width, declared_names), True, metadata, "; ".join(why))
     if verdict == "metadata":  # a second odd line: take it as the header, as it stands
-        why.append(f"line {lead + 1} taken as the header")
+        why.append(f"row {lead + 1} taken as the header")
     else:
-        why.insert(0, f"line {lead + 1} is the header")
+        why.insert(0, f"row {lead + 1} is the header")
     return HeaderDecision(lead + 1, (lead + 1,), tuple(rows[lead]), False, metadata, "; ".join(why))
 
 
