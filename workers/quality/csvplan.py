@@ -18,7 +18,6 @@ from .header import HeaderDecision, detect_header
 from .sniff import sniff_delimiter
 
 SAMPLE_ROWS = 50
-HEADER_DETECTED = "header_detected"
 HEADER_MISSING = "header_missing"
 METADATA_LINES = "metadata_lines"
 DIALECT_DIFFERS = "dialect_differs"
@@ -34,6 +33,7 @@ class CsvPlan:
     dialect: dict[str, Any]         # report["dialect"]: declared, sniffed, used, differ
     findings: list[dict[str, Any]] = field(default_factory=list)
     filter: DialectFilter | None = None
+    skipped_comment_lines: int = 0  # comment lines among the skip_lines (not read as rows)
 
     @property
     def read_kwargs(self) -> dict[str, Any]:
@@ -87,6 +87,10 @@ def plan_csv(text: str, *, kind: str, dialect: Dialect | None = None,
     filt = DialectFilter(dialect, delim) if dialect is not None and dialect.needs_filter else None
     plan = CsvPlan(delim, chosen, skip, parse_kwargs(dialect, sniffed_delim), list(chosen.names), report,
                    filter=filt)
+    if filt is not None and dialect.commentChar and skip:
+        probe = DialectFilter(Dialect(commentChar=dialect.commentChar), delim)
+        probe.feed("".join(text.split("\n")[i] + "\n" for i in range(min(skip, text.count("\n")))).encode(), final=True)
+        plan.skipped_comment_lines = probe.comment_lines
     _findings(plan)
     return plan
 
@@ -111,9 +115,6 @@ def _findings(plan: CsvPlan) -> None:
                     "message": f"no header row ({h.reason}); columns named " + ", ".join(h.names[:5])
                                + (" …" if len(h.names) > 5 else ""),
                     "names": list(h.names)})
-    else:
-        out.append({"code": HEADER_DETECTED, "level": "info", "message": h.reason,
-                    "header_rows": list(h.header_rows)})
     d = plan.dialect
     if d["differ"]:
         out.append({"code": DIALECT_DIFFERS, "level": "info",

@@ -103,6 +103,11 @@ class DecodingReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    @property
+    def bytes_read(self) -> int:
+        """Raw bytes of the file decoded so far (for progress)."""
+        return self.offset
+
     def readinto(self, b: Any) -> int:
         while not len(self._out):
             if self._eof:

@@ -1,7 +1,7 @@
 """Findings with stable codes, and making a report safe to store.
 
-Each finding is {"code", "level" ("error" fails the gates, "warning" does not), "message",
-...details}. Gates and the score switch on codes (see score.py), never on message text.
+Each finding is {"code", "level" ("error" fails the gates, "warning" is listed in the
+warnings, "info" only explains how the file was read), "message", ...details}. Gates and the score switch on codes (see score.py), never on message text.
 """
 
 from __future__ import annotations
@@ -15,6 +15,9 @@ CONTROL_CHARACTERS = "control_characters"
 MISSING_COLUMNS = "missing_declared_columns"
 LINE_ENDINGS_MIXED = "line_endings_mixed"
 JSON_ARRAY = "json_array"
+ENCODING_DETECTED = "encoding_detected"
+ENCODING_MISMATCH = "encoding_mismatch"
+ENCODING_UNDECODABLE = "encoding_undecodable"
 
 # C0 controls except tab, LF, CR (and DEL): NUL included
 CONTROL_RE = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
@@ -46,7 +49,16 @@ def scrub(obj: Any) -> Any:
 def add(prof: Any, code: str, level: str, message: str, **detail: Any) -> None:
     """Record a finding on a profiler; errors also fail the gates, warnings are listed."""
     prof.findings.append({"code": code, "level": level, "message": message, **detail})
-    (prof.failures if level == "error" else prof.warnings).append(message)
+    if level == "error":
+        prof.failures.append(message)
+    elif level == "warning":
+        prof.warnings.append(message)
+
+
+def add_dict(prof: Any, finding: dict[str, Any]) -> None:
+    """Record a finding built elsewhere (csvplan, jsonl): same rules as add()."""
+    f = dict(finding)
+    add(prof, f.pop("code"), f.pop("level"), f.pop("message"), **f)
 
 
 def control_cells(cols: list) -> list[int]:

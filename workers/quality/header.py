@@ -28,6 +28,8 @@ _NUMBER = re.compile(r"^\s*[-+]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][-+]?\d+)?%?\s
 _DATE = re.compile(r"^\s*\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?\s*$")
 MAX_METADATA_LINES = 10
 TYPED_SHARE = 0.9
+# leading rows count as metadata only when this share of the rows below have one field count
+CONSISTENT_SHARE = 0.8
 
 
 @dataclass(frozen=True)
@@ -99,12 +101,15 @@ def detect_header(rows: list[list[str]], *, delimiter: str = ",", declared_names
         names = tuple(rows[0]) if rows else ()
         return HeaderDecision(1 if rows else 0, (1,) if rows else (), names, False, (),
                               "one line only: taken as the header")
-    width = Counter(len(r) for r in rows[1:]).most_common(1)[0][0]
+    width, same = Counter(len(r) for r in rows[1:]).most_common(1)[0]
     lead = 0
-    while lead < min(MAX_METADATA_LINES, len(rows) - 2) and len(rows[lead]) != width:
-        lead += 1
-    if len(rows[lead]) != width:
-        lead = 0  # no stretch of consistent rows: leave it to the malformed-row count
+    # a first row naming the declared fields is the header, whatever follows
+    names_declared = bool(declared_names) and all(c.strip() in declared_names for c in rows[0] if c.strip())
+    if not names_declared and same >= 2 and same >= CONSISTENT_SHARE * (len(rows) - 1):
+        while lead < min(MAX_METADATA_LINES, len(rows) - 2) and len(rows[lead]) != width:
+            lead += 1
+        if len(rows[lead]) != width:
+            lead = 0  # no stretch of consistent rows: leave it to the malformed-row count
     why = []
     if lead:
         why.append(f"{lead} row(s) before it have another number of fields than the {width} of the rows below")

@@ -8,7 +8,7 @@ duplicate / primary-key / conflict counting spills partitioned keys to disk.
 
 from __future__ import annotations
 
-import csv
+import codecs
 import io
 import json
 import os
@@ -26,9 +26,12 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
-from . import findings, pii, tableschema
-from .detect import FORMATS, decode_head, detect_format, refusal_message, sniff_delimiter
+from . import findings, pii, tableschema, textinput
+from .csvplan import line_endings_seen, plan_csv
+from .detect import FORMATS, detect_format, refusal_message
+from .encoding import EncodingChoice, Undecodable
 from .fields import valid_number
+from .jsonl import KeyUnion, NewKeys, RowBuilder, nested_finding
 from .keys import DistinctCounter, KeyStore
 from .lines import LineGuard, LineTooLong, universal_newlines
 from .normalise import join, normalise_columns
@@ -682,7 +685,7 @@ class _State:
             if offset + len(row_key) >= r_last - 1 - self.opts.max_examples:
                 self.nl_tracking = False
 
-    def example_lines(self, header_nl: int) -> list[int]:
+    def example_lines(self, header_nl: int, first_row: int = 2) -> list[int]:
         """Physical line numbers of the first malformed rows (CSV row numbers corrected
         for newlines inside quoted values)."""
         self.wait()  # the key thread records the newlines of the last batches
@@ -691,7 +694,7 @@ class _State:
         # row number of each good row that contained newlines
         good: list[tuple[int, int]] = []
         for g, c in self.nl_records:
-            r = g + 2
+            r = g + first_row
             for m in marks:
                 if m <= r:
                     r += 1
@@ -785,6 +788,9 @@ class Profiler:
         except LineTooLong as exc:
             findings.add(self, findings.LINE_TOO_LONG, "error", str(exc), line=exc.line, limit_bytes=exc.limit)
             return self._finish(None)
+        except Undecodable as exc:
+            textinput.undecodable_finding(self, exc)
+            return self._finish(None)
         except (OSError, pa.ArrowException, UnicodeError, ValueError, MemoryError) as exc:
             self.failures.append(f"could not read the file: {exc}")
             return self._finish(None)
@@ -806,20 +812,34 @@ class Profiler:
             if kind == "json-array":
                 findings.add(self, findings.JSON_ARRAY, "error", refusal_message(head))
                 return self._finish(None)
+            if kind == "unknown-encoding":
+                textinput.first_choice(head, self.total_bytes)  # raises Undecodable (finding, offset)
             raise _Refused(refusal_message(head) or f"unsupported file ({kind})")
         self.report["format"] = self.format = kind
         if kind == "parquet":
             return self._run_parquet(f, head)
-        from .detect import sniff_encoding
+        def reread() -> bytes:
+            f.seek(start)
+            return _read_exactly(f, HEAD_BYTES)
 
-        encoding, _ = sniff_encoding(head)
-        self.report["encoding"] = encoding
+        def restart(**report: Any) -> None:
+            self.report = self._skeleton()
+            self.report.update(report)
+            self.warnings, self.failures, self.findings = [], [], []
+
+        self.restart = restart
         if kind == "jsonl":
-            return self._run_jsonl(f, head, encoding)
+            self.jsonl_columns = None
+            return textinput.read_with_restarts(self, f, head, start, lambda h, c: self._run_jsonl(f, h, c),
+                                                reread=reread, report={"format": kind})
+        return textinput.read_with_restarts(self, f, head, start, lambda h, c: self._run_csv_retry(f, h, c, kind, start),
+                                            reread=reread, report={"format": kind})
+
+    def _run_csv_retry(self, f: Any, head: bytes, choice: EncodingChoice, kind: str, start: int | None) -> dict[str, Any]:
         block = self.options.block_size
         while True:
             try:
-                return self._run_csv(f, head, encoding, kind, block)
+                return self._run_csv(f, head, choice, kind, block)
             except _Straddle:
                 if start is None or block >= self.options.row_limit:
                     raise _Refused(
@@ -830,16 +850,13 @@ class Profiler:
                 block = min(block * 20, self.options.row_limit)
                 f.seek(start)
                 head = _read_exactly(f, HEAD_BYTES)
-                self.report = self._skeleton()
-                self.report.update(format=kind, encoding=encoding)
-                self.warnings, self.failures, self.findings = [], [], []
+                self.restart(format=kind, encoding=choice.encoding)
 
     # ---- CSV / TSV ------------------------------------------------------------------
-    def _run_csv(self, f: Any, head: bytes, encoding: str, kind: str, block: int) -> dict[str, Any]:
-        skip = 3 if encoding == "utf-8-sig" else 0
+    def _run_csv(self, f: Any, head: bytes, choice: EncodingChoice, kind: str, block: int) -> dict[str, Any]:
         # the header must be complete in the head (and the head no longer than a line)
         limit = self.options.line_limit
-        if b"\n" not in head[skip:] and b"\r" not in head[skip:]:
+        if b"\n" not in head and b"\r" not in head:
             parts, size = [head], len(head)
             while True:  # chunks kept in a list: no copy of the growing head
                 more = _read_exactly(f, HEAD_BYTES)
@@ -849,24 +866,23 @@ class Profiler:
                 size += len(more)
                 if b"\n" in more or b"\r" in more:
                     break
-                if size - skip > limit:
+                if size > limit:
                     raise LineTooLong(1, limit)
             head = b"".join(parts)
             del parts
-        pyenc = "gb18030" if encoding == "gb18030" else "utf8"
-        text = universal_newlines(decode_head(head[skip:], pyenc if pyenc != "utf8" else "utf-8") or "")
-        delim = "\t" if kind == "tsv" else sniff_delimiter(text)
-        self.report["delimiter"] = delim
-        first = text.split("\n", 1)[0] if "\n" in text else text
-        try:
-            header = next(csv.reader(io.StringIO(text if '"' in first else first + "\n"), delimiter=delim))
-        except (StopIteration, csv.Error):
-            header = []
-        if not header or header == [""] and not text.strip():
+        # the head is decoded only for sniffing (never-decodable bytes are found by the reader)
+        text = universal_newlines(codecs.getincrementaldecoder(choice.codec)("replace").decode(head))
+        if not text.strip():
             raise _Refused("file is empty")
-        header_nl = sum(h.count("\n") for h in header)
-        self.guard = LineGuard(self.options.line_limit)
-        stream = _Stream(head, f, skip, self.guard)
+        plan = plan_csv(text, kind=kind, dialect=self.options.dialect, declared_names=list(self.fields) or None)
+        self.report["delimiter"] = plan.delimiter
+        self.report["dialect"] = plan.dialect
+        for item in plan.findings:
+            findings.add_dict(self, item)
+        header = plan.names
+        if not header:
+            raise _Refused("file is empty")
+        stream = textinput.open_text(self, head, f, choice, plan.filter)
         state = _State(self, header)
         self._check_header(header)
 
@@ -876,8 +892,8 @@ class Profiler:
                 state.examples.append((row.number or 0, row.text.count("\n")))
             return "skip"
 
-        read_opts = pcsv.ReadOptions(use_threads=False, block_size=block, encoding=pyenc)
-        parse_opts = pcsv.ParseOptions(delimiter=delim, newlines_in_values=True,
+        read_opts = pcsv.ReadOptions(use_threads=False, block_size=block, encoding="utf8", **plan.read_kwargs)
+        parse_opts = pcsv.ParseOptions(**plan.parse_kwargs, newlines_in_values=True,
                                        ignore_empty_lines=False, invalid_row_handler=on_invalid)
         conv_opts = pcsv.ConvertOptions(column_types={h: pa.string() for h in header},
                                         strings_can_be_null=False, quoted_strings_can_be_null=False)
@@ -903,7 +919,15 @@ class Profiler:
                     f"could not read the whole file (stopped after {state.rows} rows): {_clean(exc)}")
             self.report["header"] = header
             self.report["bytes"] = stream.bytes_read
-            mal = state.example_lines(header_nl)
+            textinput.encoding_findings(self, stream)
+            if plan.filter is not None:  # comment lines (read as empty lines) are not blank lines
+                comments = plan.filter.comment_lines - plan.skipped_comment_lines
+                state.blank_lines = max(0, state.blank_lines - comments)
+                plan.dialect["comment_lines"] = plan.filter.comment_lines
+            term = line_endings_seen(plan.dialect, self.guard.line_endings if self.guard else None)
+            if term is not None:
+                findings.add_dict(self, term)
+            mal = state.example_lines(0, first_row=plan.skip_lines + 1)
             return self._finish(state, malformed_lines=mal)
         finally:
             state.close()
@@ -985,35 +1009,23 @@ class Profiler:
                                      + (f" (and {len(extra) - 50} more)" if len(extra) > 50 else ""))
 
     # ---- JSON Lines ---------------------------------------------------------------
-    def _run_jsonl(self, f: Any, head: bytes, encoding: str) -> dict[str, Any]:
-        skip = 3 if encoding == "utf-8-sig" else 0
-        self.guard = LineGuard(self.options.line_limit)
-        stream = _Stream(head, f, skip, self.guard)
-        text = io.TextIOWrapper(io.BufferedReader(stream, 1 * MiB),
-                                encoding="gb18030" if encoding == "gb18030" else "utf-8", newline=None)
+    def _run_jsonl(self, f: Any, head: bytes, choice: EncodingChoice) -> dict[str, Any]:
+        """Columns: the union of keys over the whole file (jsonl.py); a later object with a new
+        key makes one scan of the rest for keys, then the file is read again (ReadAgain)."""
+        stream = textinput.open_text(self, head, f, choice)
+        text = io.TextIOWrapper(io.BufferedReader(stream, 1 * MiB), encoding="utf-8", newline=None)
+        columns = self.jsonl_columns  # None until a first read found the union
         state: _State | None = None
+        builder: RowBuilder | None = None
         header: list[str] = []
         unseen: set[str] = set()
-        extra: dict[str, int] = {}
         buf: list[list[str]] = []
         lines_malformed: list[int] = []
         malformed = 0
         batch_rows = self.options.batch_rows
-        dumps = json.dumps
-
-        def cell(v: Any) -> str:
-            if v is None:
-                return ""
-            if isinstance(v, str):
-                return v
-            if v is True:
-                return "true"
-            if v is False:
-                return "false"
-            return dumps(v, ensure_ascii=False)
-
+        lines = enumerate(text, 1)
         try:
-            for lineno, line in enumerate(text, 1):
+            for lineno, line in lines:
                 s = line.strip()
                 if not s:
                     continue
@@ -1027,25 +1039,38 @@ class Profiler:
                         lines_malformed.append(lineno)
                     continue
                 if state is None:
-                    # declared columns the first object lacks are columns too (null
-                    # where absent); only those absent from every object are missing
-                    header = list(obj) + [n for n in self.fields if n not in obj]
+                    # declared columns no object has are columns too (null everywhere); only
+                    # those are reported missing
+                    header = columns or list(obj) + [n for n in self.fields if n not in obj]
                     unseen = {n for n in self.fields if n not in obj}
+                    builder = RowBuilder(header, strict=columns is None)
                     state = _State(self, header)
-                    hset = set(header)
                 if unseen:
                     unseen.difference_update(obj)
-                for k in obj:
-                    if k not in hset:
-                        extra[k] = extra.get(k, 0) + 1
-                buf.append([cell(obj.get(h)) for h in header])
+                try:
+                    buf.append(builder.row(obj))
+                except NewKeys:
+                    union = KeyUnion()
+                    union.keys = dict.fromkeys(k for k in header if k not in unseen or k not in self.fields)
+                    union.add(obj)
+                    union.scan(rest for _, rest in lines)
+                    self.jsonl_columns = union.columns(self.fields)
+                    raise textinput.ReadAgain(stream.final or stream.choice,
+                                              f"line {lineno} brings keys the first object lacks") from None
                 if len(buf) >= batch_rows:
                     self._jsonl_flush(state, buf, stream)
                     buf = []
             if buf:
                 self._jsonl_flush(state, buf, stream)
-        except UnicodeDecodeError as exc:
-            self.failures.append(f"could not read the whole file: invalid {encoding} text ({exc.reason})")
+        except BaseException:
+            if state is not None:
+                state.close()
+            raise
+        textinput.encoding_findings(self, stream)
+        extra = builder.extra if builder is not None else {}
+        nested = nested_finding(builder.nested) if builder is not None else None
+        if nested is not None:
+            findings.add_dict(self, nested)
         self.report["bytes"] = stream.bytes_read
         if state is None:
             state = _State(self, [])
