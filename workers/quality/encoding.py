@@ -37,6 +37,7 @@ FALLBACKS = ("utf-8", "gb18030", "big5", "windows-1252")
 EVIDENCE_BYTES = 256 * 1024
 
 _HIGH = re.compile(rb"[\x80-\xff]")
+_BREAK = re.compile(rb"[\r\n]")
 _CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _ISOLATED = re.compile("(?<=[A-Za-z])[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff](?=[A-Za-z])")
 _LATIN = re.compile("[\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff\u0152\u0153\u0160\u0161\u0178\u017d\u017e]")
@@ -121,26 +122,20 @@ def non_ascii_lines(data: bytes, limit: int, *, at_start: bool = False) -> bytes
         m = _HIGH.search(data, pos)
         if m is None:
             break
-        lo = max(data.rfind(b"\n", 0, m.start()), data.rfind(b"\r", 0, m.start()))
-        if lo < 0 and not at_start:
-            nxt = _next_break(data, m.start())
-            if nxt < 0:
-                break
-            pos = nxt + 1
-            continue
-        hi = _next_break(data, m.start())
-        if hi < 0:
+        floor = max(0, pos - 1)  # the previous line's break (searches stay within this line)
+        lo = max(data.rfind(b"\n", floor, m.start()), data.rfind(b"\r", floor, m.start()))
+        brk = _BREAK.search(data, m.start())
+        if brk is None:
             break
+        hi = brk.start()
+        if lo < 0 and not at_start:
+            pos = hi + 1
+            continue
         line = data[lo + 1:hi + 1]
         out.append(line[: limit - size])
         size += len(line)
         pos = hi + 1
     return b"".join(out)
-
-
-def _next_break(data: bytes, start: int) -> int:
-    cands = [i for i in (data.find(b"\n", start), data.find(b"\r", start)) if i >= 0]
-    return min(cands) if cands else -1
 
 
 @dataclass
