@@ -207,5 +207,11 @@ def quality_view(report: dict | None) -> dict[str, Any] | None:
         "pii_total": int(pii_total),
         "pii_by_column": pii_by_column,
         "pii_examples": pii.get("examples") or [],
-        "findings": [f for f in (report.get("findings") or []) if isinstance(f, dict)],
+        # constraint findings (a table); reading findings (how the file was read: encoding,
+        # header, dialect) carry a message and are listed on their own
+        "findings": [f for f in (report.get("findings") or []) if isinstance(f, dict) and "constraint" in f],
+        "reading_notes": [f for f in (report.get("findings") or [])
+                          if isinstance(f, dict) and f.get("level") == "info" and f.get("message")],
+        "delimiter": report.get("delimiter"),
+        "dialect": report.get("dialect") if isinstance(report.get("dialect"), dict) else None,
     }

@@ -34,3 +34,19 @@ def test_dialect_that_is_not_json_is_a_form_error(seller_client):
     response = seller_client.post(reverse("web:dataset-new"), dataset_form(dialect='[";"]'))
     assert response.context["form"].errors["dialect"] == ["The dialect must be a JSON object ({…}), not a list."]
     assert Dataset.objects.count() == 0
+
+
+def test_quality_panel_lists_how_the_file_was_read_apart_from_constraint_findings():
+    from django.template.loader import render_to_string
+
+    from exchange.web.present import quality_view
+
+    report = {"rows": 10, "columns": [], "gates": {"passed": True, "failures": []}, "encoding": "windows-1252",
+              "findings": [{"code": "encoding_detected", "level": "info", "message": "read as Windows-1252: names"},
+                           {"code": "line_too_long", "level": "error", "message": "line 3 is too long"},
+                           {"code": "constraint_enum", "field": "Sex", "constraint": "enum", "count": 3, "rows": [4]}]}
+    view = quality_view(report)
+    assert [f["code"] for f in view["findings"]] == ["constraint_enum"]
+    assert [f["code"] for f in view["reading_notes"]] == ["encoding_detected"]
+    html = render_to_string("exchange/_quality_report.html", {"quality": view})
+    assert "How the file was read" in html and "read as Windows-1252: names" in html
