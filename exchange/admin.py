@@ -200,22 +200,22 @@ def quality_html(version: DatasetVersion | None):
     """The quality report summary with personal-data findings highlighted (for reviewers).
 
     Shown in list and change views alike, so it is always the redacted report."""
-    report = getattr(version, "quality_report", None) if version is not None and hasattr(version, "quality_report") else None
-    if report is None:
+    stored = quality_sel.stored_report(version)
+    if stored is None:
         return format_html("<em>No quality report yet (version status: {}).</em>", version.status if version else "—")
-    data = quality_sel.report_for_viewer(version) or {}
-    gates = data.get("gates", {})
-    pii = data.get("pii", {})
-    pii_total = sum(int(pii.get(k) or 0) for k in ("mobile", "email", "resident_id", "bank_card"))
-    failures = format_html_join("", "<li>{}</li>", ((f,) for f in gates.get("failures", []))) or mark_safe("<li>none</li>")
-    pii_rows = format_html_join("", "<li><b>{}</b>: {}</li>", ((k, pii.get(k, 0)) for k in ("mobile", "email", "resident_id", "bank_card")))
-    examples = ", ".join(pii.get("examples", [])[:10])
+    data = quality_sel.report_for_viewer(version) or quality_sel.report_typed({})
+    pii = data.pii
+    kinds = pii.KINDS
+    pii_total = sum(int(getattr(pii, k) or 0) for k in kinds)
+    failures = format_html_join("", "<li>{}</li>", ((f,) for f in data.failures)) or mark_safe("<li>none</li>")
+    pii_rows = format_html_join("", "<li><b>{}</b>: {}</li>", ((k, getattr(pii, k)) for k in kinds))
+    examples = ", ".join(pii.examples[:10])
     style = "background:#fde2e1;border:2px solid #c0392b;padding:6px" if pii_total else "padding:6px"
     return format_html(
         "<div><b>Score {} · grade {}</b> — gates {}<br>rows {} · malformed {} · duplicates {} · formula cells {}"
         "<ul>{}</ul><div style='{}'><b>Personal data found: {}</b> (dataset declares personal data: {})<ul>{}</ul>{}</div></div>",
-        report.score, report.grade, "passed" if gates.get("passed") else "FAILED", data.get("rows"),
-        data.get("malformed_rows"), data.get("duplicate_rows"), data.get("formula_injection"), failures, style,
+        stored.score, stored.grade, "passed" if data.passed else "FAILED", data.rows,
+        data.malformed_rows, data.duplicate_rows, data.formula_injection, failures, style,
         pii_total, "yes" if version.dataset.contains_personal_data else "no", pii_rows,
         format_html("Examples (redacted): {}", examples) if examples else "",
     )
@@ -253,12 +253,13 @@ class OfferInline(ReadOnlyInline):
 @admin.register(Listing)
 class ListingAdmin(AuditedModelAdmin):
     list_display = ["title", "seller_name", "status", "grade", "submitted_at", "published_at"]
-    list_filter = ["status", "dataset__category", "dataset__kind"]
+    list_filter = ["status", "edited_since_review", "dataset__category", "dataset__kind"]
     search_fields = ["title", "dataset__title", "dataset__owner__name"]
-    readonly_fields = ["dataset", "version", "status", "review_note", "submitted_at", "reviewed_at", "published_at", "quality"]
+    readonly_fields = ["dataset", "version", "status", "review_note", "edited_since_review", "submitted_at",
+                       "reviewed_at", "published_at", "quality"]
     fields = ["title", "summary", *readonly_fields]
     inlines = [OfferInline]
-    actions = ["publish", "reject", "suspend", "reinstate"]
+    actions = ["publish", "reject", "suspend", "reinstate", "acknowledge_edits"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("dataset__owner", "version__quality_report")
@@ -269,12 +270,20 @@ class ListingAdmin(AuditedModelAdmin):
 
     @admin.display(description="Grade")
     def grade(self, obj):
-        report = getattr(obj.version, "quality_report", None) if hasattr(obj.version, "quality_report") else None
+        report = quality_sel.stored_report(obj.version)
         return report.grade if report else "—"
 
     @admin.display(description="Quality report and personal-data findings")
     def quality(self, obj):
         return quality_html(obj.version)
+
+    @admin.action(description="Let the sellers' edits of selected listings stand")
+    def acknowledge_edits(self, request, queryset):
+        from exchange.services.listings import listing_edits_acknowledge
+
+        actor = Actor.from_request(request)
+        _run_each(self, request, queryset, lambda o: listing_edits_acknowledge(actor=actor, listing=o),
+                  "listing edit(s) acknowledged")
 
     @admin.action(description="Publish selected listings (review approved)")
     def publish(self, request, queryset):
@@ -350,4 +359,4 @@ class AuditEventAdmin(ReadOnlyAdmin):
 
 # Trading and delivery register their own ModelAdmins; importing them here lets the
 # admin's autodiscovery (which loads only ``exchange.admin``) find them.
-from exchange import admin_delivery, admin_trading  # noqa: E402,F401
+from exchange import admin_delivery, admin_revisions, admin_trading  # noqa: E402,F401

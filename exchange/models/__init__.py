@@ -4,6 +4,7 @@ from .audit import AuditChainHead, AuditEvent
 from .catalog import CatalogGeneration, Dataset, DatasetVersion, Listing, Offer, QualityReport
 from .delivery import Delivery, DownloadLink, SigningKey
 from .orgs import ApiKey, Membership, Organization
+from .revisions import ListingRevision
 from .trading import (
     AccessRequest,
     Account,
@@ -23,6 +24,7 @@ __all__ = [
     "IdempotencyRecord",
     "LedgerEntry",
     "LedgerTransfer",
+    "ListingRevision",
     "ApiKey",
     "AuditChainHead",
     "AuditCheckpoint",

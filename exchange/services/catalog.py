@@ -25,8 +25,9 @@ from exchange.errors import (
     PayloadTooLarge,
     storage_error,
 )
-from exchange.models import Dataset, DatasetVersion, Listing, Offer
+from exchange.models import Dataset, DatasetVersion, Listing, ListingRevision, Offer
 from exchange.models.catalog import Category, version_upload_path
+from exchange.selectors import quality as quality_sel
 from exchange.services.audit import audit_record
 from exchange.services.catalog_flat import listings_of_dataset_refresh, listings_refresh_flat
 from exchange.services.dispatch import enqueue_on_commit
@@ -289,8 +290,8 @@ def offer_create(*, actor: Actor, listing: Listing, name: str, price_fen: Any, a
     for field, value, low, high in (("term_days", term_days, 1, 3650), ("download_limit", download_limit, 1, 1000)):
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             errors[field] = [f"A whole number from {low} to {high}."]
-    if listing.status not in (Listing.Status.DRAFT, Listing.Status.REJECTED):
-        raise Conflict("Offers can only be added while the listing is a draft or was rejected.")
+    if listing.status not in (Listing.Status.DRAFT, Listing.Status.REJECTED, Listing.Status.PUBLISHED):
+        raise Conflict(f"Offers cannot be added to a {listing.get_status_display().lower()} listing.")
     if errors:
         raise InvalidInput("The offer has errors.", fields=errors)
     with transaction.atomic():
@@ -319,10 +320,8 @@ def listing_submit(*, actor: Actor, listing: Listing) -> Listing:
             raise InvalidInput("Add at least one offer before submitting.", fields={"offers": ["No active offer."]})
         version = listing.version
         if version.status != DatasetVersion.Status.PASSED:
-            failures = []
-            report = getattr(version, "quality_report", None) if hasattr(version, "quality_report") else None
-            if report is not None:
-                failures = report.report.get("gates", {}).get("failures", [])
+            report = quality_sel.version_report(version)
+            failures = report.failures if report is not None else []
             if version.status == DatasetVersion.Status.FAILED:
                 detail = "; ".join(failures) or version.check_error or "the quality gates failed"
                 msg = f"Version {version.number} failed its quality checks: {detail}."
@@ -354,6 +353,9 @@ def listing_review(*, actor: Actor, listing: Listing, approve: bool, note: str =
         listing.reviewed_at = now
         if approve:
             listing.published_at = now
+            # the first entry of the listing's revision history
+            ListingRevision.objects.get_or_create(listing=listing, version_id=listing.version_id, defaults={
+                "status": ListingRevision.Status.LIVE, "live_at": now})
         listing.save(update_fields=["status", "review_note", "reviewed_at", "published_at", "updated_at"])
         emit("listing.reviewed", listing.dataset.owner, {"listing": str(listing.pk), "status": listing.status})
         audit_record(actor=actor, action="listing.published" if approve else "listing.rejected", obj=listing,

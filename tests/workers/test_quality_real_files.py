@@ -206,3 +206,9 @@ def test_jsonl_nested_values_are_reported_not_crashed_on(tmp_path):
     assert r["rows"] == 3
     f = _finding(r, "nested_values")
     assert f["by_column"] == {"meta": 2, "tags": 2} and f["cells"] == 4
+
+
+@pytest.mark.parametrize("data", [b"a,b", "a,b".encode("utf-16")])
+def test_header_only_file_without_a_final_line_break_has_no_rows(tmp_path, data):
+    r = run(tmp_path, data)
+    assert r["rows"] == 0 and [f["code"] for f in r["findings"] if f["level"] == "error"] == ["no_rows"]

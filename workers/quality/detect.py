@@ -1,4 +1,5 @@
-"""Format and encoding detection from the first bytes of a file."""
+"""Format detection from the first bytes of a file, and the encoding to start reading with
+(encoding.py guesses it; decoding.py confirms it over the whole file)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,8 @@ _BOMS = [
     (b"\xff\xfe\x00\x00", "utf-32", "FF FE 00 00"),
     (b"\x00\x00\xfe\xff", "utf-32", "00 00 FE FF"),
 ]
-SUPPORTED_TEXT = "UTF-8 (with or without BOM), UTF-16 with BOM, GB18030/GBK, Big5 and Windows-1252/Latin-1 are accepted"
+SUPPORTED_TEXT = ("UTF-8 (with or without BOM), UTF-16 with BOM, GB18030/GBK, Big5 and Windows-1252/Latin-1 "
+                  "are accepted")
 _NAMES = {
     "gzip": "gzip-compressed", "zip": "a ZIP archive (Excel .xlsx files are ZIP archives too)",
     "bzip2": "bzip2-compressed", "xz": "xz-compressed", "zstd": "zstd-compressed",
@@ -51,36 +53,42 @@ def decode_head(head: bytes, encoding: str) -> str | None:
 
 
 def sniff_encoding(head: bytes, *, final: bool = False) -> tuple[str | None, str]:
-    """Return (encoding, problem) for the head of a file: the encoding to start reading with
-    (encoding.guess_encoding; the reader confirms it over the whole file), or None and why
-    the file is refused. final: the head is the whole file."""
+    """Return (encoding, problem): the encoding to start reading with, or None and why the
+    file is refused. final: the head is the whole file."""
+    encoding, _kind, problem = _sniff(head, final=final)
+    return encoding, problem
+
+
+def _sniff(head: bytes, final: bool = False) -> tuple[str | None, str, str]:
+    """(encoding, refusal kind (one of REFUSED) or "", problem in words)."""
     if not head:
-        return None, "file is empty"
+        return None, "empty", "file is empty"
     for magic, kind in _MAGIC:
         if head.startswith(magic):
-            return None, f"file is {_NAMES[kind]} (starts with bytes {_hex(magic)}); upload an uncompressed CSV, TSV, JSON Lines or Parquet file"
-    for bom, _kind, hexs in _BOMS:
+            return None, kind, (f"file is {_NAMES[kind]} (starts with bytes {_hex(magic)}); "
+                                "upload an uncompressed CSV, TSV, JSON Lines or Parquet file")
+    for bom, kind, hexs in _BOMS:
         if head.startswith(bom):
-            return None, f"file is UTF-32 encoded (byte-order mark {hexs}); {SUPPORTED_TEXT}"
-    utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff"))
+            return None, kind, f"file is UTF-32 encoded (byte-order mark {hexs}); {SUPPORTED_TEXT}"
+    utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff"))  # NUL bytes are its text
     sample = head[:65536]
     nul = 0 if utf16 else sample.count(0)
     if nul:
         even = sample[0::2].count(0)
         odd = sample[1::2].count(0)
         if len(sample) >= 4 and nul >= len(sample) // 4 and (even == 0 or odd == 0):
-            return None, f"file looks UTF-16 encoded (NUL in every other byte, no byte-order mark); {SUPPORTED_TEXT}"
+            return None, "utf-16", f"file looks UTF-16 encoded (NUL in every other byte, no byte-order mark); {SUPPORTED_TEXT}"
         if nul > max(8, len(sample) // 100):
-            return None, f"binary content, not text ({nul} NUL bytes in the first {len(sample)} bytes)"
+            return None, "binary", f"binary content, not text ({nul} NUL bytes in the first {len(sample)} bytes)"
     # a few NULs or other controls inside values are reported (finding control_characters)
     if not utf16:
         ctrl = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13))
         if ctrl > max(8, len(sample) // 100):
-            return None, f"binary content, not text ({ctrl} control bytes in the first {len(sample)} bytes)"
+            return None, "binary", f"binary content, not text ({ctrl} control bytes in the first {len(sample)} bytes)"
     try:
-        return guess_encoding(head, final=final).encoding, ""
+        return guess_encoding(head, final=final).encoding, "", ""
     except Undecodable as exc:
-        return None, str(exc)
+        return None, "unknown-encoding", str(exc)
 
 
 def sniff_delimiter(text: str) -> str:
@@ -102,16 +110,10 @@ def detect_format(head: bytes) -> str:
     for magic, kind in _MAGIC:
         if head.startswith(magic):
             return kind
-    encoding, problem = sniff_encoding(head)
+    encoding, refused, _problem = _sniff(head)
     if encoding is None:
-        if problem.startswith("file looks UTF-16"):
-            return "utf-16"
-        if "UTF-32" in problem:
-            return "utf-32"
-        if problem.startswith("binary"):
-            return "binary"
-        return "unknown-encoding"
-    text = decode_head(head, CODECS[encoding]) or ""
+        return refused
+    text = decode_head(head, CODECS[encoding]) or ""  # the codec drops a byte-order mark
     stripped = text.lstrip()
     if not stripped:
         return "empty"
