@@ -40,13 +40,14 @@ def test_quality_panel_lists_how_the_file_was_read_apart_from_constraint_finding
     from django.template.loader import render_to_string
 
     from exchange.web.present import quality_view
+    from workers.quality.report import Report
 
     report = {"rows": 10, "columns": [], "gates": {"passed": True, "failures": []}, "encoding": "windows-1252",
               "findings": [{"code": "encoding_detected", "level": "info", "message": "read as Windows-1252: names"},
                            {"code": "line_too_long", "level": "error", "message": "line 3 is too long"},
                            {"code": "constraint_enum", "field": "Sex", "constraint": "enum", "count": 3, "rows": [4]}]}
-    view = quality_view(report)
-    assert [f["code"] for f in view["findings"]] == ["constraint_enum"]
-    assert [f["code"] for f in view["reading_notes"]] == ["encoding_detected"]
+    view = quality_view(Report.from_dict(report))
+    assert [f.code for f in view["findings"]] == ["constraint_enum"]
+    assert [f.code for f in view["reading_notes"]] == ["encoding_detected"]
     html = render_to_string("exchange/_quality_report.html", {"quality": view})
     assert "How the file was read" in html and "read as Windows-1252: names" in html
