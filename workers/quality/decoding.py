@@ -217,6 +217,8 @@ class DecodingReader(io.RawIOBase):
             if mine is not None:
                 reason += f"; every byte decodes, and {len(self.evidence.windows)} sampled windows of the whole file " \
                           f"show {mine.describe()}"
+        if enc in ("utf-8", "utf-8-sig", "utf-16-le", "utf-16-be"):
+            reason += f"; every byte of the file decodes ({self.offset} bytes)"
         if enc == "windows-1252":
             reason += (f"; {self.c1} bytes in 0x80-0x9F read as Windows-1252 letters and punctuation (they would be "
                        "control characters in ISO-8859-1)" if self.c1 else
