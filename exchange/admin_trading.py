@@ -13,7 +13,8 @@ from django.contrib import admin, messages
 from exchange.actor import Actor
 from exchange.admin import ReadOnlyAdmin, ReadOnlyInline, _with_form, _with_reason
 from exchange.models import AccessRequest, Account, Contract, LedgerEntry, LedgerTransfer
-from exchange.services.trading import contract_refund, wallet_topup
+from exchange.services.escrow import contract_refund
+from exchange.services.trading import wallet_topup
 from exchange.web.forms import YuanField
 
 

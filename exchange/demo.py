@@ -46,6 +46,7 @@ class DemoDataset:
     schema: dict
     filename: str
     offers: list[dict] = field(default_factory=list)
+    rai: dict = field(default_factory=dict)  # the Responsible-AI declaration (rai_* fields)
 
 
 FIRMS = [
@@ -127,9 +128,19 @@ DATASETS = [
         "(中文 and English) and labelled with one of five intents. Speakers consented; no personal data.",
         "speech", "labelled", ["speech", "ASR", "intent", "方言"], SPEECH_SCHEMA, "speech_intents.csv",
         [{"name": "Research licence", "price_fen": 880_000, "access_mode": "instant", "term_days": 365,
-          "download_limit": 5, "purpose_restriction": "Model training and evaluation inside the buyer's firm."},
+          "download_limit": 5, "purpose_restriction": "Model training and evaluation inside the buyer's firm.",
+          "guarantee": {"min_rows": 2000, "label_tolerance_pp": 5, "no_undeclared_personal_data": True}},
          {"name": "Commercial licence", "price_fen": 4_800_000, "access_mode": "approval", "term_days": 730,
           "download_limit": 10, "purpose_restriction": "Training models used in commercial products."}],
+        {"rai_data_collection": "Recorded in cars on drives around Hefei and Nanjing, 2025–2026, with the "
+                                "speakers' written consent; read and spontaneous speech.",
+         "rai_data_annotation_protocol": "Three annotators label each utterance's intent from a five-intent "
+                                         "guideline; majority vote, ties settled by a senior linguist.",
+         "rai_data_annotation_platform": "In-house transcription and labelling tool",
+         "rai_annotations_per_item": 3,
+         "rai_annotator_demographics": "18 annotators, native Mandarin speakers; 7 also speak Jianghuai Mandarin.",
+         "rai_data_use_cases": "Training and evaluating in-car intent classifiers. Not for speaker identification.",
+         "rai_data_biases": "Adult speakers only; Jianghuai dialects over-represented compared to the national mix."},
     ),
     DemoDataset(
         "hangzhou", "城市街景目标检测标注 Street-scene object-detection annotations",
@@ -138,6 +149,10 @@ DATASETS = [
         "vision", "labelled", ["vision", "detection", "bbox", "安防"], DETECTION_SCHEMA, "street_detections.jsonl",
         [{"name": "Evaluation licence", "price_fen": 1_200_000, "access_mode": "approval", "term_days": 180,
           "download_limit": 3, "purpose_restriction": "Benchmarking detection models; no redistribution."}],
+        {"rai_data_collection": "Frames sampled every 10 s from 40 fixed street and campus cameras in Hangzhou.",
+         "rai_machine_annotation_tools": "Boxes pre-drawn by a YOLO detector, then corrected by hand.",
+         "rai_personal_sensitive_information": "Faces and licence plates were blurred before annotation.",
+         "rai_data_limitations": "Daytime frames only; no rain or night scenes."},
     ),
     DemoDataset(
         "wuhan", "光模块产线测试记录（清洗后）Cleaned optical-module production test records",
@@ -216,6 +231,15 @@ class DemoPurchase:
 
 # The demo buyer's completed purchase: it tops up its wallet (staff top-up) and buys the Wuhan
 # optical dataset's instant offer, so a signed delivery exists from the start.
+# After-sales in the demo: Hangzhou accepts its delivery of Hefei's speech data (settled after acceptance), and
+# Hefei, buying Hangzhou's detections, reports a problem (an open dispute in the admin queue).
+ACCEPTED = DemoPurchase(buyer="hangzhou", seller="hefei", topup_fen=1_000_000,
+                        purpose="Training the voice-command classifier of our camera control app 语音控制.")
+DISPUTED = DemoPurchase(buyer="hefei", seller="hangzhou", topup_fen=2_000_000,
+                        purpose="Benchmarking our pedestrian detector on street scenes 行人检测评测.")
+DISPUTE_TEXT = ("About 40 of the 1,500 boxes label bicycles as people; the listing describes the classes as "
+                "checked by two annotators.")
+
 PURCHASE = DemoPurchase(
     buyer="buyer", seller="wuhan", topup_fen=2_000_000,
     purpose="Yield analytics for our optical-module supplier quality dashboard 供应商良率分析.",

@@ -71,3 +71,28 @@ def one_line(text: str, *, max_length: int = 500) -> str:
         else:
             out.append(ch)
     return "".join(out).strip()[:max_length].rstrip()
+
+
+def paragraphs(text: str) -> str:
+    """Free text kept as paragraphs: Unicode NFC; ``\\r\\n``/``\\r`` and line/paragraph
+    separators become ``\\n``; other control and format characters (zero-width, bidi
+    overrides, NUL) are dropped, tabs become spaces; spaces at line ends and more than one
+    blank line in a row are removed; trimmed. Used for declarations shown on public pages
+    and written into metadata, so that what is stored is what every face shows."""
+    import re
+    import unicodedata
+
+    text = unicodedata.normalize("NFC", text or "")
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n\n")
+    out = []
+    for ch in text:
+        if ch == "\n":
+            out.append(ch)
+        elif ch == "\t":
+            out.append(" ")
+        elif unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp"):
+            continue
+        else:
+            out.append(ch)
+    lines = [line.rstrip() for line in "".join(out).split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()

@@ -45,11 +45,11 @@ def upload(actor, dataset, content: bytes | None = None, name: str = "reviews.cs
     return catalog.version_upload(actor=actor, dataset=dataset, upload=SimpleUploadedFile(name, content or csv_bytes()))
 
 
-def passed_version(actor, dataset, content: bytes | None = None):
+def passed_version(actor, dataset, content: bytes | None = None, name: str = "reviews.csv"):
     """A version whose quality check ran here (the worker's code path, called in-process)."""
     from exchange.services import quality
 
-    version = upload(actor, dataset, content)
+    version = upload(actor, dataset, content, name)
     claim = quality.quality_check_claim(version_id=str(version.pk))
     quality.quality_check_run(claim=claim)
     version.refresh_from_db()

@@ -15,6 +15,9 @@ from exchange.models import (
     Organization,
 )
 from exchange.selectors import quality as quality_sel
+from workers.metadata import ANNOTATIONS_PER_ITEM_MAX, RAI_FIELDS
+
+RAI_OUT_FIELDS = [*(f"rai_{f.attr}" for f in RAI_FIELDS), "rai_annotations_per_item"]
 
 
 # --- Output -------------------------------------------------------------------
@@ -80,14 +83,14 @@ class DatasetOut(serializers.ModelSerializer):
     class Meta:
         model = Dataset
         fields = ["id", "owner", "title", "description", "category", "kind", "tags", "schema", "dialect",
-                  "contains_personal_data", "legal_basis", "created_at", "updated_at"]
+                  "contains_personal_data", "legal_basis", *RAI_OUT_FIELDS, "created_at", "updated_at"]
 
 
 class OfferOut(serializers.ModelSerializer):
     class Meta:
         model = Offer
         fields = ["id", "listing", "name", "price_fen", "currency", "access_mode", "purpose_restriction",
-                  "term_days", "download_limit", "redistribution", "is_active"]
+                  "term_days", "download_limit", "redistribution", "acceptance_days", "guarantee", "is_active"]
 
 
 class PublicVersionOut(VersionOut):
@@ -138,7 +141,19 @@ class ApiKeyIn(serializers.Serializer):
     expires_at = serializers.DateTimeField(required=False, allow_null=True)
 
 
-class DatasetIn(serializers.Serializer):
+# The Responsible-AI declaration (Croissant RAI): optional texts, normalised and
+# length-checked by services.rai (the limits are in each field's help text).
+RaiIn = type("RaiIn", (serializers.Serializer,), {
+    **{f"rai_{f.attr}": serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, trim_whitespace=False,
+        help_text=f"{f.help} Croissant rai:{f.term}; at most {f.max_length} characters.") for f in RAI_FIELDS},
+    "rai_annotations_per_item": StrictIntegerField(
+        required=False, allow_null=True,
+        help_text=f"How many annotators labelled each item (1-{ANNOTATIONS_PER_ITEM_MAX}); rai:annotationsPerItem."),
+})
+
+
+class DatasetIn(RaiIn):
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True)
     category = serializers.CharField()
@@ -178,6 +193,12 @@ class OfferIn(serializers.Serializer):
     term_days = StrictIntegerField(required=False, default=365)
     download_limit = StrictIntegerField(required=False, default=5)
     redistribution = serializers.BooleanField(required=False, default=False)
+    acceptance_days = StrictIntegerField(required=False, default=3,
+                                         help_text="Days the buyer has to accept or dispute a delivery (0–30; 0: "
+                                                   "escrow is released as soon as the delivery is ready).")
+    guarantee = serializers.JSONField(required=False, default=None, help_text=(
+        "Optional quality guarantee: min_score, min_rows, max_duplicate_share (0–1), max_null_share "
+        "({column: 0–1}), label_tolerance_pp, no_undeclared_personal_data. Refused if the listed version fails it."))
 
 
 class CatalogQuery(serializers.Serializer):

@@ -21,6 +21,7 @@ from exchange.api.views import FirmViewMixin
 from exchange.errors import NotFound
 from exchange.models import AccessRequest, Contract, LedgerEntry, Offer
 from exchange.selectors import trading as sel
+from exchange.services import escrow
 from exchange.services import trading as svc
 from exchange.services.idempotency import idempotent_run, request_fingerprint
 
@@ -106,7 +107,9 @@ class ContractOut(serializers.ModelSerializer):
         fields = ["id", "status", "access_request", "buyer", "seller", "listing", "listing_title", "offer",
                   "dataset_version", "dataset_version_number", "price_fen", "currency", "commission_bp", "purpose",
                   "purpose_restriction", "term_days", "download_limit", "redistribution", "licence_sha256",
-                  "licence_text", "created_at", "paid_at", "settled_at", "refunded_at", "refund_reason"]
+                  "licence_text", "created_at", "paid_at", "settled_at", "refunded_at", "refund_reason",
+                  "refunded_fen", "acceptance_days", "guarantee", "delivered_at", "window_ends_at",
+                  "window_remaining_seconds", "accepted_at", "release"]
 
 
 class WalletOut(serializers.Serializer):
@@ -231,6 +234,15 @@ class ContractViewSet(FirmViewMixin, mixins.ListModelMixin, mixins.RetrieveModel
     def pay(self, request, pk=None):
         """Pay a contract awaiting payment into escrow (needs ``buy``). Paying twice is refused with 409."""
         contract = svc.contract_pay(actor=self.actor, contract=self.get_object())
+        return Response(ContractOut(sel.contracts_for(organization=self.firm).get(pk=contract.pk)).data)
+
+    @extend_schema(request=None, responses=ContractOut, parameters=[IDEMPOTENCY_HEADER])
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def accept(self, request, pk=None):
+        """Accept a delivered contract inside its acceptance window (buyer, ``buy``): escrow is released to the
+        seller minus commission. Refused with 409 while a dispute is open or once released."""
+        contract = escrow.contract_accept(actor=self.actor, contract_id=self.get_object().pk)
         return Response(ContractOut(sel.contracts_for(organization=self.firm).get(pk=contract.pk)).data)
 
 

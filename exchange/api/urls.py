@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from exchange.api import audit, delivery, revisions, trading, views, webhooks
+from exchange.api import after_sales, audit, delivery, metadata, revisions, trading, views, webhooks
 
 router = DefaultRouter()
 router.register("catalog", views.CatalogViewSet, basename="catalog")
@@ -14,6 +14,8 @@ router.register("offers", views.OfferViewSet, basename="offer")
 router.register("access-requests", trading.AccessRequestViewSet, basename="access-request")
 router.register("contracts", trading.ContractViewSet, basename="contract")
 router.register("wallet", trading.WalletViewSet, basename="wallet")
+router.register("disputes", after_sales.DisputeViewSet, basename="dispute")
+router.register("notifications", after_sales.NotificationViewSet, basename="notification")
 router.register("deliveries", delivery.DeliveryViewSet, basename="delivery")
 router.register("audit/events", audit.AuditEventViewSet, basename="audit-event")
 router.register("webhook-endpoints", webhooks.WebhookEndpointViewSet, basename="webhook-endpoint")
@@ -21,6 +23,7 @@ router.register("webhook-endpoints", webhooks.WebhookEndpointViewSet, basename="
 app_name = "api"
 urlpatterns = [
     path("market/stats/", trading.MarketStatsView.as_view(), name="market-stats"),
+    path("catalog/<uuid:pk>/croissant/", metadata.CatalogCroissantView.as_view(), name="catalog-croissant"),
     path("audit/consistency/", audit.ConsistencyView.as_view(), name="audit-consistency"),
     path("audit/checkpoint/", audit.CheckpointView.as_view(), name="audit-checkpoint"),
     path("catalog/<uuid:pk>/revisions/", revisions.CatalogRevisionsView.as_view(), name="catalog-revisions"),

@@ -3,8 +3,10 @@
 from .audit import AuditChainHead, AuditEvent
 from .catalog import CatalogGeneration, Dataset, DatasetVersion, Listing, Offer, QualityReport
 from .delivery import Delivery, DownloadLink, SigningKey
+from .disputes import Dispute, Notification
 from .orgs import ApiKey, Membership, Organization
 from .revisions import ListingRevision
+from .sharing import SharingToken
 from .trading import (
     AccessRequest,
     Account,
@@ -32,6 +34,8 @@ __all__ = [
     "AuditTreeNode",
     "Dataset",
     "Delivery",
+    "Dispute",
+    "Notification",
     "DownloadLink",
     "DatasetVersion",
     "Listing",
@@ -39,6 +43,7 @@ __all__ = [
     "Offer",
     "Organization",
     "QualityReport",
+    "SharingToken",
     "SigningKey",
     "WebhookAttempt",
     "WebhookEndpoint",

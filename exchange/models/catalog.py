@@ -39,6 +39,18 @@ class Dataset(models.Model):
     dialect = models.JSONField(default=dict, blank=True)
     contains_personal_data = models.BooleanField(default=False)
     legal_basis = models.TextField(blank=True)
+    # The seller's Responsible-AI declaration (Croissant RAI), optional; the fields, labels and
+    # length limits are defined once in workers.metadata.model.RAI_FIELDS.
+    rai_data_collection = models.TextField(blank=True)
+    rai_data_annotation_protocol = models.TextField(blank=True)
+    rai_data_annotation_platform = models.TextField(blank=True)
+    rai_annotator_demographics = models.TextField(blank=True)
+    rai_machine_annotation_tools = models.TextField(blank=True)
+    rai_personal_sensitive_information = models.TextField(blank=True)
+    rai_data_use_cases = models.TextField(blank=True)
+    rai_data_limitations = models.TextField(blank=True)
+    rai_data_biases = models.TextField(blank=True)
+    rai_annotations_per_item = models.PositiveSmallIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -150,6 +162,9 @@ class Listing(models.Model):
     blurb = models.CharField(max_length=200, blank=True)
     # Lower-cased title, summary, dataset title/description/tags and seller name (trigram/bigram indexed on PostgreSQL).
     search_text = models.TextField(blank=True)
+    # Set when a delivered copy failed its quality guarantee on re-check: staff should look.
+    flagged_at = models.DateTimeField(null=True, blank=True)
+    flag_reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -192,12 +207,17 @@ class Offer(models.Model):
     term_days = models.PositiveIntegerField(default=365, validators=[MinValueValidator(1), MaxValueValidator(3650)])
     download_limit = models.PositiveIntegerField(default=5, validators=[MinValueValidator(1), MaxValueValidator(1000)])
     redistribution = models.BooleanField(default=False)
+    # Days the buyer has to accept or dispute a ready delivery before escrow is released (0: at once).
+    acceptance_days = models.PositiveSmallIntegerField(default=3, validators=[MaxValueValidator(30)])
+    # The quality guarantee (workers.quality.guarantee.Guarantee as a dict), or null.
+    guarantee = models.JSONField(null=True, blank=True)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["price_fen"]
         constraints = [
+            models.CheckConstraint(condition=models.Q(acceptance_days__lte=30), name="offer_acceptance_days_at_most_30"),
             models.CheckConstraint(condition=models.Q(price_fen__gte=1), name="offer_price_positive"),
             models.CheckConstraint(condition=models.Q(currency="CNY"), name="offer_currency_cny"),
         ]

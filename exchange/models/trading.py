@@ -61,18 +61,31 @@ class AccessRequest(models.Model):
 
 
 class Contract(models.Model):
-    """Made when a request is approved; freezes price, licence and parties.
+    """Made when a request is approved; freezes price, licence, acceptance window, quality
+    guarantee and parties.
 
-    ``awaiting_payment → paid → settled | refunded``; an unpaid contract whose request
-    the buyer cancels becomes ``cancelled``.
+    ``awaiting_payment → paid → delivered ⇄ disputed → settled | refunded | partially_refunded``;
+    with ``acceptance_days == 0`` a ready delivery settles ``paid → settled`` at once. An
+    unpaid contract whose request the buyer cancels becomes ``cancelled``. Transitions live
+    in ``exchange.services.escrow`` (money) and ``exchange.services.disputes``.
     """
 
     class Status(models.TextChoices):
         AWAITING_PAYMENT = "awaiting_payment", "Awaiting payment"
         PAID = "paid", "Paid (in escrow)"
+        DELIVERED = "delivered", "Delivered (acceptance window open)"
+        DISPUTED = "disputed", "Disputed (escrow held)"
         SETTLED = "settled", "Settled"
         REFUNDED = "refunded", "Refunded"
+        PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
         CANCELLED = "cancelled", "Cancelled"
+
+    class Release(models.TextChoices):
+        """Why escrow went to the seller."""
+        NO_WINDOW = "no_window", "Delivered (no acceptance window)"
+        ACCEPTED = "accepted", "Accepted by the buyer"
+        WINDOW_CLOSED = "window_closed", "Acceptance window ended"
+        SYSTEM = "system", "Released by the exchange"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     access_request = models.OneToOneField(AccessRequest, on_delete=models.PROTECT, related_name="contract")
@@ -98,10 +111,25 @@ class Contract(models.Model):
     settled_at = models.DateTimeField(null=True, blank=True)
     refunded_at = models.DateTimeField(null=True, blank=True)
     refund_reason = models.TextField(blank=True)
+    # What the buyer got back: the price after a full refund, less after a partial one.
+    refunded_fen = models.PositiveBigIntegerField(default=0)
+    # After-sales, frozen from the offer at signing (contracts made before it existed: 0 days, no guarantee).
+    acceptance_days = models.PositiveSmallIntegerField(default=0)
+    guarantee = models.JSONField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    # When the acceptance window ends; while a dispute is open the clock stops and the time left is kept.
+    window_ends_at = models.DateTimeField(null=True, blank=True)
+    window_remaining_seconds = models.PositiveIntegerField(null=True, blank=True)
+    window_reminded_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    release = models.CharField(max_length=16, choices=Release.choices, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
         constraints = [
+            models.CheckConstraint(condition=Q(acceptance_days__lte=30), name="contract_acceptance_days_at_most_30"),
+            models.CheckConstraint(condition=Q(refunded_fen__lte=models.F("price_fen")),
+                                   name="contract_refund_at_most_price"),
             models.CheckConstraint(condition=Q(price_fen__gte=1), name="contract_price_positive"),
             models.CheckConstraint(condition=Q(currency="CNY"), name="contract_currency_cny"),
             models.CheckConstraint(condition=Q(commission_bp__lte=10000), name="contract_commission_at_most_all"),
@@ -110,14 +138,25 @@ class Contract(models.Model):
             models.UniqueConstraint(fields=["buyer", "offer"], condition=Q(status="awaiting_payment"),
                                     name="contract_one_unpaid_per_offer"),
         ]
-        indexes = [models.Index(fields=["status", "paid_at"])]
+        indexes = [models.Index(fields=["status", "paid_at"]),
+                   models.Index(fields=["status", "window_ends_at"], name="contract_window_open",
+                                condition=Q(status="delivered"))]
 
     def __str__(self) -> str:
         return f"Contract {str(self.pk)[:8]}: {self.buyer} buys {self.listing}"
 
     @property
     def is_paid(self) -> bool:
-        return self.status in (self.Status.PAID, self.Status.SETTLED, self.Status.REFUNDED)
+        return self.status not in (self.Status.AWAITING_PAYMENT, self.Status.CANCELLED)
+
+    @property
+    def in_escrow(self) -> bool:
+        """The price is still held by the exchange."""
+        return self.status in (self.Status.PAID, self.Status.DELIVERED, self.Status.DISPUTED)
+
+    @property
+    def window_open(self) -> bool:
+        return self.status == self.Status.DELIVERED
 
 
 class Account(models.Model):
@@ -167,6 +206,7 @@ class LedgerTransfer(models.Model):
         PAYMENT = "payment", "Payment into escrow"
         SETTLEMENT = "settlement", "Settlement to seller (minus commission)"
         REFUND = "refund", "Refund to buyer"
+        PARTIAL_REFUND = "partial_refund", "Partial refund (part to buyer, rest to seller minus commission)"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(max_length=16, choices=Kind.choices)

@@ -12,7 +12,8 @@ from .orgs import Organization
 
 EVENT_TYPES = (
     "access_request.created", "access_request.approved", "access_request.rejected", "access_request.cancelled",
-    "contract.paid", "contract.settled", "contract.refunded",
+    "contract.paid", "contract.delivered", "contract.accepted", "contract.settled", "contract.refunded",
+    "contract.partially_refunded", "dispute.opened", "dispute.responded", "dispute.rechecked", "dispute.decided",
     "delivery.ready", "delivery.failed",
     "version.checked", "listing.reviewed", "listing.revised", "offer.retired",
 )

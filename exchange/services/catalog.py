@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 import os
@@ -31,6 +32,8 @@ from exchange.selectors import quality as quality_sel
 from exchange.services.audit import audit_record
 from exchange.services.catalog_flat import listings_of_dataset_refresh, listings_refresh_flat
 from exchange.services.dispatch import enqueue_on_commit
+from exchange.services.notifications import notify_listing_reviewed
+from exchange.services.rai import RAI_INPUTS, rai_clean
 from exchange.services.webhooks import emit
 from exchange.validators import one_line
 
@@ -109,6 +112,9 @@ def _clean_dataset_fields(fields: dict[str, Any], *, partial: bool) -> dict[str,
         clean["contains_personal_data"] = bool(fields.get("contains_personal_data"))
     if "legal_basis" in fields:
         clean["legal_basis"] = (fields.get("legal_basis") or "").strip()
+    rai, rai_errors = rai_clean(fields)
+    clean.update(rai)
+    errors.update(rai_errors)
     kind = clean.get("kind", fields.get("kind"))
     schema = clean.get("schema")
     if kind == Dataset.Kind.LABELLED and isinstance(schema, dict) and "schema" not in errors and not schema.get("labelField"):
@@ -137,20 +143,40 @@ def dataset_create(*, actor: Actor, **fields: Any) -> Dataset:
     return dataset
 
 
-def dataset_update(*, actor: Actor, dataset: Dataset, **fields: Any) -> Dataset:
-    _require_seller(actor, dataset)
+def dataset_changes_clean(*, dataset: Dataset, **fields: Any) -> dict[str, Any]:
+    """The cleaned changes to a dataset, checked together with the fields they depend on
+    (personal data needs a legal basis, a labelled kind needs a label field in the schema).
+    Raises ``InvalidInput`` naming each bad field. Used by ``dataset_update`` and by forms that
+    want the service's answer before they call it (the admin)."""
+    unknown = sorted(set(fields) - _DATASET_EDITABLE)
+    if unknown:
+        raise InvalidInput(f"These dataset fields cannot be changed: {', '.join(unknown)}.",
+                           fields={name: ["Not editable."] for name in unknown})
     if "contains_personal_data" in fields or "legal_basis" in fields:
         fields.setdefault("contains_personal_data", dataset.contains_personal_data)
         fields.setdefault("legal_basis", dataset.legal_basis)
     if "kind" in fields or "schema" in fields:
         fields.setdefault("kind", dataset.kind)
-        fields.setdefault("schema", dataset.schema)
-    clean = _clean_dataset_fields(fields, partial=True)
+        fields.setdefault("schema", copy.deepcopy(dataset.schema))  # cleaning writes personalData into it
+    return _clean_dataset_fields(fields, partial=True)
+
+
+# The owner firm is never among them: a dataset stays with the firm that created it.
+_DATASET_EDITABLE = {"title", "description", "category", "kind", "tags", "schema", "contains_personal_data", "legal_basis",
+                     *RAI_INPUTS}
+
+
+def dataset_update(*, actor: Actor, dataset: Dataset, **fields: Any) -> Dataset:
+    """The seller edits its dataset; exchange staff may correct it too (audited as staff)."""
+    if not (actor.type == "staff" and actor.user is not None and actor.user.is_staff):
+        _require_seller(actor, dataset)
+    clean = dataset_changes_clean(dataset=dataset, **fields)
+    changed = sorted(name for name, value in clean.items() if getattr(dataset, name) != value)
     with transaction.atomic():
-        for name, value in clean.items():
-            setattr(dataset, name, value)
+        for name in changed:
+            setattr(dataset, name, clean[name])
         dataset.save()
-        audit_record(actor=actor, action="dataset.updated", obj=dataset, details={"fields": sorted(clean)})
+        audit_record(actor=actor, action="dataset.updated", obj=dataset, details={"fields": changed})
         listings_of_dataset_refresh(dataset.pk)
     return dataset
 
@@ -274,7 +300,12 @@ def validate_price_fen(value: Any) -> int:
 
 def offer_create(*, actor: Actor, listing: Listing, name: str, price_fen: Any, access_mode: str = Offer.AccessMode.APPROVAL,
                  purpose_restriction: str = "", term_days: int = 365, download_limit: int = 5,
-                 redistribution: bool = False, currency: str = "CNY") -> Offer:
+                 redistribution: bool = False, currency: str = "CNY", acceptance_days: int = 3,
+                 guarantee: Any = None) -> Offer:
+    """A price and licence for a listing, with its acceptance window and optional quality
+    guarantee (refused when the listed version fails it: services.guarantee)."""
+    from exchange.services.guarantee import guarantee_for_offer
+
     _require_seller(actor, listing.dataset)
     errors: dict[str, list[str]] = {}
     try:
@@ -287,21 +318,31 @@ def offer_create(*, actor: Actor, listing: Listing, name: str, price_fen: Any, a
         errors["currency"] = ["Only CNY is traded."]
     if access_mode not in Offer.AccessMode.values:
         errors["access_mode"] = [f"Choose one of: {', '.join(Offer.AccessMode.values)}."]
-    for field, value, low, high in (("term_days", term_days, 1, 3650), ("download_limit", download_limit, 1, 1000)):
+    for field, value, low, high in (("term_days", term_days, 1, 3650), ("download_limit", download_limit, 1, 1000),
+                                    ("acceptance_days", acceptance_days, 0, 30)):
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             errors[field] = [f"A whole number from {low} to {high}."]
     if listing.status not in (Listing.Status.DRAFT, Listing.Status.REJECTED, Listing.Status.PUBLISHED):
         raise Conflict(f"Offers cannot be added to a {listing.get_status_display().lower()} listing.")
+    frozen = None
+    try:
+        frozen = guarantee_for_offer(raw=guarantee, listing=listing)
+    except InvalidInput as exc:
+        if not errors:
+            raise
+        errors.update(exc.fields)
     if errors:
         raise InvalidInput("The offer has errors.", fields=errors)
     with transaction.atomic():
         offer = Offer.objects.create(
             listing=listing, name=name.strip(), price_fen=price_fen, currency=currency, access_mode=access_mode,
             purpose_restriction=(purpose_restriction or "").strip(), term_days=term_days,
-            download_limit=download_limit, redistribution=bool(redistribution),
+            download_limit=download_limit, redistribution=bool(redistribution), acceptance_days=acceptance_days,
+            guarantee=frozen,
         )
         audit_record(actor=actor, action="offer.created", obj=offer, details={
-            "listing": str(listing.pk), "price_fen": price_fen, "access_mode": access_mode})
+            "listing": str(listing.pk), "price_fen": price_fen, "access_mode": access_mode,
+            "acceptance_days": acceptance_days, "guarantee": frozen})
         listings_refresh_flat([listing.pk])
     return offer
 
@@ -358,6 +399,7 @@ def listing_review(*, actor: Actor, listing: Listing, approve: bool, note: str =
                 "status": ListingRevision.Status.LIVE, "live_at": now})
         listing.save(update_fields=["status", "review_note", "reviewed_at", "published_at", "updated_at"])
         emit("listing.reviewed", listing.dataset.owner, {"listing": str(listing.pk), "status": listing.status})
+        notify_listing_reviewed(listing)
         audit_record(actor=actor, action="listing.published" if approve else "listing.rejected", obj=listing,
                      organization=listing.dataset.owner, details={"from": "in_review", "to": listing.status, "note": listing.review_note})
         listings_refresh_flat([listing.pk])

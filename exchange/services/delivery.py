@@ -7,8 +7,10 @@ Exactly-once effects rest on three things:
   whose heartbeat went stale, can be claimed) that stores a fresh ``claim_token``;
 * a build writes its package under a name of its own (``deliveries/<id>/<token>.zip``)
   and stores the result only while it still holds the claim (row lock + token check);
-* settlement happens in the same transaction that marks the delivery ``ready``, and the
-  ledger allows one settlement per contract.
+* the contract's acceptance window opens (or, with no window, settlement happens) in the
+  same transaction that marks the delivery ``ready``, and the ledger allows one settlement
+  per contract. Money moves only through ``services.escrow`` (this module never imports
+  ``services.trading``).
 
 So a task delivered twice, a second worker racing the first, or a worker killed at any
 point yields one package and one settlement. A build streams the source from storage into
@@ -19,6 +21,7 @@ Lock order (as in trading): delivery row → contract row → ledger accounts �
 
 from __future__ import annotations
 
+import functools
 import logging
 import tempfile
 import time
@@ -37,10 +40,14 @@ from exchange import storage
 from exchange.actor import Actor
 from exchange.errors import Conflict, Forbidden, InvalidInput, NotFound
 from exchange.models import AuditEvent, Contract, Delivery
+from exchange.services import escrow
 from exchange.services.audit import audit_record
 from exchange.services.delivery_storage import delete_packages_after_commit, delete_partial
+from exchange.services.delivery_table import TableCopy, parquet_copy_build
 from exchange.services.dispatch import enqueue_on_commit, send_task_now
 from exchange.services.heartbeat import HeartbeatThread
+from exchange.services.notifications import notify_contract
+from exchange.services.sharing import tokens_revoke
 from exchange.services.webhooks import emit
 
 logger = logging.getLogger(__name__)
@@ -159,6 +166,7 @@ def _manifest_fields(delivery: Delivery, *, issued_at, expires_at) -> dict[str, 
                     "format": c.dataset_version.format},
         "issued_at": issued_at, "expires_at": expires_at,
         "audit_checkpoint": _audit_checkpoint(delivery),
+        "guarantee": c.guarantee,  # the frozen quality guarantee (SPEC §5), or null
     }
 
 
@@ -170,11 +178,14 @@ def delivery_build(*, claim: Claim) -> Delivery | None:
     delivery for good (audited, buyer refunded). Raises TransientBuildError for
     failures worth retrying; the claim is released first.
     """
+    from exchange.selectors.metadata import delivery_metadata
     from exchange.services.signing import NoActiveKey, signing_key_for_signing
     from workers.delivery import SourceIntegrityError, build_package, safe_data_name
+    from workers.metadata import delivery_metadata_files
 
-    delivery = (Delivery.objects.select_related("contract__buyer", "contract__seller", "contract__listing",
-                                                "contract__dataset_version__dataset").get(pk=claim.delivery_id))
+    delivery = (Delivery.objects.select_related("contract__buyer", "contract__seller", "contract__listing__dataset",
+                                                "contract__dataset_version__dataset",
+                                                "contract__dataset_version__quality_report").get(pk=claim.delivery_id))
     contract = delivery.contract
     version = contract.dataset_version
     heartbeat = _Heartbeat(claim)
@@ -187,6 +198,7 @@ def delivery_build(*, claim: Claim) -> Delivery | None:
     expires_at = issued_at + timedelta(days=contract.term_days)
     data_path = "data/" + safe_data_name(version.original_filename or contract.listing.title, version.format)
     package_name = f"deliveries/{delivery.pk}/{claim.token}.zip"
+    parquet_name = f"deliveries/{delivery.pk}/{claim.token}.parquet"  # the Delta Sharing copy (SPEC §10)
 
     def touch():
         Delivery.objects.filter(pk=claim.delivery_id, claim_token=claim.token).update(heartbeat_at=timezone.now())
@@ -200,11 +212,13 @@ def delivery_build(*, claim: Claim) -> Delivery | None:
                     manifest_fields=_manifest_fields(delivery, issued_at=issued_at, expires_at=expires_at),
                     expected_sha256=version.sha256, private_key=private, deflate=settings.DELIVERY_DEFLATE,
                     progress=heartbeat, hash_package=settings.DELIVERY_HASH_PACKAGE,
+                    describe=functools.partial(delivery_metadata_files, delivery_metadata(delivery)),
                 )
             tmp.flush()
             tmp.seek(0)
             heartbeat.beat(result.size, force=True)
             stored_name = storage.save(package_name, File(tmp, name=package_name))  # HeartbeatThread beats meanwhile
+            table = parquet_copy_build(package=tmp, data_path=data_path, version=version, name=parquet_name)
     except SourceIntegrityError as exc:
         logger.error("delivery %s: %s", delivery.pk, exc)
         delivery_fail(claim=claim, code="source_integrity", message=(
@@ -214,10 +228,11 @@ def delivery_build(*, claim: Claim) -> Delivery | None:
         return None
     except OSError as exc:
         delete_partial(package_name)  # a full disk leaves an empty or half-written package behind
+        delete_partial(parquet_name)
         delivery_release(claim=claim, error=f"storage error: {exc}")
         raise TransientBuildError(str(exc)) from exc
     return delivery_store(claim=claim, package_name=stored_name, result=result, data_path=data_path,
-                          issued_at=issued_at, expires_at=expires_at, kid=key.kid)
+                          issued_at=issued_at, expires_at=expires_at, kid=key.kid, table=table)
 
 
 def _delete_later(name: str) -> None:
@@ -231,8 +246,8 @@ def _delete_quietly(name: str) -> None:
         logger.warning("could not delete %s", name, exc_info=True)
 
 
-def _delete_other_packages(delivery_id: str, keep: str) -> None:
-    """Remove packages left by attempts that died after uploading (one package per delivery)."""
+def _delete_other_packages(delivery_id: str, keep: tuple[str, ...]) -> None:
+    """Remove packages (and Parquet copies) left by attempts that died after uploading."""
     folder = f"deliveries/{delivery_id}"
     try:
         files = storage.listdir(folder)
@@ -240,26 +255,30 @@ def _delete_other_packages(delivery_id: str, keep: str) -> None:
         return
     for name in files:
         path = f"{folder}/{name}"
-        if path != keep:
+        if path not in keep:
             _delete_quietly(path)
 
 
 def delivery_store(*, claim: Claim, package_name: str, result, data_path: str, issued_at, expires_at,
-                   kid: str) -> Delivery | None:
-    """Mark the delivery ready with its package and settle the contract, if this attempt
-    still holds the claim; otherwise discard the package."""
-    from exchange.services.trading import contract_settle
-
+                   kid: str, table: TableCopy | None = None) -> Delivery | None:
+    """Mark the delivery ready with its package (and Parquet copy) and open the contract's
+    acceptance window (or settle it when it has none), if this attempt still holds the claim;
+    otherwise discard what it stored."""
+    table = table or TableCopy()
     with transaction.atomic():
         delivery = Delivery.objects.select_for_update().get(pk=claim.delivery_id)
         if delivery.status != Delivery.Status.BUILDING or delivery.claim_token != claim.token:
             logger.info("delivery %s: claim %s lost; package discarded", claim.delivery_id, claim.token)
             _delete_later(package_name)
+            if table.name:
+                _delete_later(table.name)
             return None
-        contract = Contract.objects.select_for_update(of=("self",)).select_related("buyer").get(pk=delivery.contract_id)
+        contract = Contract.objects.select_for_update(of=("self",)).select_related("buyer", "seller").get(pk=delivery.contract_id)
         if contract.status != Contract.Status.PAID:
             # Refunded (or otherwise closed) while it was building: nothing may be delivered.
             _delete_later(package_name)
+            if table.name:
+                _delete_later(table.name)
             _end_failed(delivery, code="contract_closed", message=(
                 f"The contract was {contract.get_status_display().lower()} before the package was ready."))
             return None
@@ -275,14 +294,20 @@ def delivery_store(*, claim: Claim, package_name: str, result, data_path: str, i
         delivery.issued_at, delivery.expires_at, delivery.ready_at = issued_at, expires_at, now
         delivery.bytes_done = result.size
         delivery.error = ""
+        delivery.parquet_name, delivery.parquet_size, delivery.parquet_sha256 = table.name, table.size, table.sha256
+        delivery.parquet_rows, delivery.parquet_schema, delivery.parquet_error = (
+            table.rows, table.schema_string, table.error)
         delivery.save()
-        contract_settle(contract_id=contract.pk, actor=_worker())
+        escrow.contract_delivered_locked(contract, actor=_worker())
+        notify_contract(contract, "delivery.ready")
         emit("delivery.ready", (contract.seller, contract.buyer), _webhook_data(delivery, contract))
         audit_record(actor=_worker(), action="delivery.ready", obj=delivery, organization=contract.buyer, details={
             "contract": str(contract.pk), "key_id": kid, "package_sha256": delivery.package_sha256,
             "package_size": delivery.package_size, "source_sha256": result.sha256, "attempts": delivery.attempts,
-            "expires_at": expires_at})
-        transaction.on_commit(lambda: _delete_other_packages(str(delivery.pk), package_name))
+            "expires_at": expires_at, "parquet_sha256": table.sha256, "parquet_rows": table.rows,
+            "parquet_error": table.error})
+        keep = (package_name, table.name)
+        transaction.on_commit(lambda: _delete_other_packages(str(delivery.pk), keep))
     return delivery
 
 
@@ -300,17 +325,16 @@ def delivery_release(*, claim: Claim, error: str) -> None:
 
 def _end_failed(delivery: Delivery, *, code: str, message: str, details: dict | None = None) -> None:
     """Mark a locked delivery failed, refund a paid contract and audit both (caller's transaction)."""
-    from exchange.services.trading import contract_refund
-
     delivery.status, delivery.error, delivery.claim_token = Delivery.Status.FAILED, message[:5000], ""
     delivery.ended_at = timezone.now()
     delivery.save(update_fields=["status", "error", "claim_token", "ended_at"])
     delete_packages_after_commit(delivery.pk)  # nothing was delivered: no file of it stays
-    contract = Contract.objects.select_for_update(of=("self",)).select_related("buyer").get(pk=delivery.contract_id)
+    contract = Contract.objects.select_for_update(of=("self",)).select_related("buyer", "seller").get(pk=delivery.contract_id)
     refunded = False
     if contract.status == Contract.Status.PAID:
-        contract_refund(contract_id=contract.pk, reason=f"Delivery failed: {message}"[:2000], actor=_worker())
+        escrow.refund_locked(contract, reason=f"Delivery failed: {message}"[:2000], actor=_worker())
         refunded = True
+    notify_contract(contract, "delivery.failed")
     emit("delivery.failed", (contract.seller, contract.buyer), _webhook_data(delivery, contract, refunded=refunded))
     audit_record(actor=_worker(), action="delivery.failed", obj=delivery, organization=contract.buyer,
                  details={"code": code, "message": message, "refunded": refunded, **(details or {})})
@@ -361,8 +385,6 @@ def deliveries_expire(*, now=None) -> int:
 def delivery_revoke(*, actor: Actor, delivery_id, reason: str) -> Delivery:
     """Staff withdraw a delivery: no further download. A delivery revoked before it was
     ready refunds the buyer (nothing was delivered)."""
-    from exchange.services.trading import contract_refund
-
     if actor.user is None or not actor.user.is_staff:
         raise Forbidden("Only exchange staff can revoke a delivery.")
     reason = (reason or "").strip()
@@ -378,13 +400,13 @@ def delivery_revoke(*, actor: Actor, delivery_id, reason: str) -> Delivery:
         delivery.status, delivery.revoke_reason, delivery.claim_token = Delivery.Status.REVOKED, reason, ""
         delivery.ended_at = timezone.now()
         delivery.save(update_fields=["status", "revoke_reason", "claim_token", "ended_at"])
-        contract = Contract.objects.select_for_update(of=("self",)).select_related("buyer").get(pk=delivery.contract_id)
+        contract = Contract.objects.select_for_update(of=("self",)).select_related("buyer", "seller").get(pk=delivery.contract_id)
+        tokens_revoke(delivery=delivery, reason=f"delivery revoked: {reason}", actor=actor)  # Delta Sharing ends
         refunded = False
         if old != Delivery.Status.READY:  # nothing was delivered: drop any package files now
             delete_packages_after_commit(delivery.pk)
         if old != Delivery.Status.READY and contract.status == Contract.Status.PAID:
-            contract_refund(contract_id=contract.pk, reason=f"Delivery revoked before it was ready: {reason}",
-                            actor=actor)
+            escrow.refund_locked(contract, reason=f"Delivery revoked before it was ready: {reason}", actor=actor)
             refunded = True
         audit_record(actor=actor, action="delivery.revoked", obj=delivery, organization=contract.buyer,
                      details={"from": old, "reason": reason, "refunded": refunded})

@@ -27,6 +27,7 @@ from exchange.services.audit import audit_record
 from exchange.services.catalog_flat import listings_of_version_refresh
 from exchange.services.dispatch import send_task_now
 from exchange.services.heartbeat import HeartbeatThread
+from exchange.services.notifications import notify_version_checked
 from exchange.services.webhooks import emit
 from workers.quality.findings import scrub
 
@@ -159,6 +160,7 @@ def quality_check_store(*, claim: Claim, report: dict) -> QualityReport | None:
         emit("version.checked", version.dataset.owner, {"version": str(version.pk), "dataset": str(version.dataset_id),
                                                         "status": version.status, "score": stored.score,
                                                         "grade": stored.grade})
+        notify_version_checked(version)
         audit_record(actor=Actor.system("quality-worker"), action="version.checked", obj=version,
                      organization=version.dataset.owner, details={
                          "status": version.status, "score": stored.score, "grade": stored.grade,
@@ -179,6 +181,7 @@ def quality_check_fail(*, claim: Claim, message: str) -> None:
         version.save(update_fields=["status", "check_error", "check_token"])
         emit("version.checked", version.dataset.owner, {"version": str(version.pk), "dataset": str(version.dataset_id),
                                                         "status": version.status, "score": None, "grade": None})
+        notify_version_checked(version)
         audit_record(actor=Actor.system("quality-worker"), action="version.check_failed", obj=version,
                      organization=version.dataset.owner, details={"message": message})
 

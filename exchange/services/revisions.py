@@ -19,11 +19,13 @@ from exchange import storage
 from exchange.actor import Actor
 from exchange.errors import Conflict, Forbidden, InvalidInput, NotFound
 from exchange.models import DatasetVersion, Listing, ListingRevision
+from exchange.selectors.quality import version_report
 from exchange.services.audit import audit_record
 from exchange.services.catalog_flat import listings_refresh_flat
 from exchange.services.dispatch import enqueue_on_commit
 from exchange.services.webhooks import emit
 from exchange.validators import one_line
+from workers.quality.report import Report
 
 logger = logging.getLogger(__name__)
 
@@ -31,22 +33,21 @@ DIFF_TASK = "shujiao.diff.compute_revision"
 PII_KINDS = ("mobile", "email", "resident_id", "bank_card")
 
 
-def _fields_of(report: dict) -> list:
+def _fields_of(report: Report) -> list:
     from workers.diff import Field
 
-    return [Field(c["name"], c.get("type") or "string") for c in report.get("columns", [])]
+    return [Field(c.name, c.type or "string") for c in report.columns]
 
 
-def _pii_kinds(report: dict) -> set[str]:
-    pii = report.get("pii") or {}
-    return {k for k in PII_KINDS if pii.get(k)}
+def _pii_kinds(report: Report) -> set[str]:
+    return {k for k in PII_KINDS if getattr(report.pii, k)}
 
 
 def review_reasons(old: DatasetVersion, new: DatasetVersion) -> list[str]:
     """Why staff must see this version before it replaces ``old`` (empty: it may go live at once)."""
     from workers.diff import diff_fields
 
-    old_report, new_report = old.quality_report.report, new.quality_report.report
+    old_report, new_report = version_report(old), version_report(new)
     reasons = []
     changes = diff_fields(_fields_of(old_report), _fields_of(new_report))
     if changes:
@@ -148,14 +149,12 @@ def listing_revision_review(*, actor: Actor, revision: ListingRevision, approve:
     return revision
 
 
-def _read_as(version: DatasetVersion):
+def _read_as(version: DatasetVersion, report: Report):
     from workers.diff.sources import ReadAs
 
-    r = version.quality_report.report
     schema = version.dataset.schema or {}
-    return ReadAs(format=r.get("format") or version.format, columns=tuple(c["name"] for c in r.get("columns", [])),
-                  encoding=r.get("encoding") or "utf-8", delimiter=r.get("delimiter") or ",",
-                  header=r.get("header_present", True) is not False,
+    return ReadAs(format=report.format or version.format, columns=tuple(c.name for c in report.columns),
+                  encoding=report.encoding or "utf-8", delimiter=report.delimiter or ",",
                   missing_values=tuple(schema.get("missingValues", [""])))
 
 
@@ -177,6 +176,7 @@ def revision_diff_compute(*, revision_id: str) -> str:
     if revision is None or revision.diff_status != ListingRevision.DiffStatus.PENDING:
         return "nothing to do"
     old, new = revision.previous_version, revision.version
+    o, n = version_report(old), version_report(new)
     schema = new.dataset.schema or {}
     key = schema.get("primaryKey") or []
     key = [key] if isinstance(key, str) else list(key)
@@ -185,7 +185,7 @@ def revision_diff_compute(*, revision_id: str) -> str:
         with ExitStack() as stack:
             old_path = stack.enter_context(storage.local_copy(old.file.name, tmp_dir=settings.QUALITY_TMP_DIR))
             new_path = stack.enter_context(storage.local_copy(new.file.name, tmp_dir=settings.QUALITY_TMP_DIR))
-            rows = diff_rows(table_from_file(old_path, _read_as(old)), table_from_file(new_path, _read_as(new)),
+            rows = diff_rows(table_from_file(old_path, _read_as(old, o)), table_from_file(new_path, _read_as(new, n)),
                              key=key, label=label, buckets=buckets_for(old.byte_size + new.byte_size),
                              workdir=settings.QUALITY_TMP_DIR)
     except (OSError, ValueError, UnicodeDecodeError) as exc:
@@ -193,15 +193,12 @@ def revision_diff_compute(*, revision_id: str) -> str:
             diff_status=ListingRevision.DiffStatus.FAILED, diff_error=str(exc)[:500])
         logger.warning("diff of revision %s failed: %s", revision.pk, exc)
         return "failed"
-    o, n = old.quality_report.report, new.quality_report.report
-
-    def figures(r):
-        return [ColumnFigures(c["name"], int(c.get("null_count") or 0), int(c.get("invalid_count") or 0))
-                for c in r.get("columns", [])]
+    def figures(r: Report):
+        return [ColumnFigures(c.name, int(c.null_count or 0), int(c.invalid_count or 0)) for c in r.columns]
 
     diff = VersionDiff(rows=rows, fields=diff_fields(_fields_of(o), _fields_of(n)),
                        columns=diff_columns(figures(o), figures(n)),
-                       old_duplicate_rows=o.get("duplicate_rows"), new_duplicate_rows=n.get("duplicate_rows"))
+                       old_duplicate_rows=o.duplicate_rows, new_duplicate_rows=n.duplicate_rows)
     stored = ListingRevision.objects.filter(pk=revision.pk, diff_status=ListingRevision.DiffStatus.PENDING).update(
         diff_status=ListingRevision.DiffStatus.READY, diff=diff.to_dict(), diff_error="")
     return "stored" if stored else "already stored"

@@ -1,5 +1,5 @@
-"""Trading use cases: access requests, contracts, payment into escrow, settlement, refunds
-and wallet top-ups.
+"""Trading use cases: access requests, contracts, payment into escrow and wallet top-ups.
+What happens to the money afterwards (release, refunds) lives in ``services.escrow``.
 
 Each service checks state under a row lock, owns its transaction and audits inside it.
 Lock order: request/contract row → ledger accounts → audit chain (audit events are
@@ -30,6 +30,9 @@ from exchange.models import (
 from exchange.services import ledger
 from exchange.services.audit import audit_record
 from exchange.services.catalog_flat import catalog_changed
+from exchange.services.escrow import contract_data
+from exchange.services.guarantee import guarantee_licence_text
+from exchange.services.notifications import notify_contract, notify_request
 from exchange.services.webhooks import emit
 from exchange.validators import one_line
 
@@ -100,7 +103,8 @@ def licence_render(*, contract_id: str, seller: Organization, buyer: Organizatio
         f"Licensee (buyer): {buyer_name}, unified social credit code {buyer.credit_code}",
         f"Dataset: {title} (listing {listing.pk}), version {version_number}, SHA-256 {version_sha256}",
         f"Offer: {offer_name}",
-        f"Price: {offer.price_fen} fen ({_yuan(offer.price_fen)} {offer.currency}), held in escrow by the exchange until delivery.",
+        f"Price: {offer.price_fen} fen ({_yuan(offer.price_fen)} {offer.currency}), held in escrow by the exchange "
+        + ("until delivery." if not offer.acceptance_days else "until the licensee accepts the delivery."),
         "",
         "1. Purpose. The licensee may use the data only for the purpose it stated:",
         f"   {purpose}",
@@ -113,6 +117,13 @@ def licence_render(*, contract_id: str, seller: Organization, buyer: Organizatio
         "6. Personal information. The licensee processes any personal information only within the stated purpose "
         "and the law of the People's Republic of China, including the Personal Information Protection Law.",
         "7. Integrity. The delivery is signed by the exchange; the SHA-256 of this text is recorded in the contract.",
+        "8. Acceptance. " + (
+            f"The licensee has {offer.acceptance_days} days from delivery to accept it or to report a problem to the "
+            "exchange; the price is released to the licensor when the licensee accepts or the period ends without an "
+            "open dispute, and the period stops while a dispute is open."
+            if offer.acceptance_days else
+            "The price is released to the licensor when the delivery is ready (no acceptance period)."),
+        "9. Quality guarantee. " + guarantee_licence_text(offer.guarantee),
         "",
     ]
     return "\n".join(lines)
@@ -167,6 +178,7 @@ def access_request_create(*, actor: Actor, offer: Offer, purpose: str) -> Access
         except IntegrityError:  # a concurrent request for the same offer won the partial unique index
             raise Conflict("You already have a pending request for this offer.", code="duplicate_request") from None
         emit("access_request.created", (seller, buyer), _request_data(request))
+        notify_request(request, "access_request.created")
         events: list[tuple[str, Any, dict]] = [("access_request.created", request, {
             "offer": str(offer.pk), "listing": str(listing.pk), "access_mode": offer.access_mode})]
         if offer.access_mode == Offer.AccessMode.INSTANT:
@@ -181,12 +193,6 @@ def _request_data(request: AccessRequest, **extra: Any) -> dict[str, Any]:
     """A webhook's view of a request: ids and states only."""
     return {"access_request": str(request.pk), "offer": str(request.offer_id), "listing": str(request.listing_id),
             "buyer": str(request.buyer_id), "seller": str(request.seller_id), "status": request.status, **extra}
-
-
-def _contract_data(contract: Contract) -> dict[str, Any]:
-    return {"contract": str(contract.pk), "access_request": str(contract.access_request_id),
-            "listing": str(contract.listing_id), "buyer": str(contract.buyer_id), "seller": str(contract.seller_id),
-            "status": contract.status}
 
 
 def _paid_hook(request: AccessRequest) -> None:
@@ -208,7 +214,8 @@ def _approve_locked(request: AccessRequest, *, reason: str) -> list[tuple[str, A
                         dataset_version=version, price_fen=offer.price_fen, currency=offer.currency,
                         commission_bp=settings.TRADING_COMMISSION_BP, purpose=request.purpose,
                         purpose_restriction=offer.purpose_restriction, term_days=offer.term_days,
-                        download_limit=offer.download_limit, redistribution=offer.redistribution)
+                        download_limit=offer.download_limit, redistribution=offer.redistribution,
+                        acceptance_days=offer.acceptance_days, guarantee=offer.guarantee)
     contract.licence_text = licence_render(contract_id=str(contract.pk), seller=request.seller, buyer=request.buyer,
                                            listing=listing, offer=offer, version_number=version.number,
                                            version_sha256=version.sha256, purpose=request.purpose)
@@ -223,6 +230,7 @@ def _approve_locked(request: AccessRequest, *, reason: str) -> list[tuple[str, A
                        code="duplicate_request") from None
     request._new_contract = contract
     emit("access_request.approved", (request.seller, request.buyer), _request_data(request, contract=str(contract.pk)))
+    notify_request(request, "access_request.approved")
     events = [("access_request.approved", request, {"from": "pending", "to": "approved", "reason": reason}),
               ("contract.created", contract, {"price_fen": contract.price_fen, "licence_sha256": contract.licence_sha256,
                                               "seller": str(contract.seller_id), "buyer": str(contract.buyer_id)})]
@@ -274,6 +282,7 @@ def access_request_reject(*, actor: Actor, request: AccessRequest, reason: str) 
         request.status, request.decision_reason, request.decided_at = AccessRequest.Status.REJECTED, reason, timezone.now()
         request.save(update_fields=["status", "decision_reason", "decided_at"])
         emit("access_request.rejected", (request.seller, request.buyer), _request_data(request))
+        notify_request(request, "access_request.rejected")
         audit_record(actor=actor, action="access_request.rejected", obj=request, organization=seller,
                      details={"from": "pending", "to": "rejected", "reason": reason})
     return request
@@ -336,7 +345,8 @@ def _pay_locked(contract: Contract, *, created_by: str) -> tuple[str, Any, dict]
     contract.status, contract.paid_at = Contract.Status.PAID, timezone.now()
     contract.save(update_fields=["status", "paid_at"])
     catalog_changed()  # market statistics count this trade
-    emit("contract.paid", (contract.seller, contract.buyer), _contract_data(contract))
+    emit("contract.paid", (contract.seller, contract.buyer), contract_data(contract))
+    notify_contract(contract, "contract.paid")
     return ("contract.paid", contract, {"price_fen": contract.price_fen, "wallet_balance_fen": wallet.balance})
 
 
@@ -355,66 +365,6 @@ def contract_pay(*, actor: Actor, contract: Contract) -> Contract:
         event = _pay_locked(contract, created_by=actor.label)
         audit_record(actor=actor, action=event[0], obj=contract, organization=buyer, details=event[2])
         on_contract_paid(contract)
-    return contract
-
-
-def contract_settle(*, contract_id, actor: Actor | None = None) -> Contract:
-    """Release escrow to the seller minus the commission (delivery ready). At most once per contract."""
-    actor = actor or Actor.system("settlement")
-    with transaction.atomic():
-        contract = Contract.objects.select_for_update(of=("self",)).select_related("seller").filter(pk=contract_id).first()
-        if contract is None:
-            raise NotFound("No such contract.")
-        if contract.status == Contract.Status.SETTLED:
-            raise Conflict("This contract is already settled.", code="already_settled")
-        if contract.status != Contract.Status.PAID:
-            raise Conflict(f"Only a paid contract can be settled; this one is {contract.get_status_display().lower()}.")
-        commission = ledger.commission_fen(price_fen=contract.price_fen, basis_points=contract.commission_bp)
-        payout = contract.price_fen - commission
-        legs = [(ledger.system_account(Account.Kind.ESCROW), -contract.price_fen)]
-        if payout:
-            legs.append((ledger.wallet_of(contract.seller), payout))
-        if commission:
-            legs.append((ledger.system_account(Account.Kind.REVENUE), commission))
-        ledger.transfer(kind=LedgerTransfer.Kind.SETTLEMENT, contract=contract, created_by=actor.label, legs=legs,
-                        memo=f"Settlement of contract {contract.pk}: {payout} fen to seller, {commission} fen commission")
-        contract.status, contract.settled_at = Contract.Status.SETTLED, timezone.now()
-        contract.save(update_fields=["status", "settled_at"])
-        catalog_changed()
-        emit("contract.settled", (contract.seller, contract.buyer), _contract_data(contract))
-        audit_record(actor=actor, action="contract.settled", obj=contract, organization=contract.seller, details={
-            "price_fen": contract.price_fen, "commission_fen": commission, "payout_fen": payout,
-            "commission_bp": contract.commission_bp})
-    return contract
-
-
-def contract_refund(*, contract_id, reason: str, actor: Actor | None = None) -> Contract:
-    """Return escrow to the buyer (delivery failed for good, or a staff decision). At most once per contract."""
-    actor = actor or Actor.system("refund")
-    if actor.type not in ("system",) and (actor.user is None or not actor.user.is_staff):
-        raise Forbidden("Only exchange staff or the delivery worker can refund a contract.")
-    reason = (reason or "").strip()
-    if not reason:
-        raise InvalidInput("A reason is required for a refund.", fields={"reason": ["Give a reason."]})
-    with transaction.atomic():
-        contract = Contract.objects.select_for_update(of=("self",)).select_related("buyer").filter(pk=contract_id).first()
-        if contract is None:
-            raise NotFound("No such contract.")
-        if contract.status == Contract.Status.REFUNDED:
-            raise Conflict("This contract is already refunded.", code="already_refunded")
-        if contract.status != Contract.Status.PAID:
-            raise Conflict(f"Only a paid contract held in escrow can be refunded; this one is "
-                           f"{contract.get_status_display().lower()}.")
-        ledger.transfer(kind=LedgerTransfer.Kind.REFUND, contract=contract, created_by=actor.label,
-                        memo=f"Refund of contract {contract.pk}: {reason}"[:300],
-                        legs=[(ledger.system_account(Account.Kind.ESCROW), -contract.price_fen),
-                              (ledger.wallet_of(contract.buyer), contract.price_fen)])
-        contract.status, contract.refunded_at, contract.refund_reason = Contract.Status.REFUNDED, timezone.now(), reason
-        contract.save(update_fields=["status", "refunded_at", "refund_reason"])
-        catalog_changed()  # a refunded trade leaves the market statistics
-        emit("contract.refunded", (contract.seller, contract.buyer), _contract_data(contract))
-        audit_record(actor=actor, action="contract.refunded", obj=contract, organization=contract.buyer,
-                     details={"price_fen": contract.price_fen, "reason": reason})
     return contract
 
 

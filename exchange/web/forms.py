@@ -21,6 +21,7 @@ from exchange.models.catalog import Category
 from exchange.models.webhooks import EVENT_TYPES as WEBHOOK_EVENT_TYPES
 from exchange.selectors.catalog import GRADES
 from exchange.validators import amount_digits
+from workers.metadata import ANNOTATIONS_PER_ITEM_MAX, RAI_FIELDS
 
 # A price field reads plain digits with at most two decimals: "1999", "19.9", "19.99"
 # (thousands separators allowed; full-width digits made ASCII by amount_digits). Anything
@@ -203,7 +204,31 @@ SCHEMA_PLACEHOLDER = """{
 DIALECT_PLACEHOLDER = '{"delimiter": ";", "header": false}'
 
 
-class DatasetCreateForm(forms.Form):
+def _rai_form_fields() -> dict[str, forms.Field]:
+    """The Responsible-AI declaration's inputs, from the one table of RAI fields."""
+    fields: dict[str, forms.Field] = {
+        f"rai_{f.attr}": forms.CharField(
+            label=f.label, required=False, strip=False,
+            help_text=f"{f.help} At most {f.max_length} characters.",
+            widget=forms.Textarea(attrs={"rows": 3 if f.max_length > 1000 else 2}))
+        for f in RAI_FIELDS
+    }
+    fields["rai_annotations_per_item"] = forms.IntegerField(
+        label="Annotators per item", required=False, min_value=1, max_value=ANNOTATIONS_PER_ITEM_MAX,
+        help_text="How many people labelled each item (e.g. 3 with majority vote).")
+    return fields
+
+
+# Built from RAI_FIELDS (the declarative metaclass collects fields given to type() as well).
+RaiDeclarationForm = type("RaiDeclarationForm", (forms.Form,), {
+    **_rai_form_fields(),
+    "__doc__": "The seller's optional Responsible-AI declaration (Croissant RAI) on a dataset.",
+    "service_arguments": lambda self: dict(self.cleaned_data),
+    "rai_names": [f"rai_{f.attr}" for f in RAI_FIELDS] + ["rai_annotations_per_item"],
+})
+
+
+class DatasetCreateForm(RaiDeclarationForm):
     title = forms.CharField(max_length=200)
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}))
     category = forms.ChoiceField(choices=Category.choices)
@@ -221,6 +246,14 @@ class DatasetCreateForm(forms.Form):
     contains_personal_data = forms.BooleanField(required=False, label="This dataset contains personal information")
     legal_basis = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}),
                                   help_text="Required when the dataset contains personal information.")
+    field_order = ["title", "description", "category", "kind", "tags", "schema", "dialect", "contains_personal_data",
+                   "legal_basis"]  # then the RAI declaration
+
+    def main_fields(self):
+        return [f for f in self.visible_fields() if f.name not in self.rai_names]
+
+    def declaration_fields(self):
+        return [f for f in self.visible_fields() if f.name in self.rai_names]
 
     def clean_dialect(self):
         text = (self.cleaned_data.get("dialect") or "").strip()
@@ -279,15 +312,55 @@ class OfferCreateForm(forms.Form):
     term_days = forms.IntegerField(initial=365, label="Term (days)")
     download_limit = forms.IntegerField(initial=5)
     redistribution = forms.BooleanField(required=False, label="Redistribution allowed")
+    acceptance_days = forms.IntegerField(initial=3, label="Acceptance window (days)",
+                                         help_text="0–30. The buyer may accept or report a problem this long after "
+                                                   "delivery; you are paid then. 0: paid as soon as it is delivered.")
+    # Quality guarantee (optional): checked against the listed version's report when the offer is made.
+    g_min_score = forms.IntegerField(required=False, label="Guarantee: minimum score (0–100)")
+    g_min_rows = forms.IntegerField(required=False, label="Guarantee: minimum rows")
+    g_max_duplicate_pct = forms.DecimalField(required=False, max_digits=5, decimal_places=2,
+                                             label="Guarantee: maximum exact-duplicate rows (%)")
+    g_max_null = forms.CharField(required=False, label="Guarantee: maximum empty values per column (%)",
+                                 help_text="e.g. text=1, label=0")
+    g_label_tolerance_pp = forms.DecimalField(required=False, max_digits=5, decimal_places=2,
+                                              label="Guarantee: label shares within ± percentage points")
+    g_no_undeclared_pii = forms.BooleanField(required=False, label="Guarantee: no undeclared personal data")
 
     # Service field names that differ from ours.
-    FIELD_MAP = {"price_fen": "price"}
+    FIELD_MAP = {"price_fen": "price", "guarantee.min_score": "g_min_score", "guarantee.min_rows": "g_min_rows",
+                 "guarantee.max_duplicate_share": "g_max_duplicate_pct", "guarantee.max_null_share": "g_max_null",
+                 "guarantee.label_tolerance_pp": "g_label_tolerance_pp"}
+
+    def clean_g_max_null(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for part in filter(None, (p.strip() for p in (self.cleaned_data.get("g_max_null") or "").split(","))):
+            column, sep, pct = part.partition("=")
+            try:
+                value = float(pct)
+            except ValueError:
+                value = -1.0
+            if not sep or not column.strip() or not 0 <= value <= 100:
+                raise forms.ValidationError(f"Write column=percent pairs, e.g. text=1, label=0 (not {part!r}).")
+            out[column.strip()] = value / 100
+        return out
+
+    def guarantee(self) -> dict | None:
+        d = self.cleaned_data
+        pct = d.get("g_max_duplicate_pct")
+        tol = d.get("g_label_tolerance_pp")
+        raw = {"min_score": d.get("g_min_score"), "min_rows": d.get("g_min_rows"),
+               "max_duplicate_share": float(pct) / 100 if pct is not None else None,
+               "max_null_share": d.get("g_max_null") or None,
+               "label_tolerance_pp": float(tol) if tol is not None else None,
+               "no_undeclared_personal_data": bool(d.get("g_no_undeclared_pii"))}
+        return {k: v for k, v in raw.items() if v not in (None, False)} or None
 
     def service_arguments(self) -> dict:
         d = self.cleaned_data
         return {"name": d["name"], "price_fen": d["price"], "access_mode": d["access_mode"],
                 "purpose_restriction": d["purpose_restriction"], "term_days": d["term_days"],
-                "download_limit": d["download_limit"], "redistribution": d["redistribution"]}
+                "download_limit": d["download_limit"], "redistribution": d["redistribution"],
+                "acceptance_days": d["acceptance_days"], "guarantee": self.guarantee()}
 
 
 # --- Trading -------------------------------------------------------------------

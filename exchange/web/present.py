@@ -210,3 +210,17 @@ def quality_view(report: Report | None) -> dict[str, Any] | None:
         "findings": report.constraint_findings(),  # the "Schema constraints" table
         "reading_notes": report.reading_notes(),   # "How the file was read"
     }
+
+
+def rai_declaration(dataset) -> list[dict[str, str]]:
+    """The seller's declared Responsible-AI fields, in the order of RAI_FIELDS, for display."""
+    from workers.metadata import RAI_FIELDS
+
+    rows = []
+    for f in RAI_FIELDS:
+        if getattr(dataset, f"rai_{f.attr}"):
+            rows.append({"label": f.label, "term": f.term, "text": getattr(dataset, f"rai_{f.attr}")})
+        if f.attr == "data_annotation_platform" and dataset.rai_annotations_per_item is not None:
+            rows.append({"label": "Annotators per item", "term": "annotationsPerItem",
+                         "text": str(dataset.rai_annotations_per_item)})
+    return rows

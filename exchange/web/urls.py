@@ -4,7 +4,17 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from exchange.web import delivery
-from exchange.web.views import accounts, catalog, firm, market, revisions, seller, trading, webhooks
+from exchange.web.views import (
+    accounts,
+    after_sales,
+    catalog,
+    firm,
+    market,
+    revisions,
+    seller,
+    trading,
+    webhooks,
+)
 
 app_name = "web"
 
@@ -26,6 +36,7 @@ urlpatterns = [
     path("sell/datasets/", seller.dataset_list, name="datasets"),
     path("sell/datasets/new/", seller.dataset_new, name="dataset-new"),
     path("sell/datasets/<uuid:dataset_id>/", seller.dataset_detail, name="dataset"),
+    path("sell/datasets/<uuid:dataset_id>/declaration/", seller.dataset_declaration, name="dataset-declaration"),
     path("sell/versions/<uuid:version_id>/status.json", seller.version_status, name="version-status"),
     path("sell/listings/", seller.listing_list, name="listings"),
     path("sell/listings/new/", seller.listing_new, name="listing-new"),
@@ -38,6 +49,8 @@ urlpatterns = [
     path("deliveries/<uuid:delivery_id>/", delivery.delivery_detail, name="delivery"),
     path("deliveries/<uuid:delivery_id>/status.json", delivery.delivery_status, name="delivery-status"),
     path("deliveries/<uuid:delivery_id>/download/", delivery.delivery_download, name="delivery-download"),
+    path("deliveries/<uuid:delivery_id>/delta-sharing-profile/", delivery.delivery_sharing_profile,
+         name="delivery-sharing-profile"),
     path("d/<str:token>", delivery.download, name="download"),
     # Trading: buying (the offer's purchase page), the buyer's requests and contracts
     path("offers/<uuid:offer_id>/buy/", trading.offer_buy, name="offer-buy"),
@@ -46,6 +59,13 @@ urlpatterns = [
     path("buy/contracts/", trading.my_contracts, name="my-contracts"),
     path("buy/contracts/<uuid:contract_id>/pay/", trading.contract_pay, name="contract-pay"),
     path("contracts/<uuid:contract_id>/", trading.contract_detail, name="contract"),
+    # After-sales: accept, report a problem, the dispute page, notifications
+    path("contracts/<uuid:contract_id>/accept/", after_sales.contract_accept, name="contract-accept"),
+    path("contracts/<uuid:contract_id>/report/", after_sales.dispute_new, name="dispute-new"),
+    path("disputes/<uuid:dispute_id>/", after_sales.dispute_detail, name="dispute"),
+    path("disputes/<uuid:dispute_id>/respond/", after_sales.dispute_respond, name="dispute-respond"),
+    path("notifications/", after_sales.notification_list, name="notifications"),
+    path("notifications/read/", after_sales.notifications_read, name="notifications-read"),
     # Trading: the seller's incoming requests and sales
     path("sell/requests/", trading.incoming_requests, name="incoming-requests"),
     path("sell/requests/<uuid:request_id>/approve/", trading.request_approve, name="request-approve"),

@@ -63,6 +63,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "exchange.web.context.firm",
+                "exchange.web.context.notifications",
             ],
         },
     },
@@ -250,7 +251,7 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=330
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # The modules that define tasks; every worker imports them at start-up (heavy libraries once).
 CELERY_IMPORTS = ("workers.tasks", "workers.trading_tasks", "workers.delivery_tasks", "workers.webhook_tasks",
-                 "workers.diff_tasks")
+                 "workers.diff_tasks", "workers.after_sales_tasks")
 CELERY_TASK_QUEUES_NAMES = ("default", "quality", "delivery")
 CELERY_TASK_ROUTES = {
     "shujiao.quality.*": {"queue": "quality"},
@@ -353,6 +354,14 @@ DELIVERY_REQUEUE_AFTER_SECONDS = env.int("DELIVERY_REQUEUE_AFTER_SECONDS", defau
 DOWNLOAD_LINK_TTL_SECONDS = env.int("DOWNLOAD_LINK_TTL_SECONDS", default=900)
 # Streaming chunk for downloads: 1 MiB keeps memory constant and syscalls few.
 DOWNLOAD_CHUNK_BYTES = 1024 * 1024
+
+# --- Delta Sharing (SPEC §10, docs/api.md#delta-sharing) ---------------------------------
+# File URLs in a query's answer authorise themselves (their token is the credential), so they
+# live as long as a download link: enough for a client to fetch right after its query.
+DELTA_SHARING_URL_TTL_SECONDS = env.int("DELTA_SHARING_URL_TTL_SECONDS", default=900)
+# The endpoint written into profile files, e.g. "https://data.example.cn/delta-sharing"; empty:
+# derived from the request that downloads the profile (scheme and host as the buyer sees them).
+DELTA_SHARING_ENDPOINT = env.str("DELTA_SHARING_ENDPOINT", default="")
 CELERY_BEAT_SCHEDULE["delivery-sweep"] = {"task": "shujiao.delivery.sweep", "schedule": SWEEP_INTERVAL_SECONDS}
 # Licence terms are counted in days: expiring hourly is precise enough.
 CELERY_BEAT_SCHEDULE["delivery-expire"] = {"task": "shujiao.delivery.expire", "schedule": 3600.0}
@@ -368,8 +377,18 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "VersionStatusEnum": "exchange.models.catalog.DatasetVersion.Status",
     "ListingStatusEnum": "exchange.models.catalog.Listing.Status",
     "RevisionStatusEnum": "exchange.models.revisions.ListingRevision.Status",
+    "DisputeKindEnum": "exchange.models.disputes.Dispute.Kind",
+    "DatasetKindEnum": "exchange.models.catalog.Dataset.Kind",
     "RevisionDiffStatusEnum": "exchange.models.revisions.ListingRevision.DiffStatus",
 }
+
+# --- Public metadata (Croissant, Data Package, schema.org; SPEC §5) ------------------
+# The exchange's public address: the listing URL written into every delivery's
+# metadata/croissant.json and datapackage.json (built by a worker, which has no request).
+# Pages and the API use the address they were reached at.
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://localhost:8000").rstrip("/")
+# The publisher named in that metadata.
+EXCHANGE_NAME = env.str("EXCHANGE_NAME", default="Shujiao 数交 data exchange")
 
 # --- Audit transparency log (SPEC §11) ----------------------------------------
 # The checkpoint origin line, also the signed-note key name of the log's signing key
@@ -393,3 +412,25 @@ WEBHOOK_ROTATION_OVERLAP_HOURS = 24
 # Retries are due in the database (next_attempt_at), not as broker ETAs (which Redis would
 # redeliver after its visibility timeout): the sweeper sends what is due.
 CELERY_BEAT_SCHEDULE["webhooks-sweep"] = {"task": "shujiao.webhooks.sweep", "schedule": 30.0}
+
+# --- After-sales: acceptance window, disputes, notifications -----------------------
+# docs/architecture.md "Contract lifecycle". A window that ended releases escrow within a
+# minute: one indexed query (contract_window_open) per run, so running it often is cheap.
+CELERY_BEAT_SCHEDULE["trading-release-due"] = {"task": "shujiao.trading.release_due", "schedule": 60.0}
+# Buyers are reminded once, this many hours before their window closes (hourly task).
+ACCEPTANCE_REMINDER_HOURS = 24
+CELERY_BEAT_SCHEDULE["trading-remind-windows"] = {"task": "shujiao.trading.remind_windows", "schedule": 3600.0}
+# Quality re-checks of a delivered file use the quality queue and the quality check's limits.
+DISPUTE_RECHECK_MAX_ATTEMPTS = 3
+CELERY_BEAT_SCHEDULE["disputes-sweep"] = {"task": "shujiao.quality.sweep_rechecks", "schedule": SWEEP_INTERVAL_SECONDS}
+# E-mail to firms' members (https://docs.djangoproject.com/en/5.2/topics/email/): the console
+# backend unless EMAIL_URL is set, e.g. smtp+tls://user:password@smtp.example.com:587.
+NOTIFICATION_EMAIL = env.bool("NOTIFICATION_EMAIL", default=True)
+_email = env.email_url("EMAIL_URL", default="consolemail://")
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST, EMAIL_PORT = _email.get("EMAIL_HOST", ""), _email.get("EMAIL_PORT") or 25
+EMAIL_HOST_USER, EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_USER", ""), _email.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS, EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_TLS")), bool(_email.get("EMAIL_USE_SSL"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Shujiao <noreply@shujiao.example>")
+# Links in e-mails point here.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")

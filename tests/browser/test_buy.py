@@ -63,7 +63,8 @@ def test_demo_buyer_buys_an_instant_offer_and_sees_the_contract(page, live_serve
     assert contract.status == Contract.Status.PAID
     assert wallet_balance(buyer) == before - 880_000
     assert page.locator(".msg-success").inner_text() == (
-        f"Bought “{offer.listing.title}”: ¥8,800.00 is held in escrow until the delivery is ready.")
+        f"Bought “{offer.listing.title}”: ¥8,800.00 is held in escrow until you accept the delivery (at the latest "
+        "3 days after it is ready, unless you report a problem).")
     row = page.locator(f"tr[data-contract='{contract.pk}']")
     assert offer.listing.title in row.inner_text()
     assert "¥8,800.00" in row.inner_text()

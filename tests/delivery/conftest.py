@@ -19,22 +19,26 @@ def signing_key(db):
 def paid_contract(make_firm, actor_for, staff_actor, signing_key):
     """A buyer's paid contract for a published listing whose version file is really stored.
 
-    Returns a factory: ``paid_contract(content=..., download_limit=..., term_days=...)``.
+    Returns a factory: ``paid_contract(content=..., download_limit=..., term_days=..., acceptance_days=...)``.
+    ``acceptance_days`` defaults to 0 here (escrow released the moment the delivery is ready), the
+    behaviour these delivery tests are about; the acceptance window has its own tests (tests/after_sales).
     """
     from exchange.services import catalog
     from exchange.services.trading import access_request_create, wallet_topup
     from tests.factories import make_dataset, passed_version
 
     def _make(*, content: bytes | None = None, download_limit: int = 3, term_days: int = 365, price_fen: int = 10000,
-              seller=None, buyer=None):
+              seller=None, buyer=None, filename: str = "reviews.csv", dataset_fields: dict | None = None,
+              acceptance_days: int = 0, guarantee=None):
         seller = seller or make_firm("卖方 Seller Co")
         buyer = buyer or make_firm("买方 Buyer Co")
         s_actor = actor_for(seller)
-        dataset = make_dataset(s_actor)
-        version = passed_version(s_actor, dataset, content)
+        dataset = make_dataset(s_actor, **(dataset_fields or {}))
+        version = passed_version(s_actor, dataset, content, filename)
         listing = catalog.listing_create(actor=s_actor, dataset=dataset, version=version)
         offer = catalog.offer_create(actor=s_actor, listing=listing, name="Standard", price_fen=price_fen,
-                                     access_mode="instant", download_limit=download_limit, term_days=term_days)
+                                     access_mode="instant", download_limit=download_limit, term_days=term_days,
+                                     acceptance_days=acceptance_days, guarantee=guarantee)
         catalog.listing_submit(actor=s_actor, listing=listing)
         catalog.listing_review(actor=staff_actor, listing=listing, approve=True)
         wallet_topup(actor=staff_actor, organization=buyer, amount_fen=price_fen * 2, memo="bank ref 1")

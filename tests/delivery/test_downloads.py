@@ -268,7 +268,8 @@ def test_openssl_and_sha256sum_verify_a_downloaded_package(fetched_package):
     assert "Signature Verified Successfully" in sig.stdout
     sums = sha256sum_check(out)
     assert sums.returncode == 0, sums.stdout + sums.stderr
-    assert sums.stdout.splitlines() == ["LICENSE.txt: OK", "data/reviews.csv: OK"]
+    assert sums.stdout.splitlines() == ["LICENSE.txt: OK", "data/reviews.csv: OK", "datapackage.json: OK",
+                                        "metadata/croissant.json: OK"]
 
 
 def test_stock_tools_catch_a_flipped_byte(fetched_package):

@@ -33,7 +33,7 @@ def _packages(delivery) -> list[str]:
 def _exactly_once(delivery) -> None:
     d = _get(delivery)
     assert d.status == "ready", d.error
-    assert _packages(d) == [d.package_name.rsplit("/", 1)[1]]
+    assert _packages(d) == sorted([d.package_name.rsplit("/", 1)[1], d.parquet_name.rsplit("/", 1)[1]])
     assert Contract.objects.get(pk=d.contract_id).status == "settled"
     assert LedgerTransfer.objects.filter(contract_id=d.contract_id, kind="settlement").count() == 1
     assert AuditEvent.objects.filter(action="delivery.ready", object_id=str(d.pk)).count() == 1
@@ -129,7 +129,8 @@ def test_broker_down_at_commit_loses_nothing_the_sweeper_requeues(
     s_actor = actor_for(seller)
     dataset = make_dataset(s_actor)
     listing = catalog.listing_create(actor=s_actor, dataset=dataset, version=passed_version(s_actor, dataset))
-    offer = catalog.offer_create(actor=s_actor, listing=listing, name="Std", price_fen=5000, access_mode="instant")
+    offer = catalog.offer_create(actor=s_actor, listing=listing, name="Std", price_fen=5000, access_mode="instant",
+                                 acceptance_days=0)
     catalog.listing_submit(actor=s_actor, listing=listing)
     catalog.listing_review(actor=staff_actor, listing=listing, approve=True)
     wallet_topup(actor=staff_actor, organization=buyer, amount_fen=10000, memo="bank ref 7")

@@ -6,6 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from exchange.models import AccessRequest, Contract, IdempotencyRecord, LedgerTransfer
+from exchange.services import escrow
 from exchange.services import trading as svc
 from exchange.services.orgs import api_key_create
 from tests.trading.conftest import PURPOSE
@@ -235,8 +236,8 @@ def test_market_stats_figures(make_firm, actor_for, make_offer, fund, staff_acto
     for buyer, offer in ((b1, o1), (b2, o1), (b1, o2), (b2, o3)):
         svc.access_request_create(actor=actor_for(buyer), offer=offer, purpose=PURPOSE)
     refunded = Contract.objects.get(offer=o3)
-    svc.contract_refund(contract_id=refunded.pk, reason="delivery failed", actor=staff_actor)
-    svc.contract_settle(contract_id=Contract.objects.get(offer=o2).pk)
+    escrow.contract_refund(contract_id=refunded.pk, reason="delivery failed", actor=staff_actor)
+    escrow.contract_settle(contract_id=Contract.objects.get(offer=o2).pk)
 
     stats = APIClient().get("/api/v1/market/stats/").json()
 

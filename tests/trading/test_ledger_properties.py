@@ -18,7 +18,7 @@ from hypothesis.stateful import (
 from exchange.actor import Actor
 from exchange.errors import Conflict
 from exchange.models import Account, Contract
-from exchange.services import ledger
+from exchange.services import escrow, ledger
 from exchange.services import trading as svc
 from tests.trading.conftest import PURPOSE, build_listing
 
@@ -90,23 +90,23 @@ class TradingMachine(RuleBasedStateMachine):
     @rule(index=st.integers(0, 100))
     def settle(self, index):
         contract = self.paid.pop(index % len(self.paid))
-        svc.contract_settle(contract_id=contract.pk)
+        escrow.contract_settle(contract_id=contract.pk)
         commission = contract.price_fen * contract.commission_bp // 10000
         self.wallet[self.seller.pk] += contract.price_fen - commission
         self.revenue += commission
         self.escrow -= contract.price_fen
         with pytest.raises(Conflict):
-            svc.contract_refund(contract_id=contract.pk, reason="too late", actor=self.staff)
+            escrow.contract_refund(contract_id=contract.pk, reason="too late", actor=self.staff)
 
     @precondition(lambda self: self.paid)
     @rule(index=st.integers(0, 100))
     def refund(self, index):
         contract = self.paid.pop(index % len(self.paid))
-        svc.contract_refund(contract_id=contract.pk, reason="delivery failed", actor=self.staff)
+        escrow.contract_refund(contract_id=contract.pk, reason="delivery failed", actor=self.staff)
         self.wallet[contract.buyer_id] += contract.price_fen
         self.escrow -= contract.price_fen
         with pytest.raises(Conflict):
-            svc.contract_settle(contract_id=contract.pk)
+            escrow.contract_settle(contract_id=contract.pk)
 
     @invariant()
     def balances_match_the_model_and_are_non_negative(self):

@@ -20,7 +20,7 @@ from exchange.models import (
     LedgerEntry,
     LedgerTransfer,
 )
-from exchange.services import ledger
+from exchange.services import escrow, ledger
 from exchange.services import trading as svc
 from tests.trading.conftest import PURPOSE
 
@@ -274,16 +274,16 @@ def test_settlement_pays_seller_minus_floor_commission_once(make_firm, actor_for
     fund(buyer, 1999)
     request = svc.access_request_create(actor=actor_for(buyer), offer=make_offer(seller, price_fen=1999), purpose=PURPOSE)
 
-    svc.contract_settle(contract_id=request.contract.pk)
+    escrow.contract_settle(contract_id=request.contract.pk)
 
     # 1999 × 500 / 10000 = 99.95 → 99 fen commission (rounded down); seller gets 1900.
     assert balance(seller) == 1900
     assert ledger.system_account("revenue").balance == 99
     assert ledger.system_account("escrow").balance == 0
     with pytest.raises(Conflict, match="already settled"):
-        svc.contract_settle(contract_id=request.contract.pk)
+        escrow.contract_settle(contract_id=request.contract.pk)
     with pytest.raises(Conflict, match="Only a paid contract held in escrow"):
-        svc.contract_refund(contract_id=request.contract.pk, reason="late")
+        escrow.contract_refund(contract_id=request.contract.pk, reason="late")
     assert LedgerTransfer.objects.filter(kind="settlement").count() == 1
     assert LedgerTransfer.objects.filter(kind="refund").count() == 0
     assert ledger.ledger_verify() is None
@@ -299,7 +299,7 @@ def test_settling_unpaid_contract_is_refused(make_firm, actor_for, make_offer):
     seller, buyer = make_firm(), make_firm()
     request = svc.access_request_create(actor=actor_for(buyer), offer=make_offer(seller), purpose=PURPOSE)
     with pytest.raises(Conflict, match="Only a paid contract can be settled"):
-        svc.contract_settle(contract_id=request.contract.pk)
+        escrow.contract_settle(contract_id=request.contract.pk)
     assert LedgerTransfer.objects.filter(kind="settlement").count() == 0
 
 
@@ -309,19 +309,19 @@ def test_refund_returns_escrow_once_and_needs_staff_and_reason(make_firm, actor_
     request = svc.access_request_create(actor=actor_for(buyer), offer=make_offer(seller, price_fen=3000), purpose=PURPOSE)
     contract_id = request.contract.pk
     with pytest.raises(Forbidden):
-        svc.contract_refund(contract_id=contract_id, reason="I want my money", actor=actor_for(buyer))
+        escrow.contract_refund(contract_id=contract_id, reason="I want my money", actor=actor_for(buyer))
     with pytest.raises(InvalidInput):
-        svc.contract_refund(contract_id=contract_id, reason="", actor=staff_actor)
+        escrow.contract_refund(contract_id=contract_id, reason="", actor=staff_actor)
     assert balance(buyer) == 0
 
-    svc.contract_refund(contract_id=contract_id, reason="Delivery failed after retries", actor=staff_actor)
+    escrow.contract_refund(contract_id=contract_id, reason="Delivery failed after retries", actor=staff_actor)
 
     assert balance(buyer) == 3000
     assert ledger.system_account("escrow").balance == 0
     with pytest.raises(Conflict, match="already refunded"):
-        svc.contract_refund(contract_id=contract_id, reason="again", actor=staff_actor)
+        escrow.contract_refund(contract_id=contract_id, reason="again", actor=staff_actor)
     with pytest.raises(Conflict, match="Only a paid contract can be settled"):
-        svc.contract_settle(contract_id=contract_id)
+        escrow.contract_settle(contract_id=contract_id)
     assert Contract.objects.get().refund_reason == "Delivery failed after retries"
     assert AuditEvent.objects.filter(action="contract.refunded", actor_type="staff").count() == 1
 
@@ -434,7 +434,7 @@ def test_contract_settle_default_actor_is_system(make_firm, actor_for, make_offe
     seller, buyer = make_firm(), make_firm()
     fund(buyer, 100)
     request = svc.access_request_create(actor=actor_for(buyer), offer=make_offer(seller, price_fen=100), purpose=PURPOSE)
-    svc.contract_settle(contract_id=request.contract.pk, actor=Actor.system("delivery"))
+    escrow.contract_settle(contract_id=request.contract.pk, actor=Actor.system("delivery"))
     assert AuditEvent.objects.get(action="contract.settled").actor_type == "system"
     assert balance(seller) == 95
 

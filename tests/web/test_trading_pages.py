@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from exchange.models import AccessRequest, Account, Contract, LedgerEntry, LedgerTransfer
+from exchange.services import escrow
 from exchange.services import trading as trading_svc
 from exchange.web.charts import Column, Point, column_chart, nice_ceiling, scatter_chart
 from exchange.web.views.market import month_series
@@ -103,8 +104,9 @@ def test_buy_now_pays_the_contract_and_debits_the_wallet_exactly(buyer_client, b
     assert (contract.buyer, contract.status, contract.price_fen) == (buyer, Contract.Status.PAID, 1_234)
     assert contract.purpose == PURPOSE
     assert balance(buyer) == 3_766
-    assert messages_of(response) == [f"Bought “{offer.listing.title}”: ¥12.34 is held in escrow until the "
-                                     "delivery is ready."]
+    assert messages_of(response) == [f"Bought “{offer.listing.title}”: ¥12.34 is held in escrow until you accept "
+                                     "the delivery (at the latest 3 days after it is ready, unless you report a "
+                                     "problem)."]
     assert f'data-contract="{contract.pk}"' in response.content.decode()
 
 
@@ -237,8 +239,8 @@ def test_pay_now_then_pay_again_moves_money_once(buyer_client, buyer, seller, fu
 
     contract.refresh_from_db()
     assert contract.status == Contract.Status.PAID
-    assert messages_of(first) == [f"Paid ¥10.00 for “{offer.listing.title}”; it is held in escrow until the "
-                                  "delivery is ready."]
+    assert messages_of(first) == [f"Paid ¥10.00 for “{offer.listing.title}”; it is held in escrow until you accept "
+                                  "the delivery (at the latest 3 days after it is ready, unless you report a problem)."]
     assert messages_of(second) == ["This contract is already paid."]
     assert balance(buyer) == 500
     assert LedgerTransfer.objects.filter(kind=LedgerTransfer.Kind.PAYMENT).count() == 1
@@ -379,7 +381,7 @@ def test_sales_page_shows_commission_and_payout(seller_client, buyer_client, buy
     fund(buyer, 5_000)
     buy(buyer_client, offer)
     contract = Contract.objects.get()
-    trading_svc.contract_settle(contract_id=contract.pk)
+    escrow.contract_settle(contract_id=contract.pk)
 
     body = seller_client.get(reverse("web:sales")).content.decode()
 

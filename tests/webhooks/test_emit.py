@@ -9,7 +9,7 @@ import pytest
 from django.db import transaction
 
 from exchange.models import WebhookMessage
-from exchange.services import dispatch
+from exchange.services import dispatch, escrow
 from exchange.services import webhooks as svc
 
 pytestmark = pytest.mark.django_db
@@ -109,7 +109,7 @@ def test_reject_refund_and_failed_checks_emit_their_events(make_firm, actor_for,
     assert "Not for this purpose" not in WebhookMessage.objects.filter(endpoint=buyer_hook).last().body
 
     contract = paid_contract(seller=seller, buyer=buyer)
-    trading.contract_refund(contract_id=contract.pk, reason="Staff decision", actor=staff_actor)
+    escrow.contract_refund(contract_id=contract.pk, reason="Staff decision", actor=staff_actor)
     assert _events(buyer_hook)[-1] == "contract.refunded"
     assert json.loads(WebhookMessage.objects.filter(endpoint=buyer_hook).last().body)["data"]["status"] == "refunded"
 

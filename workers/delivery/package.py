@@ -4,6 +4,8 @@ Layout written, in this order::
 
     data/<name>     the source bytes, streamed (STORED by default, ZIP64 always)
     LICENSE.txt     the contract's license text, UTF-8
+    datapackage.json, metadata/croissant.json
+                    descriptions of the data (when ``describe`` is given, see below)
     SHA256SUMS      "<hex>  <path>" for LICENSE.txt and data/..., as `sha256sum -c` reads
     manifest.json   canonical JSON
     manifest.sig    raw 64-byte Ed25519 signature over manifest.json's bytes
@@ -24,18 +26,23 @@ import io
 import queue
 import re
 import threading
-import unicodedata
 import uuid
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, BinaryIO
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from workers.metadata.model import DataFile
+
 from .canonical import canonical_json
 from .keys import iso_utc, key_id
+from .paths import check_described, safe_data_name, validate_data_path
+
+__all__ = ["FORMAT", "DeliveryBuildError", "PackageResult", "SourceIntegrityError", "build_package",
+           "safe_data_name", "sha256sums_text", "validate_data_path"]
 
 FORMAT = "shujiao-delivery/1"
 MANIFEST_NAME = "manifest.json"
@@ -51,16 +58,7 @@ REQUIRED_LICENSE_FIELDS = ("purpose", "term_days", "download_limit", "redistribu
 # Keys the builder computes itself; a caller passing them is a bug, not an override.
 COMPUTED_FIELDS = ("format", "source_sha256", "files", "key_id")
 
-# One path segment under data/: ASCII letters, digits, "._-", not starting with a dot
-# (so never "." or ".."), at most 255 bytes. Conservative on purpose: such names need
-# no escaping in SHA256SUMS and extract identically on every OS.
-_SEGMENT_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,254}")
 _HEX64_RE = re.compile(r"[0-9a-f]{64}")
-_WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)),
-                     *(f"lpt{i}" for i in range(1, 10))}
-# Extension used for each stored format (DatasetVersion.format); others are sanitised.
-_FORMAT_EXT = {"csv": "csv", "tsv": "tsv", "jsonl": "jsonl", "jsonlines": "jsonl",
-               "json_lines": "jsonl", "ndjson": "jsonl", "parquet": "parquet"}
 # Files written with the ZIP's DOS timestamp; ZIP cannot store dates before 1980.
 _ZIP_MIN_DATE = (1980, 1, 1, 0, 0, 0)
 # Bounded hand-off to each hashing thread: at most this many chunks in flight
@@ -107,50 +105,6 @@ class PackageResult:
     package_size: int = 0
     package_sha256: str | None = None
     key_id: str = ""
-
-
-def validate_data_path(data_path: str) -> str:
-    """Return ``data_path`` if it is ``data/<segment>[/<segment>...]`` with safe
-    ASCII segments; raise ``ValueError`` otherwise (``..``, absolute, backslash,
-    empty segment, non-ASCII, control characters...)."""
-    if not isinstance(data_path, str):
-        raise ValueError(f"data_path must be a str, not {type(data_path).__name__}")
-    parts = data_path.split("/")
-    if len(parts) < 2 or parts[0] != "data":
-        raise ValueError(f"unsafe data_path {data_path!r}: must be relative and start with 'data/'")
-    for seg in parts[1:]:
-        if not _SEGMENT_RE.fullmatch(seg):
-            raise ValueError(
-                f"unsafe data_path {data_path!r}: segment {seg!r} must be 1-255 of "
-                "[A-Za-z0-9._-] not starting with '.'"
-            )
-    return data_path
-
-
-def safe_data_name(title_or_filename: str, fmt: str) -> str:
-    """An ASCII-safe file name for the data file, e.g.
-    ``safe_data_name("Reviews 2024 (cleaned).CSV", "csv") == "reviews-2024-cleaned.csv"``.
-
-    Accents are folded to ASCII, other non-ASCII characters are dropped, runs of
-    anything but ``[a-z0-9._]`` become one ``-``, an existing extension equal to the
-    format's is not doubled; an empty result becomes ``dataset``. The delivery's
-    data path is ``"data/" + safe_data_name(...)``.
-    """
-    ext = _FORMAT_EXT.get(str(fmt).strip().lower().lstrip("."))
-    if ext is None:
-        ext = re.sub(r"[^a-z0-9]", "", str(fmt).lower())[:16]
-    text = unicodedata.normalize("NFKD", str(title_or_filename))
-    text = text.encode("ascii", "ignore").decode("ascii").lower()
-    # Drop a trailing extension that is the format's (or an alias of it).
-    stem, dot, tail = text.rpartition(".")
-    if dot and (tail == ext or _FORMAT_EXT.get(tail) == ext):
-        text = stem
-    text = re.sub(r"[^a-z0-9._]+", "-", text)
-    text = re.sub(r"[-._]*\.[-._]*", ".", text)  # no "..", no ".-"
-    text = text.strip("-._")[:100].strip("-._") or "dataset"
-    if text.split(".")[0] in _WINDOWS_RESERVED:
-        text = "dataset-" + text
-    return f"{text}.{ext}" if ext else text
 
 
 def _normalise(value: Any, where: str) -> Any:
@@ -303,6 +257,7 @@ def build_package(
     progress: Callable[[int], None] | None = None,
     chunk_size: int = 1 << 20,
     hash_package: bool = False,
+    describe: Callable[[DataFile, DataFile], Sequence[tuple[str, bytes]]] | None = None,
 ) -> PackageResult:
     """Stream ``source`` into a signed delivery ZIP written to ``out``.
 
@@ -312,6 +267,11 @@ def build_package(
     ``progress(bytes_done)`` is called after each chunk of the source.
     ``hash_package=True`` also computes the finished ZIP's SHA-256
     (``PackageResult.package_sha256``) while writing, at the cost of a second hash pass.
+
+    ``describe(data_file, licence_file)``, called once the data's SHA-256 is known,
+    returns extra ``(path, bytes)`` files describing the data (``datapackage.json``,
+    ``metadata/croissant.json``: see ``workers.metadata.delivery_metadata_files``); they
+    are written after LICENSE.txt and listed in ``files`` and SHA256SUMS like any other.
 
     ``source`` is read with ``readinto`` into a small ring of reused buffers when it
     has one (no per-chunk allocation), else with ``read``.
@@ -356,6 +316,14 @@ def build_package(
                 {"path": LICENSE_NAME, "size": len(license_bytes),
                  "sha256": hashlib.sha256(license_bytes).hexdigest()},
             ]
+            described: list[tuple[str, bytes]] = []
+            if describe is not None:
+                described = check_described(describe(
+                    DataFile(data_path, size, actual),
+                    DataFile(LICENSE_NAME, len(license_bytes), files[1]["sha256"])), data_path,
+                    {MANIFEST_NAME, SIGNATURE_NAME, SUMS_NAME, LICENSE_NAME})
+                files += [{"path": path, "size": len(payload), "sha256": hashlib.sha256(payload).hexdigest()}
+                          for path, payload in described]
             sums = sha256sums_text(files)
             files.append({"path": SUMS_NAME, "size": len(sums),
                           "sha256": hashlib.sha256(sums).hexdigest()})
@@ -368,7 +336,7 @@ def build_package(
             manifest_bytes = canonical_json(manifest)
             signature = private_key.sign(manifest_bytes)
 
-            for name, payload in ((LICENSE_NAME, license_bytes), (SUMS_NAME, sums),
+            for name, payload in ((LICENSE_NAME, license_bytes), *described, (SUMS_NAME, sums),
                                   (MANIFEST_NAME, manifest_bytes), (SIGNATURE_NAME, signature)):
                 zf.writestr(_zipinfo(name, when, deflate), payload)
         writer.flush()

@@ -1,5 +1,7 @@
 """Load the demo market: three seller firms, a buyer, staff, datasets, published listings,
-a signing key and the demo buyer's purchase of the Wuhan dataset (with its delivery).
+a signing key and the demo buyer's purchase of the Wuhan dataset (with its delivery), plus
+after-sales examples built here: a delivery the buyer accepted (settled after acceptance) and
+one with an open dispute waiting in the admin queue.
 
 Idempotent: every object is looked up before it is created, so running it twice (or on
 a database that already has the demo) changes nothing. Works on SQLite and PostgreSQL.
@@ -25,12 +27,18 @@ from exchange.models import (
     Offer,
     Organization,
 )
-from exchange.services import catalog, orgs, quality
+from exchange.services import catalog, escrow, orgs, quality
 from exchange.services import delivery as delivery_svc
+from exchange.services.disputes import dispute_open
 from exchange.services.signing import signing_key_ensure
-from exchange.services.trading import access_request_create, wallet_topup
+from exchange.services.trading import access_request_approve, access_request_create, wallet_topup
 
 CHECK_DEADLINE_SECONDS = 300
+
+
+def _owner_actor(org: Organization) -> Actor:
+    user = Membership.objects.filter(organization=org, role=Membership.Role.OWNER).first().user
+    return Actor(type="user", user=user, organization=org, origin_ip="seed_demo")
 
 
 class Command(BaseCommand):
@@ -70,7 +78,7 @@ class Command(BaseCommand):
             if dataset is None:
                 dataset = catalog.dataset_create(actor=actor, title=spec.title, description=spec.description,
                                                  category=spec.category, kind=spec.kind, tags=spec.tags,
-                                                 schema=spec.schema, contains_personal_data=False)
+                                                 schema=spec.schema, contains_personal_data=False, **spec.rai)
             version = dataset.versions.order_by("-number").first()
             if version is None:
                 content = demo.FILES[spec.filename]()
@@ -100,6 +108,8 @@ class Command(BaseCommand):
             delivery = self._ensure_delivery(delivery, wait=delivery_wait, build_here=build_delivery_here)
             note = "" if delivery.status == Delivery.Status.READY else " (the worker started by `serve_demo` builds it)"
             self.stdout.write(f"  demo purchase: {firms[demo.PURCHASE.buyer].name} — delivery {delivery.status}{note}")
+
+        self._ensure_after_sales(firms, staff_actor)
 
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"  staff:  {demo.ADMIN_USERNAME} / {demo.ADMIN_PASSWORD}  (/admin/)")
@@ -144,6 +154,42 @@ class Command(BaseCommand):
                                             offer=offer, purpose=spec.purpose)
             contract = Contract.objects.get(access_request=request)
         return Delivery.objects.filter(contract=contract).first()
+
+    def _after_sales_contract(self, spec, firms, staff_actor) -> Contract | None:
+        """``spec.buyer`` buys ``spec.seller``'s first offer (approved by the seller if needed), delivered here."""
+        buyer, seller = firms[spec.buyer], firms[spec.seller]
+        offer = Offer.objects.filter(listing__dataset__owner=seller, listing__status=Listing.Status.PUBLISHED,
+                                     is_active=True).order_by("price_fen").first()
+        if offer is None:
+            return None
+        contract = Contract.objects.filter(buyer=buyer, offer=offer).first()
+        if contract is None:
+            if spec.topup_fen:
+                wallet_topup(actor=staff_actor, organization=buyer, amount_fen=spec.topup_fen,
+                             memo="Demo bank transfer DEMO-2026-0002")
+            request = access_request_create(actor=_owner_actor(buyer), offer=offer, purpose=spec.purpose)
+            if request.status == "pending":
+                access_request_approve(actor=_owner_actor(seller), request=request)
+            contract = Contract.objects.get(access_request=request)
+        delivery = Delivery.objects.filter(contract=contract).first()
+        if delivery is not None:
+            self._ensure_delivery(delivery, wait=0, build_here=True)
+        contract.refresh_from_db()
+        return contract
+
+    def _ensure_after_sales(self, firms, staff_actor) -> None:
+        accepted = self._after_sales_contract(demo.ACCEPTED, firms, staff_actor)
+        if accepted is not None and accepted.status == Contract.Status.DELIVERED:
+            escrow.contract_accept(actor=_owner_actor(accepted.buyer), contract_id=accepted.pk)
+            accepted.refresh_from_db()
+        disputed = self._after_sales_contract(demo.DISPUTED, firms, staff_actor)
+        if disputed is not None and disputed.status == Contract.Status.DELIVERED and not disputed.disputes.exists():
+            dispute_open(actor=_owner_actor(disputed.buyer), contract_id=disputed.pk, kind="not_as_described",
+                         text=demo.DISPUTE_TEXT)
+            disputed.refresh_from_db()
+        for label, c in (("accepted", accepted), ("disputed", disputed)):
+            if c is not None:
+                self.stdout.write(f"  after-sales ({label}): {c.buyer.name} — contract {c.get_status_display().lower()}")
 
     def _ensure_delivery(self, delivery: Delivery, *, wait: float, build_here: bool) -> Delivery:
         """Give a running worker ``wait`` seconds to build the delivery; optionally build it here after."""

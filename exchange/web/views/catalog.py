@@ -6,12 +6,15 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
 
+from exchange.models import Listing
 from exchange.pagecache import cached_public_page
 from exchange.selectors import catalog as catalog_sel
 from exchange.selectors import quality as quality_sel
+from exchange.selectors.metadata import croissant_url, listing_metadata
 from exchange.web import present
 from exchange.web.forms import CatalogFilterForm
 from exchange.web.views.common import current_firm
+from workers.metadata import dataset_jsonld, script_json
 
 PAGE_SIZE = 12
 
@@ -55,9 +58,16 @@ def listing_detail(request, listing_id):
     is_owner = firm is not None and dataset.owner_id == firm.pk
     report_obj = quality_sel.stored_report(version)
     report = quality_sel.report_for_viewer(version, organization=firm, user=request.user)
-    offers = listing.offers.all() if is_owner else listing.offers.filter(is_active=True)
+    offers = list(listing.offers.all() if is_owner else listing.offers.filter(is_active=True))
     schema_fields = present.schema_fields(dataset.schema)
+    jsonld = None
+    if listing.status == Listing.Status.PUBLISHED:  # search engines harvest only what anyone may see
+        public = None if quality_sel.may_see_raw(owner_id=dataset.owner_id, organization=firm, user=request.user) \
+            else report  # most visitors: the report already redacted for them is the public one
+        meta = listing_metadata(listing, request=request, offers=[o for o in offers if o.is_active], report=public)
+        jsonld = script_json(dataset_jsonld(meta, croissant_url=croissant_url(listing.pk, request)))
     return render(request, "exchange/listing.html", {
+        "jsonld": jsonld, "rai": present.rai_declaration(dataset),
         "listing": listing, "dataset": dataset, "version": version, "seller": dataset.owner, "is_owner": is_owner,
         "schema_fields": schema_fields,
         "labels_declared": (dataset.schema or {}).get("labels") if isinstance(dataset.schema, dict) else None,

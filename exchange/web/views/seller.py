@@ -28,6 +28,7 @@ from exchange.web.forms import (
     DatasetCreateForm,
     ListingCreateForm,
     OfferCreateForm,
+    RaiDeclarationForm,
     VersionUploadForm,
     apply_domain_error,
 )
@@ -72,6 +73,23 @@ def dataset_new(request):
             messages.success(request, f"Dataset “{dataset.title}” created. Upload its first version.")
             return redirect("web:dataset", dataset_id=dataset.pk)
     return render(request, "exchange/sell/dataset_new.html", {"form": form})
+
+
+@firm_required
+def dataset_declaration(request, dataset_id):
+    """Edit the dataset's Responsible-AI declaration (the RAI fields of its Croissant)."""
+    dataset = get_object_or_404(catalog_sel.datasets_of(request.current_firm), pk=dataset_id)
+    initial = {name: getattr(dataset, name) for name in RaiDeclarationForm.rai_names}
+    form = RaiDeclarationForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            catalog_svc.dataset_update(actor=Actor.from_request(request), dataset=dataset, **form.service_arguments())
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, "Responsible-AI declaration saved.")
+            return redirect("web:dataset", dataset_id=dataset.pk)
+    return render(request, "exchange/sell/dataset_declaration.html", {"dataset": dataset, "form": form})
 
 
 def _too_large_message() -> str:

@@ -72,6 +72,13 @@ def _insufficient_message(exc: ledger.InsufficientFunds) -> str:
             f"(short by {present.money(needed - balance)}). Top up your wallet, then pay.")
 
 
+def _escrow_until(contract) -> str:
+    if contract.acceptance_days:
+        return (f"until you accept the delivery (at the latest {contract.acceptance_days} days after it is ready, "
+                "unless you report a problem)")
+    return "until the delivery is ready"
+
+
 def _contract_row(contract) -> dict:
     commission = ledger.commission_fen(price_fen=contract.price_fen, basis_points=contract.commission_bp)
     return {"c": contract, "price": present.money(contract.price_fen), "commission": present.money(commission),
@@ -131,7 +138,7 @@ def _after_request(request, access: AccessRequest, offer: Offer):
         access_request=access).first()
     if contract is not None and contract.status == Contract.Status.PAID:
         messages.success(request, f"Bought “{title}”: {present.money(contract.price_fen)} is held in escrow "
-                                  "until the delivery is ready.")
+                                  f"{_escrow_until(contract)}.")
     elif contract is not None:
         balance = trading_sel.wallet_summary(organization=request.current_firm)["balance_fen"]
         messages.warning(request, f"Approved, but not paid: your wallet holds {present.money(balance)}, less than "
@@ -185,7 +192,7 @@ def contract_pay(request, contract_id):
         messages.error(request, exc.message)
     else:
         messages.success(request, f"Paid {present.money(contract.price_fen)} for “{contract.listing.title}”; "
-                                  "it is held in escrow until the delivery is ready.")
+                                  f"it is held in escrow {_escrow_until(contract)}.")
     return redirect("web:my-contracts")
 
 
@@ -194,8 +201,12 @@ def contract_detail(request, contract_id):
     """A contract's frozen terms and licence text, for either party."""
     contract = get_object_or_404(_with_delivery(trading_sel.contracts_for(organization=request.current_firm)),
                                  pk=contract_id)
+    from workers.quality.guarantee import describe
+
     return render(request, "exchange/trading/contract.html", {
-        **_contract_row(contract), "is_buyer": contract.buyer_id == request.current_firm.pk})
+        **_contract_row(contract), "is_buyer": contract.buyer_id == request.current_firm.pk,
+        "disputes": list(contract.disputes.order_by("-created_at")), "guarantee": describe(contract.guarantee),
+        "refunded": present.money(contract.refunded_fen) if contract.refunded_fen else ""})
 
 
 # --- Selling ----------------------------------------------------------------------

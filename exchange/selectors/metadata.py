@@ -1,0 +1,118 @@
+"""The typed inputs of the metadata builders (``workers.metadata``), read from the models.
+
+Two views of a listing's version:
+
+* :func:`listing_metadata` — public: what the listing page shows anyway (title, texts,
+  the seller's name, schema, public hash and size, the redacted report's label counts,
+  active offers). No credit code, no original file name, no stored file location.
+* :func:`delivery_metadata` — a buyer's package: the contract's licence, the seller's
+  credit code (the manifest names it too), the stored report's label statistics.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.urls import reverse
+
+from exchange.selectors.quality import report_for_viewer
+from workers.metadata import (
+    RAI_ATTRS,
+    DatasetMeta,
+    LabelStats,
+    Licence,
+    Offer,
+    Party,
+    Rai,
+    TextLayout,
+)
+
+
+def listing_url(listing_id: Any, request=None) -> str:
+    """The absolute URL of a listing's public page: as reached (``request``) or, without a
+    request (a worker building a package), under ``PUBLIC_BASE_URL``."""
+    path = reverse("web:listing", kwargs={"listing_id": listing_id})
+    return request.build_absolute_uri(path) if request is not None else settings.PUBLIC_BASE_URL + path
+
+
+def croissant_url(listing_id: Any, request=None) -> str:
+    path = reverse("api:catalog-croissant", kwargs={"pk": listing_id})
+    return request.build_absolute_uri(path) if request is not None else settings.PUBLIC_BASE_URL + path
+
+
+def rai_of(dataset) -> Rai:
+    return Rai(**{a: getattr(dataset, f"rai_{a}") or "" for a in RAI_ATTRS},
+               annotations_per_item=dataset.rai_annotations_per_item)
+
+
+def label_stats_of(report: dict | None, declared: list | None = None) -> LabelStats | None:
+    """The label statistics of a quality report dict, or None (no label column checked).
+
+    Labels in the ``declared`` order, then the others by count (the stored JSON keeps no order)."""
+    if not isinstance(report, dict) or not isinstance(report.get("labels"), dict):
+        return None
+    labels = report["labels"]
+    dist = labels.get("distribution") if isinstance(labels.get("distribution"), dict) else {}
+    order = {str(lab): i for i, lab in enumerate(declared or [])}
+    counts = tuple(sorted(((str(k), int(v)) for k, v in dist.items() if isinstance(v, int) and not isinstance(v, bool)),
+                          key=lambda kv: (order.get(kv[0], len(order)), -kv[1], kv[0])))
+    ratio = labels.get("imbalance_ratio")
+    return LabelStats(
+        column=str(labels.get("column") or ""), counts=counts, rows=int(report.get("rows") or 0),
+        missing=int(labels.get("missing") or 0), outside_set=int(labels.get("outside_set") or 0),
+        conflicts=int(labels.get("conflicts") or 0),
+        imbalance_ratio=float(ratio) if isinstance(ratio, int | float) and not isinstance(ratio, bool) else None,
+    )
+
+
+def layout_of(report: dict | None) -> TextLayout:
+    """Encoding and delimiter of a delimited text file, as its quality check found them."""
+    if not isinstance(report, dict):
+        return TextLayout()
+    encoding = report.get("encoding") if report.get("encoding") in ("utf-8", "utf-8-sig", "gb18030") else "utf-8"
+    delimiter = report.get("delimiter") if isinstance(report.get("delimiter"), str) and report.get("delimiter") else ","
+    return TextLayout(encoding=encoding, delimiter=delimiter, header=True)
+
+
+def _meta(*, listing, version, url: str, report: dict | None, creator: Party, licence: Licence,
+          offers: tuple[Offer, ...] = ()) -> DatasetMeta:
+    dataset = listing.dataset
+    return DatasetMeta(
+        listing_id=str(listing.pk), version_id=str(version.pk), name=listing.title or dataset.title,
+        description=dataset.description or listing.summary or "", url=url, creator=creator,
+        publisher=Party(settings.EXCHANGE_NAME, url=settings.PUBLIC_BASE_URL), format=version.format,
+        schema=dataset.schema if isinstance(dataset.schema, dict) else {}, version=version.number, kind=dataset.kind,
+        category=dataset.category, keywords=tuple(str(t) for t in dataset.tags or ()), licence=licence,
+        date_published=listing.published_at, date_modified=version.created_at, row_count=version.row_count,
+        byte_size=version.byte_size, sha256=version.sha256, contains_personal_data=dataset.contains_personal_data,
+        layout=layout_of(report), label_stats=label_stats_of(report, (dataset.schema or {}).get("labels")), rai=rai_of(dataset), offers=offers,
+    )
+
+
+def listing_metadata(listing, *, request=None, offers=None, report: dict | None = None) -> DatasetMeta:
+    """Public metadata of a published listing (its current version). ``offers``: the
+    active offers if already loaded; ``report``: the report as the public sees it, if the
+    caller has it (else it is redacted here)."""
+    version = listing.version
+    url = listing_url(listing.pk, request)
+    active = offers if offers is not None else listing.offers.filter(is_active=True)
+    return _meta(
+        listing=listing, version=version, url=url, report=report if report is not None else report_for_viewer(version),
+        creator=Party(listing.dataset.owner.name),
+        licence=Licence("Shujiao data licence: purpose, term, download limit and redistribution per offer, "
+                        "frozen in each contract", url=url),
+        offers=tuple(Offer(o.name, o.price_fen, o.currency) for o in active),
+    )
+
+
+def delivery_metadata(delivery) -> DatasetMeta:
+    """Metadata of the version a delivery's contract bought, for the buyer's package."""
+    contract = delivery.contract
+    version = contract.dataset_version
+    report = getattr(version, "quality_report", None) if hasattr(version, "quality_report") else None
+    return _meta(
+        listing=contract.listing, version=version, url=listing_url(contract.listing_id), report=report and report.report,
+        creator=Party(contract.seller.name, identifier=contract.seller.credit_code),
+        licence=Licence(f"Shujiao data licence of contract {contract.pk}", path="LICENSE.txt"),
+    )
