@@ -82,7 +82,7 @@ class DatasetOut(serializers.ModelSerializer):
 
     class Meta:
         model = Dataset
-        fields = ["id", "owner", "title", "description", "category", "kind", "tags", "schema",
+        fields = ["id", "owner", "title", "description", "category", "kind", "tags", "schema", "dialect",
                   "contains_personal_data", "legal_basis", *RAI_OUT_FIELDS, "created_at", "updated_at"]
 
 
@@ -164,6 +164,9 @@ class DatasetIn(RaiIn):
     kind = serializers.CharField()
     tags = serializers.ListField(child=serializers.CharField(max_length=40), required=False)
     schema = serializers.JSONField(required=False)
+    dialect = serializers.JSONField(required=False, help_text=(
+        "Frictionless CSV Dialect for CSV/TSV files: delimiter, header, headerRows, lineTerminator, quoteChar, "
+        "doubleQuote, escapeChar, skipInitialSpace, commentChar. Declared values beat sniffed ones."))
     contains_personal_data = serializers.BooleanField(required=False)
     legal_basis = serializers.CharField(required=False, allow_blank=True)
 

@@ -34,6 +34,9 @@ class Dataset(models.Model):
     tags = models.JSONField(default=list, blank=True)
     # Frictionless Table Schema with the extensions labelField, labels, inputFields, personalData.
     schema = models.JSONField(default=dict, blank=True)
+    # Frictionless CSV Dialect the seller declares for what sniffing cannot know (delimiter,
+    # header, headerRows, ...; workers/quality/dialect.py); {} = sniff everything.
+    dialect = models.JSONField(default=dict, blank=True)
     contains_personal_data = models.BooleanField(default=False)
     legal_basis = models.TextField(blank=True)
     # The seller's Responsible-AI declaration (Croissant RAI), optional; the fields, labels and

@@ -100,6 +100,14 @@ def _clean_dataset_fields(fields: dict[str, Any], *, partial: bool) -> dict[str,
             if problems:
                 errors["schema"] = problems
         clean["schema"] = schema
+    if "dialect" in fields:
+        dialect = fields.get("dialect") or {}
+        from workers.quality.dialect import validate_dialect
+
+        problems = validate_dialect(dialect)
+        if problems:
+            errors["dialect"] = problems
+        clean["dialect"] = dialect
     if "contains_personal_data" in fields:
         clean["contains_personal_data"] = bool(fields.get("contains_personal_data"))
     if "legal_basis" in fields:

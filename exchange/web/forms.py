@@ -213,6 +213,9 @@ SCHEMA_PLACEHOLDER = """{
 }"""
 
 
+DIALECT_PLACEHOLDER = '{"delimiter": ";", "header": false}'
+
+
 def _rai_form_fields() -> dict[str, forms.Field]:
     """The Responsible-AI declaration's inputs, from the one table of RAI fields."""
     fields: dict[str, forms.Field] = {
@@ -247,10 +250,15 @@ class DatasetCreateForm(RaiDeclarationForm):
         attrs={"rows": 12, "class": "mono", "placeholder": SCHEMA_PLACEHOLDER, "spellcheck": "false"}),
         help_text="Frictionless Table Schema: fields (name, type, description), primaryKey; "
                   "for labelled data labelField and labels.")
+    dialect = forms.CharField(label="CSV dialect (JSON, optional)", required=False, widget=forms.Textarea(
+        attrs={"rows": 3, "class": "mono", "placeholder": DIALECT_PLACEHOLDER, "spellcheck": "false"}),
+        help_text="Frictionless CSV Dialect, only for what cannot be sniffed: delimiter, header, headerRows, "
+                  "lineTerminator, quoteChar, doubleQuote, escapeChar, skipInitialSpace, commentChar. "
+                  "Leave empty to detect everything.")
     contains_personal_data = forms.BooleanField(required=False, label="This dataset contains personal information")
     legal_basis = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}),
                                   help_text="Required when the dataset contains personal information.")
-    field_order = ["title", "description", "category", "kind", "tags", "schema", "contains_personal_data",
+    field_order = ["title", "description", "category", "kind", "tags", "schema", "dialect", "contains_personal_data",
                    "legal_basis"]  # then the RAI declaration
 
     def main_fields(self):
@@ -258,6 +266,20 @@ class DatasetCreateForm(RaiDeclarationForm):
 
     def declaration_fields(self):
         return [f for f in self.visible_fields() if f.name in self.rai_names]
+
+    def clean_dialect(self):
+        text = (self.cleaned_data.get("dialect") or "").strip()
+        if not text:
+            return {}
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise forms.ValidationError(f"Invalid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.",
+                                        code="invalid_json") from exc
+        if not isinstance(value, dict):
+            raise forms.ValidationError(f"The dialect must be a JSON object ({{…}}), not a {type(value).__name__}.",
+                                        code="not_object")
+        return value
 
     def clean_schema(self):
         text = self.cleaned_data["schema"]
@@ -276,7 +298,7 @@ class DatasetCreateForm(RaiDeclarationForm):
 
 
 class VersionUploadForm(forms.Form):
-    file = forms.FileField(label="Data file", help_text="CSV, TSV, JSON Lines or Parquet; UTF-8 or GB18030.")
+    file = forms.FileField(label="Data file", help_text="CSV, TSV, JSON Lines or Parquet; UTF-8, UTF-16 (with BOM), GB18030/GBK, Big5 or Windows-1252.")
     changelog = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
