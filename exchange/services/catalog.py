@@ -163,7 +163,7 @@ def dataset_changes_clean(*, dataset: Dataset, **fields: Any) -> dict[str, Any]:
 
 # The owner firm is never among them: a dataset stays with the firm that created it.
 _DATASET_EDITABLE = {"title", "description", "category", "kind", "tags", "schema", "contains_personal_data", "legal_basis",
-                     *RAI_INPUTS}
+                     "dialect", *RAI_INPUTS}
 
 
 def dataset_update(*, actor: Actor, dataset: Dataset, **fields: Any) -> Dataset:
