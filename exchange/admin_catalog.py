@@ -46,12 +46,13 @@ class DatasetAdmin(ServiceFormAdmin):
     list_filter = ["category", "kind", "contains_personal_data"]
     search_fields = ["title", "description", "owner__name"]
     fieldsets = [
-        (None, {"fields": ["owner", "title", "description", "category", "kind", "tags", "schema",
+        (None, {"fields": ["owner", "title", "description", "category", "kind", "tags", "schema", "dialect",
                            "contains_personal_data", "legal_basis", "created_at", "updated_at"]}),
         # normalised and bounded by dataset_update like the seller's own (services.rai)
         ("Responsible-AI declaration (Croissant RAI)", {"classes": ["collapse"], "fields": list(RAI_INPUTS)}),
     ]
-    readonly_fields = ["owner", "created_at", "updated_at"]
+    # the CSV dialect is the seller's declaration (validated by dataset_create/dataset_update): shown only
+    readonly_fields = ["owner", "dialect", "created_at", "updated_at"]
     inlines = [VersionInline]
 
     def get_queryset(self, request):

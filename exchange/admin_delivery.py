@@ -33,6 +33,15 @@ class DeliveryAdmin(ReadOnlyAdmin):
                        "manifest_pretty"]
     inlines = [DownloadLinkInline]
     actions = ["revoke"]
+    change_list_template = "admin/exchange/delivery/change_list.html"
+
+    def get_urls(self):
+        from django.urls import path
+
+        from exchange.admin_trace import trace_view
+
+        return [path("trace/", self.admin_site.admin_view(lambda r: trace_view(self, r)),
+                     name="exchange_delivery_trace"), *super().get_urls()]
 
     @admin.display(description="delivery")
     def short_id(self, obj):

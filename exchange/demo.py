@@ -160,7 +160,9 @@ DATASETS = [
         "receiver sensitivity, extinction ratio, case temperature and the pass/fail result.",
         "manufacturing", "cleaned", ["manufacturing", "optics", "yield", "光模块"], OPTICAL_SCHEMA, "module_tests.csv",
         [{"name": "Yield analytics licence", "price_fen": 350_000, "access_mode": "instant", "term_days": 365,
-          "download_limit": 5, "purpose_restriction": "Yield and process analytics."}],
+          "download_limit": 5, "purpose_restriction": "Yield and process analytics.",
+          # Each buyer's copy is fingerprinted (docs/fingerprints.md): a leak traces to its contract.
+          "fingerprint": True, "fingerprint_gamma": 20}],
     ),
 ]
 

@@ -104,17 +104,23 @@ def quality_check_run(*, claim: Claim) -> QualityReport | None:
         refused_schema_report,
         validate_table_schema,
     )
+    from workers.quality.dialect import Dialect, validate_dialect
 
     version = DatasetVersion.objects.select_related("dataset").get(pk=claim.version_id)
-    options = QualityOptions(
-        memory_limit_bytes=settings.QUALITY_MEMORY_LIMIT_BYTES,
-        max_malformed_share=settings.QUALITY_MAX_MALFORMED_SHARE,
-    )
     schema = dict(version.dataset.schema or {})
     schema["personalData"] = version.dataset.contains_personal_data
     problems = validate_table_schema(schema) if version.dataset.schema else []
     if problems:  # stored before a property was refused: fail the check, naming it
         return quality_check_store(claim=claim, report=refused_schema_report(problems))
+    problems = validate_dialect(version.dataset.dialect or {})
+    if problems:  # stored bypassing the service (admin shell, old row): fail naming it
+        return quality_check_store(claim=claim, report=refused_schema_report(
+            problems, what="the dataset's CSV dialect"))
+    options = QualityOptions(
+        memory_limit_bytes=settings.QUALITY_MEMORY_LIMIT_BYTES,
+        max_malformed_share=settings.QUALITY_MAX_MALFORMED_SHARE,
+        dialect=Dialect.from_dict(version.dataset.dialect or None),
+    )
     def touch():
         DatasetVersion.objects.filter(pk=claim.version_id, check_token=claim.token).update(
             check_heartbeat_at=timezone.now())

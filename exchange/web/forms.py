@@ -163,6 +163,18 @@ class MemberAddForm(_PasswordTwiceMixin, forms.Form):
         return {"username": d["username"], "email": d["email"], "password": d["password1"], "role": d["role"]}
 
 
+class AgeRecipientAddForm(forms.Form):
+    recipient = forms.CharField(max_length=100, label="age public key",
+                                help_text="The age1… line age-keygen prints (never the AGE-SECRET-KEY line).",
+                                widget=forms.TextInput(attrs={"class": "mono", "autocomplete": "off", "spellcheck": "false"}))
+    label = forms.CharField(max_length=100, required=False, help_text="e.g. data team laptop")
+
+
+class AgeRecipientVerifyForm(forms.Form):
+    answer = forms.CharField(max_length=200, label="Decrypted challenge",
+                             widget=forms.TextInput(attrs={"class": "mono", "autocomplete": "off"}))
+
+
 class ApiKeyCreateForm(forms.Form):
     name = forms.CharField(max_length=100, widget=forms.TextInput(attrs={"placeholder": "e.g. ETL pipeline"}))
     scopes = forms.MultipleChoiceField(choices=ApiKey.Scope.choices, widget=forms.CheckboxSelectMultiple,
@@ -201,6 +213,9 @@ SCHEMA_PLACEHOLDER = """{
 }"""
 
 
+DIALECT_PLACEHOLDER = '{"delimiter": ";", "header": false}'
+
+
 def _rai_form_fields() -> dict[str, forms.Field]:
     """The Responsible-AI declaration's inputs, from the one table of RAI fields."""
     fields: dict[str, forms.Field] = {
@@ -235,10 +250,15 @@ class DatasetCreateForm(RaiDeclarationForm):
         attrs={"rows": 12, "class": "mono", "placeholder": SCHEMA_PLACEHOLDER, "spellcheck": "false"}),
         help_text="Frictionless Table Schema: fields (name, type, description), primaryKey; "
                   "for labelled data labelField and labels.")
+    dialect = forms.CharField(label="CSV dialect (JSON, optional)", required=False, widget=forms.Textarea(
+        attrs={"rows": 3, "class": "mono", "placeholder": DIALECT_PLACEHOLDER, "spellcheck": "false"}),
+        help_text="Frictionless CSV Dialect, only for what cannot be sniffed: delimiter, header, headerRows, "
+                  "lineTerminator, quoteChar, doubleQuote, escapeChar, skipInitialSpace, commentChar. "
+                  "Leave empty to detect everything.")
     contains_personal_data = forms.BooleanField(required=False, label="This dataset contains personal information")
     legal_basis = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}),
                                   help_text="Required when the dataset contains personal information.")
-    field_order = ["title", "description", "category", "kind", "tags", "schema", "contains_personal_data",
+    field_order = ["title", "description", "category", "kind", "tags", "schema", "dialect", "contains_personal_data",
                    "legal_basis"]  # then the RAI declaration
 
     def main_fields(self):
@@ -246,6 +266,20 @@ class DatasetCreateForm(RaiDeclarationForm):
 
     def declaration_fields(self):
         return [f for f in self.visible_fields() if f.name in self.rai_names]
+
+    def clean_dialect(self):
+        text = (self.cleaned_data.get("dialect") or "").strip()
+        if not text:
+            return {}
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise forms.ValidationError(f"Invalid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.",
+                                        code="invalid_json") from exc
+        if not isinstance(value, dict):
+            raise forms.ValidationError(f"The dialect must be a JSON object ({{…}}), not a {type(value).__name__}.",
+                                        code="not_object")
+        return value
 
     def clean_schema(self):
         text = self.cleaned_data["schema"]
@@ -264,7 +298,7 @@ class DatasetCreateForm(RaiDeclarationForm):
 
 
 class VersionUploadForm(forms.Form):
-    file = forms.FileField(label="Data file", help_text="CSV, TSV, JSON Lines or Parquet; UTF-8 or GB18030.")
+    file = forms.FileField(label="Data file", help_text="CSV, TSV, JSON Lines or Parquet; UTF-8, UTF-16 (with BOM), GB18030/GBK, Big5 or Windows-1252.")
     changelog = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
@@ -303,6 +337,17 @@ class OfferCreateForm(forms.Form):
     g_label_tolerance_pp = forms.DecimalField(required=False, max_digits=5, decimal_places=2,
                                               label="Guarantee: label shares within ± percentage points")
     g_no_undeclared_pii = forms.BooleanField(required=False, label="Guarantee: no undeclared personal data")
+    fingerprint = forms.BooleanField(required=False, label="Fingerprint each buyer's copy",
+                                     help_text="Keyed marks in the last declared decimal of numeric columns trace a "
+                                               "leaked copy to its buyer. Labels and keys are never changed.")
+    fingerprint_gamma = forms.IntegerField(initial=20, required=False, label="At most 1 row in",
+                                           help_text="changes (5 to 1000; more rows per change: fewer changes, "
+                                                     "more rows needed to trace a leak).")
+    fingerprint_exclude = forms.CharField(required=False, max_length=2000, label="Columns never marked",
+                                          help_text="Comma-separated column names, e.g. reading_kwh, tariff.")
+    fingerprint_text = forms.BooleanField(required=False, label="Text may carry whitespace marks",
+                                          help_text="A trailing space added to or removed from a text value in "
+                                                    "marked rows (for data with few numeric columns).")
 
     # Service field names that differ from ours.
     FIELD_MAP = {"price_fen": "price", "guarantee.min_score": "g_min_score", "guarantee.min_rows": "g_min_rows",
@@ -335,10 +380,13 @@ class OfferCreateForm(forms.Form):
 
     def service_arguments(self) -> dict:
         d = self.cleaned_data
+        gamma = d.get("fingerprint_gamma")
         return {"name": d["name"], "price_fen": d["price"], "access_mode": d["access_mode"],
                 "purpose_restriction": d["purpose_restriction"], "term_days": d["term_days"],
                 "download_limit": d["download_limit"], "redistribution": d["redistribution"],
-                "acceptance_days": d["acceptance_days"], "guarantee": self.guarantee()}
+                "acceptance_days": d["acceptance_days"], "guarantee": self.guarantee(),
+                "fingerprint": d["fingerprint"], "fingerprint_gamma": 20 if gamma is None else gamma,
+                "fingerprint_exclude": d["fingerprint_exclude"], "fingerprint_text": d["fingerprint_text"]}
 
 
 # --- Trading -------------------------------------------------------------------

@@ -208,6 +208,7 @@ def quality_view(report: Report | None) -> dict[str, Any] | None:
         "pii_by_column": pii_by_column,
         "pii_examples": pii.examples or [],
         "findings": report.constraint_findings(),  # the "Schema constraints" table
+        "reading_notes": report.reading_notes(),   # "How the file was read"
     }
 
 

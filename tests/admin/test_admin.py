@@ -119,3 +119,10 @@ def test_audit_verify_action_reports_a_truncated_chain(staff_client, make_firm):
     _raw("DELETE FROM exchange_auditevent WHERE seq = %s", [newest])
     response = staff_client.post("/admin/exchange/auditevent/", {"action": "verify_chain"}, follow=True)
     assert f"truncated: chain has {newest - 1} events, head says {newest}".encode() in response.content
+
+
+def test_dataset_dialect_is_read_only_in_the_admin(staff_client, make_firm, actor_for):
+    dataset = make_dataset(actor_for(make_firm()), dialect={"delimiter": ";"})
+    page = staff_client.get(f"/admin/exchange/dataset/{dataset.pk}/change/").content.decode()
+    assert "delimiter" in page
+    assert 'name="dialect"' not in page  # shown, not an input

@@ -42,7 +42,8 @@ def test_upload_streams_hash_size_format_and_queues_nothing_half(make_firm, acto
     ("empty.csv", b"", "empty"),
     ("data.csv", parquet_bytes(), "extension .csv but its content is Parquet"),
     ("data.csv", b"\x1f\x8b\x08\x00" + b"\x00" * 100, "gzip"),
-    ("data.csv", b"\xff\xfe" + "id,x\n1,2\n".encode("utf-16-le"), "UTF-16"),
+    ("data.csv", "id,x\n1,2\n".encode("utf-16-le"), "UTF-16"),  # no byte-order mark
+    ("data.csv", "id,x\n1,2\n".encode("utf-32"), "UTF-32"),
     ("data.csv", bytes(range(256)) * 40, "binary"),
     ("data.parquet", csv_bytes(), "extension .parquet but its content is CSV"),
 ])

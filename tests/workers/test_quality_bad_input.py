@@ -48,10 +48,10 @@ def test_zip_archive(tmp_path):
     _failed(r, "file is a ZIP archive")
 
 
-def test_utf16_with_bom(tmp_path):
+def test_utf16_with_bom_is_read(tmp_path):
     r = run(tmp_path, "a,b\n1,2\n".encode("utf-16"))
-    _failed(r, "file is UTF-16 encoded (byte-order mark FF FE); only UTF-8 and GB18030/GBK are accepted")
-    assert detect_format("a,b\n".encode("utf-16")) == "utf-16"
+    assert r["gates"]["passed"] is True and r["encoding"] == "utf-16-le" and r["rows"] == 1
+    assert detect_format("a,b\n".encode("utf-16")) == "csv"
 
 
 def test_utf16_without_bom(tmp_path):
@@ -64,9 +64,10 @@ def test_utf32(tmp_path):
     _failed(r, "file is UTF-32 encoded (byte-order mark FF FE 00 00)")
 
 
-def test_latin1_text_is_refused_naming_the_byte(tmp_path):
+def test_text_in_no_supported_encoding_is_refused_naming_the_byte(tmp_path):
+    # 0x81 is undefined in Windows-1252; 0x81 0x81 0xFF is no GB18030 or Big5 sequence
     r = run(tmp_path, "name\ncafé\n".encode("cp1252") + b"\x81\x81\xff\n")
-    _failed(r, "neither UTF-8 nor GB18030/GBK")
+    _failed(r, "the file is not text in any supported encoding: byte offset 10 does not decode")
 
 
 def test_ten_thousand_columns(tmp_path):
@@ -136,10 +137,11 @@ def test_truncated_parquet(tmp_path):
     _failed(r, "not a readable Parquet file")
 
 
-def test_invalid_utf8_after_a_valid_head(tmp_path):
-    data = b"a,b\n" + b"1,x\n" * 300_000 + b"2,\xff\xfe\n"
+def test_undecodable_byte_after_a_valid_head_fails_naming_its_offset(tmp_path):
+    data = b"a,b\n" + b"1,x\n" * 300_000 + b"2,\x81\x20\n"
+    bad = data.index(b"\x81")
     r = run(tmp_path, data)
-    _failed(r, "could not read the whole file")
+    _failed(r, f"byte offset {bad} does not decode")
 
 
 def test_invalid_schema_raises_value_error_naming_the_field(tmp_path):

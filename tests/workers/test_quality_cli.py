@@ -53,3 +53,31 @@ def test_usage_errors_exit_two(tmp_path, capsys):
     assert main([str(f), "--schema", str(invalid)]) == 2
     assert "fields[0].type: 'integr' is not a Table Schema type" in capsys.readouterr().err
     assert main([]) == 2
+
+
+def test_declared_dialect_from_the_command_line(tmp_path, capsys):
+    f = tmp_path / "d.csv"
+    f.write_text("1;a,b\n2;c,d\n3;e,f\n")
+    d = tmp_path / "dialect.json"
+    d.write_text(json.dumps({"delimiter": ";", "header": False}))
+    assert main([str(f), "--dialect", str(d), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["header"] == ["column_1", "column_2"] and report["rows"] == 3
+    assert report["dialect"]["declared"] == {"delimiter": ";", "header": False}
+
+
+def test_invalid_dialect_is_a_usage_error_naming_the_property(tmp_path, capsys):
+    f = tmp_path / "d.csv"
+    f.write_text("id\n1\n")
+    d = tmp_path / "dialect.json"
+    d.write_text(json.dumps({"delimitr": ";"}))
+    assert main([str(f), "--dialect", str(d)]) == 2
+    assert "dialect.delimitr: unsupported property" in capsys.readouterr().err
+
+
+def test_summary_says_how_a_legacy_encoding_was_read(tmp_path, capsys):
+    f = tmp_path / "d.csv"
+    f.write_bytes("id,name\n1,José\n2,Zoë\n".encode("cp1252"))
+    assert main([str(f)]) == 0
+    out = capsys.readouterr().out
+    assert "encoding: windows-1252" in out and "read: read as Windows-1252" in out

@@ -116,7 +116,8 @@ def test_no_module_in_the_package_is_over_400_lines():
     (b"", None, "d.csv", ["file_empty"]),
     (b"\x1f\x8b\x08\x00rest", None, "d.csv.gz", ["file_compressed"]),
     (b"%PDF-1.4 ...", None, "d.pdf", ["file_not_text"]),
-    (b"\xff\xfea\x00,\x00b\x00", None, "d.csv", ["encoding_unsupported"]),
+    (b"a\x00,\x00b\x00\n\x001\x00,\x002\x00\n\x00", None, "d.csv", ["encoding_unsupported"]),  # UTF-16, no BOM
+    (b"a,b\n1,\x81 \n", None, "d.csv", ["encoding_undecodable"]),
     (b'[{"a": 1}]', None, "d.json", ["json_array"]),
     (b"PAR1 not really parquet", None, "d.parquet", ["parquet_unreadable"]),
     (b"a,b\n", None, "d.csv", ["no_rows"]),

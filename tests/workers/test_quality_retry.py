@@ -6,23 +6,24 @@ from __future__ import annotations
 import io
 import threading
 
-from workers.quality import profile
-from workers.quality import readers as readers_mod
+from workers.quality import profile, textinput
+from workers.quality.decoding import DecodingReader
 
 MiB = 1024 * 1024
 
 
 def test_ended_stream_never_reads_its_source_again():
-    # given a stream that has replayed part of its head
+    # given a decoding stream that has handed on part of the head
+    head = b"id,text\n"
     src = io.BytesIO(b"0123456789" * 100)
-    s = readers_mod.Stream(b"head-bytes", src)
+    s = DecodingReader(textinput.ReplayHead(head, src), textinput.first_choice(head, None), read_size=4)
     buf = bytearray(4)
-    assert s.readinto(buf) == 4 and bytes(buf) == b"head"
+    assert s.readinto(buf) == 4 and bytes(buf) == b"id,t"
     # when it is ended
     s.end()
-    # then it reads nothing, neither the rest of its head nor the source
+    # then it hands on nothing more and never reads the source
     assert s.readinto(bytearray(100)) == 0
-    assert src.tell() == 0 and s.bytes_read == 4
+    assert src.tell() == 0
 
 
 class _SeekSignal:
@@ -57,7 +58,7 @@ def test_retry_with_a_larger_block_is_not_robbed_by_the_first_attempt(tmp_path, 
     src = _SeekSignal(p)
     streams: list = []
     late: list[int] = []
-    orig_init, orig_readinto = readers_mod.Stream.__init__, readers_mod.Stream.readinto
+    orig_init, orig_readinto = DecodingReader.__init__, DecodingReader.readinto
 
     def init(self, *args, **kwargs):
         orig_init(self, *args, **kwargs)
@@ -75,8 +76,8 @@ def test_retry_with_a_larger_block_is_not_robbed_by_the_first_attempt(tmp_path, 
                 return n
         return orig_readinto(self, b)
 
-    monkeypatch.setattr(readers_mod.Stream, "__init__", init)
-    monkeypatch.setattr(readers_mod.Stream, "readinto", readinto)
+    monkeypatch.setattr(DecodingReader, "__init__", init)
+    monkeypatch.setattr(DecodingReader, "readinto", readinto)
     # when
     try:
         r = profile(src, None)

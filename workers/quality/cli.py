@@ -1,4 +1,4 @@
-"""Command line: python -m workers.quality FILE [--schema SCHEMA.json] [--json].
+"""Command line: python -m workers.quality FILE [--schema SCHEMA.json] [--dialect DIALECT.json] [--json].
 
 Exit status: 0 gates pass, 1 gates fail (bad files included), 2 usage error.
 """
@@ -10,6 +10,7 @@ import json
 import sys
 from pathlib import Path
 
+from .dialect import Dialect, validate_dialect
 from .options import QualityOptions
 from .profiler import profile
 from .report import ABSENT, Report
@@ -18,7 +19,8 @@ from .schema import validate_table_schema
 
 def _summary(r: Report) -> str:
     lines = [
-        f"format: {r.format}  encoding: {r.encoding}  bytes: {r.bytes}",
+        f"format: {r.format}  encoding: {r.encoding}  bytes: {r.bytes}"
+        + (f"  delimiter: {r.delimiter!r}" if r.delimiter else ""),
         f"rows: {r.rows}  malformed: {r.malformed_rows}"
         + (f" (lines {', '.join(map(str, r.malformed_examples))})" if r.malformed_examples else "")
         + f"  duplicates: {r.duplicate_rows}",
@@ -38,6 +40,8 @@ def _summary(r: Report) -> str:
                  f"bank card {p.bank_card}" + (f" e.g. {', '.join(p.examples)}" if p.examples else ""))
     lines.append(f"formula injection: {r.formula_injection}")
     lines.append(f"score: {r.score}  grade: {r.grade}")
+    for f in r.reading_notes():
+        lines.append(f"read: {f.message}")
     for w in r.warnings:
         lines.append(f"warning: {w}")
     lines.append("gates: passed" if r.passed else "gates: FAILED (" + ", ".join(r.gate_codes()) + ")")
@@ -50,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="check_quality", description="Profile a data file's quality.")
     parser.add_argument("file")
     parser.add_argument("--schema", help="Table Schema JSON file")
+    parser.add_argument("--dialect", help="Frictionless CSV Dialect JSON file (as declared on the dataset)")
     parser.add_argument("--json", action="store_true", help="print the full report as JSON")
     try:
         args = parser.parse_args(argv)
@@ -70,7 +75,19 @@ def main(argv: list[str] | None = None) -> int:
         if errors:
             print("error: invalid schema: " + "; ".join(errors), file=sys.stderr)
             return 2
-    report = profile(path, schema, options=QualityOptions())
+    dialect = None
+    if args.dialect:
+        try:
+            declared = json.loads(Path(args.dialect).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            print(f"error: cannot read dialect {args.dialect}: {exc}", file=sys.stderr)
+            return 2
+        errors = validate_dialect(declared)
+        if errors:
+            print("error: invalid dialect: " + "; ".join(errors), file=sys.stderr)
+            return 2
+        dialect = Dialect.from_dict(declared)
+    report = profile(path, schema, options=QualityOptions(dialect=dialect))
     typed = Report.from_dict(report)
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))

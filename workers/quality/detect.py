@@ -1,10 +1,12 @@
-"""Format and encoding detection from the first bytes of a file."""
+"""Format detection from the first bytes of a file, and the encoding to start reading with
+(encoding.py guesses it; decoding.py confirms it over the whole file)."""
 
 from __future__ import annotations
 
 import codecs
 import json
 
+from .encoding import CODECS, Undecodable, guess_encoding
 from .lines import universal_newlines
 from .sniff import sniff_delimiter as _sniff_delimiter
 
@@ -24,9 +26,9 @@ _MAGIC = [
 _BOMS = [
     (b"\xff\xfe\x00\x00", "utf-32", "FF FE 00 00"),
     (b"\x00\x00\xfe\xff", "utf-32", "00 00 FE FF"),
-    (b"\xff\xfe", "utf-16", "FF FE"),
-    (b"\xfe\xff", "utf-16", "FE FF"),
 ]
+SUPPORTED_TEXT = ("UTF-8 (with or without BOM), UTF-16 with BOM, GB18030/GBK, Big5 and Windows-1252/Latin-1 "
+                  "are accepted")
 _NAMES = {
     "gzip": "gzip-compressed", "zip": "a ZIP archive (Excel .xlsx files are ZIP archives too)",
     "bzip2": "bzip2-compressed", "xz": "xz-compressed", "zstd": "zstd-compressed",
@@ -50,13 +52,14 @@ def decode_head(head: bytes, encoding: str) -> str | None:
         return None
 
 
-def sniff_encoding(head: bytes) -> tuple[str | None, str]:
-    """Return (encoding, problem). encoding None means refused; problem explains why."""
-    encoding, _kind, problem = _sniff(head)
+def sniff_encoding(head: bytes, *, final: bool = False) -> tuple[str | None, str]:
+    """Return (encoding, problem): the encoding to start reading with, or None and why the
+    file is refused. final: the head is the whole file."""
+    encoding, _kind, problem = _sniff(head, final=final)
     return encoding, problem
 
 
-def _sniff(head: bytes) -> tuple[str | None, str, str]:
+def _sniff(head: bytes, final: bool = False) -> tuple[str | None, str, str]:
     """(encoding, refusal kind (one of REFUSED) or "", problem in words)."""
     if not head:
         return None, "empty", "file is empty"
@@ -66,37 +69,26 @@ def _sniff(head: bytes) -> tuple[str | None, str, str]:
                                 "upload an uncompressed CSV, TSV, JSON Lines or Parquet file")
     for bom, kind, hexs in _BOMS:
         if head.startswith(bom):
-            name = "UTF-16" if kind == "utf-16" else "UTF-32"
-            return None, kind, f"file is {name} encoded (byte-order mark {hexs}); only UTF-8 and GB18030/GBK are accepted"
+            return None, kind, f"file is UTF-32 encoded (byte-order mark {hexs}); {SUPPORTED_TEXT}"
+    utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff"))  # NUL bytes are its text
     sample = head[:65536]
-    nul = sample.count(0)
+    nul = 0 if utf16 else sample.count(0)
     if nul:
         even = sample[0::2].count(0)
         odd = sample[1::2].count(0)
         if len(sample) >= 4 and nul >= len(sample) // 4 and (even == 0 or odd == 0):
-            return None, "utf-16", ("file looks UTF-16 encoded (NUL in every other byte, no byte-order mark); "
-                                    "only UTF-8 and GB18030/GBK are accepted")
+            return None, "utf-16", f"file looks UTF-16 encoded (NUL in every other byte, no byte-order mark); {SUPPORTED_TEXT}"
         if nul > max(8, len(sample) // 100):
             return None, "binary", f"binary content, not text ({nul} NUL bytes in the first {len(sample)} bytes)"
     # a few NULs or other controls inside values are reported (finding control_characters)
-    ctrl = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13))
-    if ctrl > max(8, len(sample) // 100):
-        return None, "binary", f"binary content, not text ({ctrl} control bytes in the first {len(sample)} bytes)"
-    if head.startswith(b"\xef\xbb\xbf"):
-        if decode_head(head[3:], "utf-8") is not None:
-            return "utf-8-sig", "", ""
-        return None, "unknown-encoding", "file starts with a UTF-8 byte-order mark but is not valid UTF-8"
-    if decode_head(head, "utf-8") is not None:
-        return "utf-8", "", ""
-    if decode_head(head, "gb18030") is not None:
-        return "gb18030", "", ""
+    if not utf16:
+        ctrl = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13))
+        if ctrl > max(8, len(sample) // 100):
+            return None, "binary", f"binary content, not text ({ctrl} control bytes in the first {len(sample)} bytes)"
     try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        bad = head[exc.start:exc.start + 4]
-        return None, "unknown-encoding", (f"file is neither UTF-8 nor GB18030/GBK text (byte {_hex(bad[:1])} at offset "
-                                          f"{exc.start} is invalid); only UTF-8 and GB18030/GBK are accepted")
-    return None, "unknown-encoding", "unrecognised text encoding; only UTF-8 and GB18030/GBK are accepted"
+        return guess_encoding(head, final=final).encoding, "", ""
+    except Undecodable as exc:
+        return None, "unknown-encoding", str(exc)
 
 
 def sniff_delimiter(text: str) -> str:
@@ -121,7 +113,7 @@ def detect_format(head: bytes) -> str:
     encoding, refused, _problem = _sniff(head)
     if encoding is None:
         return refused
-    text = decode_head(head[3:] if encoding == "utf-8-sig" else head, encoding) or ""
+    text = decode_head(head, CODECS[encoding]) or ""  # the codec drops a byte-order mark
     stripped = text.lstrip()
     if not stripped:
         return "empty"

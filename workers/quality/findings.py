@@ -1,7 +1,7 @@
 """Findings with stable codes, and making a report safe to store.
 
-Each finding is {"code", "level" ("error" fails the gates, "warning" does not), "message",
-...details}. Gates and the score switch on codes (see score.py), never on message text.
+Each finding is {"code", "level" ("error" fails the gates, "warning" is listed in the
+warnings, "info" only explains how the file was read), "message", ...details}. Gates and the score switch on codes (see score.py), never on message text.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from typing import Any
 FILE_EMPTY = "file_empty"
 FILE_COMPRESSED = "file_compressed"      # gzip, zip (xlsx), bzip2, xz, zstd, 7z
 FILE_NOT_TEXT = "file_not_text"          # PDF, binary content
-ENCODING_UNSUPPORTED = "encoding_unsupported"  # UTF-16/32, not UTF-8 nor GB18030
+ENCODING_UNSUPPORTED = "encoding_unsupported"  # UTF-32, UTF-16 without a byte-order mark
+ENCODING_UNDECODABLE = "encoding_undecodable"  # no supported encoding decodes it (offset)
 JSON_ARRAY = "json_array"
 PARQUET_UNREADABLE = "parquet_unreadable"
 HEADER_UNREADABLE = "header_unreadable"
@@ -39,15 +40,23 @@ PRIMARY_KEY_DUPLICATES = "primary_key_duplicates"
 FORMULA_CELLS = "formula_cells"
 CONTROL_CHARACTERS = "control_characters"
 LINE_ENDINGS_MIXED = "line_endings_mixed"
+HEADER_MISSING = "header_missing"        # no header row: names generated (csvplan.py)
+METADATA_LINES = "metadata_lines"        # lines before the header skipped (csvplan.py)
+NESTED_VALUES = "nested_values"          # JSON Lines objects/arrays in cells (jsonl.py)
+# info: how the file was read
+ENCODING_DETECTED = "encoding_detected"  # which encoding and why (textinput.py)
+ENCODING_MISMATCH = "encoding_mismatch"  # the first guess was refuted, the file read again
+DIALECT_DIFFERS = "dialect_differs"      # declared CSV dialect differs from the sniffed one
 
 # the codes that end reading: when one is present, "no data rows" is not said as well
-READ_ENDED = frozenset({FILE_EMPTY, FILE_COMPRESSED, FILE_NOT_TEXT, ENCODING_UNSUPPORTED, JSON_ARRAY,
+READ_ENDED = frozenset({FILE_EMPTY, FILE_COMPRESSED, FILE_NOT_TEXT, ENCODING_UNSUPPORTED, ENCODING_UNDECODABLE,
+                        JSON_ARRAY,
                         PARQUET_UNREADABLE, HEADER_UNREADABLE, SCHEMA_REFUSED, LINE_TOO_LONG, ROW_TOO_LONG,
                         READ_FAILED, READ_STOPPED})
 # detect.REFUSED kinds -> code
 REFUSED_CODES = {"empty": FILE_EMPTY, "json-array": JSON_ARRAY, "pdf": FILE_NOT_TEXT, "binary": FILE_NOT_TEXT,
                  "utf-16": ENCODING_UNSUPPORTED, "utf-32": ENCODING_UNSUPPORTED,
-                 "unknown-encoding": ENCODING_UNSUPPORTED}
+                 "unknown-encoding": ENCODING_UNDECODABLE}
 
 # C0 controls except tab, LF, CR (and DEL): NUL included
 CONTROL_RE = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
@@ -79,7 +88,16 @@ def scrub(obj: Any) -> Any:
 def add(prof: Any, code: str, level: str, message: str, **detail: Any) -> None:
     """Record a finding on a profiler; errors also fail the gates, warnings are listed."""
     prof.findings.append({"code": code, "level": level, "message": message, **detail})
-    (prof.failures if level == "error" else prof.warnings).append(message)
+    if level == "error":
+        prof.failures.append(message)
+    elif level == "warning":
+        prof.warnings.append(message)
+
+
+def add_dict(prof: Any, finding: dict[str, Any]) -> None:
+    """Record a finding built elsewhere (csvplan, jsonl): same rules as add()."""
+    f = dict(finding)
+    add(prof, f.pop("code"), f.pop("level"), f.pop("message"), **f)
 
 
 def error(prof: Any, code: str, message: str, **detail: Any) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .dialect import Dialect
+
 MiB = 1024 * 1024
 
 
@@ -30,6 +32,8 @@ class QualityOptions:
         limit); a longer line ends the check with finding line_too_long as soon as the
         reader sees it, so memory stays bounded whatever the file holds.
     sample_rows / max_examples: sizes of the report's sample and example lists.
+    dialect: the seller's declared CSV Dialect (dialect.Dialect); declared values beat
+        sniffed ones, the report shows both.
     """
 
     memory_limit_bytes: int = 512 * MiB
@@ -47,6 +51,7 @@ class QualityOptions:
     max_examples: int = 20
     max_pii_examples: int = 10
     reader_threads: bool = True
+    dialect: Dialect | None = None
 
     def __post_init__(self) -> None:
         if self.memory_limit_bytes < 32 * MiB:

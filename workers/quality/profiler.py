@@ -2,8 +2,10 @@
 
 How a check runs (each step in its own module):
 
-1. detect.py looks at the first MiB: format and encoding (a JSON array is refused here).
-2. A reader (readers/) reads the header and then yields batches of string columns.
+1. detect.py looks at the first MiB: format and a first encoding guess (a JSON array is
+   refused here).
+2. A reader (readers/) reads the header and then yields batches of string columns; text is
+   decoded strictly while read (textinput.py, decoding.py), which may read the file again.
 3. The pipeline (passes/pipeline.py) feeds each batch to the passes, on three threads
    (docs/quality.md, "Passes and threads", says which pass runs where).
 4. finish.py turns the passes' figures into the report dict, decides the gates and the
@@ -24,8 +26,9 @@ from typing import Any
 
 import pyarrow as pa
 
-from . import findings
-from .detect import FORMATS, detect_format, refusal_message, sniff_encoding
+from . import findings, textinput
+from .detect import FORMATS, detect_format, refusal_message
+from .encoding import Undecodable
 from .finish import finish_report, skeleton
 from .lines import LineGuard, LineTooLong
 from .options import QualityOptions
@@ -64,7 +67,8 @@ class Profiler:
         self._last_progress = 0.0
 
     def restart(self, **report: Any) -> None:
-        """Forget what an earlier attempt found (a CSV re-read with a larger block)."""
+        """Forget what an earlier attempt found (a CSV re-read with a larger block, a file read
+        again with another encoding or the full union of JSON Lines keys)."""
         self.warnings: list[str] = []
         self.failures: list[str] = []
         self.findings: list[dict[str, Any]] = []
@@ -95,6 +99,9 @@ class Profiler:
         except LineTooLong as exc:
             findings.error(self, findings.LINE_TOO_LONG, str(exc), line=exc.line, limit_bytes=exc.limit)
             return self.finish(None)
+        except Undecodable as exc:
+            textinput.undecodable_finding(self, exc)
+            return self.finish(None)
         except (OSError, pa.ArrowException, UnicodeError, ValueError, MemoryError) as exc:
             findings.error(self, findings.READ_FAILED, f"could not read the file: {exc}")
             return self.finish(None)
@@ -113,16 +120,26 @@ class Profiler:
         kind = detect_format(head)
         if kind not in FORMATS:
             self.report["bytes"] = len(head)
+            if kind == "unknown-encoding":
+                textinput.first_choice(head, self.total_bytes)  # raises Undecodable (offset)
             raise Refused(refusal_message(head) or f"unsupported file ({kind})",
                           findings.REFUSED_CODES.get(kind, findings.FILE_COMPRESSED))
         self.report["format"] = self.format = kind
         if kind == "parquet":
             return self.drive(ParquetReader(self, f, head))
-        encoding, _ = sniff_encoding(head)
-        self.report["encoding"] = encoding
+
+        def reread() -> bytes:
+            f.seek(start)
+            return read_exactly(f, HEAD_BYTES)
+
+        # text: decoded strictly while read; a refuted guess or (JSON Lines) a new key reads
+        # the file again from the start (textinput.py)
+        self.jsonl_columns: list[str] | None = None
         if kind == "jsonl":
-            return self.drive(JsonLinesReader(self, f, head, encoding))
-        return read_with_retry(self, f, head, encoding, kind, start)
+            attempt = lambda h, choice: self.drive(JsonLinesReader(self, f, h, choice))  # noqa: E731
+        else:
+            attempt = lambda h, choice: read_with_retry(self, f, h, choice, kind, start)  # noqa: E731
+        return textinput.read_with_restarts(self, f, head, start, attempt, reread=reread, report={"format": kind})
 
     def drive(self, reader: Any) -> dict[str, Any]:
         """Feed a reader's batches to the passes and finish the report."""

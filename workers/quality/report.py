@@ -247,6 +247,9 @@ class Report:
     warnings: list[str] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     line_endings: dict[str, Any] | None = None  # {"kind", "lf", "crlf", "cr"}
+    # how the file was read (docs/quality.md, "Reading files"); absent in earlier reports
+    encoding_detail: dict[str, Any] = ABSENT  # {"encoding", "reason", "refuted", "switched_at"?}
+    dialect: dict[str, Any] = ABSENT  # CSV/TSV: {"declared", "sniffed", "used", "differ", "header", ...}
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -307,3 +310,7 @@ class Report:
         from .score import FINDING_RULES
 
         return [f for f in self.findings if f.code in FINDING_RULES]
+
+    def reading_notes(self) -> list[Finding]:
+        """The info findings: how the file was read (encoding, dialect), shown apart."""
+        return [f for f in self.findings if f.level == "info" and f.message]

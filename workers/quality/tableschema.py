@@ -19,14 +19,14 @@ __all__ = ["check_batch", "is_null_text", "null_mask_columns", "prepare", "refus
            "report_findings"]
 
 
-def refused_schema_report(problems: list[str]) -> dict[str, Any]:
+def refused_schema_report(problems: list[str], what: str = "the dataset's Table Schema") -> dict[str, Any]:
     """The report for a stored schema that validation no longer accepts (e.g. saved before
     a property was refused): no data profiled, one gate failure naming the properties."""
     from .options import QualityOptions
     from .profiler import Profiler
 
     prof = Profiler(None, QualityOptions(), None, None, None)
-    findings.error(prof, findings.SCHEMA_REFUSED, "the dataset's Table Schema is not accepted: " + "; ".join(problems),
+    findings.error(prof, findings.SCHEMA_REFUSED, f"{what} is not accepted: " + "; ".join(problems),
                    problems=list(problems))
     return prof.finish(None)
 

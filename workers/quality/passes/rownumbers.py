@@ -44,15 +44,16 @@ class RowNumbers:
             if offset + len(row_key) >= r_last - 1 - self.max_examples:
                 self.tracking = False
 
-    def lines(self, header_nl: int) -> list[int]:
+    def lines(self, header_nl: int, first_row: int = 2) -> list[int]:
         """Physical line numbers of the first malformed rows (call after the key thread
-        has finished: Pipeline.wait)."""
+        has finished: Pipeline.wait). first_row: the parser's row number of the first data
+        row (2 after a one-line header; the lines before the data plus one in general)."""
         ex = self.examples[: self.max_examples]
         marks = [m for m, _ in ex]
         # row number of each good row that contained newlines
         good: list[tuple[int, int]] = []
         for g, c in self.nl_records:
-            r = g + 2
+            r = g + first_row
             for m in marks:
                 if m <= r:
                     r += 1

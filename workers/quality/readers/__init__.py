@@ -12,6 +12,8 @@ HEAD_BYTES of the file, and offers:
     row_numbers            # RowNumbers the CSV parser reports malformed rows to
     bytes_read, progress(rows) -> (bytes, percent or None)
 
+Text readers (CSV/TSV, JSON Lines) read through textinput.open_text: the raw file decoded
+strictly into UTF-8 (decoding.DecodingReader), which feeds the LineGuard on the way.
 Profiler.drive (profiler.py) feeds the batches to the passes (passes/). Formats: csv.py
 (CSV and TSV), jsonl.py (JSON Lines), parquet.py; a JSON array is refused (finding
 json_array) before any reader is made.
@@ -19,11 +21,8 @@ json_array) before any reader is made.
 
 from __future__ import annotations
 
-import io
-import threading
 from typing import Any
 
-from ..lines import LineGuard
 from ..options import MiB
 
 HEAD_BYTES = 1 * MiB
@@ -46,57 +45,6 @@ class Stopped(Exception):
         self.with_rows = with_rows
 
 
-class Stream(io.RawIOBase):
-    """Replays the already-read head, then the rest of the source; counts bytes and feeds
-    every byte to the LineGuard (line length, line endings, control bytes).
-
-    pyarrow reads ahead on its own I/O threads, so a parser that gave up (a row straddling
-    the block) may still call readinto after the caller has moved on. end() ends the
-    stream for good: once it returns, no read of this stream touches the source again (a
-    retry can seek and re-read the source without a stale read stealing its bytes).
-    """
-
-    def __init__(self, head: bytes, rest: Any, skip: int = 0, guard: LineGuard | None = None):
-        self._head = memoryview(head)[skip:]
-        self._rest = rest
-        self.bytes_read = skip
-        self.guard = guard
-        self._lock = threading.Lock()
-        self.ended = False
-
-    def end(self) -> None:
-        with self._lock:
-            self.ended = True
-            self._head = memoryview(b"")
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b: Any) -> int:
-        with self._lock:
-            return 0 if self.ended else self._readinto(b)
-
-    def _readinto(self, b: Any) -> int:
-        n = len(b)
-        if len(self._head):
-            k = min(n, len(self._head))
-            if self.guard is not None:
-                self.guard.feed(self._head[:k])
-            b[:k] = self._head[:k]
-            self._head = self._head[k:]
-            self.bytes_read += k
-            return k
-        data = self._rest.read(n)
-        if not data:
-            return 0
-        if self.guard is not None:
-            self.guard.feed(data)
-        k = len(data)
-        b[:k] = data
-        self.bytes_read += k
-        return k
-
-
 def read_exactly(f: Any, n: int) -> bytes:
     chunks, got = [], 0
     while got < n:
@@ -106,8 +54,3 @@ def read_exactly(f: Any, n: int) -> bytes:
         chunks.append(data)
         got += len(data)
     return b"".join(chunks)
-
-
-def python_encoding(encoding: str) -> str:
-    """The codec name a reader decodes the body with (a BOM is skipped, not decoded)."""
-    return "gb18030" if encoding == "gb18030" else "utf-8"

@@ -1,5 +1,6 @@
-"""CSV and TSV reader: delimiter sniffed from the head (tab for .tsv content), the header
-read with Python's csv module, the body parsed by pyarrow in blocks on a reader thread.
+"""CSV and TSV reader: how to read it is planned on the decoded head (csvplan.py: declared
+dialect vs sniffed delimiter, header and metadata rows, column names); the body is decoded
+strictly while streaming (textinput.py) and parsed by pyarrow in blocks on a reader thread.
 
 A row longer than the block makes pyarrow refuse the block ("straddling"); the caller
 (read_with_retry) then starts again with a larger block, up to QualityOptions.row_limit.
@@ -7,8 +8,7 @@ A row longer than the block makes pyarrow refuse the block ("straddling"); the c
 
 from __future__ import annotations
 
-import csv
-import io
+import codecs
 import queue
 import threading
 from collections.abc import Iterator
@@ -17,13 +17,14 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.csv as pcsv
 
-from .. import findings
+from .. import findings, textinput
 from ..arrowutil import clean
-from ..detect import decode_head, sniff_delimiter
-from ..lines import LineGuard, LineTooLong, universal_newlines
+from ..csvplan import CsvPlan, line_endings_seen, plan_csv
+from ..encoding import EncodingChoice
+from ..lines import LineTooLong, universal_newlines
 from ..options import MiB
 from ..passes.rownumbers import RowNumbers
-from . import HEAD_BYTES, Refused, Stopped, Stream, read_exactly
+from . import HEAD_BYTES, Refused, Stopped, read_exactly
 
 _END = object()
 
@@ -38,17 +39,17 @@ def _is_straddle(exc: pa.ArrowInvalid) -> bool:
 
 
 class CsvReader:
-    def __init__(self, prof: Any, f: Any, head: bytes, encoding: str, kind: str, block: int):
+    def __init__(self, prof: Any, f: Any, head: bytes, choice: EncodingChoice, kind: str, block: int):
         self.prof = prof
         self.f = f
         self.head = head
-        self.encoding = encoding
+        self.choice = choice
         self.kind = kind
         self.block = block
         self.row_numbers = RowNumbers(prof.options.max_examples)
         self.header: list[str] = []
-        self.header_nl = 0
-        self.stream: Stream | None = None
+        self.plan: CsvPlan | None = None
+        self.stream: Any = None  # decoding.DecodingReader
         self._reader: Any = None
 
     @property
@@ -59,38 +60,39 @@ class CsvReader:
         return self.bytes_read, None
 
     def open(self) -> list[str]:
-        prof, f, head, encoding = self.prof, self.f, self.head, self.encoding
-        skip = 3 if encoding == "utf-8-sig" else 0
+        prof, f, head = self.prof, self.f, self.head
         # the header must be complete in the head (and the head no longer than a line)
         limit = prof.options.line_limit
-        if b"\n" not in head[skip:] and b"\r" not in head[skip:]:
+        whole = len(head) < HEAD_BYTES  # the head is the whole file
+        if b"\n" not in head and b"\r" not in head:
             parts, size = [head], len(head)
             while True:  # chunks kept in a list: no copy of the growing head
                 more = read_exactly(f, HEAD_BYTES)
+                whole = len(more) < HEAD_BYTES
                 if not more:
                     break
                 parts.append(more)
                 size += len(more)
                 if b"\n" in more or b"\r" in more:
                     break
-                if size - skip > limit:
+                if size > limit:
                     raise LineTooLong(1, limit)
             head = b"".join(parts)
             del parts
-        pyenc = "gb18030" if encoding == "gb18030" else "utf8"
-        text = universal_newlines(decode_head(head[skip:], pyenc if pyenc != "utf8" else "utf-8") or "")
-        delim = "\t" if self.kind == "tsv" else sniff_delimiter(text)
-        prof.report["delimiter"] = delim
-        first = text.split("\n", 1)[0] if "\n" in text else text
-        try:
-            header = next(csv.reader(io.StringIO(text if '"' in first else first + "\n"), delimiter=delim))
-        except (StopIteration, csv.Error):
-            header = []
-        if not header or header == [""] and not text.strip():
+        # decoded only to plan the reading: a byte that does not decode is the stream's to find
+        text = universal_newlines(codecs.getincrementaldecoder(self.choice.codec)("replace").decode(head))
+        if not text.strip():
             raise Refused("file is empty", findings.FILE_EMPTY)
-        self.header_nl = sum(h.count("\n") for h in header)
-        prof.guard = LineGuard(prof.options.line_limit)
-        self.stream = Stream(head, f, skip, prof.guard)
+        plan = self.plan = plan_csv(text, kind=self.kind, dialect=prof.options.dialect,
+                                    declared_names=list(prof.fields) or None)
+        prof.report["delimiter"] = plan.delimiter
+        prof.report["dialect"] = plan.dialect
+        for item in plan.findings:
+            findings.add_dict(prof, item)
+        header = plan.names
+        if not header:
+            raise Refused("file is empty", findings.FILE_EMPTY)
+        self.stream = textinput.open_text(prof, head, f, self.choice, plan.filter)
         prof.check_header(header)
         rownum = self.row_numbers
 
@@ -98,8 +100,10 @@ class CsvReader:
             rownum.note_invalid(row.number or 0, row.text)
             return "skip"
 
-        read_opts = pcsv.ReadOptions(use_threads=False, block_size=self.block, encoding=pyenc)
-        parse_opts = pcsv.ParseOptions(delimiter=delim, newlines_in_values=True,
+        # pyarrow reads UTF-8 (the stream decodes); the plan names the columns and says how
+        # many physical lines come before the data
+        read_opts = pcsv.ReadOptions(use_threads=False, block_size=self.block, encoding="utf8", **plan.read_kwargs)
+        parse_opts = pcsv.ParseOptions(**plan.parse_kwargs, newlines_in_values=True,
                                        ignore_empty_lines=False, invalid_row_handler=on_invalid)
         conv_opts = pcsv.ConvertOptions(column_types={h: pa.string() for h in header},
                                         strings_can_be_null=False, quoted_strings_can_be_null=False)
@@ -109,11 +113,18 @@ class CsvReader:
         except pa.ArrowInvalid as exc:
             if _is_straddle(exc):
                 raise Straddle() from exc
+            if "skip initial" in str(exc):
+                if not whole:  # the lines before the data do not fit in one block
+                    raise Straddle() from exc
+                self.header = header  # nothing after the header: no data rows
+                return self.header
             raise Refused(f"could not parse the header: {exc}", findings.HEADER_UNREADABLE) from exc
         self.header = self._reader.schema.names
         return self.header
 
     def batches(self) -> Iterator[list[pa.Array]]:
+        if self._reader is None:
+            return
         try:
             yield from self._batches()
         except pa.ArrowInvalid as exc:
@@ -164,25 +175,34 @@ class CsvReader:
 
     def close(self) -> None:
         """End this attempt's stream (Profiler.drive calls it on every exit): a retry with a
-        larger block seeks the source next, and pyarrow's read-ahead must not read it then."""
+        larger block or another encoding seeks the source next, and pyarrow's read-ahead must not
+        read it then."""
         if self.stream is not None:
             self.stream.end()
 
     def finish(self, pipe: Any) -> list[int]:
-        self.prof.report["header"] = self.header
-        self.prof.report["bytes"] = self.bytes_read
+        prof, plan = self.prof, self.plan
+        prof.report["header"] = self.header
+        prof.report["bytes"] = self.bytes_read
         pipe.wait()  # the key thread records the newlines of the last batches
-        return self.row_numbers.lines(self.header_nl)
+        textinput.encoding_findings(prof, self.stream)
+        if plan.filter is not None:  # comment lines (read as empty lines) are not blank lines
+            pipe.blank_lines = max(0, pipe.blank_lines - (plan.filter.comment_lines - plan.skipped_comment_lines))
+            plan.dialect["comment_lines"] = plan.filter.comment_lines
+        term = line_endings_seen(plan.dialect, prof.guard.line_endings if prof.guard is not None else None)
+        if term is not None:
+            findings.add_dict(prof, term)
+        return self.row_numbers.lines(0, first_row=plan.skip_lines + 1)
 
 
-def read_with_retry(prof: Any, f: Any, head: bytes, encoding: str, kind: str,
+def read_with_retry(prof: Any, f: Any, head: bytes, choice: EncodingChoice, kind: str,
                     start: int | None) -> dict[str, Any]:
     """Profile a CSV/TSV file, growing the block while a row does not fit in it (the
     source is re-read from `start`; a stream that cannot seek is refused instead)."""
     block = prof.options.block_size
     while True:
         try:
-            return prof.drive(CsvReader(prof, f, head, encoding, kind, block))
+            return prof.drive(CsvReader(prof, f, head, choice, kind, block))
         except Straddle:
             if start is None or block >= prof.options.row_limit:
                 raise Refused(
@@ -193,4 +213,4 @@ def read_with_retry(prof: Any, f: Any, head: bytes, encoding: str, kind: str,
             block = min(block * 20, prof.options.row_limit)
             f.seek(start)
             head = read_exactly(f, HEAD_BYTES)
-            prof.restart(format=kind, encoding=encoding)
+            prof.restart(format=kind, encoding=choice.encoding)
