@@ -28,6 +28,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench._report import machine, write_section
+from workers.fingerprint.trace import DEFAULT_MAX_ROWS
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "data"
@@ -181,7 +182,7 @@ Each case in its own process, warm page cache; RSS is the process's peak (VmHWM)
 Marked rows: {rows['mark+package']['rows_changed']:,} of {rows['mark+package']['rows']:,} (bound 1 in 20).
 Trace named {tr['named']} with P(any innocent) = {tr['p_best']:.3g}. A 1 GB leak against 1,000
 contracts: about {gb_seconds / 60:.0f} min, extrapolated from this parse rate (scoring is capped
-at {4096:,} marked rows x 1,000 contracts whatever the leak's size, so time grows with parsing only).
+at {DEFAULT_MAX_ROWS:,} marked rows x 1,000 contracts whatever the leak's size, so time grows with parsing only).
 """
     write_section("fingerprint", md)
     print(md)
