@@ -216,3 +216,16 @@ def test_text_only_data_is_marked_with_trailing_spaces_when_the_seller_allows_it
     result = trace(io.BytesIO(data), "csv", plan=plan, selection=selection_key_for(contract.dataset_version),
                    candidates={str(contract.pk): contract_key_for(contract)})
     assert [s.contract for s in result.named] == [str(contract.pk)]
+
+
+def test_without_the_fingerprint_secret_the_build_waits_instead_of_delivering_unmarked(paid_contract, settings):
+    from exchange.services import delivery as svc
+
+    delivery = paid_contract(content=readings(50), schema=SCHEMA, offer=FP_OFFER).delivery
+    settings.FINGERPRINT_SECRET = ""
+    claim = svc.delivery_claim(delivery_id=str(delivery.pk))
+    with pytest.raises(svc.TransientBuildError, match="FINGERPRINT_SECRET"):
+        svc.delivery_build(claim=claim)
+    delivery.refresh_from_db()
+    assert delivery.status == "queued" and "FINGERPRINT_SECRET is not set" in delivery.error
+    assert delivery.package_name == ""
