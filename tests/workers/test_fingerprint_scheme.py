@@ -170,7 +170,12 @@ def test_csv_rows_without_marks_keep_their_original_bytes():
 @settings(max_examples=50, deadline=None)
 @given(key=st.binary(min_size=1, max_size=64), row_key=st.text(max_size=40), width=st.integers(1, 512))
 def test_fast_keyed_hashes_equal_the_reference_ones(key, row_key, width):
-    from workers.fingerprint.keys import row_bits, row_bits_function, row_digest, row_digest_function
+    from workers.fingerprint.keys import (
+        row_bits,
+        row_bits_function,
+        row_digest,
+        row_digest_function,
+    )
 
     digest = row_digest(key, row_key)
     assert row_digest_function(key)(row_key) == digest
