@@ -198,3 +198,22 @@ def test_a_gb18030_file_is_marked_in_gb18030_and_traced(original):
     kept = parse_csv(text.encode())[1][: len(rows) // 2]
     assert [s.contract for s in _trace(plan, as_csv(header, kept).decode().encode("gb18030")).named] == [BUYER]
     assert [s.contract for s in _trace(plan, marked).named] == [BUYER]
+
+
+@pytest.mark.parametrize("fmt", ["tsv", "jsonl", "parquet"])
+def test_originals_stored_as_tsv_jsonl_or_parquet_are_marked_in_their_format(original, fmt):
+    import pyarrow.parquet as pq
+
+    header, rows = parse_csv(original)
+    stored = {"tsv": lambda: as_csv(header, rows, "\t"), "jsonl": lambda: as_jsonl(header, rows),
+              "parquet": lambda: as_parquet(header, rows)}[fmt]()
+    plan, marked, result = marked_copy(stored, BUYER, fmt=fmt)
+    assert {c.name for c in plan.columns} == {"price", "temp"}
+    assert 0 < result.rows_changed <= len(rows) // 20
+    if fmt == "parquet":
+        assert pq.ParquetFile(io.BytesIO(marked)).schema_arrow == pq.ParquetFile(io.BytesIO(stored)).schema_arrow
+        table = pq.read_table(io.BytesIO(marked))
+        leak = as_csv(header, [[str(v) for v in r.values()] for r in table.to_pylist()][::3])
+    else:
+        leak = marked
+    assert [s.contract for s in _trace(plan, leak, f"leak.{'csv' if fmt == 'parquet' else fmt}").named] == [BUYER]
