@@ -30,7 +30,7 @@ class DeliveryAdmin(ReadOnlyAdmin):
     readonly_fields = ["contract", "status", "attempts", "queued_at", "heartbeat_at", "bytes_done", "bytes_total",
                        "package_name", "package_size", "package_sha256", "data_path", "key_id", "issued_at",
                        "expires_at", "downloads_used", "error", "revoke_reason", "created_at", "ready_at", "ended_at",
-                       "manifest_pretty"]
+                       "encrypted_to", "fingerprint", "manifest_pretty"]
     inlines = [DownloadLinkInline]
     actions = ["revoke"]
     change_list_template = "admin/exchange/delivery/change_list.html"

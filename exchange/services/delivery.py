@@ -189,7 +189,7 @@ def delivery_build(*, claim: Claim) -> Delivery | None:
     from workers.metadata import delivery_metadata_files
 
     delivery = (Delivery.objects.select_related("contract__buyer", "contract__seller", "contract__listing__dataset",
-                                                "contract__dataset_version__dataset",
+                                                "contract__dataset_version__dataset", "contract__offer",
                                                 "contract__dataset_version__quality_report").get(pk=claim.delivery_id))
     contract = delivery.contract
     version = contract.dataset_version
@@ -199,6 +199,9 @@ def delivery_build(*, claim: Claim) -> Delivery | None:
     except NoActiveKey as exc:
         delivery_release(claim=claim, error=str(exc))
         raise TransientBuildError(str(exc)) from None
+    if contract.offer.fingerprint and not settings.FINGERPRINT_SECRET:  # never deliver unmarked what was sold marked
+        delivery_release(claim=claim, error="FINGERPRINT_SECRET is not set: fingerprinted copies cannot be made.")
+        raise TransientBuildError("FINGERPRINT_SECRET is not set")
     issued_at = timezone.now().replace(microsecond=0)
     expires_at = issued_at + timedelta(days=contract.term_days)
     data_path = "data/" + safe_data_name(version.original_filename or contract.listing.title, version.format)
