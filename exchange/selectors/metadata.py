@@ -66,6 +66,17 @@ def label_stats_of(report: dict | None, declared: list | None = None) -> LabelSt
     )
 
 
+PII_KINDS = ("mobile", "email", "resident_id", "bank_card")
+
+
+def pii_counts_of(report: dict | None) -> tuple[tuple[str, int], ...] | None:
+    """The quality check's personal-data hits per kind (counts only), or None without a report."""
+    pii = report.get("pii") if isinstance(report, dict) else None
+    if not isinstance(pii, dict):
+        return None
+    return tuple((kind, int(pii.get(kind) or 0)) for kind in PII_KINDS)
+
+
 def layout_of(report: dict | None) -> TextLayout:
     """Encoding and delimiter of a delimited text file, as its quality check found them."""
     if not isinstance(report, dict):
@@ -86,6 +97,7 @@ def _meta(*, listing, version, url: str, report: dict | None, creator: Party, li
         category=dataset.category, keywords=tuple(str(t) for t in dataset.tags or ()), licence=licence,
         date_published=listing.published_at, date_modified=version.created_at, row_count=version.row_count,
         byte_size=version.byte_size, sha256=version.sha256, contains_personal_data=dataset.contains_personal_data,
+        legal_basis=dataset.legal_basis if dataset.contains_personal_data else "", pii_counts=pii_counts_of(report),
         layout=layout_of(report), label_stats=label_stats_of(report, (dataset.schema or {}).get("labels")), rai=rai_of(dataset), offers=offers,
     )
 
