@@ -16,10 +16,16 @@ class Actor:
     api_key: ApiKey | None = None
     organization: Organization | None = None
     origin_ip: str = ""
+    sharing_token: Any = None  # a Delta Sharing bearer token (exchange.models.SharingToken)
 
     @classmethod
     def system(cls, label: str = "system") -> Actor:
         return cls(type="system", user=None, origin_ip=label)
+
+    @classmethod
+    def for_sharing_token(cls, token, *, organization, origin_ip: str = "") -> Actor:
+        """A buyer's system reading over Delta Sharing with a profile's bearer token."""
+        return cls(type="sharing_token", organization=organization, origin_ip=origin_ip, sharing_token=token)
 
     @classmethod
     def from_request(cls, request) -> Actor:
@@ -44,6 +50,8 @@ class Actor:
             return str(self.api_key.pk)
         if self.user is not None:
             return str(self.user.pk)
+        if self.sharing_token is not None:
+            return str(self.sharing_token.pk)
         return ""
 
     @property
@@ -52,10 +60,14 @@ class Actor:
             return f"api-key {self.api_key.prefix}"
         if self.user is not None:
             return self.user.get_username()
+        if self.sharing_token is not None:
+            return f"sharing-token {str(self.sharing_token.pk)[:8]}"
         return "system"
 
     def has_scope(self, scope: str) -> bool:
         """Session users hold every scope of their firm; API keys only those granted."""
+        if self.sharing_token is not None:
+            return scope == "read"
         return self.api_key is None or scope in self.api_key.scopes
 
 

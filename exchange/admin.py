@@ -1,43 +1,25 @@
 """Django admin for exchange staff: review queues, moderation, and the audit trail.
 
-Decisions go through the same services as every other face (so they are audited);
-direct edits are limited to harmless fields and are audited too.
+The admin is a face like the web and the REST API: every change goes through the same
+services (so it follows the same rules and is audited). Rows are never added, edited or
+deleted raw; change forms that exist call a service and show its refusals as form errors.
 """
 
 from __future__ import annotations
 
-import json
-
 from django import forms
 from django.contrib import admin, messages
-from django.db import transaction
 from django.shortcuts import render
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
 
 from exchange.actor import Actor
 from exchange.errors import DomainError
-from exchange.models import (
-    ApiKey,
-    AuditEvent,
-    Dataset,
-    DatasetVersion,
-    Listing,
-    Membership,
-    Offer,
-    Organization,
-    QualityReport,
+from exchange.models import ApiKey, Membership, Organization
+from exchange.services.orgs import (
+    member_remove,
+    member_role_set,
+    organization_review,
+    organization_update,
 )
-from exchange.selectors import quality as quality_sel
-from exchange.services.audit import audit_record, audit_verify_chain
-from exchange.services.catalog import listing_moderate, listing_review
-from exchange.services.catalog_flat import (
-    listings_of_dataset_refresh,
-    listings_of_seller_refresh,
-    listings_refresh_flat,
-)
-from exchange.services.orgs import organization_review
-from exchange.services.rai import RAI_INPUTS, rai_clean
 
 admin.site.site_header = "Shujiao 数交 — exchange staff"
 admin.site.site_title = "Shujiao staff"
@@ -92,7 +74,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
-        return request.method in ("GET", "HEAD")
+        return False  # view-only pages: no SAVE buttons; actions still run from the list
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -111,48 +93,80 @@ class ReadOnlyInline(admin.TabularInline):
         return self.fields
 
 
-class AuditedModelAdmin(admin.ModelAdmin):
-    """Direct admin edits and deletions are written to the audit trail."""
+class ServiceFormAdmin(admin.ModelAdmin):
+    """A change form whose SAVE goes through a service: nothing is added or deleted here, and the
+    form shows the service's refusals as form errors before anything is written.
+
+    Subclasses name the editable ``fields`` and implement ``check_changes`` (raise ``InvalidInput``,
+    write nothing) and ``apply_changes`` (call the service)."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def check_changes(self, obj, changes: dict) -> None:
+        raise NotImplementedError
+
+    def apply_changes(self, actor: Actor, obj, changes: dict) -> None:
+        raise NotImplementedError
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        base = super().get_form(request, obj, change=change, **kwargs)
+        model_admin = self
+
+        class ServiceCheckedForm(base):
+            def clean(self):
+                data = super().clean()
+                if not self.errors and self.instance.pk is not None:
+                    try:
+                        model_admin.check_changes(self.instance, _changes(self))
+                    except DomainError as exc:
+                        for name, problems in (exc.fields or {None: [exc.message]}).items():
+                            self.add_error(name if name in self.fields else None, problems)
+                return data
+
+        return ServiceCheckedForm
 
     def save_model(self, request, obj, form, change):
-        with transaction.atomic():
-            super().save_model(request, obj, form, change)
-            audit_record(actor=Actor.from_request(request), action=f"admin.{'changed' if change else 'added'}",
-                         obj=obj, details={"model": obj._meta.label, "fields": sorted(form.changed_data)})
-            # Titles, summaries, descriptions and firm names feed the flat catalog columns.
-            if isinstance(obj, Listing):
-                listings_refresh_flat([obj.pk])
-            elif isinstance(obj, Dataset):
-                listings_of_dataset_refresh(obj.pk)
-            elif isinstance(obj, Organization):
-                listings_of_seller_refresh(obj.pk)
+        changes = _changes(form)
+        if changes:
+            fresh = type(obj).objects.get(pk=obj.pk)  # the form has already written into ``obj``
+            self.apply_changes(Actor.from_request(request), fresh, changes)
 
-    def delete_model(self, request, obj):
-        with transaction.atomic():
-            audit_record(actor=Actor.from_request(request), action="admin.deleted", obj=obj,
-                         details={"model": obj._meta.label, "repr": str(obj)})
-            super().delete_model(request, obj)
+    def save_related(self, request, form, formsets, change):
+        """Inlines here are read-only; there is nothing else to save."""
 
-    def delete_queryset(self, request, queryset):
-        for obj in queryset:
-            self.delete_model(request, obj)
+    def construct_change_message(self, request, form, formsets, add=False):
+        return [{"changed": {"fields": sorted(form.changed_data)}}] if form.changed_data else []
 
 
-class MembershipInline(admin.TabularInline):
+def _changes(form) -> dict:
+    return {name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data}
+
+
+class MembershipInline(ReadOnlyInline):
     model = Membership
-    extra = 0
     fields = ["user", "role", "created_at"]
-    readonly_fields = ["created_at"]
+    show_change_link = True
 
 
 @admin.register(Organization)
-class OrganizationAdmin(AuditedModelAdmin):
+class OrganizationAdmin(ServiceFormAdmin):
     list_display = ["name", "credit_code", "city", "verification_status", "created_at", "verified_at"]
     list_filter = ["verification_status", "city"]
     search_fields = ["name", "credit_code"]
-    readonly_fields = ["verification_status", "verification_note", "verified_at", "created_at"]
+    fields = ["name", "credit_code", "city", "description", "verification_status", "verification_note", "verified_at", "created_at"]
+    readonly_fields = ["credit_code", "verification_status", "verification_note", "verified_at", "created_at"]
     inlines = [MembershipInline]
     actions = ["verify", "reject"]
+
+    def check_changes(self, obj, changes):
+        pass  # organization_update checks text lengths; the model form has already enforced them
+
+    def apply_changes(self, actor, obj, changes):
+        organization_update(actor=actor, organization=obj, **changes)
 
     @admin.action(description="Verify selected firms")
     def verify(self, request, queryset):
@@ -167,10 +181,32 @@ class OrganizationAdmin(AuditedModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(AuditedModelAdmin):
+class MembershipAdmin(ReadOnlyAdmin):
+    """People join a firm by signing up or being added by an owner; staff change roles or remove
+    people only through the member services (a firm always keeps an owner)."""
+
     list_display = ["user", "organization", "role", "created_at"]
     list_filter = ["role"]
     search_fields = ["user__username", "organization__name"]
+    actions = ["make_owner", "make_member", "remove"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user", "organization")
+
+    @admin.action(description="Make selected people owners of their firm")
+    def make_owner(self, request, queryset):
+        actor = Actor.from_request(request)
+        _run_each(self, request, queryset, lambda m: member_role_set(actor=actor, membership=m, role=Membership.Role.OWNER), "made owner")
+
+    @admin.action(description="Make selected people plain members")
+    def make_member(self, request, queryset):
+        actor = Actor.from_request(request)
+        _run_each(self, request, queryset, lambda m: member_role_set(actor=actor, membership=m, role=Membership.Role.MEMBER), "made member")
+
+    @admin.action(description="Remove selected people from their firm (their login is deactivated)")
+    def remove(self, request, queryset):
+        actor = Actor.from_request(request)
+        _run_each(self, request, queryset, lambda m: member_remove(actor=actor, membership=m), "removed")
 
 
 @admin.register(ApiKey)
@@ -181,195 +217,6 @@ class ApiKeyAdmin(ReadOnlyAdmin):
     exclude = ["key_hash"]
 
 
-class VersionInline(ReadOnlyInline):
-    model = DatasetVersion
-    fields = ["number", "original_filename", "format", "byte_size", "sha256", "status", "row_count"]
-    show_change_link = True
-
-
-class DatasetAdminForm(forms.ModelForm):
-    """Staff edits of the Responsible-AI declaration (e.g. removing a name a seller wrote)
-    get the same normalisation and limits as the seller's own (services.rai)."""
-
-    class Meta:
-        model = Dataset
-        fields = ["owner", "title", "description", "category", "kind", "tags", "schema", "contains_personal_data",
-                  "legal_basis", *RAI_INPUTS]
-
-    def clean(self):
-        data = super().clean()
-        clean, errors = rai_clean({k: data[k] for k in RAI_INPUTS if k in data})
-        for name, problems in errors.items():
-            self.add_error(name, problems)
-        data.update(clean)
-        return data
-
-
-@admin.register(Dataset)
-class DatasetAdmin(AuditedModelAdmin):
-    form = DatasetAdminForm
-    list_display = ["title", "owner", "category", "kind", "contains_personal_data", "created_at"]
-    list_filter = ["category", "kind", "contains_personal_data"]
-    search_fields = ["title", "description", "owner__name"]
-    inlines = [VersionInline]
-    fieldsets = [
-        (None, {"fields": DatasetAdminForm.Meta.fields[:-len(RAI_INPUTS)]}),
-        ("Responsible-AI declaration (Croissant RAI)", {"classes": ["collapse"], "fields": list(RAI_INPUTS)}),
-    ]
-
-
-def quality_html(version: DatasetVersion | None):
-    """The quality report summary with personal-data findings highlighted (for reviewers).
-
-    Shown in list and change views alike, so it is always the redacted report."""
-    report = getattr(version, "quality_report", None) if version is not None and hasattr(version, "quality_report") else None
-    if report is None:
-        return format_html("<em>No quality report yet (version status: {}).</em>", version.status if version else "—")
-    data = quality_sel.report_for_viewer(version) or {}
-    gates = data.get("gates", {})
-    pii = data.get("pii", {})
-    pii_total = sum(int(pii.get(k) or 0) for k in ("mobile", "email", "resident_id", "bank_card"))
-    failures = format_html_join("", "<li>{}</li>", ((f,) for f in gates.get("failures", []))) or mark_safe("<li>none</li>")
-    pii_rows = format_html_join("", "<li><b>{}</b>: {}</li>", ((k, pii.get(k, 0)) for k in ("mobile", "email", "resident_id", "bank_card")))
-    examples = ", ".join(pii.get("examples", [])[:10])
-    style = "background:#fde2e1;border:2px solid #c0392b;padding:6px" if pii_total else "padding:6px"
-    return format_html(
-        "<div><b>Score {} · grade {}</b> — gates {}<br>rows {} · malformed {} · duplicates {} · formula cells {}"
-        "<ul>{}</ul><div style='{}'><b>Personal data found: {}</b> (dataset declares personal data: {})<ul>{}</ul>{}</div></div>",
-        report.score, report.grade, "passed" if gates.get("passed") else "FAILED", data.get("rows"),
-        data.get("malformed_rows"), data.get("duplicate_rows"), data.get("formula_injection"), failures, style,
-        pii_total, "yes" if version.dataset.contains_personal_data else "no", pii_rows,
-        format_html("Examples (redacted): {}", examples) if examples else "",
-    )
-
-
-@admin.register(DatasetVersion)
-class DatasetVersionAdmin(ReadOnlyAdmin):
-    list_display = ["dataset", "number", "format", "byte_size", "status", "row_count", "created_at"]
-    list_filter = ["status", "format"]
-    search_fields = ["dataset__title", "sha256", "original_filename"]
-    readonly_fields = [f.name for f in DatasetVersion._meta.fields] + ["quality"]
-
-    @admin.display(description="Quality report")
-    def quality(self, obj):
-        return quality_html(obj)
-
-
-@admin.register(QualityReport)
-class QualityReportAdmin(ReadOnlyAdmin):
-    list_display = ["version", "score", "grade", "passed", "created_at"]
-    list_filter = ["passed", "grade"]
-    readonly_fields = ["version", "score", "grade", "passed", "created_at", "pretty"]
-    exclude = ["report"]
-
-    @admin.display(description="Report JSON")
-    def pretty(self, obj):
-        return format_html("<pre style='max-height:40em;overflow:auto'>{}</pre>", json.dumps(obj.report, ensure_ascii=False, indent=2))
-
-
-class OfferInline(ReadOnlyInline):
-    model = Offer
-    fields = ["name", "price_fen", "currency", "access_mode", "term_days", "download_limit", "redistribution", "is_active"]
-
-
-@admin.register(Listing)
-class ListingAdmin(AuditedModelAdmin):
-    list_display = ["title", "seller_name", "status", "grade", "submitted_at", "published_at"]
-    list_filter = ["status", "dataset__category", "dataset__kind"]
-    search_fields = ["title", "dataset__title", "dataset__owner__name"]
-    readonly_fields = ["dataset", "version", "status", "review_note", "submitted_at", "reviewed_at", "published_at", "quality"]
-    fields = ["title", "summary", *readonly_fields]
-    inlines = [OfferInline]
-    actions = ["publish", "reject", "suspend", "reinstate"]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("dataset__owner", "version__quality_report")
-
-    @admin.display(description="Seller", ordering="dataset__owner__name")
-    def seller_name(self, obj):
-        return obj.dataset.owner.name
-
-    @admin.display(description="Grade")
-    def grade(self, obj):
-        report = getattr(obj.version, "quality_report", None) if hasattr(obj.version, "quality_report") else None
-        return report.grade if report else "—"
-
-    @admin.display(description="Quality report and personal-data findings")
-    def quality(self, obj):
-        return quality_html(obj.version)
-
-    @admin.action(description="Publish selected listings (review approved)")
-    def publish(self, request, queryset):
-        actor = Actor.from_request(request)
-        _run_each(self, request, queryset, lambda o: listing_review(actor=actor, listing=o, approve=True), "listing(s) published")
-
-    @admin.action(description="Reject selected listings (asks for a reason)")
-    def reject(self, request, queryset):
-        actor = Actor.from_request(request)
-        return _with_reason(self, request, queryset, "Reject listings",
-                            lambda o, why: listing_review(actor=actor, listing=o, approve=False, note=why), "listing(s) rejected")
-
-    @admin.action(description="Suspend selected listings (asks for a reason)")
-    def suspend(self, request, queryset):
-        actor = Actor.from_request(request)
-        return _with_reason(self, request, queryset, "Suspend listings",
-                            lambda o, why: listing_moderate(actor=actor, listing=o, action="suspend", note=why), "listing(s) suspended")
-
-    @admin.action(description="Reinstate selected suspended listings (asks for a reason)")
-    def reinstate(self, request, queryset):
-        actor = Actor.from_request(request)
-        return _with_reason(self, request, queryset, "Reinstate listings",
-                            lambda o, why: listing_moderate(actor=actor, listing=o, action="reinstate", note=why), "listing(s) reinstated")
-
-
-@admin.register(Offer)
-class OfferAdmin(ReadOnlyAdmin):
-    list_display = ["name", "listing", "price_fen", "currency", "access_mode", "is_active"]
-    list_filter = ["access_mode", "is_active"]
-    search_fields = ["name", "listing__title"]
-
-
-@admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyAdmin):
-    """Read-only audit viewer with chain verification."""
-
-    list_display = ["seq", "created_at", "action", "actor_type", "actor_label", "organization_id", "object_type", "object_id", "origin_ip", "short_hash"]
-    list_filter = ["action", "actor_type", "object_type"]
-    search_fields = ["action", "object_id", "organization_id", "actor_label", "hash"]
-    date_hierarchy = "created_at"
-    actions = ["verify_chain"]
-    readonly_fields = [f.name for f in AuditEvent._meta.fields]
-
-    @admin.display(description="Hash")
-    def short_hash(self, obj):
-        return obj.hash[:12] + "…"
-
-    @admin.action(description="Verify the whole audit chain")
-    def verify_chain(self, request, queryset):
-        result = audit_verify_chain()
-        with transaction.atomic():
-            audit_record(actor=Actor.from_request(request), action="audit.chain_verified",
-                         details={"ok": result.ok, "checked": result.checked, "broken_seq": result.broken_seq})
-        if result.ok:
-            self.message_user(request, f"Audit chain intact: {result.checked} events verified.", messages.SUCCESS)
-        else:
-            where = f" at event #{result.broken_seq}" if result.broken_seq is not None else ""
-            self.message_user(request, f"Audit chain BROKEN{where}: {result.reason}", messages.ERROR)
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def changelist_view(self, request, extra_context=None):
-        # The verify action applies to the whole chain: allow running it with nothing selected.
-        if request.method == "POST" and request.POST.get("action") == "verify_chain" and not request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME):
-            post = request.POST.copy()
-            first = AuditEvent.objects.order_by("seq").values_list("pk", flat=True).first()
-            if first is not None:
-                post.setlist(admin.helpers.ACTION_CHECKBOX_NAME, [str(first)])
-                request.POST = post
-        return super().changelist_view(request, extra_context)
-
-
-# Trading and delivery register their own ModelAdmins; importing them here lets the
+# Catalog, audit, trading and delivery register their own ModelAdmins; importing them here lets the
 # admin's autodiscovery (which loads only ``exchange.admin``) find them.
-from exchange import admin_delivery, admin_trading  # noqa: E402,F401
+from exchange import admin_audit, admin_catalog, admin_delivery, admin_revisions, admin_trading  # noqa: E402,F401

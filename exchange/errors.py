@@ -29,6 +29,13 @@ class NotFound(DomainError):
     code = "not_found"
 
 
+class Unauthenticated(DomainError):
+    """No credentials, or credentials the exchange does not know."""
+
+    status = 401
+    code = "unauthenticated"
+
+
 class Forbidden(DomainError):
     status = 403
     code = "forbidden"

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from exchange.web import delta_sharing
 from exchange.web.delivery import wellknown_urls
 
 urlpatterns = [
@@ -12,6 +13,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path(".well-known/shujiao/", include(wellknown_urls)),
+    path("delta-sharing/", include(delta_sharing.urls)),  # the Delta Sharing protocol (SPEC §10)
     path("", include("exchange.web.urls")),
 ]
 

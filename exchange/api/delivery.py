@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from exchange.api.views import FirmViewMixin
 from exchange.models import Delivery, DownloadLink
 from exchange.selectors import delivery as delivery_sel
-from exchange.services import downloads
+from exchange.services import downloads, sharing
 
 
 class DeliveryOut(serializers.ModelSerializer):
@@ -24,22 +24,34 @@ class DeliveryOut(serializers.ModelSerializer):
     percent = serializers.FloatField()
     download_limit = serializers.IntegerField(source="contract.download_limit")
     keys_url = serializers.SerializerMethodField()
+    delta_sharing_table = serializers.SerializerMethodField(
+        help_text="share.schema.table to read over Delta Sharing (null without a Parquet copy).")
 
     class Meta:
         model = Delivery
         fields = ["id", "contract", "role", "listing", "listing_title", "buyer", "seller", "status", "percent",
                   "bytes_done", "bytes_total", "attempts", "package_size", "package_sha256", "key_id", "issued_at",
                   "expires_at", "downloads_used", "download_limit", "error", "revoke_reason", "created_at",
-                  "ready_at", "keys_url"]
+                  "ready_at", "keys_url", "parquet_size", "parquet_rows", "delta_sharing_table"]
 
     def get_role(self, obj) -> str:
         org = self.context.get("firm")
         return "buyer" if org is not None and obj.contract.buyer_id == org.pk else "seller"
 
+    def get_delta_sharing_table(self, obj) -> str | None:
+        return sharing.table_name(obj).url_fragment if obj.parquet_name else None
+
     def get_keys_url(self, obj) -> str:
         request = self.context.get("request")
         path = reverse("wellknown:jwks")
         return request.build_absolute_uri(path) if request is not None else path
+
+
+class SharingProfileOut(serializers.Serializer):
+    shareCredentialsVersion = serializers.IntegerField()  # noqa: N815 — the profile format's field names
+    endpoint = serializers.URLField()
+    bearerToken = serializers.CharField()  # noqa: N815
+    expirationTime = serializers.DateTimeField()  # noqa: N815
 
 
 class DeliveryDetailOut(DeliveryOut):
@@ -87,6 +99,22 @@ class DeliveryViewSet(FirmViewMixin, mixins.ListModelMixin, mixins.RetrieveModel
         if not self.schema_only:
             context["firm"] = self.firm
         return context
+
+    @extend_schema(request=None, responses={201: SharingProfileOut})
+    @action(detail=True, methods=["post"], url_path="sharing-profile")
+    def sharing_profile(self, request, pk=None):
+        """Issue a Delta Sharing profile file (buyer firm, ``buy`` scope) for a ready delivery with a
+        Parquet copy. The body *is* the profile file; the table to read is in the
+        ``Shujiao-Delta-Sharing-Table`` header and the delivery's ``delta_sharing_table``. A new
+        profile stops the previous one; the token expires with the licence."""
+        from exchange.web.delivery import profile_response
+        from exchange.web.delta_sharing import endpoint_for
+
+        delivery = self.get_object()
+        profile = sharing.profile_issue(actor=self.actor, delivery_id=delivery.pk, endpoint=endpoint_for(request))
+        response = profile_response(profile)
+        response.status_code = status.HTTP_201_CREATED
+        return response
 
     @extend_schema(request=None, responses={201: DownloadLinkOut})
     @action(detail=True, methods=["post"])

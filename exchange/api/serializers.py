@@ -14,6 +14,7 @@ from exchange.models import (
     Offer,
     Organization,
 )
+from exchange.selectors import quality as quality_sel
 from workers.metadata import ANNOTATIONS_PER_ITEM_MAX, RAI_FIELDS
 
 RAI_OUT_FIELDS = [*(f"rai_{f.attr}" for f in RAI_FIELDS), "rai_annotations_per_item"]
@@ -70,7 +71,7 @@ class VersionOut(serializers.ModelSerializer):
         return {"rows_seen": obj.check_rows_seen, "bytes_seen": obj.check_bytes_seen, "percent": round(obj.check_percent, 1)}
 
     def get_quality(self, obj) -> dict | None:
-        report = getattr(obj, "quality_report", None) if hasattr(obj, "quality_report") else None
+        report = quality_sel.stored_report(obj)
         if report is None:
             return None
         return {"score": report.score, "grade": report.grade, "passed": report.passed}
@@ -173,6 +174,11 @@ class ListingIn(serializers.Serializer):
     version = serializers.UUIDField()
     title = serializers.CharField(required=False, allow_blank=True, max_length=200)
     summary = serializers.CharField(required=False, allow_blank=True)
+
+
+class ListingEditIn(serializers.Serializer):
+    title = serializers.CharField(required=False, max_length=200)
+    summary = serializers.CharField(required=False, allow_blank=True, max_length=5000)
 
 
 class OfferIn(serializers.Serializer):

@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from exchange.api import audit, delivery, metadata, trading, views, webhooks
+from exchange.api import audit, delivery, metadata, revisions, trading, views, webhooks
 
 router = DefaultRouter()
 router.register("catalog", views.CatalogViewSet, basename="catalog")
@@ -24,5 +24,11 @@ urlpatterns = [
     path("catalog/<uuid:pk>/croissant/", metadata.CatalogCroissantView.as_view(), name="catalog-croissant"),
     path("audit/consistency/", audit.ConsistencyView.as_view(), name="audit-consistency"),
     path("audit/checkpoint/", audit.CheckpointView.as_view(), name="audit-checkpoint"),
+    path("catalog/<uuid:pk>/revisions/", revisions.CatalogRevisionsView.as_view(), name="catalog-revisions"),
+    path("catalog/<uuid:pk>/revisions/<uuid:revision_pk>/diff/", revisions.CatalogRevisionDiffView.as_view(),
+         name="catalog-revision-diff"),
+    path("listings/<uuid:pk>/revisions/", revisions.ListingRevisionsView.as_view(), name="listing-revisions"),
+    path("listings/<uuid:pk>/offers/<uuid:offer_pk>/retire/", revisions.OfferRetireView.as_view(),
+         name="offer-retire"),
     *router.urls,
 ]

@@ -200,11 +200,10 @@ class VersionViewSet(FirmViewMixin, mixins.ListModelMixin, mixins.RetrieveModelM
     @action(detail=True, url_path="quality-report")
     def quality_report(self, request, pk=None):
         version = self.get_object()
-        report = getattr(version, "quality_report", None) if hasattr(version, "quality_report") else None
+        report = quality_sel.report_for_viewer(version, organization=self.actor.organization, user=self.actor.user)
         if report is None:
             raise NotFound(f"Version {version.number} has no quality report yet (status: {version.status}).")
-        return Response(quality_sel.report_for_viewer(version, organization=self.actor.organization,
-                                                      user=self.actor.user))
+        return Response(report.to_dict())
 
 
 @extend_schema(tags=["listings"])
@@ -229,6 +228,16 @@ class ListingViewSet(FirmViewMixin, mixins.ListModelMixin, mixins.RetrieveModelM
                                              title=data.validated_data.get("title", ""),
                                              summary=data.validated_data.get("summary", ""))
         return Response(s.ListingOut(self.get_queryset().get(pk=listing.pk)).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.ListingEditIn, responses=s.ListingOut)
+    def partial_update(self, request, pk=None):
+        """Edit the title or summary (live at once on a published listing, audited, flagged for staff)."""
+        from exchange.services.listings import listing_update
+
+        data = s.ListingEditIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        listing = listing_update(actor=self.actor, listing=self.get_object(), **data.validated_data)
+        return Response(s.ListingOut(self.get_queryset().get(pk=listing.pk)).data)
 
     @extend_schema(request=None, responses=s.ListingOut)
     @action(detail=True, methods=["post"])

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('exchange', '0009_webhooks'),
+        ('exchange', '0010_delta_sharing'),
     ]
 
     operations = [

@@ -4,6 +4,8 @@ from .audit import AuditChainHead, AuditEvent
 from .catalog import CatalogGeneration, Dataset, DatasetVersion, Listing, Offer, QualityReport
 from .delivery import Delivery, DownloadLink, SigningKey
 from .orgs import ApiKey, Membership, Organization
+from .revisions import ListingRevision
+from .sharing import SharingToken
 from .trading import (
     AccessRequest,
     Account,
@@ -23,6 +25,7 @@ __all__ = [
     "IdempotencyRecord",
     "LedgerEntry",
     "LedgerTransfer",
+    "ListingRevision",
     "ApiKey",
     "AuditChainHead",
     "AuditCheckpoint",
@@ -37,6 +40,7 @@ __all__ = [
     "Offer",
     "Organization",
     "QualityReport",
+    "SharingToken",
     "SigningKey",
     "WebhookAttempt",
     "WebhookEndpoint",

@@ -17,6 +17,7 @@ class AuditEvent(models.Model):
         API_KEY = "api_key", "API key"
         STAFF = "staff", "Staff"
         SYSTEM = "system", "System"
+        SHARING_TOKEN = "sharing_token", "Delta Sharing token"
 
     seq = models.PositiveBigIntegerField(unique=True)
     created_at = models.DateTimeField()

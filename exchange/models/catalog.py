@@ -142,6 +142,9 @@ class Listing(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True)
     reviewed_at = models.DateTimeField(null=True, blank=True)
     published_at = models.DateTimeField(null=True, blank=True)
+    # The seller changed its text after staff published it (services.listings.listing_update);
+    # staff see it in their queue and clear it by reviewing, or suspend the listing.
+    edited_since_review = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # The flat catalog columns: copies kept by services.catalog_flat.listings_refresh_flat (on

@@ -93,6 +93,14 @@ class Delivery(models.Model):
     issued_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     downloads_used = models.PositiveIntegerField(default=0)
+    # The buyer's Parquet copy of the data file (same rows), served over Delta Sharing (SPEC §10).
+    # Empty ``parquet_name`` with a ``parquet_error``: the table could not be converted; the ZIP stands.
+    parquet_name = models.CharField(max_length=500, blank=True)
+    parquet_size = models.PositiveBigIntegerField(null=True, blank=True)
+    parquet_sha256 = models.CharField(max_length=64, blank=True)
+    parquet_rows = models.PositiveBigIntegerField(null=True, blank=True)
+    parquet_schema = models.TextField(blank=True)  # Delta Lake schemaString of the Parquet file
+    parquet_error = models.TextField(blank=True)
     error = models.TextField(blank=True)
     revoke_reason = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -133,6 +141,11 @@ class Delivery(models.Model):
     def is_downloadable(self) -> bool:
         return self.status == self.Status.READY
 
+    @property
+    def is_shareable(self) -> bool:
+        """Readable over Delta Sharing: ready, with a Parquet copy."""
+        return self.status == self.Status.READY and bool(self.parquet_name)
+
 
 class DownloadLink(models.Model):
     """A short-lived link to download one delivery, bound to the buyer's firm.
@@ -140,12 +153,23 @@ class DownloadLink(models.Model):
     The link carries a 256-bit random token; only its SHA-256 is stored. A link counts
     as one download against the licence limit at its first use; further requests through
     the same link (resuming with HTTP Range) until it expires count no more.
+
+    ``package`` links (``/d/<token>``) need the buyer firm's session or key besides the token;
+    ``parquet`` links are the self-authorising file URLs of a Delta Sharing query, bound to
+    the sharing token that asked for them (its revocation ends them too).
     """
+
+    class Kind(models.TextChoices):
+        PACKAGE = "package", "Signed package (ZIP)"
+        PARQUET = "parquet", "Parquet copy (Delta Sharing)"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="links")
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     token_hash = models.CharField(max_length=64, unique=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.PACKAGE)
+    sharing_token = models.ForeignKey("exchange.SharingToken", null=True, blank=True, on_delete=models.CASCADE,
+                                      related_name="file_links")
     created_by = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()

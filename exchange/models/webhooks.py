@@ -11,10 +11,10 @@ from django.db import models
 from .orgs import Organization
 
 EVENT_TYPES = (
-    "access_request.created", "access_request.approved", "access_request.rejected",
+    "access_request.created", "access_request.approved", "access_request.rejected", "access_request.cancelled",
     "contract.paid", "contract.settled", "contract.refunded",
     "delivery.ready", "delivery.failed",
-    "version.checked", "listing.reviewed",
+    "version.checked", "listing.reviewed", "listing.revised", "offer.retired",
 )
 
 

@@ -1,4 +1,8 @@
-"""What a viewer may see of a quality report: the one rule for personal data in reports.
+"""Quality reports as the Django side reads them: typed, and redacted for who is looking.
+
+The one place a stored report dict becomes a typed ``workers.quality.Report``
+(``report_typed``); everything else (services, web views, API, admin, templates) reads
+its attributes, never the dict by string key.
 
 The seller's firm and exchange staff see the stored report; everyone else (anonymous
 visitors, other firms, buyers) sees it with every detected personal item masked in place
@@ -11,7 +15,35 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
+
 from workers.quality.pii import redact_value
+from workers.quality.report import Report
+
+
+def report_typed(report: Any) -> Report:
+    """A report dict (from profile(), or stored by any version) as the typed report."""
+    return Report.from_dict(report)
+
+
+def stored_report(version):
+    """The version's stored QualityReport row (score, grade, passed, report), or None.
+
+    Uses the row select_related/prefetched with the version when there is one."""
+    if version is None:
+        return None
+    try:
+        return version.quality_report
+    except ObjectDoesNotExist:  # no report yet
+        return None
+
+
+def version_report(version) -> Report | None:
+    """The version's stored report, unredacted (for the seller's own services and checks)."""
+    stored = stored_report(version)
+    if stored is None or not isinstance(stored.report, dict):
+        return None
+    return report_typed(stored.report)
 
 
 def may_see_raw(*, owner_id, organization=None, user=None) -> bool:
@@ -21,18 +53,19 @@ def may_see_raw(*, owner_id, organization=None, user=None) -> bool:
     return bool(user is not None and getattr(user, "is_authenticated", False) and user.is_staff)
 
 
-def report_for_viewer(version, *, organization=None, user=None) -> dict[str, Any] | None:
-    """The version's report dict as this viewer may see it, or None when there is none."""
-    stored = getattr(version, "quality_report", None) if hasattr(version, "quality_report") else None
+def report_for_viewer(version, *, organization=None, user=None) -> Report | None:
+    """The version's report as this viewer may see it, or None when there is none."""
+    stored = stored_report(version)
     if stored is None or not isinstance(stored.report, dict):
         return None
     if may_see_raw(owner_id=version.dataset.owner_id, organization=organization, user=user):
-        return stored.report
-    return redact_value(stored.report)
+        return report_typed(stored.report)
+    return report_typed(redact_value(stored.report))
 
 
 def redacted_for_storage(report: dict[str, Any]) -> dict[str, Any]:
-    """The report as stored: its sample rows masked, so no raw cell reaches the stored report."""
+    """The report dict as stored: its sample rows masked, so no raw cell reaches the stored
+    report (the dict is stored key for key as the profiler wrote it)."""
     if isinstance(report.get("sample"), list):
         return {**report, "sample": redact_value(report["sample"])}
     return report

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 import os
@@ -25,12 +26,13 @@ from exchange.errors import (
     PayloadTooLarge,
     storage_error,
 )
-from exchange.models import Dataset, DatasetVersion, Listing, Offer
+from exchange.models import Dataset, DatasetVersion, Listing, ListingRevision, Offer
 from exchange.models.catalog import Category, version_upload_path
+from exchange.selectors import quality as quality_sel
 from exchange.services.audit import audit_record
 from exchange.services.catalog_flat import listings_of_dataset_refresh, listings_refresh_flat
 from exchange.services.dispatch import enqueue_on_commit
-from exchange.services.rai import rai_clean
+from exchange.services.rai import RAI_INPUTS, rai_clean
 from exchange.services.webhooks import emit
 from exchange.validators import one_line
 
@@ -132,20 +134,40 @@ def dataset_create(*, actor: Actor, **fields: Any) -> Dataset:
     return dataset
 
 
-def dataset_update(*, actor: Actor, dataset: Dataset, **fields: Any) -> Dataset:
-    _require_seller(actor, dataset)
+def dataset_changes_clean(*, dataset: Dataset, **fields: Any) -> dict[str, Any]:
+    """The cleaned changes to a dataset, checked together with the fields they depend on
+    (personal data needs a legal basis, a labelled kind needs a label field in the schema).
+    Raises ``InvalidInput`` naming each bad field. Used by ``dataset_update`` and by forms that
+    want the service's answer before they call it (the admin)."""
+    unknown = sorted(set(fields) - _DATASET_EDITABLE)
+    if unknown:
+        raise InvalidInput(f"These dataset fields cannot be changed: {', '.join(unknown)}.",
+                           fields={name: ["Not editable."] for name in unknown})
     if "contains_personal_data" in fields or "legal_basis" in fields:
         fields.setdefault("contains_personal_data", dataset.contains_personal_data)
         fields.setdefault("legal_basis", dataset.legal_basis)
     if "kind" in fields or "schema" in fields:
         fields.setdefault("kind", dataset.kind)
-        fields.setdefault("schema", dataset.schema)
-    clean = _clean_dataset_fields(fields, partial=True)
+        fields.setdefault("schema", copy.deepcopy(dataset.schema))  # cleaning writes personalData into it
+    return _clean_dataset_fields(fields, partial=True)
+
+
+# The owner firm is never among them: a dataset stays with the firm that created it.
+_DATASET_EDITABLE = {"title", "description", "category", "kind", "tags", "schema", "contains_personal_data", "legal_basis",
+                     *RAI_INPUTS}
+
+
+def dataset_update(*, actor: Actor, dataset: Dataset, **fields: Any) -> Dataset:
+    """The seller edits its dataset; exchange staff may correct it too (audited as staff)."""
+    if not (actor.type == "staff" and actor.user is not None and actor.user.is_staff):
+        _require_seller(actor, dataset)
+    clean = dataset_changes_clean(dataset=dataset, **fields)
+    changed = sorted(name for name, value in clean.items() if getattr(dataset, name) != value)
     with transaction.atomic():
-        for name, value in clean.items():
-            setattr(dataset, name, value)
+        for name in changed:
+            setattr(dataset, name, clean[name])
         dataset.save()
-        audit_record(actor=actor, action="dataset.updated", obj=dataset, details={"fields": sorted(clean)})
+        audit_record(actor=actor, action="dataset.updated", obj=dataset, details={"fields": changed})
         listings_of_dataset_refresh(dataset.pk)
     return dataset
 
@@ -285,8 +307,8 @@ def offer_create(*, actor: Actor, listing: Listing, name: str, price_fen: Any, a
     for field, value, low, high in (("term_days", term_days, 1, 3650), ("download_limit", download_limit, 1, 1000)):
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             errors[field] = [f"A whole number from {low} to {high}."]
-    if listing.status not in (Listing.Status.DRAFT, Listing.Status.REJECTED):
-        raise Conflict("Offers can only be added while the listing is a draft or was rejected.")
+    if listing.status not in (Listing.Status.DRAFT, Listing.Status.REJECTED, Listing.Status.PUBLISHED):
+        raise Conflict(f"Offers cannot be added to a {listing.get_status_display().lower()} listing.")
     if errors:
         raise InvalidInput("The offer has errors.", fields=errors)
     with transaction.atomic():
@@ -315,10 +337,8 @@ def listing_submit(*, actor: Actor, listing: Listing) -> Listing:
             raise InvalidInput("Add at least one offer before submitting.", fields={"offers": ["No active offer."]})
         version = listing.version
         if version.status != DatasetVersion.Status.PASSED:
-            failures = []
-            report = getattr(version, "quality_report", None) if hasattr(version, "quality_report") else None
-            if report is not None:
-                failures = report.report.get("gates", {}).get("failures", [])
+            report = quality_sel.version_report(version)
+            failures = report.failures if report is not None else []
             if version.status == DatasetVersion.Status.FAILED:
                 detail = "; ".join(failures) or version.check_error or "the quality gates failed"
                 msg = f"Version {version.number} failed its quality checks: {detail}."
@@ -350,6 +370,9 @@ def listing_review(*, actor: Actor, listing: Listing, approve: bool, note: str =
         listing.reviewed_at = now
         if approve:
             listing.published_at = now
+            # the first entry of the listing's revision history
+            ListingRevision.objects.get_or_create(listing=listing, version_id=listing.version_id, defaults={
+                "status": ListingRevision.Status.LIVE, "live_at": now})
         listing.save(update_fields=["status", "review_note", "reviewed_at", "published_at", "updated_at"])
         emit("listing.reviewed", listing.dataset.owner, {"listing": str(listing.pk), "status": listing.status})
         audit_record(actor=actor, action="listing.published" if approve else "listing.rejected", obj=listing,

@@ -40,8 +40,10 @@ from exchange.errors import Conflict, Forbidden, InvalidInput, NotFound
 from exchange.models import AuditEvent, Contract, Delivery
 from exchange.services.audit import audit_record
 from exchange.services.delivery_storage import delete_packages_after_commit, delete_partial
+from exchange.services.delivery_table import TableCopy, parquet_copy_build
 from exchange.services.dispatch import enqueue_on_commit, send_task_now
 from exchange.services.heartbeat import HeartbeatThread
+from exchange.services.sharing import tokens_revoke
 from exchange.services.webhooks import emit
 
 logger = logging.getLogger(__name__)
@@ -191,6 +193,7 @@ def delivery_build(*, claim: Claim) -> Delivery | None:
     expires_at = issued_at + timedelta(days=contract.term_days)
     data_path = "data/" + safe_data_name(version.original_filename or contract.listing.title, version.format)
     package_name = f"deliveries/{delivery.pk}/{claim.token}.zip"
+    parquet_name = f"deliveries/{delivery.pk}/{claim.token}.parquet"  # the Delta Sharing copy (SPEC §10)
 
     def touch():
         Delivery.objects.filter(pk=claim.delivery_id, claim_token=claim.token).update(heartbeat_at=timezone.now())
@@ -210,6 +213,7 @@ def delivery_build(*, claim: Claim) -> Delivery | None:
             tmp.seek(0)
             heartbeat.beat(result.size, force=True)
             stored_name = storage.save(package_name, File(tmp, name=package_name))  # HeartbeatThread beats meanwhile
+            table = parquet_copy_build(package=tmp, data_path=data_path, version=version, name=parquet_name)
     except SourceIntegrityError as exc:
         logger.error("delivery %s: %s", delivery.pk, exc)
         delivery_fail(claim=claim, code="source_integrity", message=(
@@ -219,10 +223,11 @@ def delivery_build(*, claim: Claim) -> Delivery | None:
         return None
     except OSError as exc:
         delete_partial(package_name)  # a full disk leaves an empty or half-written package behind
+        delete_partial(parquet_name)
         delivery_release(claim=claim, error=f"storage error: {exc}")
         raise TransientBuildError(str(exc)) from exc
     return delivery_store(claim=claim, package_name=stored_name, result=result, data_path=data_path,
-                          issued_at=issued_at, expires_at=expires_at, kid=key.kid)
+                          issued_at=issued_at, expires_at=expires_at, kid=key.kid, table=table)
 
 
 def _delete_later(name: str) -> None:
@@ -236,8 +241,8 @@ def _delete_quietly(name: str) -> None:
         logger.warning("could not delete %s", name, exc_info=True)
 
 
-def _delete_other_packages(delivery_id: str, keep: str) -> None:
-    """Remove packages left by attempts that died after uploading (one package per delivery)."""
+def _delete_other_packages(delivery_id: str, keep: tuple[str, ...]) -> None:
+    """Remove packages (and Parquet copies) left by attempts that died after uploading."""
     folder = f"deliveries/{delivery_id}"
     try:
         files = storage.listdir(folder)
@@ -245,26 +250,31 @@ def _delete_other_packages(delivery_id: str, keep: str) -> None:
         return
     for name in files:
         path = f"{folder}/{name}"
-        if path != keep:
+        if path not in keep:
             _delete_quietly(path)
 
 
 def delivery_store(*, claim: Claim, package_name: str, result, data_path: str, issued_at, expires_at,
-                   kid: str) -> Delivery | None:
-    """Mark the delivery ready with its package and settle the contract, if this attempt
-    still holds the claim; otherwise discard the package."""
+                   kid: str, table: TableCopy | None = None) -> Delivery | None:
+    """Mark the delivery ready with its package (and Parquet copy) and settle the contract, if
+    this attempt still holds the claim; otherwise discard what it stored."""
     from exchange.services.trading import contract_settle
 
+    table = table or TableCopy()
     with transaction.atomic():
         delivery = Delivery.objects.select_for_update().get(pk=claim.delivery_id)
         if delivery.status != Delivery.Status.BUILDING or delivery.claim_token != claim.token:
             logger.info("delivery %s: claim %s lost; package discarded", claim.delivery_id, claim.token)
             _delete_later(package_name)
+            if table.name:
+                _delete_later(table.name)
             return None
         contract = Contract.objects.select_for_update(of=("self",)).select_related("buyer").get(pk=delivery.contract_id)
         if contract.status != Contract.Status.PAID:
             # Refunded (or otherwise closed) while it was building: nothing may be delivered.
             _delete_later(package_name)
+            if table.name:
+                _delete_later(table.name)
             _end_failed(delivery, code="contract_closed", message=(
                 f"The contract was {contract.get_status_display().lower()} before the package was ready."))
             return None
@@ -280,14 +290,19 @@ def delivery_store(*, claim: Claim, package_name: str, result, data_path: str, i
         delivery.issued_at, delivery.expires_at, delivery.ready_at = issued_at, expires_at, now
         delivery.bytes_done = result.size
         delivery.error = ""
+        delivery.parquet_name, delivery.parquet_size, delivery.parquet_sha256 = table.name, table.size, table.sha256
+        delivery.parquet_rows, delivery.parquet_schema, delivery.parquet_error = (
+            table.rows, table.schema_string, table.error)
         delivery.save()
         contract_settle(contract_id=contract.pk, actor=_worker())
         emit("delivery.ready", (contract.seller, contract.buyer), _webhook_data(delivery, contract))
         audit_record(actor=_worker(), action="delivery.ready", obj=delivery, organization=contract.buyer, details={
             "contract": str(contract.pk), "key_id": kid, "package_sha256": delivery.package_sha256,
             "package_size": delivery.package_size, "source_sha256": result.sha256, "attempts": delivery.attempts,
-            "expires_at": expires_at})
-        transaction.on_commit(lambda: _delete_other_packages(str(delivery.pk), package_name))
+            "expires_at": expires_at, "parquet_sha256": table.sha256, "parquet_rows": table.rows,
+            "parquet_error": table.error})
+        keep = (package_name, table.name)
+        transaction.on_commit(lambda: _delete_other_packages(str(delivery.pk), keep))
     return delivery
 
 
@@ -384,6 +399,7 @@ def delivery_revoke(*, actor: Actor, delivery_id, reason: str) -> Delivery:
         delivery.ended_at = timezone.now()
         delivery.save(update_fields=["status", "revoke_reason", "claim_token", "ended_at"])
         contract = Contract.objects.select_for_update(of=("self",)).select_related("buyer").get(pk=delivery.contract_id)
+        tokens_revoke(delivery=delivery, reason=f"delivery revoked: {reason}", actor=actor)  # Delta Sharing ends
         refunded = False
         if old != Delivery.Status.READY:  # nothing was delivered: drop any package files now
             delete_packages_after_commit(delivery.pk)

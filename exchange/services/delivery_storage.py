@@ -101,8 +101,8 @@ def delivery_packages_purge(*, now=None) -> int:
                     continue
                 package = delivery.package_name
                 removed = delete_packages(delivery.pk, also=package)
-                delivery.package_name = ""
-                delivery.save(update_fields=["package_name"])
+                delivery.package_name = delivery.parquet_name = ""  # the Parquet copy goes with the package
+                delivery.save(update_fields=["package_name", "parquet_name"])
                 audit_record(actor=Actor.system("delivery-retention"), action="delivery.package_removed", obj=delivery,
                              organization=delivery.contract.buyer, details={
                                  "status": delivery.status, "ended_at": delivery.ended_at, "package_name": package,

@@ -143,7 +143,7 @@ def download_authorize(*, actor: Actor, token: str, range_header: str = "", if_r
     if not token or len(token) > 200:
         raise Forbidden("This download link is not valid.", code="invalid_link")
     link = (DownloadLink.objects.select_related("delivery__contract__buyer")
-            .filter(token_hash=_token_hash(token)).first())
+            .filter(token_hash=_token_hash(token), kind=DownloadLink.Kind.PACKAGE).first())
     if link is None:
         raise Forbidden("This download link is not valid.", code="invalid_link")
     org = actor.organization
@@ -161,6 +161,16 @@ def download_authorize(*, actor: Actor, token: str, range_header: str = "", if_r
         byte_range = None  # the client's partial copy is of another file: send the whole package
     if not record:  # HEAD: every check above, but no bytes are sent, so nothing is counted or audited
         return DownloadGrant(delivery=delivery, link=link, counted=False, byte_range=byte_range)
+    counted = _record_use(actor=actor, link=link, delivery=delivery, byte_range=byte_range, now=now,
+                          details={"package_sha256": delivery.package_sha256})
+    return DownloadGrant(delivery=delivery, link=link, counted=counted, byte_range=byte_range)
+
+
+def _record_use(*, actor: Actor, link: DownloadLink, delivery: Delivery, byte_range, now, details: dict) -> bool:
+    """The one rule for counting a download, for packages and Parquet copies alike: a link's
+    first use counts one download against the licence limit (a conditional increment, so
+    concurrent first uses of several links never exceed it); every served request is audited.
+    Returns whether this request was counted; raises Forbidden when the limit is used up."""
     with transaction.atomic():
         counted = False
         first = DownloadLink.objects.filter(pk=link.pk, first_used_at__isnull=True).update(first_used_at=now)
@@ -171,9 +181,70 @@ def download_authorize(*, actor: Actor, token: str, range_header: str = "", if_r
                 raise Forbidden(_limit_message(delivery), code="download_limit_reached")
         DownloadLink.objects.filter(pk=link.pk).update(requests=F("requests") + 1)
         delivery.refresh_from_db(fields=["downloads_used"])
-        audit_record(actor=actor, action="delivery.downloaded", obj=delivery, organization=org, details={
-            "link": str(link.pk), "range": f"bytes={byte_range[0]}-{byte_range[1]}" if byte_range else "",
-            "counted": counted,
-            "downloads_used": delivery.downloads_used, "download_limit": delivery.contract.download_limit,
-            "package_sha256": delivery.package_sha256})
+        audit_record(actor=actor, action="delivery.downloaded", obj=delivery, organization=link.organization,
+                     details={
+                         "link": str(link.pk), "file": link.kind,
+                         "range": f"bytes={byte_range[0]}-{byte_range[1]}" if byte_range else "", "counted": counted,
+                         "downloads_used": delivery.downloads_used, "download_limit": delivery.contract.download_limit,
+                         **details})
+    return counted
+
+
+# --- Parquet copies (Delta Sharing file URLs) ------------------------------------------
+def parquet_link_create(*, sharing_token, delivery: Delivery, created_by: str) -> tuple[DownloadLink, str]:
+    """A self-authorising, short-lived URL token for the delivery's Parquet copy, handed out
+    by a Delta Sharing query. Free to create; its first fetch counts one download. Refused
+    (like a package link) once every download of the licence is used."""
+    if delivery.downloads_used >= delivery.contract.download_limit:
+        raise Forbidden(_limit_message(delivery), code="download_limit_reached")
+    token = secrets.token_urlsafe(32)  # 256 bits
+    link = DownloadLink.objects.create(
+        delivery=delivery, organization_id=sharing_token.organization_id, token_hash=_token_hash(token),
+        kind=DownloadLink.Kind.PARQUET, sharing_token=sharing_token, created_by=created_by,
+        expires_at=timezone.now() + timedelta(seconds=settings.DELTA_SHARING_URL_TTL_SECONDS))
+    return link, token
+
+
+def parquet_fetch_authorize(*, token: str, range_header: str = "", if_range: str = "", origin_ip: str = "",
+                            record: bool = True) -> DownloadGrant:
+    """Check a fetch of a Parquet file URL and record it (counted and audited by
+    ``_record_use``); the token in the URL is the whole authorisation.
+
+    Every refusal is Forbidden (what a pre-signed URL answers): unknown token, expired URL,
+    revoked or expired sharing token, delivery no longer live, limit used up."""
+    if not token or len(token) > 200:
+        raise Forbidden("This file URL is not valid.", code="invalid_link")
+    link = (DownloadLink.objects.select_related("delivery__contract", "sharing_token", "organization")
+            .filter(token_hash=_token_hash(token), kind=DownloadLink.Kind.PARQUET).first())
+    if link is None:
+        raise Forbidden("This file URL is not valid.", code="invalid_link")
+    now = timezone.now()
+    if link.expires_at <= now:
+        raise Forbidden("This file URL has expired; query the table again for a fresh one.", code="link_expired")
+    sharing = link.sharing_token
+    if sharing is None or sharing.revoked_at is not None:
+        raise Forbidden("The sharing token this file URL was issued to has been revoked.", code="token_revoked")
+    if sharing.expires_at <= now:
+        raise Forbidden("The sharing token this file URL was issued to has expired with the licence.",
+                        code="token_expired")
+    delivery = link.delivery
+    try:
+        _ensure_live(delivery)
+    except DomainError as exc:
+        raise Forbidden(exc.message, code=exc.code) from None
+    if not delivery.parquet_name:
+        raise Forbidden("This delivery has no Parquet copy.", code="no_table")
+    byte_range = parse_range(range_header, delivery.parquet_size or 0)
+    if byte_range is not None and if_range and if_range.strip() != parquet_etag(delivery):
+        byte_range = None
+    if not record:
+        return DownloadGrant(delivery=delivery, link=link, counted=False, byte_range=byte_range)
+    actor = Actor.for_sharing_token(sharing, organization=link.organization, origin_ip=origin_ip)
+    counted = _record_use(actor=actor, link=link, delivery=delivery, byte_range=byte_range, now=now,
+                          details={"parquet_sha256": delivery.parquet_sha256, "sharing_token": str(sharing.pk)})
     return DownloadGrant(delivery=delivery, link=link, counted=counted, byte_range=byte_range)
+
+
+def parquet_etag(delivery: Delivery) -> str:
+    return f'"{delivery.parquet_sha256}"'
+

@@ -150,6 +150,88 @@ def member_add(*, actor: Actor, organization: Organization, username: str, email
     return membership
 
 
+def _require_owner_or_staff(actor: Actor, organization: Organization) -> None:
+    if actor.type == "staff" and actor.user is not None and actor.user.is_staff:
+        return
+    _require_owner(actor, organization)
+
+
+_ORG_TEXT_LIMITS = {"name": 200, "city": 100, "description": 5000}
+
+
+def organization_update(*, actor: Actor, organization: Organization, **fields: str) -> Organization:
+    """Correct a firm's name, city or description (an owner, or staff). The credit code and the
+    verification status never change here: the code is checked at registration, the status by review."""
+    _require_owner_or_staff(actor, organization)
+    unknown = sorted(set(fields) - set(_ORG_TEXT_LIMITS))
+    if unknown:
+        raise InvalidInput(f"These firm fields cannot be changed here: {', '.join(unknown)}.",
+                           fields={name: ["Not editable."] for name in unknown})
+    errors: dict[str, list[str]] = {}
+    clean: dict[str, str] = {}
+    for name, value in fields.items():
+        value = (value or "").strip()
+        if name == "name" and not value:
+            errors[name] = ["A firm needs a name."]
+        elif len(value) > _ORG_TEXT_LIMITS[name]:
+            errors[name] = [f"At most {_ORG_TEXT_LIMITS[name]} characters."]
+        clean[name] = value
+    if errors:
+        raise InvalidInput("The firm details have errors.", fields=errors)
+    with transaction.atomic():
+        org = Organization.objects.select_for_update().get(pk=organization.pk)
+        changed = sorted(name for name, value in clean.items() if getattr(org, name) != value)
+        for name in changed:
+            setattr(org, name, clean[name])
+        if changed:
+            org.save(update_fields=changed)
+            audit_record(actor=actor, action="organization.updated", obj=org, organization=org, details={"fields": changed})
+            from exchange.services.catalog_flat import listings_of_seller_refresh
+
+            listings_of_seller_refresh(org.pk)
+    return org
+
+
+def _owners_left(membership: Membership) -> int:
+    return Membership.objects.filter(organization_id=membership.organization_id, role=Membership.Role.OWNER).exclude(pk=membership.pk).count()
+
+
+def member_role_set(*, actor: Actor, membership: Membership, role: str) -> Membership:
+    """Make a member an owner or an owner a member (an owner of the firm, or staff). A firm keeps one owner at least."""
+    _require_owner_or_staff(actor, membership.organization)
+    if role not in Membership.Role.values:
+        raise InvalidInput(f"Role must be one of {', '.join(Membership.Role.values)}.", fields={"role": ["Unknown role."]})
+    with transaction.atomic():
+        Organization.objects.select_for_update().get(pk=membership.organization_id)  # serialise owner changes per firm
+        membership = Membership.objects.select_related("user", "organization").get(pk=membership.pk)
+        if membership.role == role:
+            raise Conflict(f"{membership.user.get_username()} is already {role}.")
+        if role != Membership.Role.OWNER and _owners_left(membership) == 0:
+            raise Conflict("A firm must keep at least one owner; make someone else owner first.", code="last_owner")
+        old, membership.role = membership.role, role
+        membership.save(update_fields=["role"])
+        audit_record(actor=actor, action="member.role_changed", obj=membership, organization=membership.organization,
+                     details={"username": membership.user.get_username(), "from": old, "to": role})
+    return membership
+
+
+def member_remove(*, actor: Actor, membership: Membership) -> None:
+    """Remove someone from a firm (an owner of the firm, or staff). Their user account is
+    deactivated rather than deleted, so the audit trail keeps naming who did what."""
+    _require_owner_or_staff(actor, membership.organization)
+    with transaction.atomic():
+        Organization.objects.select_for_update().get(pk=membership.organization_id)
+        membership = Membership.objects.select_related("user", "organization").get(pk=membership.pk)
+        if membership.role == Membership.Role.OWNER and _owners_left(membership) == 0:
+            raise Conflict("The last owner of a firm cannot be removed.", code="last_owner")
+        user, org = membership.user, membership.organization
+        audit_record(actor=actor, action="member.removed", obj=membership, organization=org,
+                     details={"username": user.get_username(), "role": membership.role})
+        membership.delete()
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+
+
 def _hash_key(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 

@@ -22,7 +22,7 @@ from django.utils import timezone
 from exchange import storage
 from exchange.actor import Actor
 from exchange.models import DatasetVersion, QualityReport
-from exchange.selectors.quality import redacted_for_storage
+from exchange.selectors.quality import redacted_for_storage, report_typed
 from exchange.services.audit import audit_record
 from exchange.services.catalog_flat import listings_of_version_refresh
 from exchange.services.dispatch import send_task_now
@@ -133,20 +133,21 @@ def quality_check_store(*, claim: Claim, report: dict) -> QualityReport | None:
         if version.status != DatasetVersion.Status.CHECKING or version.check_token != claim.token:
             logger.info("version %s: claim %s lost; result discarded", claim.version_id, claim.token)
             return None
-        passed = bool(report.get("gates", {}).get("passed"))
-        # no control characters (PostgreSQL refuses NUL in jsonb and text)
-        report = scrub(redacted_for_storage(report))
+        # no raw sample cells, no control characters (PostgreSQL refuses NUL in jsonb and text)
+        data = scrub(redacted_for_storage(report))
+        typed = report_typed(data)
+        passed = typed.passed
         stored, _created = QualityReport.objects.update_or_create(
             version=version,
-            defaults={"report": report, "score": int(report.get("score") or 0), "grade": report.get("grade") or "E",
+            defaults={"report": data, "score": int(typed.score or 0), "grade": typed.grade or "E",
                       "passed": passed},
         )
         version.status = DatasetVersion.Status.PASSED if passed else DatasetVersion.Status.FAILED
-        version.row_count = report.get("rows")
+        version.row_count = typed.rows
         version.check_percent = 100.0
-        version.check_rows_seen = report.get("rows") or 0
+        version.check_rows_seen = typed.rows or 0
         version.check_bytes_seen = version.byte_size
-        version.check_error = "" if passed else "; ".join(report.get("gates", {}).get("failures", []))[:5000]
+        version.check_error = "" if passed else "; ".join(typed.failures)[:5000]
         version.check_token = ""
         version.save()
         emit("version.checked", version.dataset.owner, {"version": str(version.pk), "dataset": str(version.dataset_id),
@@ -155,7 +156,7 @@ def quality_check_store(*, claim: Claim, report: dict) -> QualityReport | None:
         audit_record(actor=Actor.system("quality-worker"), action="version.checked", obj=version,
                      organization=version.dataset.owner, details={
                          "status": version.status, "score": stored.score, "grade": stored.grade,
-                         "failures": report.get("gates", {}).get("failures", []), "rows": version.row_count})
+                         "failures": typed.failures, "rows": version.row_count})
         listings_of_version_refresh(version.pk)
     return stored
 

@@ -30,6 +30,7 @@ from exchange.models import (
 from exchange.services import ledger
 from exchange.services.audit import audit_record
 from exchange.services.catalog_flat import catalog_changed
+from exchange.services.sharing import tokens_revoke_for_contract
 from exchange.services.webhooks import emit
 from exchange.validators import one_line
 
@@ -411,6 +412,7 @@ def contract_refund(*, contract_id, reason: str, actor: Actor | None = None) -> 
                               (ledger.wallet_of(contract.buyer), contract.price_fen)])
         contract.status, contract.refunded_at, contract.refund_reason = Contract.Status.REFUNDED, timezone.now(), reason
         contract.save(update_fields=["status", "refunded_at", "refund_reason"])
+        tokens_revoke_for_contract(contract=contract, reason=f"contract refunded: {reason}", actor=actor)
         catalog_changed()  # a refunded trade leaves the market statistics
         emit("contract.refunded", (contract.seller, contract.buyer), _contract_data(contract))
         audit_record(actor=actor, action="contract.refunded", obj=contract, organization=contract.buyer,

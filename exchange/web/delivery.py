@@ -28,7 +28,7 @@ from exchange.api.authentication import ApiKeyAuthentication
 from exchange.errors import DomainError
 from exchange.models import Delivery, SigningKey
 from exchange.selectors import delivery as delivery_sel
-from exchange.services import downloads
+from exchange.services import downloads, sharing
 from exchange.services.signing import signing_keys_jwks
 from exchange.web import transparency as transparency_views
 from exchange.web.views.common import firm_required
@@ -204,6 +204,7 @@ def delivery_detail(request, delivery_id):
     is_buyer = delivery.contract.buyer_id == request.current_firm.pk
     return render(request, "exchange/delivery/detail.html", {
         "delivery": delivery, "is_buyer": is_buyer,
+        "sharing": sharing_card(delivery) if is_buyer and delivery.status == Delivery.Status.READY else None,
         "verify": verification_commands(request, delivery) if is_buyer and delivery.key_id else None,
         "manifest_pretty": _pretty(delivery.manifest) if is_buyer and delivery.manifest else "",
     })
@@ -232,3 +233,42 @@ def delivery_download(request, delivery_id):
         messages.error(request, exc.message)
         return redirect("web:delivery", delivery_id=delivery.pk)
     return redirect("web:download", token=token)
+
+
+def sharing_card(delivery: Delivery) -> dict:
+    """What the delivery page says about Delta Sharing: the two lines a buyer runs, or why not."""
+    if not delivery.parquet_name:
+        return {"available": False, "reason": delivery.parquet_error or "This delivery has no Parquet copy to share."}
+    name = sharing.table_name(delivery)
+    profile = f"shujiao-{name.share}.share"
+    return {"available": True, "table": name.url_fragment, "lines": [
+        "import delta_sharing",
+        f'df = delta_sharing.load_as_pandas("{profile}#{name.url_fragment}")',
+    ]}
+
+
+def profile_response(profile) -> HttpResponse:
+    """The profile file as a download (JSON; the bearer token is in it, shown this once)."""
+    import json
+
+    response = HttpResponse(json.dumps(profile.body, indent=2) + "\n", content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="{profile.filename}"'
+    response["Cache-Control"] = "private, no-store"
+    response["Shujiao-Delta-Sharing-Table"] = profile.table.url_fragment
+    return response
+
+
+@require_POST
+@firm_required
+def delivery_sharing_profile(request, delivery_id):
+    """Issue a Delta Sharing profile for the buyer and send it as a file."""
+    from exchange.web.delta_sharing import endpoint_for
+
+    delivery = get_object_or_404(delivery_sel.deliveries_of(request.current_firm), pk=delivery_id)
+    try:
+        profile = sharing.profile_issue(actor=Actor.from_request(request), delivery_id=delivery.pk,
+                                        endpoint=endpoint_for(request))
+    except DomainError as exc:  # not ready, no table, not the buyer: said on the page
+        messages.error(request, exc.message)
+        return redirect("web:delivery", delivery_id=delivery.pk)
+    return profile_response(profile)

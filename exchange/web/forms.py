@@ -275,9 +275,10 @@ class ListingCreateForm(forms.Form):
 
     def __init__(self, *args, dataset: Dataset, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["version"].queryset = dataset.versions.all()
+        # only versions that may be listed (passed their checks), newest first
+        self.fields["version"].queryset = dataset.versions.filter(status=DatasetVersion.Status.PASSED).order_by("-number")
         self.fields["version"].label_from_instance = (
-            lambda v: f"v{v.number} · {v.original_filename} · {v.get_status_display()}")
+            lambda v: f"v{v.number} · {v.original_filename} · {v.row_count or 0:,} rows")
 
 
 class OfferCreateForm(forms.Form):

@@ -11,6 +11,7 @@ from typing import Any
 from django.utils.safestring import SafeString, mark_safe
 
 from exchange.web.charts import Bar, hbar_chart, percent
+from workers.quality.report import ColumnReport, Report
 
 PII_KINDS = [("mobile", "Mobile numbers"), ("email", "E-mail addresses"),
              ("resident_id", "Resident ID numbers"), ("bank_card", "Bank card numbers")]
@@ -66,13 +67,13 @@ def schema_fields(schema: dict | None) -> list[dict[str, Any]]:
     return rows
 
 
-def sample_table(report: dict | None, field_order: list[str] | None = None) -> dict[str, list] | None:
+def sample_table(report: Report | None, field_order: list[str] | None = None) -> dict[str, list] | None:
     """The report's sample rows as {columns, rows} (rows are lists in column order), or None.
 
     Columns follow ``field_order`` (the declared schema) first: a JSON column may have
     stored each row's keys sorted, which is not the file's order.
     """
-    sample = (report or {}).get("sample")
+    sample = report.sample if report is not None else None
     if not isinstance(sample, list) or not sample:
         return None
     present_keys = {str(k) for row in sample if isinstance(row, dict) for k in row}
@@ -103,16 +104,16 @@ def _fmt(v: Any, approx: bool = False) -> str:
     return f"≈{text}" if approx else text
 
 
-def column_statistics(columns: list[dict]) -> list[dict[str, Any]]:
+def column_statistics(columns: list[ColumnReport]) -> list[dict[str, Any]]:
     """One row per column with statistics: numeric (min/max/mean/median/std, histogram as a
     sparkline) or text (length min/max/mean, top values); approximate figures get '≈'."""
     out = []
     for col in columns:
-        st = col.get("stats")
+        st = col.stats
         if not isinstance(st, dict):
             continue
         approx = set(st.get("approximate_fields") or []) if st.get("approximate") else set()
-        row: dict[str, Any] = {"name": str(col.get("name", "")), "kind": st.get("kind"),
+        row: dict[str, Any] = {"name": str(col.name), "kind": st.get("kind"),
                                "count": _fmt(st.get("count")), "approximate": bool(approx)}
         if st.get("kind") == "numeric":
             hist = st.get("histogram") if isinstance(st.get("histogram"), dict) else {}
@@ -134,15 +135,14 @@ def column_statistics(columns: list[dict]) -> list[dict[str, Any]]:
     return out
 
 
-def score_deductions(report: dict) -> list[dict[str, Any]]:
+def score_deductions(report: Report) -> list[dict[str, Any]]:
     """The score breakdown rows: component, weight, reason code and text, points lost."""
     rows = []
-    for d in report.get("score_deductions") or []:
-        if isinstance(d, dict):
-            rows.append({"component": d.get("component") or "—", "weight": d.get("weight"),
-                         "code": d.get("code", ""), "reason": d.get("reason", ""),
-                         "points": f"−{d['points']:.2f}" if isinstance(d.get("points"), int | float) and d["points"] >= 0
-                         else f"+{-d['points']:.2f}" if isinstance(d.get("points"), int | float) else "—"})
+    for d in report.score_deductions:
+        points = d.points
+        rows.append({"component": d.component or "—", "weight": d.weight, "code": d.code, "reason": d.reason,
+                     "points": f"−{points:.2f}" if isinstance(points, int | float) and points >= 0
+                     else f"+{-points:.2f}" if isinstance(points, int | float) else "—"})
     return rows
 
 
@@ -151,54 +151,54 @@ def _svg(markup: str) -> SafeString:
     return mark_safe(markup)  # noqa: S308
 
 
-def quality_view(report: dict | None) -> dict[str, Any] | None:
+def quality_view(report: Report | None) -> dict[str, Any] | None:
     """Everything the quality-report panel shows, with its three charts as inline SVG."""
-    if not isinstance(report, dict):
+    if report is None:
         return None
-    rows = report.get("rows") or 0
-    columns = [c for c in (report.get("columns") or []) if isinstance(c, dict)]
+    rows = report.rows or 0
+    columns = report.columns
     null_bars = []
     for col in columns:
-        nulls = col.get("null_count") or 0
+        nulls = col.null_count or 0
         rate = 100.0 * nulls / rows if rows else 0.0
         tone = "bad" if rate >= 20 else "warn" if rate >= 5 else ""
-        null_bars.append(Bar(label=str(col.get("name", "")), value=rate, text=f"{percent(rate)} ({nulls:,})", tone=tone))
+        null_bars.append(Bar(label=str(col.name), value=rate, text=f"{percent(rate)} ({nulls:,})", tone=tone))
 
-    labels = report.get("labels") if isinstance(report.get("labels"), dict) else None
+    labels = report.labels
     label_chart = None
     if labels:
-        distribution = labels.get("distribution") or {}
+        distribution = labels.distribution if isinstance(labels.distribution, dict) else {}
         label_bars = [Bar(label=str(k), value=v or 0) for k, v in sorted(distribution.items(), key=lambda kv: -(kv[1] or 0))]
-        label_bars.append(Bar(label="(outside the declared set)", value=labels.get("outside_set") or 0, tone="bad"))
-        label_bars.append(Bar(label="(missing label)", value=labels.get("missing") or 0, tone="warn"))
-        label_chart = _svg(hbar_chart(label_bars, title=f"Label distribution of {labels.get('column', 'label')}"))
+        label_bars.append(Bar(label="(outside the declared set)", value=labels.outside_set or 0, tone="bad"))
+        label_bars.append(Bar(label="(missing label)", value=labels.missing or 0, tone="warn"))
+        label_chart = _svg(hbar_chart(label_bars, title=f"Label distribution of {labels.column or 'label'}"))
 
-    pii = report.get("pii") if isinstance(report.get("pii"), dict) else {}
-    pii_bars = [Bar(label=label, value=pii.get(kind) or 0, tone="bad" if pii.get(kind) else "") for kind, label in PII_KINDS]
+    pii = report.pii
+    pii_bars = [Bar(label=label, value=getattr(pii, kind) or 0, tone="bad" if getattr(pii, kind) else "")
+                for kind, label in PII_KINDS]
     pii_total = sum(b.value for b in pii_bars)
     pii_by_column = []
-    for col, kinds in (pii.get("by_column") or {}).items():
+    for col, kinds in (pii.by_column if isinstance(pii.by_column, dict) else {}).items():
         if isinstance(kinds, dict):
             pii_by_column.append({"column": col, "kinds": ", ".join(f"{k}: {v:,}" for k, v in kinds.items() if v)})
 
-    gates = report.get("gates") if isinstance(report.get("gates"), dict) else {}
     return {
-        "score": report.get("score"),
-        "grade": report.get("grade"),
-        "format": report.get("format", ""),
-        "encoding": report.get("encoding", ""),
+        "score": report.score,
+        "grade": report.grade,
+        "format": report.format or "",
+        "encoding": report.encoding or "",
         "rows": rows,
-        "malformed_rows": report.get("malformed_rows") or 0,
-        "malformed_examples": report.get("malformed_examples") or [],
-        "duplicate_rows": report.get("duplicate_rows") or 0,
-        "near_duplicate_rows": report.get("near_duplicate_rows"),
+        "malformed_rows": report.malformed_rows or 0,
+        "malformed_examples": report.malformed_examples or [],
+        "duplicate_rows": report.duplicate_rows or 0,
+        "near_duplicate_rows": report.near_duplicate_rows,
         "column_statistics": (stats := column_statistics(columns)),
         "approximate_statistics": any(r["approximate"] for r in stats),
         "score_deductions": score_deductions(report),
-        "formula_injection": report.get("formula_injection") or 0,
-        "gates_passed": bool(gates.get("passed")),
-        "gate_failures": gates.get("failures") or [],
-        "warnings": report.get("warnings") or [],
+        "formula_injection": report.formula_injection or 0,
+        "gates_passed": report.passed,
+        "gate_failures": report.failures,
+        "warnings": report.warnings or [],
         "columns": columns,
         "labels": labels,
         "null_chart": _svg(hbar_chart(null_bars, title="Null rate per column", max_value=100)),
@@ -206,8 +206,8 @@ def quality_view(report: dict | None) -> dict[str, Any] | None:
         "pii_chart": _svg(hbar_chart(pii_bars, title="Personal data found, per kind")),
         "pii_total": int(pii_total),
         "pii_by_column": pii_by_column,
-        "pii_examples": pii.get("examples") or [],
-        "findings": [f for f in (report.get("findings") or []) if isinstance(f, dict)],
+        "pii_examples": pii.examples or [],
+        "findings": report.constraint_findings(),  # the "Schema constraints" table
     }
 
 

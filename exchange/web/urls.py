@@ -4,13 +4,18 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from exchange.web import delivery
-from exchange.web.views import accounts, catalog, firm, market, seller, trading, webhooks
+from exchange.web.views import accounts, catalog, firm, market, revisions, seller, trading, webhooks
 
 app_name = "web"
 
 urlpatterns = [
     path("", catalog.catalog, name="catalog"),
     path("listings/<uuid:listing_id>/", catalog.listing_detail, name="listing"),
+    path("listings/<uuid:listing_id>/revisions/<uuid:revision_id>/", revisions.revision_detail, name="revision"),
+    path("sell/listings/<uuid:listing_id>/versions/", revisions.publish_version, name="listing-publish-version"),
+    path("sell/listings/<uuid:listing_id>/edit/", revisions.listing_edit, name="listing-edit"),
+    path("sell/listings/<uuid:listing_id>/offers/<uuid:offer_id>/retire/", revisions.offer_retire,
+         name="offer-retire"),
     # Accounts
     path("signup/", accounts.signup, name="signup"),
     path("login/", auth_views.LoginView.as_view(template_name="exchange/login.html", redirect_authenticated_user=True),
@@ -34,6 +39,8 @@ urlpatterns = [
     path("deliveries/<uuid:delivery_id>/", delivery.delivery_detail, name="delivery"),
     path("deliveries/<uuid:delivery_id>/status.json", delivery.delivery_status, name="delivery-status"),
     path("deliveries/<uuid:delivery_id>/download/", delivery.delivery_download, name="delivery-download"),
+    path("deliveries/<uuid:delivery_id>/delta-sharing-profile/", delivery.delivery_sharing_profile,
+         name="delivery-sharing-profile"),
     path("d/<str:token>", delivery.download, name="download"),
     # Trading: buying (the offer's purchase page), the buyer's requests and contracts
     path("offers/<uuid:offer_id>/buy/", trading.offer_buy, name="offer-buy"),

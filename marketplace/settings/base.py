@@ -249,11 +249,13 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=3600)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=3300)
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # The modules that define tasks; every worker imports them at start-up (heavy libraries once).
-CELERY_IMPORTS = ("workers.tasks", "workers.trading_tasks", "workers.delivery_tasks", "workers.webhook_tasks")
+CELERY_IMPORTS = ("workers.tasks", "workers.trading_tasks", "workers.delivery_tasks", "workers.webhook_tasks",
+                 "workers.diff_tasks")
 CELERY_TASK_QUEUES_NAMES = ("default", "quality", "delivery")
 CELERY_TASK_ROUTES = {
     "shujiao.quality.*": {"queue": "quality"},
     "shujiao.delivery.*": {"queue": "delivery"},
+    "shujiao.diff.*": {"queue": "quality"},
 }
 CELERY_BEAT_SCHEDULE = {}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
@@ -292,6 +294,11 @@ QUALITY_REQUEUE_AFTER_SECONDS = env.int("QUALITY_REQUEUE_AFTER_SECONDS", default
 # taken over within STALE + SWEEP_INTERVAL (≤ 20 s) once a worker with beat runs.
 SWEEP_INTERVAL_SECONDS = env.float("SWEEP_INTERVAL_SECONDS", default=5.0)
 CELERY_BEAT_SCHEDULE["quality-sweep"] = {"task": "shujiao.quality.sweep", "schedule": SWEEP_INTERVAL_SECONDS}
+
+# A revision's diff still pending this long after it was created lost its task (broker down,
+# worker killed): send it again. Longer than the diff task's time limit, so a running one is not doubled.
+DIFF_REQUEUE_AFTER_SECONDS = env.int("DIFF_REQUEUE_AFTER_SECONDS", default=3700)
+CELERY_BEAT_SCHEDULE["diff-sweep"] = {"task": "shujiao.diff.sweep", "schedule": 300.0}
 
 # --- Trading ---------------------------------------------------------------
 # Exchange commission on each settled trade, in basis points (500 = 5%). The commission
@@ -346,6 +353,14 @@ DELIVERY_REQUEUE_AFTER_SECONDS = env.int("DELIVERY_REQUEUE_AFTER_SECONDS", defau
 DOWNLOAD_LINK_TTL_SECONDS = env.int("DOWNLOAD_LINK_TTL_SECONDS", default=900)
 # Streaming chunk for downloads: 1 MiB keeps memory constant and syscalls few.
 DOWNLOAD_CHUNK_BYTES = 1024 * 1024
+
+# --- Delta Sharing (SPEC §10, docs/api.md#delta-sharing) ---------------------------------
+# File URLs in a query's answer authorise themselves (their token is the credential), so they
+# live as long as a download link: enough for a client to fetch right after its query.
+DELTA_SHARING_URL_TTL_SECONDS = env.int("DELTA_SHARING_URL_TTL_SECONDS", default=900)
+# The endpoint written into profile files, e.g. "https://data.example.cn/delta-sharing"; empty:
+# derived from the request that downloads the profile (scheme and host as the buyer sees them).
+DELTA_SHARING_ENDPOINT = env.str("DELTA_SHARING_ENDPOINT", default="")
 CELERY_BEAT_SCHEDULE["delivery-sweep"] = {"task": "shujiao.delivery.sweep", "schedule": SWEEP_INTERVAL_SECONDS}
 # Licence terms are counted in days: expiring hourly is precise enough.
 CELERY_BEAT_SCHEDULE["delivery-expire"] = {"task": "shujiao.delivery.expire", "schedule": 3600.0}
@@ -360,6 +375,8 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     # Named explicitly since the public catalog has its own version/listing components.
     "VersionStatusEnum": "exchange.models.catalog.DatasetVersion.Status",
     "ListingStatusEnum": "exchange.models.catalog.Listing.Status",
+    "RevisionStatusEnum": "exchange.models.revisions.ListingRevision.Status",
+    "RevisionDiffStatusEnum": "exchange.models.revisions.ListingRevision.DiffStatus",
 }
 
 # --- Public metadata (Croissant, Data Package, schema.org; SPEC §5) ------------------

@@ -65,7 +65,7 @@ def test_publish_action_and_refusal_message(staff_client, make_firm, actor_for):
 def test_listing_change_page_shows_quality_and_pii(staff_client, make_firm, actor_for):
     listing = _in_review_listing(actor_for(make_firm()))
     page = staff_client.get(f"/admin/exchange/listing/{listing.pk}/change/")
-    assert page.status_code == 200 and b"Personal data found: 0" in page.content and b"grade" in page.content
+    assert page.status_code == 200 and b"Personal data found, per kind" in page.content and b"Quality gates passed" in page.content
 
 
 def test_audit_viewer_is_read_only_and_verifies_chain(staff_client, make_firm):
@@ -79,20 +79,22 @@ def test_audit_viewer_is_read_only_and_verifies_chain(staff_client, make_firm):
     assert AuditEvent.objects.filter(action="audit.chain_verified").count() == 1
 
 
-def test_direct_admin_edit_is_audited(staff_client, make_firm):
+def test_admin_firm_edit_goes_through_the_service_and_is_audited(staff_client, make_firm):
     org = make_firm()
-    data = {"name": "Renamed Ltd", "credit_code": org.credit_code, "city": "Hefei", "description": "",
+    data = {"name": "Renamed Ltd", "city": "Hefei", "description": "",
             "memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0"}
     response = staff_client.post(f"/admin/exchange/organization/{org.pk}/change/", data)
     assert response.status_code == 302, response.content[:2000]
     assert Organization.objects.get(pk=org.pk).name == "Renamed Ltd"
-    assert AuditEvent.objects.get(action="admin.changed").details["fields"] == ["name"]
+    event = AuditEvent.objects.get(action="organization.updated")
+    assert event.details["fields"] == ["name"] and event.actor_type == "staff"
+    assert not AuditEvent.objects.filter(action__startswith="admin.").exists()
 
 
 def test_admin_renaming_a_firm_refreshes_its_listings_search_text(staff_client, make_firm, actor_for):
     org = make_firm()
     listing = _in_review_listing(actor_for(org))
-    data = {"name": "Renamed 改名 Ltd", "credit_code": org.credit_code, "city": "Hefei", "description": "",
+    data = {"name": "Renamed 改名 Ltd", "city": "Hefei", "description": "",
             "memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0"}
     assert "renamed" not in Listing.objects.get(pk=listing.pk).search_text
 

@@ -69,7 +69,8 @@ def test_build_makes_a_verifiable_package_marks_ready_and_settles_once(paid_cont
     assert contract.status == "settled"
     assert transfers(contract, "settlement") == 1 and transfers(contract, "refund") == 0
     assert ledger.system_account("escrow").balance == escrow_before - contract.price_fen
-    assert packages(delivery) == [delivery.package_name.rsplit("/", 1)[1]]
+    assert packages(delivery) == sorted([delivery.package_name.rsplit("/", 1)[1], delivery.parquet_name.rsplit("/", 1)[1]])
+    assert delivery.parquet_rows == contract.dataset_version.row_count == 20 and delivery.parquet_error == ""
     assert delivery.key_id == signing_key.kid == delivery.manifest["key_id"]
     assert delivery.expires_at - delivery.issued_at == timedelta(days=contract.term_days)
     with default_storage.open(delivery.package_name, "rb") as f:
@@ -103,7 +104,7 @@ def test_running_the_build_twice_makes_one_package_and_one_settlement(paid_contr
 
     delivery.refresh_from_db()
     assert delivery.package_name == first and delivery.attempts == 1
-    assert packages(delivery) == [first.rsplit("/", 1)[1]]
+    assert packages(delivery) == sorted([first.rsplit("/", 1)[1], delivery.parquet_name.rsplit("/", 1)[1]])
     assert transfers(contract, "settlement") == 1
 
 
@@ -123,7 +124,7 @@ def test_racing_builds_store_one_package_and_the_loser_discards_its_own(paid_con
 
     delivery.refresh_from_db()
     assert delivery.status == "ready" and delivery.attempts == 2
-    assert packages(delivery) == [f"{fast.token}.zip"]
+    assert packages(delivery) == [f"{fast.token}.parquet", f"{fast.token}.zip"]
     assert transfers(contract, "settlement") == 1
     assert actions(delivery).count("delivery.ready") == 1
 

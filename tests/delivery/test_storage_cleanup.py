@@ -112,8 +112,9 @@ def test_expired_delivery_packages_are_purged_after_retention_once(ready_deliver
 
     delivery.refresh_from_db()
     assert delivery.status == "expired" and delivery.package_name == "" and delivery.package_size
+    assert delivery.parquet_name == "" and delivery.parquet_size  # the Parquet copy went too
     (event,) = _removed_events(delivery)
-    assert event.details["status"] == "expired" and event.details["files_removed"] == 1
+    assert event.details["status"] == "expired" and event.details["files_removed"] == 2
     assert event.details["retention_days"] == settings.DELIVERY_RETENTION_DAYS
     assert event.actor_type == "system"
 
@@ -127,7 +128,7 @@ def test_revoked_delivery_packages_are_purged_and_ready_ones_kept(ready_delivery
     assert delivery_packages_purge(now=revoked.ended_at + timedelta(days=2)) == 1
 
     assert packages(revoked) == [] and len(_removed_events(revoked)) == 1
-    assert len(packages(kept)) == 1 and _removed_events(kept) == []
+    assert len(packages(kept)) == 2 and _removed_events(kept) == []  # its package and Parquet copy
 
 
 def test_a_storage_error_during_purge_leaves_the_delivery_for_the_next_run(ready_delivery, staff_actor, monkeypatch):

@@ -33,7 +33,7 @@ def _packages(delivery) -> list[str]:
 def _exactly_once(delivery) -> None:
     d = _get(delivery)
     assert d.status == "ready", d.error
-    assert _packages(d) == [d.package_name.rsplit("/", 1)[1]]
+    assert _packages(d) == sorted([d.package_name.rsplit("/", 1)[1], d.parquet_name.rsplit("/", 1)[1]])
     assert Contract.objects.get(pk=d.contract_id).status == "settled"
     assert LedgerTransfer.objects.filter(contract_id=d.contract_id, kind="settlement").count() == 1
     assert AuditEvent.objects.filter(action="delivery.ready", object_id=str(d.pk)).count() == 1

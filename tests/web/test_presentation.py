@@ -6,6 +6,7 @@ from django import forms
 from exchange.web.charts import Bar, hbar_chart
 from exchange.web.forms import yuan_to_fen
 from exchange.web.present import money, quality_view
+from workers.quality.report import Report
 
 
 @pytest.mark.parametrize(("text", "fen"), [("19.99", 1999), ("1,234.5", 123450), ("0.01", 1), ("7", 700),
@@ -55,7 +56,7 @@ def test_quality_panel_lists_constraint_findings():
     report = {"rows": 10, "columns": [], "gates": {"passed": False, "failures": []},
               "findings": [{"code": "constraint_enum", "field": "Sex", "constraint": "enum", "value": ["m", "f"],
                             "count": 3, "rows": [4, 9, 11]}]}
-    html = render_to_string("exchange/_quality_report.html", {"quality": quality_view(report)})
+    html = render_to_string("exchange/_quality_report.html", {"quality": quality_view(Report.from_dict(report))})
     assert "Schema constraints" in html and "constraint_enum" in html and "4, 9, 11" in html
     assert "Schema constraints" not in render_to_string("exchange/_quality_report.html",
-                                                        {"quality": quality_view({**report, "findings": []})})
+                                                        {"quality": quality_view(Report.from_dict({**report, "findings": []}))})

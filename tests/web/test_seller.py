@@ -194,10 +194,16 @@ def test_version_status_of_another_firms_version_is_404(buyer_client, seller_act
 
 def test_listing_create_from_a_dataset_version(seller_client, seller_actor):
     dataset = factories.make_dataset(seller_actor)
-    version = factories.upload(seller_actor, dataset)
+    version = factories.passed_version(seller_actor, dataset)
+    unchecked = factories.upload(seller_actor, dataset, factories.csv_bytes(30))
     url = reverse("web:listing-new") + f"?dataset={dataset.pk}"
 
-    assert seller_client.get(url).status_code == 200
+    page = seller_client.get(url)
+    assert page.status_code == 200
+    # only passed versions are offered (the unchecked newer one is not)
+    assert list(page.context["form"].fields["version"].queryset) == [version]
+    refused = seller_client.post(url, {"version": str(unchecked.pk), "title": "", "summary": "Intents"})
+    assert refused.status_code == 200 and refused.context["form"].errors["version"]
     response = seller_client.post(url, {"version": str(version.pk), "title": "", "summary": "Intents"})
 
     listing = Listing.objects.get()

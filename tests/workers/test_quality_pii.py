@@ -91,7 +91,9 @@ def test_grouped_prefilter_finds_every_row_the_row_by_row_search_finds():
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from workers.quality.profiler import ROW_PREFILTER_RE, SEP, _candidate_rows
+    from workers.quality.arrowutil import SEP
+    from workers.quality.passes.content import ROW_PREFILTER_RE
+    from workers.quality.passes.content import candidate_rows as _candidate_rows
 
     # given 5,000 joined rows where a few hold a mobile, an e-mail or a formula-like cell,
     # in the first, a middle or the last column, and digit runs that only touch across rows

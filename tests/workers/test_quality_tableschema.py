@@ -127,8 +127,10 @@ def test_true_values_in_json_lines_accept_json_booleans(tmp_path):
     ("integer", "-12", "1.5"), ("number", "1e3", "one"), ("string", "anything", None),
 ])
 def test_other_types_with_a_constraint(tmp_path, ftype, good, bad):
-    data = f"v\n{good}\n" + (f"{bad}\n" if bad else "")
+    # quoted: the geopoint "116.4, 39.9" holds the delimiter
+    data = f'v\n"{good}"\n' + (f'"{bad}"\n' if bad else "")
     r = run(tmp_path, data, one({"name": "v", "type": ftype, "constraints": {"required": True}}))
+    assert r["malformed_rows"] == 0
     assert column(r, "v")["invalid_count"] == (1 if bad else 0)
     assert r["findings"] == []
 

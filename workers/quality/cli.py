@@ -12,35 +12,36 @@ from pathlib import Path
 
 from .options import QualityOptions
 from .profiler import profile
+from .report import ABSENT, Report
 from .schema import validate_table_schema
 
 
-def _summary(r: dict) -> str:
+def _summary(r: Report) -> str:
     lines = [
-        f"format: {r['format']}  encoding: {r['encoding']}  bytes: {r['bytes']}",
-        f"rows: {r['rows']}  malformed: {r['malformed_rows']}"
-        + (f" (lines {', '.join(map(str, r['malformed_examples']))})" if r["malformed_examples"] else "")
-        + f"  duplicates: {r['duplicate_rows']}",
+        f"format: {r.format}  encoding: {r.encoding}  bytes: {r.bytes}",
+        f"rows: {r.rows}  malformed: {r.malformed_rows}"
+        + (f" (lines {', '.join(map(str, r.malformed_examples))})" if r.malformed_examples else "")
+        + f"  duplicates: {r.duplicate_rows}",
     ]
-    if "primary_key_duplicates" in r:
-        lines.append(f"primary key duplicates: {r['primary_key_duplicates']}")
-    for c in r["columns"]:
-        approx = "~" if c.get("distinct_approximate") else ""
-        lines.append(f"  {c['name']} ({c['type']}): nulls {c['null_count']}, distinct {approx}{c['distinct_count']}, "
-                     f"invalid {c['invalid_count']}, min {c['min']!r}, max {c['max']!r}")
-    lab = r.get("labels")
+    if r.primary_key_duplicates is not ABSENT:
+        lines.append(f"primary key duplicates: {r.primary_key_duplicates}")
+    for c in r.columns:
+        approx = "~" if c.distinct_approximate else ""
+        lines.append(f"  {c.name} ({c.type}): nulls {c.null_count}, distinct {approx}{c.distinct_count}, "
+                     f"invalid {c.invalid_count}, min {c.min!r}, max {c.max!r}")
+    lab = r.labels
     if lab:
-        lines.append(f"labels ({lab['column']}): {lab['distribution']}, outside set {lab['outside_set']}, "
-                     f"missing {lab['missing']}, imbalance {lab['imbalance_ratio']}, conflicts {lab['conflicts']}")
-    p = r["pii"]
-    lines.append(f"personal data: mobile {p['mobile']}, email {p['email']}, resident id {p['resident_id']}, "
-                 f"bank card {p['bank_card']}" + (f" e.g. {', '.join(p['examples'])}" if p["examples"] else ""))
-    lines.append(f"formula injection: {r['formula_injection']}")
-    lines.append(f"score: {r['score']}  grade: {r['grade']}")
-    for w in r["warnings"]:
+        lines.append(f"labels ({lab.column}): {lab.distribution}, outside set {lab.outside_set}, "
+                     f"missing {lab.missing}, imbalance {lab.imbalance_ratio}, conflicts {lab.conflicts}")
+    p = r.pii
+    lines.append(f"personal data: mobile {p.mobile}, email {p.email}, resident id {p.resident_id}, "
+                 f"bank card {p.bank_card}" + (f" e.g. {', '.join(p.examples)}" if p.examples else ""))
+    lines.append(f"formula injection: {r.formula_injection}")
+    lines.append(f"score: {r.score}  grade: {r.grade}")
+    for w in r.warnings:
         lines.append(f"warning: {w}")
-    lines.append("gates: passed" if r["gates"]["passed"] else "gates: FAILED")
-    for f in r["gates"]["failures"]:
+    lines.append("gates: passed" if r.passed else "gates: FAILED (" + ", ".join(r.gate_codes()) + ")")
+    for f in r.failures:
         lines.append(f"  - {f}")
     return "\n".join(lines)
 
@@ -70,11 +71,12 @@ def main(argv: list[str] | None = None) -> int:
             print("error: invalid schema: " + "; ".join(errors), file=sys.stderr)
             return 2
     report = profile(path, schema, options=QualityOptions())
+    typed = Report.from_dict(report)
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
     else:
-        print(_summary(report))
-    return 0 if report["gates"]["passed"] else 1
+        print(_summary(typed))
+    return 0 if typed.passed else 1
 
 
 if __name__ == "__main__":

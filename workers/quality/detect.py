@@ -52,43 +52,51 @@ def decode_head(head: bytes, encoding: str) -> str | None:
 
 def sniff_encoding(head: bytes) -> tuple[str | None, str]:
     """Return (encoding, problem). encoding None means refused; problem explains why."""
+    encoding, _kind, problem = _sniff(head)
+    return encoding, problem
+
+
+def _sniff(head: bytes) -> tuple[str | None, str, str]:
+    """(encoding, refusal kind (one of REFUSED) or "", problem in words)."""
     if not head:
-        return None, "file is empty"
+        return None, "empty", "file is empty"
     for magic, kind in _MAGIC:
         if head.startswith(magic):
-            return None, f"file is {_NAMES[kind]} (starts with bytes {_hex(magic)}); upload an uncompressed CSV, TSV, JSON Lines or Parquet file"
+            return None, kind, (f"file is {_NAMES[kind]} (starts with bytes {_hex(magic)}); "
+                                "upload an uncompressed CSV, TSV, JSON Lines or Parquet file")
     for bom, kind, hexs in _BOMS:
         if head.startswith(bom):
             name = "UTF-16" if kind == "utf-16" else "UTF-32"
-            return None, f"file is {name} encoded (byte-order mark {hexs}); only UTF-8 and GB18030/GBK are accepted"
+            return None, kind, f"file is {name} encoded (byte-order mark {hexs}); only UTF-8 and GB18030/GBK are accepted"
     sample = head[:65536]
     nul = sample.count(0)
     if nul:
         even = sample[0::2].count(0)
         odd = sample[1::2].count(0)
         if len(sample) >= 4 and nul >= len(sample) // 4 and (even == 0 or odd == 0):
-            return None, "file looks UTF-16 encoded (NUL in every other byte, no byte-order mark); only UTF-8 and GB18030/GBK are accepted"
+            return None, "utf-16", ("file looks UTF-16 encoded (NUL in every other byte, no byte-order mark); "
+                                    "only UTF-8 and GB18030/GBK are accepted")
         if nul > max(8, len(sample) // 100):
-            return None, f"binary content, not text ({nul} NUL bytes in the first {len(sample)} bytes)"
+            return None, "binary", f"binary content, not text ({nul} NUL bytes in the first {len(sample)} bytes)"
     # a few NULs or other controls inside values are reported (finding control_characters)
     ctrl = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13))
     if ctrl > max(8, len(sample) // 100):
-        return None, f"binary content, not text ({ctrl} control bytes in the first {len(sample)} bytes)"
+        return None, "binary", f"binary content, not text ({ctrl} control bytes in the first {len(sample)} bytes)"
     if head.startswith(b"\xef\xbb\xbf"):
         if decode_head(head[3:], "utf-8") is not None:
-            return "utf-8-sig", ""
-        return None, "file starts with a UTF-8 byte-order mark but is not valid UTF-8"
+            return "utf-8-sig", "", ""
+        return None, "unknown-encoding", "file starts with a UTF-8 byte-order mark but is not valid UTF-8"
     if decode_head(head, "utf-8") is not None:
-        return "utf-8", ""
+        return "utf-8", "", ""
     if decode_head(head, "gb18030") is not None:
-        return "gb18030", ""
+        return "gb18030", "", ""
     try:
         head.decode("utf-8")
     except UnicodeDecodeError as exc:
         bad = head[exc.start:exc.start + 4]
-        return None, (f"file is neither UTF-8 nor GB18030/GBK text (byte {_hex(bad[:1])} at offset "
-                      f"{exc.start} is invalid); only UTF-8 and GB18030/GBK are accepted")
-    return None, "unrecognised text encoding; only UTF-8 and GB18030/GBK are accepted"
+        return None, "unknown-encoding", (f"file is neither UTF-8 nor GB18030/GBK text (byte {_hex(bad[:1])} at offset "
+                                          f"{exc.start} is invalid); only UTF-8 and GB18030/GBK are accepted")
+    return None, "unknown-encoding", "unrecognised text encoding; only UTF-8 and GB18030/GBK are accepted"
 
 
 def sniff_delimiter(text: str) -> str:
@@ -110,15 +118,9 @@ def detect_format(head: bytes) -> str:
     for magic, kind in _MAGIC:
         if head.startswith(magic):
             return kind
-    encoding, problem = sniff_encoding(head)
+    encoding, refused, _problem = _sniff(head)
     if encoding is None:
-        if problem.startswith("file is UTF-16") or "UTF-16" in problem:
-            return "utf-16"
-        if "UTF-32" in problem:
-            return "utf-32"
-        if problem.startswith("binary"):
-            return "binary"
-        return "unknown-encoding"
+        return refused
     text = decode_head(head[3:] if encoding == "utf-8-sig" else head, encoding) or ""
     stripped = text.lstrip()
     if not stripped:

@@ -9,12 +9,45 @@ from __future__ import annotations
 import re
 from typing import Any
 
-# stable codes (docs/quality.md lists them)
-LINE_TOO_LONG = "line_too_long"
-CONTROL_CHARACTERS = "control_characters"
-MISSING_COLUMNS = "missing_declared_columns"
-LINE_ENDINGS_MIXED = "line_endings_mixed"
+# stable codes (docs/quality.md lists them); the level each is recorded with is in CODES
+# the file is refused before any row is read (error)
+FILE_EMPTY = "file_empty"
+FILE_COMPRESSED = "file_compressed"      # gzip, zip (xlsx), bzip2, xz, zstd, 7z
+FILE_NOT_TEXT = "file_not_text"          # PDF, binary content
+ENCODING_UNSUPPORTED = "encoding_unsupported"  # UTF-16/32, not UTF-8 nor GB18030
 JSON_ARRAY = "json_array"
+PARQUET_UNREADABLE = "parquet_unreadable"
+HEADER_UNREADABLE = "header_unreadable"
+SCHEMA_REFUSED = "schema_refused"        # the stored Table Schema is no longer accepted
+# reading stopped (error)
+LINE_TOO_LONG = "line_too_long"
+ROW_TOO_LONG = "row_too_long"
+READ_FAILED = "read_failed"              # could not read the file at all
+READ_STOPPED = "read_stopped"            # could not read it to the end (rows so far counted)
+# the figures (error or warning)
+NO_ROWS = "no_rows"
+MALFORMED_ROWS = "malformed_rows"        # error above QualityOptions.max_malformed_share
+MISSING_COLUMNS = "missing_declared_columns"
+PERSONAL_DATA_UNDECLARED = "personal_data_undeclared"      # found, schema says personalData: false
+PERSONAL_DATA_NOT_DECLARED = "personal_data_not_declared"  # found, personalData not declared (warning)
+# warnings
+EXTRA_COLUMNS = "extra_columns"
+DUPLICATE_COLUMN_NAMES = "duplicate_column_names"
+EXTRA_KEYS = "extra_keys"                # JSON Lines keys not in the columns
+PARQUET_TYPE_MISMATCH = "parquet_type_mismatch"
+PRIMARY_KEY_DUPLICATES = "primary_key_duplicates"
+FORMULA_CELLS = "formula_cells"
+CONTROL_CHARACTERS = "control_characters"
+LINE_ENDINGS_MIXED = "line_endings_mixed"
+
+# the codes that end reading: when one is present, "no data rows" is not said as well
+READ_ENDED = frozenset({FILE_EMPTY, FILE_COMPRESSED, FILE_NOT_TEXT, ENCODING_UNSUPPORTED, JSON_ARRAY,
+                        PARQUET_UNREADABLE, HEADER_UNREADABLE, SCHEMA_REFUSED, LINE_TOO_LONG, ROW_TOO_LONG,
+                        READ_FAILED, READ_STOPPED})
+# detect.REFUSED kinds -> code
+REFUSED_CODES = {"empty": FILE_EMPTY, "json-array": JSON_ARRAY, "pdf": FILE_NOT_TEXT, "binary": FILE_NOT_TEXT,
+                 "utf-16": ENCODING_UNSUPPORTED, "utf-32": ENCODING_UNSUPPORTED,
+                 "unknown-encoding": ENCODING_UNSUPPORTED}
 
 # C0 controls except tab, LF, CR (and DEL): NUL included
 CONTROL_RE = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
@@ -47,6 +80,20 @@ def add(prof: Any, code: str, level: str, message: str, **detail: Any) -> None:
     """Record a finding on a profiler; errors also fail the gates, warnings are listed."""
     prof.findings.append({"code": code, "level": level, "message": message, **detail})
     (prof.failures if level == "error" else prof.warnings).append(message)
+
+
+def error(prof: Any, code: str, message: str, **detail: Any) -> None:
+    add(prof, code, "error", message, **detail)
+
+
+def warning(prof: Any, code: str, message: str, **detail: Any) -> None:
+    add(prof, code, "warning", message, **detail)
+
+
+def has(prof: Any, codes: Any) -> bool:
+    """Whether the profiler recorded a finding with one of these codes."""
+    codes = {codes} if isinstance(codes, str) else codes
+    return any(f["code"] in codes for f in prof.findings)
 
 
 def control_cells(cols: list) -> list[int]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .findings import MISSING_COLUMNS
+from .findings import MISSING_COLUMNS, PERSONAL_DATA_NOT_DECLARED, PERSONAL_DATA_UNDECLARED
 
 WEIGHTS = {
     "structure": 20,     # malformed rows
@@ -86,7 +86,8 @@ def _factors(r: dict[str, Any], prof: Any) -> dict[str, list[tuple[str, float]]]
     share = max(o.max_malformed_share, 1e-9)
     f: dict[str, list[tuple[str, float]]] = {k: [] for k in WEIGHTS}
     f["structure"].append(("malformed_rows", _clamp(1 - (r["malformed_rows"] / total) / share)))
-    if any(x["code"] == MISSING_COLUMNS for x in r.get("findings", [])):
+    codes = {x["code"] for x in r.get("findings", [])}
+    if MISSING_COLUMNS in codes:
         f["conformance"].append(("missing_columns", 0.0))
     else:
         f["conformance"].append(("invalid_values", _clamp(1 - 10 * invalid / filled)))
@@ -104,10 +105,9 @@ def _factors(r: dict[str, Any], prof: Any) -> dict[str, list[tuple[str, float]]]
         ratio = lab["imbalance_ratio"]
         if ratio and ratio > 10:
             f["labels"].append(("label_imbalance", _clamp(10 / ratio)))
-    pii_found = any(r["pii"][k] for k in ("mobile", "email", "resident_id", "bank_card"))
-    if pii_found and prof.personal_data is False:
+    if PERSONAL_DATA_UNDECLARED in codes:
         f["compliance"].append(("personal_data_undeclared", 0.0))
-    elif pii_found and prof.personal_data is None:
+    elif PERSONAL_DATA_NOT_DECLARED in codes:
         f["compliance"].append(("personal_data_not_declared", 0.5))
     f["compliance"].append(("formula_injection", _clamp(1 - 100 * r["formula_injection"] / cells)))
     return f

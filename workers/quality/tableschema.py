@@ -10,6 +10,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from . import findings
 from .constraints import FieldCheck
 from .fields import FieldSpec, is_null_text, null_mask_columns
 from .score import FINDING_RULES
@@ -25,8 +26,9 @@ def refused_schema_report(problems: list[str]) -> dict[str, Any]:
     from .profiler import Profiler
 
     prof = Profiler(None, QualityOptions(), None, None, None)
-    prof.failures.append("the dataset's Table Schema is not accepted: " + "; ".join(problems))
-    return prof._finish(None)
+    findings.error(prof, findings.SCHEMA_REFUSED, "the dataset's Table Schema is not accepted: " + "; ".join(problems),
+                   problems=list(problems))
+    return prof.finish(None)
 
 
 def prepare(prof: Any, header: list[str]) -> tuple[list[tuple[str, ...]], dict[int, FieldCheck]]:
@@ -69,11 +71,11 @@ def check_batch(checks: dict[int, FieldCheck], colstate: list[Any], cols: list[p
 def report_findings(r: dict[str, Any], checks: dict[int, FieldCheck], failures: list[str]) -> None:
     """report["findings"]: one entry per field and violated constraint (stable `code`,
     `count`, first `rows`); codes whose rule is a gate add a gate failure."""
-    findings: list[dict[str, Any]] = []
+    out: list[dict[str, Any]] = []
     for chk in checks.values():
-        findings.extend(chk.findings())
-    r["findings"] = findings
-    for f in findings:
+        out.extend(chk.findings())
+    r["findings"] = out
+    for f in out:
         if FINDING_RULES.get(f["code"], ("", False))[1]:
             rows = ", ".join(str(x) for x in f["rows"][:5])
             failures.append(f"{f['code']}: column {f['field']} breaks constraints.{f['constraint']} "

@@ -56,7 +56,7 @@ def listing_detail(request, listing_id):
         raise Http404("No such listing.")
     dataset, version = listing.dataset, listing.version
     is_owner = firm is not None and dataset.owner_id == firm.pk
-    report_obj = getattr(version, "quality_report", None) if hasattr(version, "quality_report") else None
+    report_obj = quality_sel.stored_report(version)
     report = quality_sel.report_for_viewer(version, organization=firm, user=request.user)
     offers = list(listing.offers.all() if is_owner else listing.offers.filter(is_active=True))
     schema_fields = present.schema_fields(dataset.schema)

@@ -15,6 +15,7 @@ from exchange.actor import Actor
 from exchange.errors import DomainError
 from exchange.models import DatasetVersion
 from exchange.selectors import catalog as catalog_sel
+from exchange.selectors import quality as quality_sel
 from exchange.services import catalog as catalog_svc
 from exchange.uploads import (
     CHUNKED_MESSAGE,
@@ -37,7 +38,8 @@ IN_PROGRESS = (DatasetVersion.Status.UPLOADED, DatasetVersion.Status.CHECKING)
 
 
 def _report_of(version):
-    return getattr(version, "quality_report", None) if hasattr(version, "quality_report") else None
+    """The stored report row (its score / grade columns), or None."""
+    return quality_sel.stored_report(version)
 
 
 def version_status_data(version: DatasetVersion) -> dict:
@@ -198,6 +200,7 @@ def _manage_page(request, listing, offer_form=None):
         "offers": [{"offer": o, "price": present.money(o.price_fen)} for o in listing.offers.all()],
         "offer_form": offer_form or OfferCreateForm(),
         "editable": listing.status in ("draft", "rejected"),
+        "offers_addable": listing.status in ("draft", "rejected", "published"),
     })
 
 

@@ -20,6 +20,7 @@ from exchange.actor import Actor
 from exchange.errors import DomainError
 from exchange.models import AccessRequest, Contract, Offer
 from exchange.selectors import catalog as catalog_sel
+from exchange.selectors import quality as quality_sel
 from exchange.selectors import trading as trading_sel
 from exchange.services import ledger
 from exchange.services import trading as trading_svc
@@ -94,7 +95,7 @@ def _buy_page(request, offer, listing, form, *, status=200):
     wallet = trading_sel.wallet_summary(organization=firm)
     state = trading_sel.offer_states_for(organization=firm, offers=[offer]).get(offer.pk) or {}
     short_fen = max(offer.price_fen - wallet["balance_fen"], 0)
-    report = getattr(listing.version, "quality_report", None) if hasattr(listing.version, "quality_report") else None
+    report = quality_sel.stored_report(listing.version)
     return render(request, "exchange/trading/buy.html", {
         "offer": offer, "listing": listing, "seller": listing.dataset.owner, "report": report,
         "price": present.money(offer.price_fen), "balance": present.money(wallet["balance_fen"]),

@@ -1,0 +1,161 @@
+"""The label-aware version diff (workers/diff): exact counts against a naive in-memory diff,
+spill buckets, content mode (no key), schema and column changes, and the typed round trip."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from workers.diff import (
+    ColumnFigures,
+    Field,
+    Table,
+    VersionDiff,
+    buckets_for,
+    diff_columns,
+    diff_fields,
+    diff_rows,
+)
+
+
+def table(columns, rows):
+    return Table(columns=tuple(columns), rows=lambda: iter(rows))
+
+
+def naive_key_diff(old, new, key_ix, label_ix):
+    first_old, first_new = {}, {}
+    for r in old:
+        first_old.setdefault(tuple(r[i] for i in key_ix), r)
+    for r in new:
+        first_new.setdefault(tuple(r[i] for i in key_ix), r)
+    both = first_old.keys() & first_new.keys()
+    changed = sum(1 for k in both if first_old[k] != first_new[k])
+    relabelled = sum(1 for k in both if first_old[k][label_ix] != first_new[k][label_ix])
+    return {"added": len(first_new.keys() - first_old.keys()), "removed": len(first_old.keys() - first_new.keys()),
+            "changed": changed, "unchanged": len(both) - changed, "relabelled": relabelled,
+            "dup_old": len(old) - len(first_old), "dup_new": len(new) - len(first_new)}
+
+
+rows_strategy = st.lists(st.tuples(st.integers(0, 30).map(str), st.sampled_from(["cat", "dog", None]),
+                                   st.sampled_from(["x", "y", None])), max_size=60)
+
+
+@settings(max_examples=60, deadline=None)
+@given(old=rows_strategy, new=rows_strategy, buckets=st.integers(1, 7))
+def test_key_mode_counts_match_a_naive_diff(tmp_path_factory, old, new, buckets):
+    # given two versions with a primary key "id" and a label
+    cols = ("id", "label", "note")
+    # when they are compared in any number of spill buckets
+    d = diff_rows(table(cols, old), table(cols, new), key=["id"], label="label", buckets=buckets,
+                  workdir=str(tmp_path_factory.mktemp("diff")))
+    # then every count is the naive one
+    want = naive_key_diff(old, new, [0], 1)
+    assert (d.added, d.removed, d.changed, d.unchanged, d.relabelled, d.duplicate_keys_old, d.duplicate_keys_new) == (
+        want["added"], want["removed"], want["changed"], want["unchanged"], want["relabelled"], want["dup_old"],
+        want["dup_new"])
+    assert d.mode == "key" and d.old_rows == len(old) and d.new_rows == len(new)
+
+
+@settings(max_examples=60, deadline=None)
+@given(old=rows_strategy, new=rows_strategy, buckets=st.integers(1, 5))
+def test_content_mode_is_a_multiset_diff(tmp_path_factory, old, new, buckets):
+    cols = ("id", "label", "note")
+    d = diff_rows(table(cols, old), table(cols, new), label="label", buckets=buckets,
+                  workdir=str(tmp_path_factory.mktemp("diff")))
+    assert d.mode == "content"
+    # rows present in both (all values equal, label included) are unchanged
+    assert d.unchanged == sum((Counter(old) & Counter(new)).values())
+    # every row is accounted for exactly once on each side
+    assert d.unchanged + d.changed + d.removed == len(old)
+    assert d.unchanged + d.changed + d.added == len(new)
+    assert d.relabelled == d.changed
+
+
+def test_relabelled_rows_examples_and_label_shift():
+    cols = ("id", "text", "label")
+    old = [("1", "good film", "pos"), ("2", "bad film", "neg"), ("3", "fine", "pos"), ("4", "meh", "neg")]
+    new = [("1", "good film", "pos"), ("2", "bad film", "pos"), ("3", "fine!", "pos"), ("5", "new", "neg")]
+    d = diff_rows(table(cols, old), table(cols, new), key=["id"], label="label", buckets=3)
+    assert (d.added, d.removed, d.changed, d.unchanged, d.relabelled) == (1, 1, 2, 1, 1)
+    assert d.relabel_rate == round(1 / 3, 6)
+    assert [(e.key, e.old_label, e.new_label) for e in d.examples["relabelled"]] == [("2", "neg", "pos")]
+    assert [e.key for e in d.examples["added"]] == ["5"] and [e.key for e in d.examples["removed"]] == ["4"]
+    shift = {s.label: (s.old_count, s.new_count, s.shift_pp) for s in d.label_shift}
+    assert shift == {"neg": (2, 1, -25.0), "pos": (2, 3, 25.0)}
+
+
+def test_relabelling_is_found_without_a_key():
+    cols = ("text", "label")
+    old = [("a", "x"), ("b", "x"), ("b", "x"), ("c", "y")]
+    new = [("a", "y"), ("b", "x"), ("b", "x"), ("d", "y")]
+    d = diff_rows(table(cols, old), table(cols, new), label="label")
+    assert (d.unchanged, d.relabelled, d.added, d.removed) == (2, 1, 1, 1)
+    assert "no primary key" in d.note
+
+
+def test_a_key_missing_from_one_version_falls_back_to_content_with_a_note():
+    d = diff_rows(table(("id", "v"), [("1", "a")]), table(("uid", "v"), [("1", "a")]), key=["id"])
+    assert d.mode == "content" and "'id' is not in both versions" in d.note
+    assert d.compared_fields == ("v",) and d.unchanged == 1
+
+
+def test_columns_in_another_order_and_added_columns_do_not_count_as_changes():
+    old = table(("id", "a", "b"), [("1", "x", "y"), ("2", "p", "q")])
+    new = table(("b", "id", "a", "c"), [("y", "1", "x", "new"), ("Q", "2", "p", "new")])
+    d = diff_rows(old, new, key=["id"])
+    assert d.compared_fields == ("id", "a", "b")
+    assert (d.unchanged, d.changed) == (1, 1)
+
+
+def test_short_rows_are_padded_with_nulls_and_nulls_differ_from_empty_text():
+    d = diff_rows(table(("id", "v"), [("1",), ("2", "")]), table(("id", "v"), [("1", None), ("2", None)]), key=["id"])
+    assert (d.unchanged, d.changed) == (1, 1)
+
+
+def test_many_distinct_values_are_not_label_shares(monkeypatch):
+    import workers.diff.rows as rows
+
+    monkeypatch.setattr(rows, "MAX_LABELS", 3)
+    rs = [(str(i), f"l{i}") for i in range(10)]
+    d = diff_rows(table(("id", "label"), rs), table(("id", "label"), rs), key=["id"], label="label")
+    assert d.label_shift == () and d.unchanged == 10
+
+
+def test_spill_files_are_removed(tmp_path):
+    rs = [(str(i), "a") for i in range(100)]
+    diff_rows(table(("id", "l"), rs), table(("id", "l"), rs[50:]), key=["id"], buckets=8, workdir=str(tmp_path))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bucket_count_follows_input_size():
+    assert buckets_for(0) == 1
+    assert buckets_for(1024**3) == 22  # 1 GiB in 48 MiB buckets
+    assert buckets_for(10**15) == 1024
+
+
+def test_schema_and_column_changes_and_the_typed_round_trip():
+    fields = diff_fields([Field("id", "integer"), Field("score", "integer"), Field("old", "string")],
+                         [Field("id", "integer"), Field("score", "number"), Field("extra", "date")])
+    assert [(f.name, f.change, f.old_type, f.new_type) for f in fields] == [
+        ("score", "retyped", "integer", "number"), ("extra", "added", None, "date"), ("old", "removed", "string", None)]
+    cols = diff_columns([ColumnFigures("a", 5, 2), ColumnFigures("b", 0, 0)],
+                        [ColumnFigures("a", 0, 0), ColumnFigures("b", 0, 0), ColumnFigures("c", 9, 9)])
+    assert [(c.name, c.old_nulls, c.new_nulls, c.old_invalid, c.new_invalid) for c in cols] == [("a", 5, 0, 2, 0)]
+    rows = diff_rows(table(("id", "l"), [("1", "a"), ("2", "b")]), table(("id", "l"), [("1", "b")]), key=["id"],
+                     label="l")
+    vd = VersionDiff(rows=rows, fields=fields, columns=cols, old_duplicate_rows=3, new_duplicate_rows=0)
+    d = vd.to_dict()
+    assert d["schema_version"] == 1 and d["rows"]["relabel_rate"] == 1.0
+    assert {s["label"]: s["shift_pp"] for s in d["rows"]["label_shift"]} == {"a": -50.0, "b": 50.0}
+    assert VersionDiff.from_dict(d) == vd and vd.schema_changed
+
+
+def test_values_holding_the_separator_or_null_keys_stay_exact():
+    cols = ("id", "a", "b")
+    old = [("1", "x\x1fy", "z"), ("2", None, "q"), (None, "k", "k")]
+    new = [("1", "x", "y\x1fz"), ("2", "", "q"), (None, "k", "k")]
+    d = diff_rows(table(cols, old), table(cols, new), key=["id"])
+    assert (d.changed, d.unchanged) == (2, 1)
+    assert sorted(e.key for e in d.examples["changed"]) == ["1", "2"]

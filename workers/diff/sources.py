@@ -1,0 +1,92 @@
+"""Stream a stored version's rows as text for the diff, read the way its quality check read it
+(format, encoding and delimiter from the version's report). No Django."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .rows import Table, Value
+
+csv.field_size_limit(64 * 1024 * 1024)  # the quality check already refused longer rows
+
+
+@dataclass(frozen=True)
+class ReadAs:
+    """How the quality check read the file."""
+
+    format: str  # csv | tsv | jsonl | parquet
+    columns: tuple[str, ...]
+    encoding: str = "utf-8"
+    delimiter: str = ","
+    header: bool = True  # the first line holds the column names (CSV/TSV)
+    missing_values: tuple[str, ...] = ("",)  # text that means null (Table Schema missingValues)
+
+
+def _text(v: object) -> Value:
+    if v is None:
+        return None
+    if isinstance(v, str):
+        return v
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (dict, list)):
+        return json.dumps(v, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return str(v)
+
+
+def _delimited(path: Path, how: ReadAs) -> Iterator[Sequence[Value]]:
+    missing = set(how.missing_values)
+    with open(path, encoding=how.encoding, errors="strict", newline="") as f:
+        reader = csv.reader(f, delimiter="\t" if how.format == "tsv" and how.delimiter == "," else how.delimiter)
+        if how.header:
+            next(reader, None)
+        width = len(how.columns)
+        for row in reader:
+            if not row:
+                continue  # a blank line is not a row (the quality check counts it apart)
+            if len(row) > width:
+                row = row[:width]
+            yield [None if v in missing or not v.strip() else v for v in row]
+
+
+def _jsonl(path: Path, how: ReadAs) -> Iterator[Sequence[Value]]:
+    with open(path, encoding=how.encoding, errors="strict") as f:
+        for line in f:
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except ValueError:
+                continue  # a malformed line: the quality check reported it; it is not a row
+            if isinstance(obj, dict):
+                yield [_text(obj.get(c)) for c in how.columns]
+
+
+def _parquet(path: Path, how: ReadAs) -> Iterator[Sequence[Value]]:
+    import pyarrow.parquet as pq
+
+    pf = pq.ParquetFile(path)
+    names = [c for c in how.columns if c in pf.schema_arrow.names]
+    for batch in pf.iter_batches(batch_size=8192, columns=names):
+        cols = [batch.column(n).to_pylist() for n in names]
+        for i in range(batch.num_rows):
+            yield [_text(c[i]) for c in cols]
+
+
+_READERS = {"csv": _delimited, "tsv": _delimited, "jsonl": _jsonl, "parquet": _parquet}
+
+
+def table_from_file(path: str | Path, how: ReadAs) -> Table:
+    if how.format not in _READERS:
+        raise ValueError(f"cannot compare {how.format!r} files")
+    read = _READERS[how.format]
+    encoding = "utf-8-sig" if how.encoding.lower().replace("_", "-") in ("utf-8", "utf8") else how.encoding
+    how = ReadAs(**{**how.__dict__, "encoding": encoding})
+    return Table(columns=how.columns, rows=lambda: read(Path(path), how))
+
+
+__all__ = ["ReadAs", "table_from_file"]
