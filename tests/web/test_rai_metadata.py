@@ -260,3 +260,16 @@ def test_public_croissant_and_listing_page_queries_do_not_grow_with_offers(clien
     assert doc["rai:dataBiases"] == "Urban"
     page = client.get(reverse("web:listing", args=[five.pk])).content.decode()
     assert [o["price"] for o in _jsonld(page)["offers"]] == ["1.00", "1.01", "1.02", "1.03", "1.04"]
+
+
+def test_public_croissant_carries_the_reports_label_statistics_and_personal_data_check(client, seller_actor,
+                                                                                       staff_actor):
+    listing = _published(seller_actor, staff_actor)
+    doc = client.get(f"/api/v1/catalog/{listing.pk}/croissant/").json()
+    stats = next(rs for rs in doc["recordSet"] if rs["@id"] == "label_statistics")
+    assert [(r["label_statistics/label"], r["label_statistics/rows"]) for r in stats["data"]] == [("pos", 14), ("neg", 6)]
+    assert doc["rai:dataAnnotationAnalysis"].startswith(
+        "Label column 'label' in the exchange's quality check of version 1 (20 rows): 'pos': 14 rows (70.0%)")
+    assert doc["rai:personalSensitiveInformation"] == (
+        "The exchange's quality check of version 1 found no mainland mobile numbers, e-mail addresses, "
+        "resident identity numbers or bank card numbers.")
