@@ -12,6 +12,7 @@ import io
 import queue
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
@@ -37,6 +38,32 @@ def _is_straddle(exc: pa.ArrowInvalid) -> bool:
     return "straddl" in str(exc)
 
 
+@dataclass(frozen=True)
+class Dialect:
+    """How the CSV text is split: today the sniffed (or TSV) delimiter and RFC 4180 quoting;
+    the place for a declared Frictionless CSV Dialect."""
+
+    delimiter: str = ","
+    quote_char: str = '"'
+    double_quote: bool = True
+
+    def parse_options(self, on_invalid: Any) -> pcsv.ParseOptions:
+        return pcsv.ParseOptions(delimiter=self.delimiter, quote_char=self.quote_char,
+                                 double_quote=self.double_quote, newlines_in_values=True,
+                                 ignore_empty_lines=False, invalid_row_handler=on_invalid)
+
+
+def _header(text: str, dialect: Dialect) -> list[str]:
+    """The header row, read from the decoded head with Python's csv module."""
+    first = text.split("\n", 1)[0] if "\n" in text else text
+    try:
+        return next(csv.reader(io.StringIO(text if dialect.quote_char in first else first + "\n"),
+                               delimiter=dialect.delimiter, quotechar=dialect.quote_char,
+                               doublequote=dialect.double_quote))
+    except (StopIteration, csv.Error):
+        return []
+
+
 class CsvReader:
     def __init__(self, prof: Any, f: Any, head: bytes, encoding: str, kind: str, block: int):
         self.prof = prof
@@ -49,6 +76,7 @@ class CsvReader:
         self.header: list[str] = []
         self.header_nl = 0
         self.stream: Stream | None = None
+        self.dialect = Dialect()
         self._reader: Any = None
 
     @property
@@ -59,38 +87,19 @@ class CsvReader:
         return self.bytes_read, None
 
     def open(self) -> list[str]:
-        prof, f, head, encoding = self.prof, self.f, self.head, self.encoding
-        skip = 3 if encoding == "utf-8-sig" else 0
-        # the header must be complete in the head (and the head no longer than a line)
-        limit = prof.options.line_limit
-        if b"\n" not in head[skip:] and b"\r" not in head[skip:]:
-            parts, size = [head], len(head)
-            while True:  # chunks kept in a list: no copy of the growing head
-                more = read_exactly(f, HEAD_BYTES)
-                if not more:
-                    break
-                parts.append(more)
-                size += len(more)
-                if b"\n" in more or b"\r" in more:
-                    break
-                if size - skip > limit:
-                    raise LineTooLong(1, limit)
-            head = b"".join(parts)
-            del parts
-        pyenc = "gb18030" if encoding == "gb18030" else "utf8"
+        prof = self.prof
+        skip = 3 if self.encoding == "utf-8-sig" else 0
+        head = self._complete_first_line(skip)
+        pyenc = "gb18030" if self.encoding == "gb18030" else "utf8"
         text = universal_newlines(decode_head(head[skip:], pyenc if pyenc != "utf8" else "utf-8") or "")
-        delim = "\t" if self.kind == "tsv" else sniff_delimiter(text)
-        prof.report["delimiter"] = delim
-        first = text.split("\n", 1)[0] if "\n" in text else text
-        try:
-            header = next(csv.reader(io.StringIO(text if '"' in first else first + "\n"), delimiter=delim))
-        except (StopIteration, csv.Error):
-            header = []
+        dialect = self.dialect = Dialect(delimiter="\t" if self.kind == "tsv" else sniff_delimiter(text))
+        prof.report["delimiter"] = dialect.delimiter
+        header = _header(text, dialect)
         if not header or header == [""] and not text.strip():
             raise Refused("file is empty", findings.FILE_EMPTY)
         self.header_nl = sum(h.count("\n") for h in header)
         prof.guard = LineGuard(prof.options.line_limit)
-        self.stream = Stream(head, f, skip, prof.guard)
+        self.stream = Stream(head, self.f, skip, prof.guard)
         prof.check_header(header)
         rownum = self.row_numbers
 
@@ -99,19 +108,37 @@ class CsvReader:
             return "skip"
 
         read_opts = pcsv.ReadOptions(use_threads=False, block_size=self.block, encoding=pyenc)
-        parse_opts = pcsv.ParseOptions(delimiter=delim, newlines_in_values=True,
-                                       ignore_empty_lines=False, invalid_row_handler=on_invalid)
         conv_opts = pcsv.ConvertOptions(column_types={h: pa.string() for h in header},
                                         strings_can_be_null=False, quoted_strings_can_be_null=False)
         try:
-            self._reader = pcsv.open_csv(self.stream, read_options=read_opts, parse_options=parse_opts,
-                                         convert_options=conv_opts)
+            self._reader = pcsv.open_csv(self.stream, read_options=read_opts,
+                                         parse_options=dialect.parse_options(on_invalid), convert_options=conv_opts)
         except pa.ArrowInvalid as exc:
             if _is_straddle(exc):
                 raise Straddle() from exc
             raise Refused(f"could not parse the header: {exc}", findings.HEADER_UNREADABLE) from exc
         self.header = self._reader.schema.names
         return self.header
+
+    def _complete_first_line(self, skip: int) -> bytes:
+        """The head, read further until it holds a line break (the header must be complete
+        in it); a first line longer than the line limit ends the check."""
+        head = self.head
+        if b"\n" in head[skip:] or b"\r" in head[skip:]:
+            return head
+        limit = self.prof.options.line_limit
+        parts, size = [head], len(head)
+        while True:  # chunks kept in a list: no copy of the growing head
+            more = read_exactly(self.f, HEAD_BYTES)
+            if not more:
+                break
+            parts.append(more)
+            size += len(more)
+            if b"\n" in more or b"\r" in more:
+                break
+            if size - skip > limit:
+                raise LineTooLong(1, limit)
+        return b"".join(parts)
 
     def batches(self) -> Iterator[list[pa.Array]]:
         try:
