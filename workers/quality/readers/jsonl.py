@@ -119,13 +119,16 @@ class JsonLinesReader:
                     buf = []
                 obj = next(objects, None)
         except UnicodeDecodeError as exc:
-            # the rows of the unfinished batch are not counted (as before the restructure)
+            # the rows read before the undecodable text count (text is decoded in chunks of
+            # a few KiB: the lines of the chunk holding the bad byte are not among them)
+            if buf:
+                yield flush()
             raise self._stopped(exc) from exc
         if buf:
             yield flush()
 
     def _stopped(self, exc: UnicodeDecodeError) -> Stopped:
-        return Stopped(f"invalid {self.encoding} text ({exc.reason})", with_rows=False)
+        return Stopped(f"invalid {self.encoding} text ({exc.reason})")
 
     def finish(self, pipe: Any) -> list[int]:
         prof = self.prof
