@@ -161,3 +161,15 @@ def test_invalid_schema_json_text(tmp_path):
 def test_missing_path_is_a_usage_error(tmp_path):
     with pytest.raises(ValueError, match="no such file"):
         profile(tmp_path / "nope.csv", None)
+
+
+def test_json_lines_rows_before_an_undecodable_byte_still_count(tmp_path):
+    # given 60,000 good JSON Lines (more than the 1 MiB head) and then a byte that is not UTF-8
+    data = b"".join(b'{"a": %d, "b": "x"}\n' % i for i in range(60_000)) + b'{"a": 1, "b": "\xff"}\n'
+    r = run(tmp_path, data, name="d.jsonl")
+    # then the check fails saying where it stopped, and the rows read before count
+    # (text is decoded in chunks of a few KiB: the chunk holding the bad byte is lost)
+    _failed(r, "could not read the whole file (stopped after")
+    assert [f["code"] for f in r["findings"]] == ["read_stopped"]
+    assert 60_000 - 8192 // 20 <= r["rows"] < 60_000
+    assert f"stopped after {r['rows']} rows" in r["gates"]["failures"][0]
