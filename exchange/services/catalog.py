@@ -162,7 +162,8 @@ def dataset_changes_clean(*, dataset: Dataset, **fields: Any) -> dict[str, Any]:
 
 
 # The owner firm is never among them: a dataset stays with the firm that created it.
-_DATASET_EDITABLE = {"title", "description", "category", "kind", "tags", "schema", "contains_personal_data", "legal_basis",
+_DATASET_EDITABLE = {"title", "description", "category", "kind", "tags", "schema", "dialect", "contains_personal_data",
+                     "legal_basis",
                      *RAI_INPUTS}
 
 
