@@ -108,3 +108,12 @@ def test_the_endpoint_setting_wins_over_the_request(ready_delivery, client, sett
     client.force_login(owner(delivery.contract.buyer))
     profile = client.post(f"/api/v1/deliveries/{delivery.pk}/sharing-profile/").json()
     assert profile["endpoint"] == "https://data.example.cn/delta-sharing"
+
+
+def test_schema_documents_the_profile_endpoint(client):
+    schema = client.get("/api/schema/?format=json").json()
+    operation = schema["paths"]["/api/v1/deliveries/{id}/sharing-profile/"]["post"]
+    body = operation["responses"]["201"]["content"]["application/json"]["schema"]
+    assert body["$ref"].endswith("/SharingProfileOut")
+    fields = schema["components"]["schemas"]["SharingProfileOut"]["properties"]
+    assert set(fields) == {"shareCredentialsVersion", "endpoint", "bearerToken", "expirationTime"}
