@@ -141,3 +141,24 @@ def test_admin_shows_the_tokens_without_their_hash_and_its_revoke_ends_them(read
 
     token = SharingToken.objects.get(pk=profile.token.pk)
     assert token.revoked_at is not None and token.revoke_reason == "delivery revoked: Licence breach"
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_profile_downloads_leave_exactly_one_live_token(ready_delivery, actor_for):
+    from exchange.services import sharing
+    from tests.trading.test_race import run_concurrently
+
+    delivery = ready_delivery()
+    actor = actor_for(delivery.contract.buyer)
+    calls = [lambda: sharing.profile_issue(actor=actor, delivery_id=delivery.pk, endpoint="http://x/delta-sharing")
+             for _ in range(8)]
+
+    outcomes = run_concurrently(calls)
+
+    assert all(isinstance(o, sharing.Profile) for o in outcomes), outcomes
+    assert SharingToken.objects.count() == 8
+    live = SharingToken.objects.filter(revoked_at__isnull=True)
+    assert live.count() == 1
+    newest = SharingToken.objects.order_by("-created_at").first()
+    assert live.get() == newest  # the last issuer's token is the one that works
