@@ -28,6 +28,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench._report import machine, write_section
+from workers.fingerprint.trace import DEFAULT_MAX_ROWS
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "data"
@@ -165,10 +166,12 @@ def main(argv: list[str] | None = None) -> int:
     tr = rows["trace"]
     parse_rate = tr["size"] / tr["seconds"]  # bytes per second, parse plus bounded scoring
     gb_seconds = (1 << 30) / parse_rate
+    load = " / ".join(f"{x:.1f}" for x in __import__("os").getloadavg())
     md = f"""## Fingerprints and age encryption (bench/fingerprint_bench.py)
 
 Measured on {machine()}; `python -m bench.fingerprint_bench --size-mb {args.size_mb} --age-size-mb {args.age_size_mb}`.
 Each case in its own process, warm page cache; RSS is the process's peak (VmHWM).
+Load average at the end of the run (1/5/15 min): {load} — on a shared machine, compare rows of one run only.
 
 | case | file | time | throughput | peak RSS | vs plain packaging | target |
 | --- | --- | --- | --- | --- | --- | --- |
@@ -179,9 +182,9 @@ Each case in its own process, warm page cache; RSS is the process's peak (VmHWM)
 | trace, 1,000 contracts | {small.stat().st_size / MiB:.0f} MiB leak ({tr['rows_read']:,} rows) | {tr['seconds']:.2f} s | {tr['mb_s']:.1f} MB/s | {tr['rss_mb']:.0f} MB | | |
 
 Marked rows: {rows['mark+package']['rows_changed']:,} of {rows['mark+package']['rows']:,} (bound 1 in 20).
-Trace named {tr['named']} with P(any innocent) = {tr['p_best']:.3g}. A 1 GB leak against 1,000
+Trace named {tr["named"]} with P(any innocent) = {tr["p_best"]:.3g} (0: below 1e-300). A 1 GB leak against 1,000
 contracts: about {gb_seconds / 60:.0f} min, extrapolated from this parse rate (scoring is capped
-at {4096:,} marked rows x 1,000 contracts whatever the leak's size, so time grows with parsing only).
+at {DEFAULT_MAX_ROWS:,} marked rows x 1,000 contracts whatever the leak's size, so time grows with parsing only).
 """
     write_section("fingerprint", md)
     print(md)

@@ -310,7 +310,8 @@ def offer_create(*, actor: Actor, listing: Listing, name: str, price_fen: Any, a
 
     _require_seller(actor, listing.dataset)
     errors: dict[str, list[str]] = {}
-    exclude = _clean_fingerprint(listing, bool(fingerprint), fingerprint_gamma, fingerprint_exclude, errors)
+    exclude = _clean_fingerprint(listing, bool(fingerprint), fingerprint_gamma, fingerprint_exclude,
+                                 bool(fingerprint_text), errors)
     try:
         validate_price_fen(price_fen)
     except InvalidInput as exc:
@@ -352,7 +353,8 @@ def offer_create(*, actor: Actor, listing: Listing, name: str, price_fen: Any, a
     return offer
 
 
-def _clean_fingerprint(listing: Listing, on: bool, gamma: Any, exclude: Any, errors: dict[str, list[str]]) -> list[str]:
+def _clean_fingerprint(listing: Listing, on: bool, gamma: Any, exclude: Any, text: bool,
+                       errors: dict[str, list[str]]) -> list[str]:
     """Check the seller's fingerprint choices; returns the excluded column names."""
     from workers.fingerprint.plan import MAX_GAMMA, MIN_GAMMA
 
@@ -373,6 +375,17 @@ def _clean_fingerprint(listing: Listing, on: bool, gamma: Any, exclude: Any, err
     if unknown:
         errors["fingerprint_exclude"] = [f"Not a column of this dataset: {', '.join(unknown)}."
                                          f" Columns: {', '.join(map(str, header))}."]
+    columns = report.get("columns") or []
+    if columns and not errors:
+        schema = listing.dataset.schema or {}
+        pk = schema.get("primaryKey") or []
+        never = {*([pk] if isinstance(pk, str) else pk), schema.get("labelField"), *exclude}
+        markable = [c.get("name") for c in columns if c.get("name") not in never
+                    and (c.get("type") == "number" or (text and c.get("type") == "string"))]
+        if not markable:
+            errors["fingerprint"] = ["This dataset has no column a fingerprint can mark: no decimal column outside "
+                                     "keys, labels and exclusions" + ("." if text else
+                                     "; allow whitespace marks on text to mark text columns.")]
     return list(dict.fromkeys(exclude))
 
 

@@ -41,7 +41,12 @@ from exchange.errors import Conflict, Forbidden, InvalidInput, NotFound
 from exchange.models import AuditEvent, Contract, Delivery
 from exchange.services import escrow
 from exchange.services.audit import audit_record
-from exchange.services.delivery_storage import delete_packages_after_commit, delete_partial
+from exchange.services.delivery_storage import (
+    delete_after_commit,
+    delete_other_packages,
+    delete_packages_after_commit,
+    delete_partial,
+)
 from exchange.services.delivery_table import TableCopy, parquet_copy_build
 from exchange.services.dispatch import enqueue_on_commit, send_task_now
 from exchange.services.heartbeat import HeartbeatThread
@@ -189,7 +194,7 @@ def delivery_build(*, claim: Claim) -> Delivery | None:
     from workers.metadata import delivery_metadata_files
 
     delivery = (Delivery.objects.select_related("contract__buyer", "contract__seller", "contract__listing__dataset",
-                                                "contract__dataset_version__dataset",
+                                                "contract__dataset_version__dataset", "contract__offer",
                                                 "contract__dataset_version__quality_report").get(pk=claim.delivery_id))
     contract = delivery.contract
     version = contract.dataset_version
@@ -199,6 +204,9 @@ def delivery_build(*, claim: Claim) -> Delivery | None:
     except NoActiveKey as exc:
         delivery_release(claim=claim, error=str(exc))
         raise TransientBuildError(str(exc)) from None
+    if contract.offer.fingerprint and not settings.FINGERPRINT_SECRET:  # never deliver unmarked what was sold marked
+        delivery_release(claim=claim, error="FINGERPRINT_SECRET is not set: fingerprinted copies cannot be made.")
+        raise TransientBuildError("FINGERPRINT_SECRET is not set")
     issued_at = timezone.now().replace(microsecond=0)
     expires_at = issued_at + timedelta(days=contract.term_days)
     data_path = "data/" + safe_data_name(version.original_filename or contract.listing.title, version.format)
@@ -254,30 +262,6 @@ def delivery_build(*, claim: Claim) -> Delivery | None:
                           protection={"fingerprint": fingerprint, "encrypted_to": recipients})
 
 
-def _delete_later(name: str) -> None:
-    transaction.on_commit(lambda: _delete_quietly(name))
-
-
-def _delete_quietly(name: str) -> None:
-    try:
-        storage.delete(name)
-    except OSError:
-        logger.warning("could not delete %s", name, exc_info=True)
-
-
-def _delete_other_packages(delivery_id: str, keep: tuple[str, ...]) -> None:
-    """Remove packages (and Parquet copies) left by attempts that died after uploading."""
-    folder = f"deliveries/{delivery_id}"
-    try:
-        files = storage.listdir(folder)
-    except (OSError, NotImplementedError):
-        return
-    for name in files:
-        path = f"{folder}/{name}"
-        if path not in keep:
-            _delete_quietly(path)
-
-
 def delivery_store(*, claim: Claim, package_name: str, result, data_path: str, issued_at, expires_at,
                    kid: str, table: TableCopy | None = None,
                    protection: dict[str, Any] | None = None) -> Delivery | None:
@@ -289,16 +273,16 @@ def delivery_store(*, claim: Claim, package_name: str, result, data_path: str, i
         delivery = Delivery.objects.select_for_update().get(pk=claim.delivery_id)
         if delivery.status != Delivery.Status.BUILDING or delivery.claim_token != claim.token:
             logger.info("delivery %s: claim %s lost; package discarded", claim.delivery_id, claim.token)
-            _delete_later(package_name)
+            delete_after_commit(package_name)
             if table.name:
-                _delete_later(table.name)
+                delete_after_commit(table.name)
             return None
         contract = Contract.objects.select_for_update(of=("self",)).select_related("buyer", "seller").get(pk=delivery.contract_id)
         if contract.status != Contract.Status.PAID:
             # Refunded (or otherwise closed) while it was building: nothing may be delivered.
-            _delete_later(package_name)
+            delete_after_commit(package_name)
             if table.name:
-                _delete_later(table.name)
+                delete_after_commit(table.name)
             _end_failed(delivery, code="contract_closed", message=(
                 f"The contract was {contract.get_status_display().lower()} before the package was ready."))
             return None
@@ -330,7 +314,7 @@ def delivery_store(*, claim: Claim, package_name: str, result, data_path: str, i
             "fingerprint": (delivery.fingerprint or {}).get("bound"), "encrypted_to": delivery.encrypted_to,
             "parquet_sha256": table.sha256, "parquet_rows": table.rows, "parquet_error": table.error})
         keep = (package_name, table.name)
-        transaction.on_commit(lambda: _delete_other_packages(str(delivery.pk), keep))
+        transaction.on_commit(lambda: delete_other_packages(str(delivery.pk), keep))
     return delivery
 
 

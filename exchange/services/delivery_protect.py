@@ -59,7 +59,10 @@ class MarkedCopy:
     _stack: ExitStack = field(default_factory=ExitStack, repr=False)
 
     @property
-    def manifest_entry(self) -> dict[str, str]:
+    def manifest_entry(self) -> dict[str, str] | None:
+        """None when nothing could be marked (no markable column): the manifest claims no mark."""
+        if not self.record["plan"]["columns"]:
+            return None
         return {"scheme": self.record["scheme"], "bound": self.record["bound"]}
 
     def close(self) -> None:
@@ -99,6 +102,7 @@ def fingerprinted_copy(*, contract: Contract, version: DatasetVersion, source: B
         marked = stack.enter_context(tempfile.TemporaryFile(dir=settings.DELIVERY_TMP_DIR, prefix="shujiao-fp-out-"))
         result = mark_file(original, marked, version.format, plan=plan, selection=selection_key_for(version),
                            contract=contract_key_for(contract))
+        original.close()  # the marked copy is all the package needs
         marked.flush()
         marked.seek(0)
         sha, size = hashlib.sha256(), 0
@@ -106,7 +110,6 @@ def fingerprinted_copy(*, contract: Contract, version: DatasetVersion, source: B
             sha.update(chunk)
             size += len(chunk)
         marked.seek(0)
-        stack.callback(original.close)
     except BaseException:
         stack.close()
         raise

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
+import uuid
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -119,6 +120,10 @@ def fingerprint_trace(*, actor: Actor, upload: BinaryIO, filename: str = "", lis
     _require_staff(actor)
     listing = None
     if listing_id:
+        try:
+            listing_id = uuid.UUID(str(listing_id))
+        except ValueError:
+            raise InvalidInput(f"{listing_id!r} is not a listing id (a UUID).", fields={"listing": ["Not a UUID."]}) from None
         listing = Listing.objects.filter(pk=listing_id).first()
         if listing is None:
             raise NotFound(f"No listing {listing_id}.")

@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 
 from exchange.models import AgeRecipient, Offer
 from exchange.services import catalog, orgs
-from tests.factories import make_dataset, passed_version
+from tests.factories import METER_SCHEMA, make_dataset, meter_csv, passed_version
 
 
 def key_client(actor, scopes):
@@ -57,8 +57,8 @@ def test_recipient_errors_are_4xx_naming_the_problem(make_firm, actor_for):
 def test_an_offer_with_a_fingerprint_is_created_and_shows_its_bound(make_firm, actor_for):
     seller = make_firm()
     actor = actor_for(seller)
-    dataset = make_dataset(actor)
-    listing = catalog.listing_create(actor=actor, dataset=dataset, version=passed_version(actor, dataset))
+    dataset = make_dataset(actor, schema=METER_SCHEMA)
+    listing = catalog.listing_create(actor=actor, dataset=dataset, version=passed_version(actor, dataset, meter_csv()))
     client = key_client(actor, ["sell"])
     url = f"/api/v1/listings/{listing.pk}/offers/"
     bad = client.post(url, {"name": "R", "price_fen": 100, "fingerprint": True, "fingerprint_gamma": 3,
@@ -67,9 +67,24 @@ def test_an_offer_with_a_fingerprint_is_created_and_shows_its_bound(make_firm, a
     assert set(bad.json()["error"]["fields"]) == {"fingerprint_gamma", "fingerprint_exclude"}
     assert Offer.objects.count() == 0
     ok = client.post(url, {"name": "R", "price_fen": 100, "fingerprint": True, "fingerprint_gamma": 50,
-                           "fingerprint_exclude": ["text"]}, format="json")
+                           "fingerprint_exclude": ["tariff"]}, format="json")
     assert ok.status_code == 201, ok.content
     assert ok.json()["fingerprint"] is True
     assert ok.json()["fingerprint_bound"].startswith(
         "the last declared decimal of numeric columns changes by one unit in at most 1 row in 50")
-    assert "text" in ok.json()["fingerprint_bound"]
+    assert "tariff" in ok.json()["fingerprint_bound"]
+
+
+def test_a_fingerprint_on_data_with_nothing_to_mark_is_refused(make_firm, actor_for):
+    seller = make_firm()
+    actor = actor_for(seller)
+    dataset = make_dataset(actor)  # id, text, label: no decimal column
+    listing = catalog.listing_create(actor=actor, dataset=dataset, version=passed_version(actor, dataset))
+    client = key_client(actor, ["sell"])
+    bad = client.post(f"/api/v1/listings/{listing.pk}/offers/", {"name": "R", "price_fen": 100, "fingerprint": True},
+                      format="json")
+    assert bad.status_code == 400
+    assert "allow whitespace marks on text" in bad.json()["error"]["fields"]["fingerprint"][0]
+    ok = client.post(f"/api/v1/listings/{listing.pk}/offers/", {"name": "R", "price_fen": 100, "fingerprint": True,
+                                                                "fingerprint_text": True}, format="json")
+    assert ok.status_code == 201 and "trailing space" in ok.json()["fingerprint_bound"]

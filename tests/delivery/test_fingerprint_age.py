@@ -197,3 +197,35 @@ def test_the_buyer_sees_encryption_and_fingerprint_on_page_api_and_download(
     assert body.startswith(b"age-encryption.org/v1") and hashlib.sha256(body).hexdigest() == delivery.package_sha256
     ranged = client.get(link, HTTP_RANGE="bytes=0-20")
     assert ranged.status_code == 206 and b"".join(ranged.streaming_content) == body[:21]
+
+
+def test_text_only_data_is_marked_with_trailing_spaces_when_the_seller_allows_it(ready_delivery):
+    from tests.factories import csv_bytes
+
+    original = csv_bytes(3000)
+    delivery = ready_delivery(content=original, offer={"fingerprint": True, "fingerprint_gamma": 10,
+                                                       "fingerprint_text": True})
+    assert "trailing space" in delivery.manifest["fingerprint"]["bound"]
+    data = _zip_of(delivery).read(delivery.data_path)
+    changed = [(a, b) for a, b in zip(original.splitlines(), data.splitlines(), strict=True) if a != b]
+    assert 0 < len(changed) <= 3000 // 10
+    assert all(a.split(b",")[0] == b.split(b",")[0] and a.replace(b" ,", b",") == b.replace(b" ,", b",")
+               for a, b in changed)
+    plan = Plan.from_json(delivery.fingerprint["plan"])
+    contract = delivery.contract
+    result = trace(io.BytesIO(data), "csv", plan=plan, selection=selection_key_for(contract.dataset_version),
+                   candidates={str(contract.pk): contract_key_for(contract)})
+    assert [s.contract for s in result.named] == [str(contract.pk)]
+
+
+def test_without_the_fingerprint_secret_the_build_waits_instead_of_delivering_unmarked(paid_contract, settings):
+    from exchange.services import delivery as svc
+
+    delivery = paid_contract(content=readings(50), schema=SCHEMA, offer=FP_OFFER).delivery
+    settings.FINGERPRINT_SECRET = ""
+    claim = svc.delivery_claim(delivery_id=str(delivery.pk))
+    with pytest.raises(svc.TransientBuildError, match="FINGERPRINT_SECRET"):
+        svc.delivery_build(claim=claim)
+    delivery.refresh_from_db()
+    assert delivery.status == "queued" and "FINGERPRINT_SECRET is not set" in delivery.error
+    assert delivery.package_name == ""

@@ -124,3 +124,17 @@ def test_admin_trace_page_names_the_contract_for_staff_only(fingerprinted_sales,
     outsider.force_login(make_firm("Nosy Co").memberships.first().user)
     assert outsider.get(url).status_code == 302  # the admin's login page, not the trace
     assert AuditEvent.objects.filter(action="fingerprint.traced").count() == 1
+
+
+def test_trace_without_a_listing_scores_every_fingerprinted_listing(fingerprinted_sales, tmp_path):
+    _, deliveries = fingerprinted_sales
+    leak = tmp_path / "leak.jsonl"
+    import json
+    header, *rows = _data_of(deliveries[0]).decode().splitlines()
+    names = header.split(",")
+    leak.write_text("".join(json.dumps(dict(zip(names, r.split(","), strict=True))) + "\n" for r in rows[::2]))
+    out = io.StringIO()
+    call_command("trace", str(leak), stdout=out)
+    assert f"NAMED: contract {deliveries[0].contract_id} (Buyer 0)" in out.getvalue()
+    with pytest.raises(CommandError, match="is not a listing id"):
+        call_command("trace", str(leak), "--listing", "nope")

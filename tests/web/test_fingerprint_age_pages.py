@@ -18,20 +18,20 @@ def _offer_form(**extra):
 
 
 def test_seller_chooses_a_fingerprint_and_buyers_see_the_bound(seller_client, seller_actor, staff_actor, client):
-    dataset = factories.make_dataset(seller_actor)
+    dataset = factories.make_dataset(seller_actor, schema=factories.METER_SCHEMA)
     listing = catalog_svc.listing_create(actor=seller_actor, dataset=dataset,
-                                         version=factories.passed_version(seller_actor, dataset))
+                                         version=factories.passed_version(seller_actor, dataset, factories.meter_csv()))
     url = reverse("web:offer-add", args=[listing.pk])
     bad = seller_client.post(url, _offer_form(fingerprint="on", fingerprint_gamma="2", fingerprint_exclude="nope"))
     errors = bad.context["offer_form"].errors
     assert "fingerprint_gamma" in errors and "Not a column of this dataset: nope" in errors["fingerprint_exclude"][0]
     assert Offer.objects.count() == 0
-    ok = seller_client.post(url, _offer_form(fingerprint="on", fingerprint_gamma="25", fingerprint_exclude="text"))
+    ok = seller_client.post(url, _offer_form(fingerprint="on", fingerprint_gamma="25", fingerprint_exclude="tariff"))
     assert ok.status_code == 302
     offer = Offer.objects.get()
-    assert (offer.fingerprint, offer.fingerprint_gamma, offer.fingerprint_exclude) == (True, 25, ["text"])
+    assert (offer.fingerprint, offer.fingerprint_gamma, offer.fingerprint_exclude) == (True, 25, ["tariff"])
     manage = seller_client.get(reverse("web:listing-manage", args=[listing.pk])).content.decode()
-    assert "1 row in 25; never text" in manage
+    assert "1 row in 25; never tariff" in manage
     catalog_svc.listing_submit(actor=seller_actor, listing=listing)
     catalog_svc.listing_review(actor=staff_actor, listing=listing, approve=True)
     page = client.get(reverse("web:listing", args=[listing.pk])).content.decode()
@@ -42,9 +42,9 @@ def test_seller_chooses_a_fingerprint_and_buyers_see_the_bound(seller_client, se
 def test_licence_text_states_the_fingerprint_bound(seller_actor, buyer, actor_for, staff_actor):
     from exchange.services.trading import access_request_create, wallet_topup
 
-    dataset = factories.make_dataset(seller_actor)
+    dataset = factories.make_dataset(seller_actor, schema=factories.METER_SCHEMA)
     listing = catalog_svc.listing_create(actor=seller_actor, dataset=dataset,
-                                         version=factories.passed_version(seller_actor, dataset))
+                                         version=factories.passed_version(seller_actor, dataset, factories.meter_csv()))
     offer = catalog_svc.offer_create(actor=seller_actor, listing=listing, name="R", price_fen=100,
                                      access_mode="instant", fingerprint=True, fingerprint_gamma=40)
     catalog_svc.listing_submit(actor=seller_actor, listing=listing)

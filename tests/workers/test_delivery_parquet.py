@@ -84,3 +84,29 @@ def test_the_converter_imports_no_django():
     code = "import sys, workers.delivery.parquet; print(any(m.startswith('django') for m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_csv_is_read_with_the_quality_checks_rules_encoding_and_header():
+    # Windows-1252 (valid GB18030 by bytes), and a metadata line above headerless numbers
+    rows, _, _ = convert("id,name\n1,Müller\n2,Ångström\n".encode("cp1252"), "csv")
+    assert rows == [{"id": "1", "name": "Müller"}, {"id": "2", "name": "Ångström"}]
+    iris = "150,4,setosa,versicolor,virginica\n5.1,3.5,1.4,0.2,0\n4.9,3.0,1.4,0.2,1\n6.3,3.3,6.0,2.5,2\n"
+    rows, result, _ = convert(iris.encode(), "csv")
+    assert result.columns == ("column_1", "column_2", "column_3", "column_4", "column_5")
+    assert len(rows) == 3 and rows[0]["column_1"] == "5.1"
+
+
+def test_csv_in_utf16_with_bom_and_big5():
+    rows, _, _ = convert("id,城市\n1,北京\n".encode("utf-16"), "csv")
+    assert rows == [{"id": "1", "城市": "北京"}]
+    rows, _, _ = convert(("編號,城市\n" + "".join(f"{i},臺北市\n" for i in range(30))).encode("big5"), "csv")
+    assert rows[0] == {"編號": "0", "城市": "臺北市"} and len(rows) == 30
+
+
+def test_csv_whose_text_does_not_decode_is_refused_whole():
+    with pytest.raises(ParquetConversionError, match="not text in any supported encoding: byte offset 21 "):
+        convert("id,城市\n1,北京\n".encode() + b"2,\x81\x20\n", "csv")
+    late = b"id,x\n" + b"".join(b"%d,plain\n" % i for i in range(200_000)) + b"9,\x81\x20\n"  # after the head
+    bad = late.index(b"\x81")
+    with pytest.raises(ParquetConversionError, match=f"could not be read as UTF-8: .*byte offset {bad} "):
+        convert(late, "csv")

@@ -165,3 +165,18 @@ def test_csv_rows_without_marks_keep_their_original_bytes():
     before, after = data.split(b"\r\n"), marked.split(b"\r\n")
     assert len(before) == len(after)
     assert sum(x != y for x, y in zip(before, after, strict=True)) == result.rows_changed > 0
+
+
+@settings(max_examples=50, deadline=None)
+@given(key=st.binary(min_size=1, max_size=64), row_key=st.text(max_size=40), width=st.integers(1, 512))
+def test_fast_keyed_hashes_equal_the_reference_ones(key, row_key, width):
+    from workers.fingerprint.keys import (
+        row_bits,
+        row_bits_function,
+        row_digest,
+        row_digest_function,
+    )
+
+    digest = row_digest(key, row_key)
+    assert row_digest_function(key)(row_key) == digest
+    assert row_bits_function(key, width)(digest) == row_bits(key, digest) & ((1 << width) - 1)

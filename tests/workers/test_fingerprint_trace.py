@@ -183,3 +183,37 @@ def test_binomial_tail_is_exact_on_small_cases_and_stable_on_large_ones():
     assert binomial_tail(100_000, 50_000) == pytest.approx(0.5, abs=0.01)
     assert 0 < binomial_tail(10_000, 9_000) < 1e-300 or binomial_tail(10_000, 9_000) == 0.0
     assert cells_needed(1000) == 30  # the back-of-the-envelope figure
+
+
+def test_a_gb18030_file_is_marked_in_gb18030_and_traced(original):
+    header, rows = parse_csv(original)
+    rows = [r[:4] + ["迟到，再次" if r[4] == "late, again" else "很好"] + r[5:] for r in rows]
+    data = as_csv(header, rows).decode().encode("gb18030")
+    plan, marked, result = marked_copy(data, BUYER)
+    assert result.rows_changed > 0
+    text = marked.decode("gb18030")  # still GB18030, the Chinese text intact
+    assert "迟到，再次" in text and marked.count(b"\n") == data.count(b"\n")
+    with pytest.raises(UnicodeDecodeError):
+        marked.decode("utf-8")
+    kept = parse_csv(text.encode())[1][: len(rows) // 2]
+    assert [s.contract for s in _trace(plan, as_csv(header, kept).decode().encode("gb18030")).named] == [BUYER]
+    assert [s.contract for s in _trace(plan, marked).named] == [BUYER]
+
+
+@pytest.mark.parametrize("fmt", ["tsv", "jsonl", "parquet"])
+def test_originals_stored_as_tsv_jsonl_or_parquet_are_marked_in_their_format(original, fmt):
+    import pyarrow.parquet as pq
+
+    header, rows = parse_csv(original)
+    stored = {"tsv": lambda: as_csv(header, rows, "\t"), "jsonl": lambda: as_jsonl(header, rows),
+              "parquet": lambda: as_parquet(header, rows)}[fmt]()
+    plan, marked, result = marked_copy(stored, BUYER, fmt=fmt)
+    assert {c.name for c in plan.columns} == {"price", "temp"}
+    assert 0 < result.rows_changed <= len(rows) // 20
+    if fmt == "parquet":
+        assert pq.ParquetFile(io.BytesIO(marked)).schema_arrow == pq.ParquetFile(io.BytesIO(stored)).schema_arrow
+        table = pq.read_table(io.BytesIO(marked))
+        leak = as_csv(header, [[str(v) for v in r.values()] for r in table.to_pylist()][::3])
+    else:
+        leak = marked
+    assert [s.contract for s in _trace(plan, leak, f"leak.{'csv' if fmt == 'parquet' else fmt}").named] == [BUYER]

@@ -16,6 +16,7 @@ all the rows or nothing.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import io
 import json
@@ -28,7 +29,10 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
-from workers.quality.detect import decode_head, sniff_delimiter, sniff_encoding
+from workers.quality.csvplan import plan_csv
+from workers.quality.decoding import DecodingReader
+from workers.quality.detect import sniff_encoding
+from workers.quality.encoding import EncodingRestart, Undecodable, guess_encoding
 from workers.quality.lines import universal_newlines
 
 # Rows per batch written (JSON Lines) and CSV block size: memory stays a few blocks whatever
@@ -134,7 +138,8 @@ def _column(values: pa.Array, name: str, kind: str | None, missing: tuple[str, .
 
 
 class _Joined(io.RawIOBase):
-    """The head already read, then the rest of the stream (BOM skipped)."""
+    """The head already read, then the rest of the stream (from the file's first byte; the
+    decoder drops a byte-order mark)."""
 
     def __init__(self, head: bytes, rest: BinaryIO):
         self._head, self._rest = memoryview(head), rest
@@ -170,17 +175,21 @@ def _csv(source: BinaryIO, fmt: str, column_types: dict[str, str], missing: tupl
     encoding, problem = sniff_encoding(head)
     if encoding is None:
         raise ParquetConversionError(problem)
-    skip = 3 if encoding == "utf-8-sig" else 0
-    pyenc = "gb18030" if encoding == "gb18030" else "utf8"
-    text = universal_newlines(decode_head(head[skip:], "gb18030" if pyenc != "utf8" else "utf-8") or "")
-    delimiter = "\t" if fmt == "tsv" else sniff_delimiter(text)
-    stream = io.BufferedReader(_Joined(head[skip:], source), buffer_size=HEAD_BYTES)
+    # read exactly as the quality check reads it (workers/quality/csvplan.py): the same
+    # encoding rules (strict, UTF-8 handed to pyarrow), header / metadata rows and names
+    choice = guess_encoding(head)
+    text = universal_newlines(codecs.getincrementaldecoder(choice.codec)("replace").decode(head))
+    plan = plan_csv(text, kind=fmt)
+    stream = io.BufferedReader(DecodingReader(_Joined(head, source), choice), buffer_size=HEAD_BYTES)
     try:
         reader = pcsv.open_csv(
-            stream, read_options=pcsv.ReadOptions(use_threads=False, block_size=CSV_BLOCK_BYTES, encoding=pyenc),
-            parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=True),
+            stream, read_options=pcsv.ReadOptions(use_threads=False, block_size=CSV_BLOCK_BYTES, encoding="utf8",
+                                                  **plan.read_kwargs),
+            parse_options=pcsv.ParseOptions(**plan.parse_kwargs, newlines_in_values=True, ignore_empty_lines=True),
             convert_options=pcsv.ConvertOptions(strings_can_be_null=False, quoted_strings_can_be_null=False,
-                                                column_types=_all_text(head[skip:], pyenc, delimiter)))
+                                                column_types={name: pa.string() for name in plan.names}))
+    except (EncodingRestart, Undecodable) as exc:
+        raise ParquetConversionError(f"the file's text could not be read as {choice.label}: {exc}") from None
     except (pa.ArrowInvalid, UnicodeError) as exc:
         raise ParquetConversionError(f"a row could not be read: {exc}") from None
     names = reader.schema.names
@@ -196,20 +205,10 @@ def _csv(source: BinaryIO, fmt: str, column_types: dict[str, str], missing: tupl
                 yield pa.RecordBatch.from_arrays(cols, schema=schema)
         except pa.ArrowInvalid as exc:
             raise ParquetConversionError(f"a row could not be read: {exc}") from None
+        except (EncodingRestart, Undecodable) as exc:
+            raise ParquetConversionError(f"the file's text could not be read as {choice.label}: {exc}") from None
 
     return _write(batches(), schema, out, progress), schema
-
-
-def _all_text(head: bytes, pyenc: str, delimiter: str) -> dict[str, pa.DataType]:
-    """Every header column read as text (no inference: ``007`` stays ``007``)."""
-    import csv
-
-    text = universal_newlines(decode_head(head, "gb18030" if pyenc != "utf8" else "utf-8") or "")
-    try:
-        header = next(csv.reader(io.StringIO(text), delimiter=delimiter))
-    except (StopIteration, csv.Error):
-        raise ParquetConversionError("the file has no header row") from None
-    return {name: pa.string() for name in header}
 
 
 def _json_cell(value: Any, name: str, kind: str | None) -> Any:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from .keys import is_selected, row_bits, row_digest, threshold
+from .keys import is_selected, row_bits, row_digest_function, threshold
 from .plan import FingerprintOptions, Plan, build_plan
 from .tables import csv_stats, read_rows, rewrite
 from .values import flip, key_part, numeric_with, scaled, text_bit, text_with
@@ -73,6 +73,7 @@ def plan_file(f: BinaryIO, fmt: str, *, schema: dict | None, options: Fingerprin
 def mark_file(f: BinaryIO, out: BinaryIO, fmt: str, *, plan: Plan, selection: bytes, contract: bytes) -> MarkResult:
     """Copy ``f`` (seekable) to ``out`` with the contract's marks."""
     limit = threshold(plan.rate)
+    digest_of = row_digest_function(selection)
     counts = {"rows": 0, "selected": 0, "changed": 0, "cells": 0, "marked": 0, "skipped": 0}
     state: dict[str, Any] = {}
 
@@ -82,7 +83,7 @@ def mark_file(f: BinaryIO, out: BinaryIO, fmt: str, *, plan: Plan, selection: by
             state["header"], state["keys"] = header, RowKeys(plan, header).fn
             state["cols"] = [(j, pos[c.name], c) for j, c in enumerate(plan.columns) if c.name in pos]
         counts["rows"] += 1
-        digest = row_digest(selection, state["keys"](row))
+        digest = digest_of(state["keys"](row))
         if not is_selected(digest, limit):
             return None
         counts["selected"] += 1

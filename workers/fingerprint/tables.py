@@ -20,7 +20,7 @@ from typing import Any, BinaryIO
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from workers.quality.detect import detect_format
+from workers.quality.detect import detect_format, sniff_encoding
 
 FORMATS = ("csv", "tsv", "jsonl", "parquet")
 PARQUET_BATCH = 16384  # rows per Parquet batch: a few MB of Python objects at most
@@ -40,6 +40,7 @@ class Layout:
     delimiter: str
     newline: str
     bom: bool
+    encoding: str = "utf-8"  # or "gb18030", the other encoding the exchange accepts
 
 
 def sniff_format(head: bytes, name: str = "") -> str:
@@ -55,11 +56,18 @@ def sniff_format(head: bytes, name: str = "") -> str:
     return fmt
 
 
+def _encoding(head: bytes) -> str:
+    enc, problem = sniff_encoding(head) if head else ("utf-8", "")
+    if enc is None:
+        raise TableError(problem)
+    return "gb18030" if enc == "gb18030" else "utf-8"
+
+
 def _layout(head: bytes, fmt: str) -> Layout:
     first = head.split(b"\n", 1)[0]
     return Layout(delimiter="\t" if fmt == "tsv" else ",",
                   newline="\r\n" if first.endswith(b"\r") else "\n",
-                  bom=head.startswith(b"\xef\xbb\xbf"))
+                  bom=head.startswith(b"\xef\xbb\xbf"), encoding=_encoding(head))
 
 
 class _Shield(io.BufferedIOBase):
@@ -83,8 +91,8 @@ class _Shield(io.BufferedIOBase):
         return self._f.readinto(b)
 
 
-def _text(f: BinaryIO) -> io.TextIOWrapper:
-    return io.TextIOWrapper(_Shield(f), encoding="utf-8-sig", newline="")
+def _text(f: BinaryIO, encoding: str = "utf-8") -> io.TextIOWrapper:
+    return io.TextIOWrapper(_Shield(f), encoding="utf-8-sig" if encoding == "utf-8" else encoding, newline="")
 
 
 def read_rows(f: BinaryIO, fmt: str) -> tuple[list[str], Iterator[list[Any]]]:
@@ -92,8 +100,9 @@ def read_rows(f: BinaryIO, fmt: str) -> tuple[list[str], Iterator[list[Any]]]:
     if fmt in ("csv", "tsv"):
         head = f.read(HEAD_BYTES)
         f.seek(0)
-        text = _text(f)
-        reader = csv.reader(text, delimiter=_layout(head, fmt).delimiter)
+        layout = _layout(head, fmt)
+        text = _text(f, layout.encoding)
+        reader = csv.reader(text, delimiter=layout.delimiter)
         try:
             header = next(reader)
         except StopIteration:
@@ -115,11 +124,17 @@ def read_rows(f: BinaryIO, fmt: str) -> tuple[list[str], Iterator[list[Any]]]:
 def _csv_rows(reader: Any, fmt: str) -> Iterator[list[Any]]:
     try:
         yield from reader
-    except csv.Error as exc:
+    except (csv.Error, UnicodeDecodeError) as exc:
         raise TableError(f"unreadable {fmt.upper()} at line {reader.line_num}: {exc}") from None
 
 
-def _jsonl_objects(f: BinaryIO) -> Iterator[tuple[bytes, dict | None]]:
+def _jsonl_encoding(f: BinaryIO) -> str:
+    head = f.read(HEAD_BYTES)
+    f.seek(0)
+    return _encoding(head)
+
+
+def _jsonl_objects(f: BinaryIO, encoding: str = "utf-8") -> Iterator[tuple[bytes, dict | None]]:
     for n, line in enumerate(f, 1):
         body = line.strip()
         if not body:
@@ -128,7 +143,7 @@ def _jsonl_objects(f: BinaryIO) -> Iterator[tuple[bytes, dict | None]]:
         if n == 1 and body.startswith(b"\xef\xbb\xbf"):
             body = body[3:]
         try:
-            obj = json.loads(body)
+            obj = json.loads(body if encoding == "utf-8" else body.decode(encoding))
         except ValueError as exc:
             raise TableError(f"line {n} is not JSON: {exc}") from None
         if not isinstance(obj, dict):
@@ -137,7 +152,7 @@ def _jsonl_objects(f: BinaryIO) -> Iterator[tuple[bytes, dict | None]]:
 
 
 def _jsonl_rows(f: BinaryIO) -> tuple[list[str], Iterator[list[Any]]]:
-    objects = (obj for _, obj in _jsonl_objects(f) if obj is not None)
+    objects = (obj for _, obj in _jsonl_objects(f, _jsonl_encoding(f)) if obj is not None)
     first = next(objects, None)
     if first is None:
         raise TableError("the file holds no JSON object")
@@ -197,7 +212,7 @@ def _rewrite_csv(f: BinaryIO, out: BinaryIO, fmt: str, edit: Edit) -> int:
     layout = _layout(head, fmt)
     if layout.bom:
         out.write(b"\xef\xbb\xbf")
-    lines = _Capture(iter(_text(f)))
+    lines = _Capture(iter(_text(f, layout.encoding)))
     reader = csv.reader(lines, delimiter=layout.delimiter)
     buf = io.StringIO()
     writer = csv.writer(buf, delimiter=layout.delimiter, lineterminator="")
@@ -223,20 +238,21 @@ def _rewrite_csv(f: BinaryIO, out: BinaryIO, fmt: str, edit: Edit) -> int:
                 pending.append(raw)
             count += 1
             if len(pending) >= 4096:
-                out.write("".join(pending).encode("utf-8"))
+                out.write("".join(pending).encode(layout.encoding))
                 pending.clear()
-    except csv.Error as exc:
+    except (csv.Error, UnicodeDecodeError) as exc:
         raise TableError(f"unreadable {fmt.upper()} at line {reader.line_num}: {exc}") from None
     if header is None:
         raise TableError("the file is empty")
-    out.write("".join(pending).encode("utf-8"))
+    out.write("".join(pending).encode(layout.encoding))
     return count
 
 
 def _rewrite_jsonl(f: BinaryIO, out: BinaryIO, edit: Edit) -> int:
     count = 0
     header: list[str] | None = None
-    for line, obj in _jsonl_objects(f):
+    encoding = _jsonl_encoding(f)
+    for line, obj in _jsonl_objects(f, encoding):
         if obj is None:
             out.write(line)
             continue
@@ -251,7 +267,7 @@ def _rewrite_jsonl(f: BinaryIO, out: BinaryIO, edit: Edit) -> int:
         obj.update(zip(keys, new, strict=True))
         compact = b'":' in line and b'": ' not in line
         body = json.dumps(obj, ensure_ascii=False, separators=(",", ":") if compact else None)
-        out.write(body.encode("utf-8") + (b"\r\n" if line.endswith(b"\r\n") else b"\n" if line.endswith(b"\n") else b""))
+        out.write(body.encode(encoding) + (b"\r\n" if line.endswith(b"\r\n") else b"\n" if line.endswith(b"\n") else b""))
     return count
 
 
@@ -298,7 +314,8 @@ def csv_stats(f: BinaryIO, fmt: str, header: list[str]):
     names = [f"c{i}" for i in range(len(header))]
     try:
         reader = pcsv.open_csv(
-            f, read_options=pcsv.ReadOptions(column_names=names, skip_rows=1, block_size=4 << 20),
+            f, read_options=pcsv.ReadOptions(column_names=names, skip_rows=1, block_size=4 << 20,
+                                              encoding="utf8" if _encoding(head) == "utf-8" else "gb18030"),
             parse_options=pcsv.ParseOptions(delimiter=_layout(head, fmt).delimiter, newlines_in_values=True,
                                             invalid_row_handler=lambda _row: "skip"),
             convert_options=pcsv.ConvertOptions(column_types={n: pa.string() for n in names},
@@ -348,7 +365,8 @@ def read_columns(f: BinaryIO, fmt: str, wanted: list[str]) -> tuple[list[str], I
     f.seek(0)
     try:
         reader = pcsv.open_csv(
-            f, read_options=pcsv.ReadOptions(column_names=header, skip_rows=1, block_size=8 << 20),
+            f, read_options=pcsv.ReadOptions(column_names=header, skip_rows=1, block_size=8 << 20,
+                                              encoding="utf8" if _encoding(head) == "utf-8" else "gb18030"),
             parse_options=pcsv.ParseOptions(delimiter=_layout(head, fmt).delimiter, newlines_in_values=True,
                                             invalid_row_handler=lambda _row: "skip"),
             convert_options=pcsv.ConvertOptions(include_columns=present,

@@ -21,7 +21,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from .keys import is_selected, row_bits_function, row_digest, threshold
+from .keys import is_selected, row_bits_function, row_digest_function, threshold
 from .mark import RowKeys
 from .plan import Plan
 from .tables import read_columns
@@ -118,12 +118,13 @@ def _observed(plan: Plan, header: list[str], rows: Any, selection: bytes, max_ro
     pos = {name: i for i, name in enumerate(header)}
     cols = [(j, pos[c.name], c) for j, c in enumerate(plan.columns) if c.name in pos]
     limit = threshold(plan.rate)
+    digest_of = row_digest_function(selection)
     heap: list[tuple[int, bytes, list[tuple[int, int]]]] = []  # max-heap on the digest (negated)
     seen: set[bytes] = set()
     read = 0
     for row in rows:
         read += 1
-        digest = row_digest(selection, keys(row))
+        digest = digest_of(keys(row))
         if not is_selected(digest, limit) or digest in seen:
             continue
         obs = []
