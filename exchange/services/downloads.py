@@ -10,6 +10,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -177,3 +178,12 @@ def download_authorize(*, actor: Actor, token: str, range_header: str = "", if_r
             "downloads_used": delivery.downloads_used, "download_limit": delivery.contract.download_limit,
             "package_sha256": delivery.package_sha256})
     return DownloadGrant(delivery=delivery, link=link, counted=counted, byte_range=byte_range)
+
+
+def link_delivery_id(*, token: str, organization) -> Any:
+    """The delivery a link was made for, if it is this firm's link (to offer "create a new link"
+    on an error page); None for an unknown token or another firm's link."""
+    if not token or len(token) > 200 or organization is None:
+        return None
+    return (DownloadLink.objects.filter(token_hash=_token_hash(token), organization_id=organization.pk)
+            .values_list("delivery_id", flat=True).first())

@@ -27,6 +27,7 @@ from exchange.models import (
     Offer,
     Organization,
 )
+from exchange.selectors.purchase import purchase_blocks
 from exchange.services import ledger
 from exchange.services.audit import audit_record
 from exchange.services.catalog_flat import catalog_changed
@@ -155,11 +156,9 @@ def access_request_create(*, actor: Actor, offer: Offer, purpose: str) -> Access
         # One purchase at a time per buyer firm, so the checks below see every earlier purchase.
         # FOR NO KEY UPDATE: rows that merely reference the firm (audit events, requests) are not blocked.
         list(Organization.objects.select_for_update(no_key=True).filter(pk=buyer.pk).values_list("pk", flat=True))
-        if AccessRequest.objects.filter(buyer=buyer, offer=offer, status=AccessRequest.Status.PENDING).exists():
-            raise Conflict("You already have a pending request for this offer.", code="duplicate_request")
-        if Contract.objects.filter(buyer=buyer, offer=offer, status=Contract.Status.AWAITING_PAYMENT).exists():
-            raise Conflict("You already have an approved request for this offer awaiting payment; pay it instead.",
-                           code="duplicate_request")
+        block = purchase_blocks(buyer=buyer, offers=[offer]).get(offer.pk)
+        if block is not None:  # the same rule the purchase box shows (selectors/purchase.py)
+            raise Conflict(block.message, code=block.code)
         try:
             with transaction.atomic():
                 request = AccessRequest.objects.create(buyer=buyer, seller=seller, offer=offer, listing=listing,

@@ -475,11 +475,18 @@ def test_second_unpaid_contract_for_one_offer_is_refused_by_database_as_409(make
     assert AuditEvent.objects.count() == events
 
 
-def test_paid_contract_does_not_block_buying_the_offer_again(make_firm, actor_for, make_offer, fund):
+def test_paid_contract_blocks_buying_the_offer_again_until_its_licence_ends(make_firm, actor_for, make_offer, fund):
+    """The one purchase rule (selectors/purchase.py); the web and API faces are tested in tests/web/test_buy_again.py."""
+    from exchange.models import Delivery
+
     seller, buyer = make_firm(), make_firm()
     offer = make_offer(seller, price_fen=1000)
     fund(buyer, 1000)
-    svc.access_request_create(actor=actor_for(buyer), offer=offer, purpose=PURPOSE)
+    first = svc.access_request_create(actor=actor_for(buyer), offer=offer, purpose=PURPOSE)
+    with pytest.raises(Conflict) as caught:
+        svc.access_request_create(actor=actor_for(buyer), offer=offer, purpose=PURPOSE)
+    assert caught.value.code == "already_licensed"
+    Delivery.objects.filter(contract=first.contract).update(status="expired", expires_at=timezone.now())
     again = svc.access_request_create(actor=actor_for(buyer), offer=offer, purpose=PURPOSE)
     assert again.contract.status == "awaiting_payment"
     with pytest.raises(Conflict) as caught:
