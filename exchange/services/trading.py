@@ -27,6 +27,7 @@ from exchange.models import (
     Offer,
     Organization,
 )
+from exchange.money import format_yuan
 from exchange.selectors.purchase import purchase_blocks
 from exchange.services import ledger
 from exchange.services.audit import audit_record
@@ -74,18 +75,14 @@ def validate_amount_fen(value: Any, *, field: str = "amount_fen", maximum: int |
         raise InvalidInput("Amounts are whole numbers of fen (1 CNY = 100 fen).",
                            fields={field: ["Enter a whole number of fen, e.g. 10000 for 100.00 CNY."]})
     if value <= 0:
-        raise InvalidInput("The amount must be positive.", fields={field: ["Must be a positive number of fen."]})
+        raise InvalidInput("The amount must be positive.", fields={field: ["Must be at least ¥0.01."]})
     limit = maximum if maximum is not None else settings.MAX_TOPUP_FEN
     if value > limit:
-        raise InvalidInput("The amount is above the limit.", fields={field: [f"At most {limit} fen."]})
+        raise InvalidInput("The amount is above the limit.", fields={field: [f"At most {format_yuan(limit)}."]})
     return value
 
 
 # --- Licence --------------------------------------------------------------------
-def _yuan(fen: int) -> str:
-    return f"{fen // 100}.{fen % 100:02d}"
-
-
 def licence_render(*, contract_id: str, seller: Organization, buyer: Organization, listing: Listing, offer: Offer,
                    version_number: int, version_sha256: str, purpose: str) -> str:
     """The licence text of a contract: deterministic (same inputs, same bytes), no clock."""
@@ -101,7 +98,7 @@ def licence_render(*, contract_id: str, seller: Organization, buyer: Organizatio
         f"Licensee (buyer): {buyer_name}, unified social credit code {buyer.credit_code}",
         f"Dataset: {title} (listing {listing.pk}), version {version_number}, SHA-256 {version_sha256}",
         f"Offer: {offer_name}",
-        f"Price: {offer.price_fen} fen ({_yuan(offer.price_fen)} {offer.currency}), held in escrow by the exchange until delivery.",
+        f"Price: {format_yuan(offer.price_fen)} ({offer.currency}), held in escrow by the exchange until delivery.",
         "",
         "1. Purpose. The licensee may use the data only for the purpose it stated:",
         f"   {purpose}",
@@ -376,7 +373,8 @@ def contract_settle(*, contract_id, actor: Actor | None = None) -> Contract:
         if commission:
             legs.append((ledger.system_account(Account.Kind.REVENUE), commission))
         ledger.transfer(kind=LedgerTransfer.Kind.SETTLEMENT, contract=contract, created_by=actor.label, legs=legs,
-                        memo=f"Settlement of contract {contract.pk}: {payout} fen to seller, {commission} fen commission")
+                        memo=f"Settlement of contract {contract.pk}: {format_yuan(payout)} to seller, "
+                             f"{format_yuan(commission)} commission")
         contract.status, contract.settled_at = Contract.Status.SETTLED, timezone.now()
         contract.save(update_fields=["status", "settled_at"])
         catalog_changed()

@@ -75,7 +75,7 @@ def test_pay_later_after_topup_then_paying_twice_is_refused(make_firm, actor_for
     with pytest.raises(Conflict) as exc:
         svc.contract_pay(actor=actor_for(buyer), contract=contract)
     assert exc.value.code == "insufficient_funds"
-    assert "short by 1000 fen" in exc.value.message
+    assert "short by ¥10.00" in exc.value.message
     fund(buyer, 1500)
 
     svc.contract_pay(actor=actor_for(buyer), contract=contract)
@@ -376,7 +376,7 @@ def test_licence_is_deterministic_and_names_terms(make_firm, actor_for, make_off
                                version_number=1, version_sha256=offer.listing.version.sha256, purpose=PURPOSE)
 
     assert again == text
-    for fragment in ("Hefei Speech Ltd", "Nanjing AI Co", seller.credit_code, buyer.credit_code, "12345 fen (123.45 CNY)",
+    for fragment in ("Hefei Speech Ltd", "Nanjing AI Co", seller.credit_code, buyer.credit_code, "Price: ¥123.45 (CNY)",
                      "runs for 90 days", "at most 3 times", "may not redistribute", "No biometric identification.", PURPOSE):
         assert fragment in text
     assert contract.licence_sha256 == hashlib.sha256(text.encode()).hexdigest()
