@@ -10,6 +10,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.shortcuts import render
+from django.utils.html import format_html
 
 from exchange.actor import Actor
 from exchange.errors import DomainError
@@ -20,10 +21,12 @@ from exchange.services.orgs import (
     organization_review,
     organization_update,
 )
+from exchange.validators import credit_code_problem
 
 admin.site.site_header = "Shujiao 数交 — exchange staff"
 admin.site.site_title = "Shujiao staff"
 admin.site.index_title = "Review, compliance and audit"
+admin.site.index_template = "admin/exchange/index.html"  # the queue counts above the app list
 
 
 class ReasonForm(forms.Form):
@@ -157,10 +160,19 @@ class OrganizationAdmin(ServiceFormAdmin):
     list_display = ["name", "credit_code", "city", "verification_status", "created_at", "verified_at"]
     list_filter = ["verification_status", "city"]
     search_fields = ["name", "credit_code"]
-    fields = ["name", "credit_code", "city", "description", "verification_status", "verification_note", "verified_at", "created_at"]
-    readonly_fields = ["credit_code", "verification_status", "verification_note", "verified_at", "created_at"]
+    fields = ["name", "credit_code", "credit_code_check", "city", "description", "verification_status", "verification_note",
+              "verified_at", "created_at"]
+    readonly_fields = ["credit_code", "credit_code_check", "verification_status", "verification_note", "verified_at", "created_at"]
+
     inlines = [MembershipInline]
     actions = ["verify", "reject"]
+
+    @admin.display(description="Credit code check (GB 32100-2015)")
+    def credit_code_check(self, obj):
+        problem = credit_code_problem(obj.credit_code or "")
+        if problem:
+            return format_html("<b style='color:#b42318'>✗ {}</b>", problem)
+        return format_html("<b style='color:#1f7a4d'>✓ {}</b>", "check character valid; compare the name with the national registry")
 
     def check_changes(self, obj, changes):
         pass  # organization_update checks text lengths; the model form has already enforced them

@@ -71,6 +71,12 @@ class DatasetVersionAdmin(ReadOnlyAdmin):
     list_filter = ["status", "format"]
     search_fields = ["dataset__title", "sha256", "original_filename"]
     readonly_fields = [f.name for f in DatasetVersion._meta.fields]
+    change_form_template = "admin/exchange/quality_change_form.html"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        version = self.get_object(request, object_id)
+        report = quality_sel.report_for_viewer(version) if version is not None else None
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), "quality": present.quality_view(report)})
 
 
 @admin.register(QualityReport)
@@ -79,6 +85,12 @@ class QualityReportAdmin(ReadOnlyAdmin):
     list_filter = ["passed", "grade"]
     readonly_fields = ["version", "score", "grade", "passed", "created_at", "pretty"]
     exclude = ["report"]
+    change_form_template = "admin/exchange/quality_change_form.html"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        report_obj = self.get_object(request, object_id)
+        report = quality_sel.report_for_viewer(report_obj.version) if report_obj is not None else None
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), "quality": present.quality_view(report)})
 
     @admin.display(description="Report JSON (redacted as stored)")
     def pretty(self, obj):

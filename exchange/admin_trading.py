@@ -13,14 +13,25 @@ from django.contrib import admin, messages
 from exchange.actor import Actor
 from exchange.admin import ReadOnlyAdmin, ReadOnlyInline, _with_form, _with_reason
 from exchange.models import AccessRequest, Account, Contract, LedgerEntry, LedgerTransfer
+from exchange.money import format_yuan
 from exchange.services.escrow import contract_refund
 from exchange.services.trading import wallet_topup
 from exchange.web.forms import YuanField
 
 
 def _fen(value: int) -> str:
-    sign = "-" if value < 0 else ""
-    return f"{sign}{abs(value) // 100:,}.{abs(value) % 100:02d} CNY"
+    """Amounts in the admin read as yuan, like everywhere a person reads them."""
+    return format_yuan(value)
+
+
+class _EntryAmounts:
+    @admin.display(description="Amount", ordering="amount")
+    def amount_display(self, obj):
+        return format_yuan(obj.amount)
+
+    @admin.display(description="Balance after", ordering="balance_after")
+    def balance_after_display(self, obj):
+        return format_yuan(obj.balance_after)
 
 
 class TopupForm(forms.Form):
@@ -30,7 +41,7 @@ class TopupForm(forms.Form):
     def clean_amount(self):
         fen = self.cleaned_data["amount"]
         if not fen:
-            raise forms.ValidationError("Enter a positive amount (at least 0.01 yuan).")
+            raise forms.ValidationError("Enter a positive amount (at least ¥0.01).")
         return fen
 
 
@@ -39,7 +50,7 @@ class AccountAdmin(ReadOnlyAdmin):
     list_display = ["__str__", "kind", "organization", "balance_display", "created_at"]
     list_filter = ["kind"]
     search_fields = ["organization__name", "organization__credit_code"]
-    readonly_fields = ["kind", "organization", "currency", "balance", "created_at"]
+    readonly_fields = ["kind", "organization", "currency", "balance_display", "created_at"]
     actions = ["top_up"]
 
     @admin.display(description="Balance", ordering="balance")
@@ -58,9 +69,9 @@ class AccountAdmin(ReadOnlyAdmin):
             "wallets topped up")
 
 
-class EntryInline(ReadOnlyInline):
+class EntryInline(_EntryAmounts, ReadOnlyInline):
     model = LedgerEntry
-    fields = ["account", "amount", "balance_after"]
+    fields = ["account", "amount_display", "balance_after_display"]
 
     def has_change_permission(self, request, obj=None):
         return False
@@ -76,11 +87,11 @@ class LedgerTransferAdmin(ReadOnlyAdmin):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(ReadOnlyAdmin):
-    list_display = ["id", "account", "amount", "balance_after", "transfer", "created_at"]
+class LedgerEntryAdmin(_EntryAmounts, ReadOnlyAdmin):
+    list_display = ["id", "account", "amount_display", "balance_after_display", "transfer", "created_at"]
     list_filter = ["account__kind", "transfer__kind"]
     search_fields = ["account__organization__name"]
-    readonly_fields = ["transfer", "account", "amount", "balance_after", "created_at"]
+    readonly_fields = ["transfer", "account", "amount_display", "balance_after_display", "created_at"]
 
 
 @admin.register(AccessRequest)
@@ -97,7 +108,7 @@ class ContractAdmin(ReadOnlyAdmin):
     list_display = ["id", "buyer", "seller", "listing", "price_display", "status", "paid_at", "settled_at", "refunded_at"]
     list_filter = ["status"]
     search_fields = ["id", "buyer__name", "seller__name", "listing__title"]
-    readonly_fields = ["access_request", "buyer", "seller", "listing", "offer", "dataset_version", "price_fen", "currency",
+    readonly_fields = ["access_request", "buyer", "seller", "listing", "offer", "dataset_version", "price_display", "currency",
                        "commission_bp", "purpose", "purpose_restriction", "term_days", "download_limit", "redistribution",
                        "licence_sha256", "licence_text", "status", "created_at", "paid_at", "settled_at", "refunded_at",
                        "refund_reason"]

@@ -20,3 +20,4 @@ urlpatterns = [
 handler404 = "exchange.web.views.not_found"
 handler403 = "exchange.web.views.forbidden"
 handler400 = "exchange.web.views.bad_request"
+handler500 = "exchange.web.views.server_error"

@@ -28,6 +28,7 @@ from exchange.errors import (
 )
 from exchange.models import Dataset, DatasetVersion, Listing, ListingRevision, Offer
 from exchange.models.catalog import Category, version_upload_path
+from exchange.money import format_yuan
 from exchange.selectors import quality as quality_sel
 from exchange.services.audit import audit_record
 from exchange.services.catalog_flat import listings_of_dataset_refresh, listings_refresh_flat
@@ -291,10 +292,10 @@ def validate_price_fen(value: Any) -> int:
         raise InvalidInput("Prices are whole numbers of fen (1 CNY = 100 fen).",
                            fields={"price_fen": ["Enter a whole number of fen, e.g. 1999 for 19.99 CNY."]})
     if value < 1:
-        raise InvalidInput("A price must be at least 1 fen.", fields={"price_fen": ["Must be a positive number of fen."]})
+        raise InvalidInput("A price must be at least ¥0.01.", fields={"price_fen": ["Must be at least ¥0.01."]})
     if value > settings.MAX_PRICE_FEN:
         raise InvalidInput("The price is above the exchange's limit.",
-                           fields={"price_fen": [f"At most {settings.MAX_PRICE_FEN} fen ({settings.MAX_PRICE_FEN // 100} CNY)."]})
+                           fields={"price_fen": [f"At most {format_yuan(settings.MAX_PRICE_FEN)}."]})
     return value
 
 

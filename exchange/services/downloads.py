@@ -10,6 +10,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -248,3 +249,11 @@ def parquet_fetch_authorize(*, token: str, range_header: str = "", if_range: str
 def parquet_etag(delivery: Delivery) -> str:
     return f'"{delivery.parquet_sha256}"'
 
+
+def link_delivery_id(*, token: str, organization) -> Any:
+    """The delivery a link was made for, if it is this firm's link (to offer "create a new link"
+    on an error page); None for an unknown token or another firm's link."""
+    if not token or len(token) > 200 or organization is None:
+        return None
+    return (DownloadLink.objects.filter(token_hash=_token_hash(token), organization_id=organization.pk)
+            .values_list("delivery_id", flat=True).first())

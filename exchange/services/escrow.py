@@ -23,6 +23,7 @@ from django.utils import timezone
 from exchange.actor import Actor
 from exchange.errors import Conflict, Forbidden, InvalidInput, NotFound
 from exchange.models import Account, Contract, LedgerTransfer
+from exchange.money import format_yuan
 from exchange.services import ledger
 from exchange.services.audit import audit_record
 from exchange.services.catalog_flat import catalog_changed
@@ -61,8 +62,8 @@ def validate_refund_fen(value: Any, *, price_fen: int) -> int:
         raise InvalidInput("A refund is a whole number of fen (1 CNY = 100 fen).",
                            fields={field: ["Enter a whole number of fen, e.g. 5000 for 50.00 CNY."]})
     if not 1 <= value <= price_fen:
-        raise InvalidInput(f"A refund is between 1 fen and the price ({price_fen} fen).",
-                           fields={field: [f"From 1 to {price_fen} fen."]})
+        raise InvalidInput(f"A refund is between ¥0.01 and the price ({format_yuan(price_fen)}).",
+                           fields={field: [f"From ¥0.01 to {format_yuan(price_fen)}."]})
     return value
 
 
@@ -97,7 +98,8 @@ def _settle_locked(contract: Contract, *, actor: Actor, release: str) -> None:
     if commission:
         legs.append((ledger.system_account(Account.Kind.REVENUE), commission))
     ledger.transfer(kind=LedgerTransfer.Kind.SETTLEMENT, contract=contract, created_by=actor.label, legs=legs,
-                    memo=f"Settlement of contract {contract.pk}: {payout} fen to seller, {commission} fen commission")
+                    memo=(f"Settlement of contract {contract.pk}: {format_yuan(payout)} to seller, "
+                          f"{format_yuan(commission)} commission"))
     old = contract.status
     contract.status, contract.settled_at, contract.release = Contract.Status.SETTLED, timezone.now(), release
     if release == Contract.Release.ACCEPTED:
@@ -219,8 +221,8 @@ def partial_refund_locked(contract: Contract, *, actor: Actor, refund_fen: int, 
     if commission:
         legs.append((ledger.system_account(Account.Kind.REVENUE), commission))
     ledger.transfer(kind=LedgerTransfer.Kind.PARTIAL_REFUND, contract=contract, created_by=actor.label, legs=legs,
-                    memo=(f"Partial refund of contract {contract.pk}: {refund_fen} fen to buyer, {payout} fen to "
-                          f"seller, {commission} fen commission"))
+                    memo=(f"Partial refund of contract {contract.pk}: {format_yuan(refund_fen)} to buyer, "
+                          f"{format_yuan(payout)} to seller, {format_yuan(commission)} commission"))
     old = contract.status
     now = timezone.now()
     contract.status, contract.refunded_at, contract.settled_at = Contract.Status.PARTIALLY_REFUNDED, now, now

@@ -27,6 +27,7 @@ from django.db.models import Sum
 
 from exchange.errors import Conflict
 from exchange.models import Account, Contract, LedgerEntry, LedgerTransfer, Organization
+from exchange.money import format_yuan
 
 
 class InsufficientFunds(Conflict):
@@ -90,8 +91,8 @@ def transfer(*, kind: str, legs: list[tuple[Account, int]], contract: Contract |
         if account.kind != Account.Kind.EXTERNAL and account.balance + delta < 0:
             owner = f"{account.organization}'s wallet" if account.organization_id else account.get_kind_display()
             raise InsufficientFunds(
-                f"Insufficient funds: {owner} holds {account.balance} fen but {-delta} fen are needed "
-                f"(short by {-(account.balance + delta)} fen).",
+                f"Insufficient funds: {owner} holds {format_yuan(account.balance)} but {format_yuan(-delta)} is needed "
+                f"(short by {format_yuan(-(account.balance + delta))}).",
                 fields={"balance_fen": [str(account.balance)], "needed_fen": [str(-delta)]},
             )
     record = LedgerTransfer.objects.create(kind=kind, contract=contract, memo=memo[:300], created_by=created_by[:200])

@@ -27,6 +27,8 @@ from exchange.models import (
     Offer,
     Organization,
 )
+from exchange.money import format_yuan
+from exchange.selectors.purchase import purchase_blocks
 from exchange.services import ledger
 from exchange.services.audit import audit_record
 from exchange.services.catalog_flat import catalog_changed
@@ -76,18 +78,14 @@ def validate_amount_fen(value: Any, *, field: str = "amount_fen", maximum: int |
         raise InvalidInput("Amounts are whole numbers of fen (1 CNY = 100 fen).",
                            fields={field: ["Enter a whole number of fen, e.g. 10000 for 100.00 CNY."]})
     if value <= 0:
-        raise InvalidInput("The amount must be positive.", fields={field: ["Must be a positive number of fen."]})
+        raise InvalidInput("The amount must be positive.", fields={field: ["Must be at least ¥0.01."]})
     limit = maximum if maximum is not None else settings.MAX_TOPUP_FEN
     if value > limit:
-        raise InvalidInput("The amount is above the limit.", fields={field: [f"At most {limit} fen."]})
+        raise InvalidInput("The amount is above the limit.", fields={field: [f"At most {format_yuan(limit)}."]})
     return value
 
 
 # --- Licence --------------------------------------------------------------------
-def _yuan(fen: int) -> str:
-    return f"{fen // 100}.{fen % 100:02d}"
-
-
 def licence_render(*, contract_id: str, seller: Organization, buyer: Organization, listing: Listing, offer: Offer,
                    version_number: int, version_sha256: str, purpose: str) -> str:
     """The licence text of a contract: deterministic (same inputs, same bytes), no clock."""
@@ -103,7 +101,7 @@ def licence_render(*, contract_id: str, seller: Organization, buyer: Organizatio
         f"Licensee (buyer): {buyer_name}, unified social credit code {buyer.credit_code}",
         f"Dataset: {title} (listing {listing.pk}), version {version_number}, SHA-256 {version_sha256}",
         f"Offer: {offer_name}",
-        f"Price: {offer.price_fen} fen ({_yuan(offer.price_fen)} {offer.currency}), held in escrow by the exchange "
+        f"Price: {format_yuan(offer.price_fen)} ({offer.currency}), held in escrow by the exchange "
         + ("until delivery." if not offer.acceptance_days else "until the licensee accepts the delivery."),
         "",
         "1. Purpose. The licensee may use the data only for the purpose it stated:",
@@ -169,11 +167,9 @@ def access_request_create(*, actor: Actor, offer: Offer, purpose: str) -> Access
         # One purchase at a time per buyer firm, so the checks below see every earlier purchase.
         # FOR NO KEY UPDATE: rows that merely reference the firm (audit events, requests) are not blocked.
         list(Organization.objects.select_for_update(no_key=True).filter(pk=buyer.pk).values_list("pk", flat=True))
-        if AccessRequest.objects.filter(buyer=buyer, offer=offer, status=AccessRequest.Status.PENDING).exists():
-            raise Conflict("You already have a pending request for this offer.", code="duplicate_request")
-        if Contract.objects.filter(buyer=buyer, offer=offer, status=Contract.Status.AWAITING_PAYMENT).exists():
-            raise Conflict("You already have an approved request for this offer awaiting payment; pay it instead.",
-                           code="duplicate_request")
+        block = purchase_blocks(buyer=buyer, offers=[offer]).get(offer.pk)
+        if block is not None:  # the same rule the purchase box shows (selectors/purchase.py)
+            raise Conflict(block.message, code=block.code)
         try:
             with transaction.atomic():
                 request = AccessRequest.objects.create(buyer=buyer, seller=seller, offer=offer, listing=listing,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django import template
 
 from exchange.selectors import trading as trading_sel
+from exchange.selectors.purchase import purchase_blocks
 from exchange.web import present
 
 register = template.Library()
@@ -39,22 +40,24 @@ def purchase_state(context, listing, offers):
     code, reason = buyer_refusal(user=user, firm=firm, seller_id=listing.dataset.owner_id) if user else ("anonymous", "")
     balance_fen = None
     states = {}
+    blocks = {}
     offer_objects = [item["offer"] for item in offers]
     if not code:
         balance_fen = trading_sel.wallet_summary(organization=firm)["balance_fen"]
         states = trading_sel.offer_states_for(organization=firm, offers=offer_objects)
+        blocks = purchase_blocks(buyer=firm, offers=offer_objects)
     rows = []
     for item in offers:
         offer = item["offer"]
         state = states.get(offer.pk) or {}
         req, contract = state.get("request"), state.get("contract")
         short_fen = max(offer.price_fen - balance_fen, 0) if balance_fen is not None else 0
-        # A new request is possible unless one is pending or a contract is awaiting payment or paid.
-        open_request = req is not None and req.status == "pending"
-        open_contract = contract is not None and contract.status in ("awaiting_payment", "paid", "settled")
+        # The service's own rule (selectors/purchase.py) decides whether a purchase is possible.
+        block = blocks.get(offer.pk)
         rows.append({
-            "offer": offer, "price": item["price"], "request": req, "contract": contract,
-            "can_request": not code and offer.is_active and not open_request and not open_contract,
+            "offer": offer, "price": item["price"], "request": req, "contract": contract, "block": block,
+            "can_request": not code and offer.is_active and block is None,
+            "licence_ended": block is None and contract is not None and contract.status in ("paid", "settled"),
             "short": present.money(short_fen) if short_fen else "",
         })
     return {"refusal": code, "reason": reason, "rows": rows,

@@ -10,6 +10,7 @@ key is refused (403) even with a valid token.
 from __future__ import annotations
 
 import re
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
@@ -32,6 +33,7 @@ from exchange.services import downloads, sharing
 from exchange.services.signing import signing_keys_jwks
 from exchange.web import transparency as transparency_views
 from exchange.web.views.common import firm_required
+from exchange.web.views.errors import error_page, wants_html
 from workers.delivery import safe_data_name
 
 KID_RE = re.compile(r"[0-9a-f]{16}")
@@ -152,6 +154,26 @@ class DownloadView(APIView):
         response = super().handle_exception(exc)
         if isinstance(exc, downloads.RangeNotSatisfiable):
             response["Content-Range"] = f"bytes */{exc.size}"
+        elif wants_html(self.request) and response.status_code in (401, 403, 404, 410):
+            return self._error_page(response)
+        return response
+
+    def _error_page(self, api_response):
+        """A browser following a link gets a page with a way forward; API clients keep the JSON."""
+        request = self.request
+        error = api_response.data.get("error", {}) if isinstance(api_response.data, dict) else {}
+        code, status = error.get("code", ""), api_response.status_code
+        if status == 401:
+            login = f"{reverse('web:login')}?{urlencode({'next': request.get_full_path()})}"
+            return error_page(request, 401, "Sign in as a member of the buying firm to download this package. "
+                              "请以买方企业成员身份登录后下载。", actions=[("Sign in 登录", login)], code=code)
+        actions = [("My deliveries 我的交付", reverse("web:deliveries"))]
+        delivery_id = downloads.link_delivery_id(token=self.kwargs.get("token", ""), organization=getattr(request, "firm", None) or None)
+        if delivery_id is not None:
+            label = "Create a new link 重新生成下载链接" if code == "link_expired" else "Open the delivery 查看交付"
+            actions.insert(0, (label, reverse("web:delivery", kwargs={"delivery_id": delivery_id})))
+        response = error_page(request, status, error.get("message", ""), actions=actions, code=code)
+        response["Cache-Control"] = "private, no-store"
         return response
 
 

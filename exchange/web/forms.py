@@ -8,9 +8,7 @@ refusal back into form errors.
 from __future__ import annotations
 
 import json
-import re
 from datetime import datetime, time
-from decimal import Decimal
 
 from django import forms
 from django.utils import timezone
@@ -19,37 +17,17 @@ from exchange.errors import DomainError
 from exchange.models import ApiKey, Dataset, DatasetVersion, Membership, Offer
 from exchange.models.catalog import Category
 from exchange.models.webhooks import EVENT_TYPES as WEBHOOK_EVENT_TYPES
+from exchange.money import AmountError, format_yuan, parse_yuan
 from exchange.selectors.catalog import GRADES
-from exchange.validators import amount_digits
 from workers.metadata import ANNOTATIONS_PER_ITEM_MAX, RAI_FIELDS
-
-# A price field reads plain digits with at most two decimals: "1999", "19.9", "19.99"
-# (thousands separators allowed; full-width digits made ASCII by amount_digits). Anything
-# else (exponents, signs, other scripts' digits) is refused rather than guessed at.
-_YUAN_RE = re.compile(r"(?P<sign>[-+])?(?P<int>[0-9]+)(?:\.(?P<frac>[0-9]*))?")
-# 1e15 fen = 10 trillion yuan: far above any price; keeps the integer inside a bigint.
-_MAX_FEN = 10**15
 
 
 def yuan_to_fen(text: str) -> int:
-    """'1,234.50' -> 123450, exactly (Decimal, never float). Raises ValidationError."""
+    """'1,234.50' -> 123450 (exchange.money.parse_yuan, the one parser); its refusal as a form error."""
     try:
-        text = amount_digits(text or "")
-    except ValueError as exc:
-        raise forms.ValidationError(str(exc), code="script") from None
-    cleaned = text.strip().replace(",", "").replace("¥", "").replace("￥", "").strip()
-    match = _YUAN_RE.fullmatch(cleaned)
-    if match is None:
-        raise forms.ValidationError(f"“{text}” is not an amount in yuan; write e.g. 19.99.", code="invalid")
-    if match["sign"] == "-":
-        raise forms.ValidationError("The amount cannot be negative.", code="negative")
-    if match["frac"] and len(match["frac"]) > 2:
-        raise forms.ValidationError("At most 2 decimal places: the smallest unit is 1 fen (0.01 yuan).",
-                                    code="too_precise")
-    fen = int(Decimal(f"{match['int']}.{match['frac'] or '0'}") * 100)
-    if fen > _MAX_FEN:
-        raise forms.ValidationError("The amount is too large.", code="too_large")
-    return fen
+        return parse_yuan(text)
+    except AmountError as exc:
+        raise forms.ValidationError(str(exc), code=exc.code) from None
 
 
 class YuanField(forms.CharField):
@@ -349,7 +327,12 @@ class OfferCreateForm(forms.Form):
                                           help_text="A trailing space added to or removed from a text value in "
                                                     "marked rows (for data with few numeric columns).")
 
+    confirm_low_price = forms.BooleanField(required=False, label="Yes, this low price is right",
+                                           help_text="Needed for a price under ¥10: it is easy to type 1.5 for 1,500.")
+
     # Service field names that differ from ours.
+    # A typing slip guard, not a rule: the service accepts any price from ¥0.01.
+    LOW_PRICE_FEN = 1000
     FIELD_MAP = {"price_fen": "price", "guarantee.min_score": "g_min_score", "guarantee.min_rows": "g_min_rows",
                  "guarantee.max_duplicate_share": "g_max_duplicate_pct", "guarantee.max_null_share": "g_max_null",
                  "guarantee.label_tolerance_pp": "g_label_tolerance_pp"}
@@ -377,6 +360,14 @@ class OfferCreateForm(forms.Form):
                "label_tolerance_pp": float(tol) if tol is not None else None,
                "no_undeclared_personal_data": bool(d.get("g_no_undeclared_pii"))}
         return {k: v for k, v in raw.items() if v not in (None, False)} or None
+
+    def clean(self):
+        data = super().clean()
+        price = data.get("price")
+        if price is not None and 0 < price < self.LOW_PRICE_FEN and not data.get("confirm_low_price"):
+            self.add_error("price", f"{format_yuan(price)} is under ¥10. If that is right, tick "
+                                    "“Yes, this low price is right” and add the offer again.")
+        return data
 
     def service_arguments(self) -> dict:
         d = self.cleaned_data

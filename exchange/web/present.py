@@ -10,6 +10,7 @@ from typing import Any
 
 from django.utils.safestring import SafeString, mark_safe
 
+from exchange.money import format_yuan
 from exchange.web.charts import Bar, hbar_chart, percent
 from workers.quality.report import ColumnReport, Report
 
@@ -18,12 +19,8 @@ PII_KINDS = [("mobile", "Mobile numbers"), ("email", "E-mail addresses"),
 
 
 def money(fen: int | None) -> str:
-    """123450 -> '¥1,234.50'; None -> '—'. Integer arithmetic only."""
-    if fen is None:
-        return "—"
-    sign = "-" if fen < 0 else ""
-    yuan, cents = divmod(abs(int(fen)), 100)
-    return f"{sign}¥{yuan:,}.{cents:02d}"
+    """123450 -> '¥1,234.50'; None -> '—' (exchange.money.format_yuan)."""
+    return format_yuan(fen)
 
 
 def fen_to_yuan_text(fen: int | None) -> str:

@@ -14,3 +14,11 @@ FINGERPRINT_SECRET = env.str("FINGERPRINT_SECRET", default="insecure-local-finge
 
 # --- Webhooks: the demo may post to receivers on this machine ---
 WEBHOOK_ALLOW_PRIVATE = env.bool("WEBHOOK_ALLOW_PRIVATE", default=True)
+
+# --- Static files without collectstatic ---
+# The demo's web server runs with DEBUG off (people see the site's error pages, not Django's
+# technical ones), so WhiteNoise serves the apps' static files straight from their folders.
+# https://whitenoise.readthedocs.io/en/stable/django.html#WHITENOISE_USE_FINDERS
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405

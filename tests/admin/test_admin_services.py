@@ -182,3 +182,37 @@ def test_review_page_reject_needs_a_reason(staff_client, make_firm, actor_for):
     fresh = Listing.objects.get(pk=listing.pk)
     assert fresh.status == "rejected" and fresh.review_note == "Sample shows phone numbers"
     assert staff_client.get(f"/admin/exchange/listing/{listing.pk}/review/").status_code == 405
+
+
+def test_admin_index_shows_the_queues_with_counts(staff_client, make_firm, actor_for):
+    make_firm(verified=False)
+    _in_review(actor_for(make_firm()))
+    page = staff_client.get("/admin/").content.decode()
+    assert "Work waiting" in page
+    for label, count in (("Firms awaiting verification", 1), ("Listings in review", 1), ("Failed deliveries", 0)):
+        at = page.index(label)
+        assert f'class="queue-count">{count}</td>' in page[at:at + 400], label
+    assert "/admin/exchange/listing/?status__exact=in_review" in page
+
+
+def test_firm_review_page_shows_the_credit_code_check(staff_client, make_firm):
+    org = make_firm(verified=False)
+    page = staff_client.get(f"/admin/exchange/organization/{org.pk}/change/").content.decode()
+    assert "Credit code check" in page and "check character valid" in page
+
+
+def test_version_and_report_pages_render_the_quality_report(staff_client, make_firm, actor_for):
+    listing = _in_review(actor_for(make_firm()))
+    for url in (f"/admin/exchange/datasetversion/{listing.version.pk}/change/",
+                f"/admin/exchange/qualityreport/{listing.version.quality_report.pk}/change/"):
+        page = staff_client.get(url).content.decode()
+        assert "Quality gates passed" in page and "Null rate per column" in page, url
+        assert 'name="_save"' not in page, url
+
+
+def test_audit_list_is_newest_first(staff_client, make_firm):
+    make_firm(), make_firm()
+    page = staff_client.get("/admin/exchange/auditevent/").content.decode()
+    seqs = list(AuditEvent.objects.order_by("-seq").values_list("seq", flat=True))
+    positions = [page.index(f'>{seq}</a>') for seq in seqs[:3]]
+    assert positions == sorted(positions)

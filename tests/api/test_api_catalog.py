@@ -103,7 +103,7 @@ def test_dataset_create_upload_listing_offer_submit_via_api(seller, client_for):
     assert "still being checked" in err["message"]
 
 
-@pytest.mark.parametrize("price,fragment", [(-5, "positive"), (12.5, "whole number"), ("12.50", "whole number"), (10**16, "At most")])
+@pytest.mark.parametrize("price,fragment", [(-5, "at least ¥0.01"), (12.5, "whole number"), ("12.50", "whole number"), (10**16, "At most")])
 def test_bad_price_via_api(seller, client_for, price, fragment):
     org, actor = seller
     dataset = make_dataset(actor)

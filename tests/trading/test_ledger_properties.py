@@ -17,7 +17,7 @@ from hypothesis.stateful import (
 
 from exchange.actor import Actor
 from exchange.errors import Conflict
-from exchange.models import Account, Contract
+from exchange.models import Account, Contract, Delivery
 from exchange.services import escrow, ledger
 from exchange.services import trading as svc
 from tests.trading.conftest import PURPOSE, build_listing
@@ -43,6 +43,7 @@ class TradingMachine(RuleBasedStateMachine):
         self.revenue = 0
         self.awaiting: list[Contract] = []
         self.paid: list[Contract] = []
+        self.licensed: list[Contract] = []  # settled, licence still running
 
     def actor(self, org):
         user = org.memberships.select_related("user").first().user
@@ -57,7 +58,8 @@ class TradingMachine(RuleBasedStateMachine):
     @rule(buyer=st.integers(0, 1), offer=st.integers(0, len(PRICES) - 1))
     def purchase(self, buyer, offer):
         org, offer = self.buyers[buyer], self.offers[offer]
-        if any(c.buyer_id == org.pk and c.offer_id == offer.pk for c in self.awaiting):
+        # One purchase rule (selectors/purchase.py): unpaid, paid or licensed blocks a new purchase.
+        if any(c.buyer_id == org.pk and c.offer_id == offer.pk for c in (*self.awaiting, *self.paid, *self.licensed)):
             with pytest.raises(Conflict):
                 svc.access_request_create(actor=self.actor(org), offer=offer, purpose=PURPOSE)
             return
@@ -95,8 +97,16 @@ class TradingMachine(RuleBasedStateMachine):
         self.wallet[self.seller.pk] += contract.price_fen - commission
         self.revenue += commission
         self.escrow -= contract.price_fen
+        self.licensed.append(contract)
         with pytest.raises(Conflict):
             escrow.contract_refund(contract_id=contract.pk, reason="too late", actor=self.staff)
+
+    @precondition(lambda self: self.licensed)
+    @rule(index=st.integers(0, 100))
+    def licence_ends(self, index):
+        """The licence term is over (what the expiry sweep records): the offer may be bought again."""
+        contract = self.licensed.pop(index % len(self.licensed))
+        Delivery.objects.filter(contract=contract).update(status="expired")
 
     @precondition(lambda self: self.paid)
     @rule(index=st.integers(0, 100))

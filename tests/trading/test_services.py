@@ -75,7 +75,7 @@ def test_pay_later_after_topup_then_paying_twice_is_refused(make_firm, actor_for
     with pytest.raises(Conflict) as exc:
         svc.contract_pay(actor=actor_for(buyer), contract=contract)
     assert exc.value.code == "insufficient_funds"
-    assert "short by 1000 fen" in exc.value.message
+    assert "short by ¥10.00" in exc.value.message
     fund(buyer, 1500)
 
     svc.contract_pay(actor=actor_for(buyer), contract=contract)
@@ -376,7 +376,7 @@ def test_licence_is_deterministic_and_names_terms(make_firm, actor_for, make_off
                                version_number=1, version_sha256=offer.listing.version.sha256, purpose=PURPOSE)
 
     assert again == text
-    for fragment in ("Hefei Speech Ltd", "Nanjing AI Co", seller.credit_code, buyer.credit_code, "12345 fen (123.45 CNY)",
+    for fragment in ("Hefei Speech Ltd", "Nanjing AI Co", seller.credit_code, buyer.credit_code, "Price: ¥123.45 (CNY)",
                      "runs for 90 days", "at most 3 times", "may not redistribute", "No biometric identification.", PURPOSE):
         assert fragment in text
     assert contract.licence_sha256 == hashlib.sha256(text.encode()).hexdigest()
@@ -475,11 +475,18 @@ def test_second_unpaid_contract_for_one_offer_is_refused_by_database_as_409(make
     assert AuditEvent.objects.count() == events
 
 
-def test_paid_contract_does_not_block_buying_the_offer_again(make_firm, actor_for, make_offer, fund):
+def test_paid_contract_blocks_buying_the_offer_again_until_its_licence_ends(make_firm, actor_for, make_offer, fund):
+    """The one purchase rule (selectors/purchase.py); the web and API faces are tested in tests/web/test_buy_again.py."""
+    from exchange.models import Delivery
+
     seller, buyer = make_firm(), make_firm()
     offer = make_offer(seller, price_fen=1000)
     fund(buyer, 1000)
-    svc.access_request_create(actor=actor_for(buyer), offer=offer, purpose=PURPOSE)
+    first = svc.access_request_create(actor=actor_for(buyer), offer=offer, purpose=PURPOSE)
+    with pytest.raises(Conflict) as caught:
+        svc.access_request_create(actor=actor_for(buyer), offer=offer, purpose=PURPOSE)
+    assert caught.value.code == "already_licensed"
+    Delivery.objects.filter(contract=first.contract).update(status="expired", expires_at=timezone.now())
     again = svc.access_request_create(actor=actor_for(buyer), offer=offer, purpose=PURPOSE)
     assert again.contract.status == "awaiting_payment"
     with pytest.raises(Conflict) as caught:

@@ -232,10 +232,10 @@ def test_offer_price_must_be_yuan_with_at_most_two_decimals(seller_client, selle
     listing = _draft_listing(seller_actor)
     url = reverse("web:offer-add", args=[listing.pk])
 
-    for price, message in (("12.345", "At most 2 decimal places: the smallest unit is 1 fen (0.01 yuan)."),
+    for price, message in (("12.345", "At most 2 decimal places: the smallest amount is ¥0.01."),
                            ("-1", "The amount cannot be negative."),
-                           ("abc", "“abc” is not an amount in yuan; write e.g. 19.99."),
-                           ("1e3", "“1e3” is not an amount in yuan; write e.g. 19.99.")):
+                           ("abc", "“abc” is not an amount in yuan; write e.g. 19.99 or ¥1,234.50."),
+                           ("1e3", "“1e3” is not an amount in yuan; write e.g. 19.99 or ¥1,234.50.")):
         response = seller_client.post(url, offer_form(price))
         assert response.status_code == 200
         assert response.context["offer_form"].errors["price"] == [message]
@@ -247,7 +247,7 @@ def test_offer_price_zero_is_refused_by_the_service(seller_client, seller_actor)
 
     response = seller_client.post(reverse("web:offer-add", args=[listing.pk]), offer_form("0"))
 
-    assert response.context["offer_form"].errors["price"] == ["Must be a positive number of fen."]
+    assert response.context["offer_form"].errors["price"] == ["Must be at least ¥0.01."]
     assert Offer.objects.count() == 0
 
 
@@ -322,3 +322,18 @@ def test_my_listings_page_shows_status_badges(seller_client, published):
 
     assert published.title in body
     assert 'badge-published">Published<' in body
+
+
+def test_an_offer_under_ten_yuan_needs_a_confirmation(seller_client, seller_actor):
+    listing = _draft_listing(seller_actor)
+    url = reverse("web:offer-add", args=[listing.pk])
+
+    response = seller_client.post(url, offer_form("1.5"))
+    assert response.status_code == 200
+    assert response.context["offer_form"].errors["price"] == [
+        "¥1.50 is under ¥10. If that is right, tick “Yes, this low price is right” and add the offer again."]
+    assert Offer.objects.count() == 0
+
+    response = seller_client.post(url, {**offer_form("1.5"), "confirm_low_price": "on"})
+    assert response.status_code == 302
+    assert Offer.objects.get().price_fen == 150

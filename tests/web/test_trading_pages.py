@@ -429,8 +429,8 @@ def test_sandbox_topup_in_demo_mode(buyer_client, buyer, settings):
 
 
 @pytest.mark.parametrize(("amount", "error"), [("-5", "The amount cannot be negative."),
-                                               ("0", "Must be a positive number of fen."),
-                                               ("1.005", "At most 2 decimal places: the smallest unit is 1 fen (0.01 yuan).")])
+                                               ("0", "Must be at least ¥0.01."),
+                                               ("1.005", "At most 2 decimal places: the smallest amount is ¥0.01.")])
 def test_sandbox_topup_refuses_bad_amounts_and_writes_nothing(buyer_client, buyer, settings, amount, error):
     settings.DEMO_MODE = True
 

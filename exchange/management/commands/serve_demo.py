@@ -37,7 +37,10 @@ class Command(BaseCommand):
             "--concurrency", str(concurrency), "--loglevel", "INFO", "-n", "demo@%h",
             "--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME,
         ], start_new_session=True)
-        web = subprocess.Popen([py, "manage.py", "runserver", addr, "--noreload"], start_new_session=True)
+        # The web server runs with DEBUG off unless asked otherwise: a wrong URL shows the site's
+        # 404 page, not Django's technical page listing every URL pattern.
+        web_env = {**os.environ, "DJANGO_DEBUG": os.environ.get("DJANGO_DEBUG", "False")}
+        web = subprocess.Popen([py, "manage.py", "runserver", addr, "--noreload"], start_new_session=True, env=web_env)
         self.stdout.write(self.style.SUCCESS(f"\nShujiao is running at http://{addr}/  (Ctrl-C stops web and worker)"))
         self.stdout.write(f"  API docs:  http://{addr}/api/docs/     admin: http://{addr}/admin/")
         self.stdout.write(f"  staff login:  {demo.ADMIN_USERNAME} / {demo.ADMIN_PASSWORD}")

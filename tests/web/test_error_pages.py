@@ -1,0 +1,77 @@
+"""Error pages for people: bilingual, in the site's layout, also in the demo (DEBUG off there)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from django.test import RequestFactory
+
+from exchange.web.views import server_error
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_404_is_the_sites_bilingual_page(client, db):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    body = response.content.decode()
+    assert "Not found" in body and "页面不存在" in body and 'class="topbar"' in body
+    assert "URLconf" not in body
+
+
+def test_500_page_renders_without_the_database():
+    response = server_error(RequestFactory().get("/boom"))
+    assert response.status_code == 500
+    body = response.content.decode()
+    assert "Something went wrong" in body and "服务器出错" in body and "shujiao.css" in body
+
+
+def test_the_demo_settings_show_the_sites_404_and_serve_static_without_collectstatic(tmp_path):
+    """What ``serve_demo`` runs: local settings with DEBUG off (its web child's environment)."""
+    script = (
+        "import django; django.setup()\n"
+        "from django.test import Client\n"
+        "c = Client()\n"
+        "r = c.get('/no-such-page/'); print(r.status_code, '页面不存在' in r.content.decode(), 'URLconf' in r.content.decode())\n"
+        "s = c.get('/static/exchange/shujiao.css'); print(s.status_code)\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "marketplace.settings.local", "DJANGO_DEBUG": "False",
+           "DJANGO_ALLOWED_HOSTS": "testserver", "SHUJIAO_VAR_DIR": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.split() == ["404", "True", "False", "200"], out.stdout + out.stderr[-2000:]
+
+
+def test_serve_demo_runs_its_web_server_with_debug_off(monkeypatch, settings, tmp_path):
+    """The command's children are recorded, not started: the web child's environment has DEBUG off."""
+    from django.core.management import call_command
+
+    started = []
+
+    class FakeProcess:
+        pid = -1
+
+        def __init__(self, args, env=None, **kwargs):
+            started.append((args, env))
+
+        def poll(self):
+            return 0  # exited at once: the command stops
+
+        def wait(self, timeout=None):
+            return 0
+
+        def send_signal(self, sig):
+            raise AssertionError("an exited child gets no signal")
+
+    settings.BROKER_DIR = tmp_path / "broker"
+    monkeypatch.delenv("DJANGO_DEBUG", raising=False)
+    monkeypatch.setattr("subprocess.Popen", FakeProcess)
+    monkeypatch.setattr("os.killpg", lambda pid, sig: None)
+
+    call_command("serve_demo", warm_seconds=0)
+
+    web = [env for args, env in started if "runserver" in args]
+    assert len(web) == 1 and web[0]["DJANGO_DEBUG"] == "False"
