@@ -93,6 +93,11 @@ class MarkReadIn(serializers.Serializer):
                                 help_text="Leave out to mark all read.")
 
 
+class MarkReadOut(serializers.Serializer):
+    marked_read = serializers.IntegerField()
+    unread = serializers.IntegerField()
+
+
 @extend_schema(tags=["after-sales"])
 class NotificationViewSet(FirmViewMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """Your notifications (an API key sees its firm's), newest first."""
@@ -105,7 +110,7 @@ class NotificationViewSet(FirmViewMixin, mixins.ListModelMixin, viewsets.Generic
         self.firm  # noqa: B018 — a member of a firm only
         return notes.notifications_of(actor=self.actor)
 
-    @extend_schema(request=MarkReadIn, responses={200: serializers.DictField()})
+    @extend_schema(request=MarkReadIn, responses={200: MarkReadOut})
     @action(detail=False, methods=["post"])
     def read(self, request):
         """Mark notifications read; answers how many changed and how many are still unread."""
