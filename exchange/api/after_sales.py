@@ -5,7 +5,7 @@ Views parse input, call one service, render output; staff decide disputes in the
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -93,6 +93,11 @@ class MarkReadIn(serializers.Serializer):
                                 help_text="Leave out to mark all read.")
 
 
+class MarkReadOut(serializers.Serializer):
+    marked_read = serializers.IntegerField()
+    unread = serializers.IntegerField()
+
+
 @extend_schema(tags=["after-sales"])
 class NotificationViewSet(FirmViewMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """Your notifications (an API key sees its firm's), newest first."""
@@ -105,8 +110,7 @@ class NotificationViewSet(FirmViewMixin, mixins.ListModelMixin, viewsets.Generic
         self.firm  # noqa: B018 — a member of a firm only
         return notes.notifications_of(actor=self.actor)
 
-    @extend_schema(request=MarkReadIn, responses={200: inline_serializer("NotificationsMarkedRead", fields={
-        "marked_read": serializers.IntegerField(), "unread": serializers.IntegerField()})})
+    @extend_schema(request=MarkReadIn, responses={200: MarkReadOut})
     @action(detail=False, methods=["post"])
     def read(self, request):
         """Mark notifications read; answers how many changed and how many are still unread."""

@@ -6,7 +6,8 @@ one whose heartbeat is older than ``stale_seconds``) to running with a fresh tok
 ``UPDATE … WHERE`` — zero rows updated means another attempt holds it (``ClaimBusy``) or there
 is nothing to do (None). The holder refreshes the heartbeat from a background thread
 (:func:`heartbeat`) and stores its result only while :func:`holds` is true under a row lock.
-Used by the quality re-check of disputes (services.recheck).
+Used by quality checks (services.quality), delivery builds (services.delivery) and the quality
+re-check of disputes (services.recheck).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db.models import F, Model, Q
 from django.utils import timezone
 
@@ -34,12 +36,12 @@ class ClaimSpec:
     token_field: str
     heartbeat_field: str
     attempts_field: str
-    stale_seconds: int
+    stale_setting: str      # the setting naming how old a heartbeat must be to count as a dead worker
     on_claim: dict[str, Any] = field(default_factory=dict)  # fields set when claimed (e.g. status)
-    queued_at_field: str = ""
+    queued_at_field: str = ""  # when a waiting row was queued (the sweeper re-enqueues old ones)
 
     def stale_before(self):
-        return timezone.now() - timedelta(seconds=self.stale_seconds)
+        return timezone.now() - timedelta(seconds=getattr(settings, self.stale_setting))
 
 
 @dataclass(frozen=True)
@@ -49,13 +51,14 @@ class Claim:
     attempts: int
 
 
-def claim(spec: ClaimSpec, pk: Any) -> Claim | None:
-    """Claim row ``pk``: a Claim, None (nothing to do) or ClaimBusy (a live attempt has it)."""
+def claim(spec: ClaimSpec, pk: Any, **updates: Any) -> Claim | None:
+    """Claim row ``pk``: a Claim, None (nothing to do) or ClaimBusy (a live attempt has it).
+    ``updates`` are written by the same UPDATE (progress reset, start time)."""
     token = uuid.uuid4().hex
     stale = spec.running & Q(**{f"{spec.heartbeat_field}__lt": spec.stale_before()})
     updated = spec.model.objects.filter(spec.waiting | stale, pk=pk).update(**{
         spec.token_field: token, spec.heartbeat_field: timezone.now(),
-        spec.attempts_field: F(spec.attempts_field) + 1, **spec.on_claim})
+        spec.attempts_field: F(spec.attempts_field) + 1, **spec.on_claim, **updates})
     if updated:
         attempts = spec.model.objects.filter(pk=pk).values_list(spec.attempts_field, flat=True).get()
         return Claim(str(pk), token, attempts)
@@ -79,7 +82,7 @@ def heartbeat(spec: ClaimSpec, c: Claim, interval: float) -> HeartbeatThread:
     return HeartbeatThread(lambda: touch(spec, c), interval, name=f"heartbeat-{c.pk}")
 
 
-def due(spec: ClaimSpec, *, requeue_after_seconds: int, limit: int = 500) -> list[Any]:
+def due(spec: ClaimSpec, *, requeue_after_seconds: float, limit: int = 500) -> list[Any]:
     """Rows a sweeper should enqueue again: waiting too long (broker down at commit) or stale."""
     now = timezone.now()
     waiting = spec.waiting & Q(**{f"{spec.queued_at_field}__lt": now - timedelta(seconds=requeue_after_seconds)}) \

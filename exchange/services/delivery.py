@@ -3,8 +3,9 @@ revoke, expire, sweep. Download links and downloads: services/downloads.py.
 
 Exactly-once effects rest on three things:
 
-* the claim is a conditional UPDATE (only a ``queued`` delivery, or a ``building`` one
-  whose heartbeat went stale, can be claimed) that stores a fresh ``claim_token``;
+* the claim is a conditional UPDATE through the shared helper ``services.claims`` (only a
+  ``queued`` delivery, or a ``building`` one whose heartbeat went stale, can be claimed) that
+  stores a fresh ``claim_token``;
 * a build writes its package under a name of its own (``deliveries/<id>/<token>.zip``)
   and stores the result only while it still holds the claim (row lock + token check);
 * the contract's acceptance window opens (or, with no window, settlement happens) in the
@@ -25,21 +26,19 @@ import functools
 import logging
 import tempfile
 import time
-import uuid
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Max, Q
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from exchange import storage
 from exchange.actor import Actor
 from exchange.errors import Conflict, Forbidden, InvalidInput, NotFound
 from exchange.models import AuditEvent, Contract, Delivery
-from exchange.services import escrow
+from exchange.services import claims, escrow
 from exchange.services.audit import audit_record
 from exchange.services.delivery_storage import (
     delete_after_commit,
@@ -49,7 +48,6 @@ from exchange.services.delivery_storage import (
 )
 from exchange.services.delivery_table import TableCopy, parquet_copy_build
 from exchange.services.dispatch import enqueue_on_commit, send_task_now
-from exchange.services.heartbeat import HeartbeatThread
 from exchange.services.notifications import notify_contract
 from exchange.services.sharing import tokens_revoke
 from exchange.services.webhooks import emit
@@ -59,22 +57,17 @@ DELIVERY_BUILD_TASK = "shujiao.delivery.build"
 WORKER = "delivery-worker"
 
 
-@dataclass(frozen=True)
-class Claim:
-    delivery_id: str
-    token: str
-
-
-class ClaimBusy(Exception):
-    """Another live attempt holds the claim; try again once it could have gone stale."""
+Claim = claims.Claim
+ClaimBusy = claims.ClaimBusy
+BUILD_CLAIM = claims.ClaimSpec(
+    model=Delivery, waiting=Q(status=Delivery.Status.QUEUED), running=Q(status=Delivery.Status.BUILDING),
+    token_field="claim_token", heartbeat_field="heartbeat_at", attempts_field="attempts",
+    stale_setting="DELIVERY_STALE_SECONDS", on_claim={"status": Delivery.Status.BUILDING}, queued_at_field="queued_at",
+)
 
 
 class TransientBuildError(Exception):
     """A build failed for a reason that may pass (storage, no key); it is retried."""
-
-
-def _stale_before():
-    return timezone.now() - timedelta(seconds=settings.DELIVERY_STALE_SECONDS)
 
 
 def _worker() -> Actor:
@@ -106,26 +99,14 @@ def delivery_claim(*, delivery_id: str) -> Claim | None:
     Raises ClaimBusy when a live attempt holds it. A claim past ``DELIVERY_MAX_ATTEMPTS``
     ends the delivery as failed (and refunds the buyer) instead.
     """
-    token = uuid.uuid4().hex
-    now = timezone.now()
-    claimable = Q(status=Delivery.Status.QUEUED) | Q(status=Delivery.Status.BUILDING, heartbeat_at__lt=_stale_before())
-    updated = Delivery.objects.filter(claimable, pk=delivery_id).update(
-        status=Delivery.Status.BUILDING, claim_token=token, heartbeat_at=now, attempts=F("attempts") + 1,
-        bytes_done=0,
-    )
-    if updated:
-        claim = Claim(str(delivery_id), token)
-        delivery = Delivery.objects.only("attempts", "error").get(pk=delivery_id)
-        if delivery.attempts > settings.DELIVERY_MAX_ATTEMPTS:
-            last = f" Last error: {delivery.error}" if delivery.error else ""
-            delivery_fail(claim=claim, code="attempts_exhausted", message=(
-                f"The package could not be built after {settings.DELIVERY_MAX_ATTEMPTS} attempts.{last}"))
-            return None
-        return claim
-    status = Delivery.objects.filter(pk=delivery_id).values_list("status", flat=True).first()
-    if status == Delivery.Status.BUILDING:
-        raise ClaimBusy(str(delivery_id))
-    return None
+    claim = claims.claim(BUILD_CLAIM, delivery_id, bytes_done=0)
+    if claim is not None and claim.attempts > settings.DELIVERY_MAX_ATTEMPTS:
+        error = Delivery.objects.filter(pk=delivery_id).values_list("error", flat=True).get()
+        last = f" Last error: {error}" if error else ""
+        delivery_fail(claim=claim, code="attempts_exhausted", message=(
+            f"The package could not be built after {settings.DELIVERY_MAX_ATTEMPTS} attempts.{last}"))
+        return None
+    return claim
 
 
 class _Heartbeat:
@@ -142,7 +123,7 @@ class _Heartbeat:
         fields: dict[str, Any] = {"heartbeat_at": timezone.now()}
         if bytes_done is not None:
             fields["bytes_done"] = bytes_done
-        Delivery.objects.filter(pk=self.claim.delivery_id, claim_token=self.claim.token).update(**fields)
+        Delivery.objects.filter(pk=self.claim.pk, claim_token=self.claim.token).update(**fields)
 
     def __call__(self, bytes_done: int) -> None:
         self.beat(bytes_done)
@@ -195,7 +176,7 @@ def delivery_build(*, claim: Claim) -> Delivery | None:
 
     delivery = (Delivery.objects.select_related("contract__buyer", "contract__seller", "contract__listing__dataset",
                                                 "contract__dataset_version__dataset", "contract__offer",
-                                                "contract__dataset_version__quality_report").get(pk=claim.delivery_id))
+                                                "contract__dataset_version__quality_report").get(pk=claim.pk))
     contract = delivery.contract
     version = contract.dataset_version
     heartbeat = _Heartbeat(claim)
@@ -214,11 +195,8 @@ def delivery_build(*, claim: Claim) -> Delivery | None:
     parquet_name = f"deliveries/{delivery.pk}/{claim.token}.parquet"  # the Delta Sharing copy (SPEC §10)
     recipients = recipients_for(contract.buyer)
 
-    def touch():
-        Delivery.objects.filter(pk=claim.delivery_id, claim_token=claim.token).update(heartbeat_at=timezone.now())
-
     try:
-        with HeartbeatThread(touch, settings.DELIVERY_HEARTBEAT_SECONDS, name=f"heartbeat-{claim.delivery_id}"), \
+        with claims.heartbeat(BUILD_CLAIM, claim, settings.DELIVERY_HEARTBEAT_SECONDS), \
                 tempfile.TemporaryFile(dir=settings.DELIVERY_TMP_DIR, prefix="shujiao-delivery-") as tmp:
             fields = _manifest_fields(delivery, issued_at=issued_at, expires_at=expires_at)
             build = {"out": tmp, "data_path": data_path, "license_text": contract.licence_text,
@@ -270,9 +248,9 @@ def delivery_store(*, claim: Claim, package_name: str, result, data_path: str, i
     this attempt still holds the claim; otherwise discard what it stored."""
     table = table or TableCopy()
     with transaction.atomic():
-        delivery = Delivery.objects.select_for_update().get(pk=claim.delivery_id)
+        delivery = Delivery.objects.select_for_update().get(pk=claim.pk)
         if delivery.status != Delivery.Status.BUILDING or delivery.claim_token != claim.token:
-            logger.info("delivery %s: claim %s lost; package discarded", claim.delivery_id, claim.token)
+            logger.info("delivery %s: claim %s lost; package discarded", claim.pk, claim.token)
             delete_after_commit(package_name)
             if table.name:
                 delete_after_commit(table.name)
@@ -326,7 +304,7 @@ def _webhook_data(delivery: Delivery, contract: Contract, **extra: Any) -> dict[
 
 def delivery_release(*, claim: Claim, error: str) -> None:
     """Give a claim back after a transient failure: queued again, to be retried."""
-    Delivery.objects.filter(pk=claim.delivery_id, status=Delivery.Status.BUILDING, claim_token=claim.token).update(
+    Delivery.objects.filter(pk=claim.pk, status=Delivery.Status.BUILDING, claim_token=claim.token).update(
         status=Delivery.Status.QUEUED, claim_token="", error=error[:5000], queued_at=timezone.now())
 
 
@@ -350,7 +328,7 @@ def _end_failed(delivery: Delivery, *, code: str, message: str, details: dict | 
 def delivery_fail(*, claim: Claim, code: str, message: str, details: dict | None = None) -> None:
     """End a build as failed for good: the buyer is refunded. Only the claim holder can."""
     with transaction.atomic():
-        delivery = Delivery.objects.select_for_update().get(pk=claim.delivery_id)
+        delivery = Delivery.objects.select_for_update().get(pk=claim.pk)
         if delivery.status != Delivery.Status.BUILDING or delivery.claim_token != claim.token:
             return
         _end_failed(delivery, code=code, message=message, details=details)
@@ -359,12 +337,8 @@ def delivery_fail(*, claim: Claim, code: str, message: str, details: dict | None
 # --- Periodic work -------------------------------------------------------------------
 def delivery_sweep() -> int:
     """Re-enqueue deliveries never picked up (broker down at commit) or whose worker died."""
-    now = timezone.now()
-    waiting = Delivery.objects.filter(
-        Q(status=Delivery.Status.QUEUED, queued_at__lt=now - timedelta(seconds=settings.DELIVERY_REQUEUE_AFTER_SECONDS))
-        | Q(status=Delivery.Status.BUILDING, heartbeat_at__lt=_stale_before())
-    ).order_by("queued_at").values_list("pk", flat=True)[:500]
-    return sum(send_task_now(DELIVERY_BUILD_TASK, str(pk)) for pk in waiting)
+    due = claims.due(BUILD_CLAIM, requeue_after_seconds=settings.DELIVERY_REQUEUE_AFTER_SECONDS)
+    return sum(send_task_now(DELIVERY_BUILD_TASK, str(pk)) for pk in due)
 
 
 def deliveries_expire(*, now=None) -> int:

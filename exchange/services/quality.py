@@ -1,52 +1,43 @@
 """Running a version's quality check: claim, profile, store exactly one report.
 
-The claim is a conditional UPDATE (only an ``uploaded`` version, or a ``checking`` one
-whose heartbeat went stale, can be claimed), so two deliveries of the same task, or two
-workers, never check one version at the same time, and a check whose worker died is
-taken over. The result is stored only by the attempt holding the claim.
+The claim is a conditional UPDATE through the shared helper ``services.claims`` (only an
+``uploaded`` version, or a ``checking`` one whose heartbeat went stale, can be claimed), so
+two deliveries of the same task, or two workers, never check one version at the same time,
+and a check whose worker died is taken over. The result is stored only by the attempt holding the claim.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-import uuid
-from dataclasses import dataclass
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from exchange import storage
 from exchange.actor import Actor
 from exchange.models import DatasetVersion, QualityReport
 from exchange.selectors.quality import redacted_for_storage, report_typed
+from exchange.services import claims
 from exchange.services.audit import audit_record
 from exchange.services.catalog_flat import listings_of_version_refresh
 from exchange.services.dispatch import send_task_now
-from exchange.services.heartbeat import HeartbeatThread
 from exchange.services.notifications import notify_version_checked
 from exchange.services.webhooks import emit
 from workers.quality.findings import scrub
 
 logger = logging.getLogger(__name__)
 QUALITY_CHECK_TASK = "shujiao.quality.check_version"
-
-
-@dataclass(frozen=True)
-class Claim:
-    version_id: str
-    token: str
-
-
-class ClaimBusy(Exception):
-    """Another live attempt holds the claim; try again once it could have gone stale."""
-
-
-def _stale_before():
-    return timezone.now() - timedelta(seconds=settings.QUALITY_STALE_SECONDS)
+Claim = claims.Claim
+ClaimBusy = claims.ClaimBusy
+CHECK_CLAIM = claims.ClaimSpec(
+    model=DatasetVersion, waiting=Q(status=DatasetVersion.Status.UPLOADED),
+    running=Q(status=DatasetVersion.Status.CHECKING), token_field="check_token",
+    heartbeat_field="check_heartbeat_at", attempts_field="check_attempts", stale_setting="QUALITY_STALE_SECONDS",
+    on_claim={"status": DatasetVersion.Status.CHECKING}, queued_at_field="created_at",
+)
 
 
 def quality_check_claim(*, version_id: str) -> Claim | None:
@@ -54,27 +45,14 @@ def quality_check_claim(*, version_id: str) -> Claim | None:
 
     Raises ClaimBusy when a live attempt holds it.
     """
-    token = uuid.uuid4().hex
-    now = timezone.now()
-    claimable = Q(status=DatasetVersion.Status.UPLOADED) | Q(
-        status=DatasetVersion.Status.CHECKING, check_heartbeat_at__lt=_stale_before()
-    )
-    updated = DatasetVersion.objects.filter(claimable, pk=version_id).update(
-        status=DatasetVersion.Status.CHECKING, check_token=token, check_started_at=now, check_heartbeat_at=now,
-        check_attempts=F("check_attempts") + 1, check_rows_seen=0, check_bytes_seen=0, check_percent=0,
-    )
-    if updated:
-        version = DatasetVersion.objects.get(pk=version_id)
-        if version.check_attempts > settings.QUALITY_MAX_ATTEMPTS:
-            quality_check_fail(claim=Claim(version_id, token), message=(
-                f"The check did not finish after {settings.QUALITY_MAX_ATTEMPTS} attempts "
-                "(the worker was stopped or ran out of time each time)."))
-            return None
-        return Claim(str(version_id), token)
-    status = DatasetVersion.objects.filter(pk=version_id).values_list("status", flat=True).first()
-    if status == DatasetVersion.Status.CHECKING:
-        raise ClaimBusy(str(version_id))
-    return None
+    claim = claims.claim(CHECK_CLAIM, version_id, check_started_at=timezone.now(), check_rows_seen=0,
+                         check_bytes_seen=0, check_percent=0)
+    if claim is not None and claim.attempts > settings.QUALITY_MAX_ATTEMPTS:
+        quality_check_fail(claim=claim, message=(
+            f"The check did not finish after {settings.QUALITY_MAX_ATTEMPTS} attempts "
+            "(the worker was stopped or ran out of time each time)."))
+        return None
+    return claim
 
 
 class ProgressRecorder:
@@ -90,7 +68,7 @@ class ProgressRecorder:
         self._last = now
         if percent is None and self.total_bytes:
             percent = 100.0 * bytes_seen / self.total_bytes
-        DatasetVersion.objects.filter(pk=self.claim.version_id, check_token=self.claim.token).update(
+        DatasetVersion.objects.filter(pk=self.claim.pk, check_token=self.claim.token).update(
             check_rows_seen=rows_seen, check_bytes_seen=bytes_seen, check_percent=min(100.0, percent or 0.0),
             check_heartbeat_at=timezone.now(),
         )
@@ -106,7 +84,7 @@ def quality_check_run(*, claim: Claim) -> QualityReport | None:
     )
     from workers.quality.dialect import Dialect, validate_dialect
 
-    version = DatasetVersion.objects.select_related("dataset").get(pk=claim.version_id)
+    version = DatasetVersion.objects.select_related("dataset").get(pk=claim.pk)
     schema = dict(version.dataset.schema or {})
     schema["personalData"] = version.dataset.contains_personal_data
     problems = validate_table_schema(schema) if version.dataset.schema else []
@@ -121,12 +99,8 @@ def quality_check_run(*, claim: Claim) -> QualityReport | None:
         max_malformed_share=settings.QUALITY_MAX_MALFORMED_SHARE,
         dialect=Dialect.from_dict(version.dataset.dialect or None),
     )
-    def touch():
-        DatasetVersion.objects.filter(pk=claim.version_id, check_token=claim.token).update(
-            check_heartbeat_at=timezone.now())
-
     # A local, seekable copy in this worker's own temp dir (S3), or the stored file itself (local).
-    with HeartbeatThread(touch, settings.QUALITY_HEARTBEAT_SECONDS, name=f"heartbeat-{claim.version_id}"), \
+    with claims.heartbeat(CHECK_CLAIM, claim, settings.QUALITY_HEARTBEAT_SECONDS), \
             storage.local_copy(version.file.name, tmp_dir=settings.QUALITY_TMP_DIR) as path, open(path, "rb") as stream:
         report = profile(stream, schema, options=options, progress=ProgressRecorder(claim, version.byte_size),
                          total_bytes=version.byte_size, filename=version.original_filename)
@@ -136,9 +110,9 @@ def quality_check_run(*, claim: Claim) -> QualityReport | None:
 def quality_check_store(*, claim: Claim, report: dict) -> QualityReport | None:
     """Store the one report and the outcome, if this attempt still holds the claim."""
     with transaction.atomic():
-        version = DatasetVersion.objects.select_for_update().get(pk=claim.version_id)
+        version = DatasetVersion.objects.select_for_update().get(pk=claim.pk)
         if version.status != DatasetVersion.Status.CHECKING or version.check_token != claim.token:
-            logger.info("version %s: claim %s lost; result discarded", claim.version_id, claim.token)
+            logger.info("version %s: claim %s lost; result discarded", claim.pk, claim.token)
             return None
         # no raw sample cells, no control characters (PostgreSQL refuses NUL in jsonb and text)
         data = scrub(redacted_for_storage(report))
@@ -172,7 +146,7 @@ def quality_check_store(*, claim: Claim, report: dict) -> QualityReport | None:
 def quality_check_fail(*, claim: Claim, message: str) -> None:
     """End a check as failed with a message (time limit, unreadable storage, attempts used up)."""
     with transaction.atomic():
-        version = DatasetVersion.objects.select_for_update().select_related("dataset__owner").get(pk=claim.version_id)
+        version = DatasetVersion.objects.select_for_update().select_related("dataset__owner").get(pk=claim.pk)
         if version.status != DatasetVersion.Status.CHECKING or version.check_token != claim.token:
             return
         version.status = DatasetVersion.Status.FAILED
@@ -188,12 +162,5 @@ def quality_check_fail(*, claim: Claim, message: str) -> None:
 
 def quality_sweep() -> int:
     """Re-enqueue checks that were never picked up or whose worker died. Returns how many."""
-    now = timezone.now()
-    waiting = DatasetVersion.objects.filter(
-        Q(status=DatasetVersion.Status.UPLOADED, created_at__lt=now - timedelta(seconds=settings.QUALITY_REQUEUE_AFTER_SECONDS))
-        | Q(status=DatasetVersion.Status.CHECKING, check_heartbeat_at__lt=_stale_before())
-    ).values_list("pk", flat=True)[:500]
-    count = 0
-    for pk in waiting:
-        count += send_task_now(QUALITY_CHECK_TASK, str(pk))
-    return count
+    due = claims.due(CHECK_CLAIM, requeue_after_seconds=settings.QUALITY_REQUEUE_AFTER_SECONDS)
+    return sum(send_task_now(QUALITY_CHECK_TASK, str(pk)) for pk in due)

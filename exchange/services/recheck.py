@@ -48,7 +48,7 @@ RECHECK_CLAIM = claims.ClaimSpec(
     waiting=Q(status=Dispute.Status.RECHECKING, recheck_token=""),
     running=Q(status=Dispute.Status.RECHECKING) & ~Q(recheck_token=""),
     token_field="recheck_token", heartbeat_field="recheck_heartbeat_at", attempts_field="recheck_attempts",
-    stale_seconds=settings.QUALITY_STALE_SECONDS, queued_at_field="recheck_queued_at",
+    stale_setting="QUALITY_STALE_SECONDS", queued_at_field="recheck_queued_at",
 )
 
 

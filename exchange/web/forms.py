@@ -302,7 +302,7 @@ class OfferCreateForm(forms.Form):
     term_days = forms.IntegerField(initial=365, label="Term (days)")
     download_limit = forms.IntegerField(initial=5)
     redistribution = forms.BooleanField(required=False, label="Redistribution allowed")
-    acceptance_days = forms.IntegerField(initial=3, label="Acceptance window (days)",
+    acceptance_days = forms.IntegerField(initial=3, required=False, label="Acceptance window (days)",
                                          help_text="0–30. The buyer may accept or report a problem this long after "
                                                    "delivery; you are paid then. 0: paid as soon as it is delivered.")
     # Quality guarantee (optional): checked against the listed version's report when the offer is made.
@@ -375,7 +375,8 @@ class OfferCreateForm(forms.Form):
         return {"name": d["name"], "price_fen": d["price"], "access_mode": d["access_mode"],
                 "purpose_restriction": d["purpose_restriction"], "term_days": d["term_days"],
                 "download_limit": d["download_limit"], "redistribution": d["redistribution"],
-                "acceptance_days": d["acceptance_days"], "guarantee": self.guarantee(),
+                "acceptance_days": 3 if d.get("acceptance_days") is None else d["acceptance_days"],
+                "guarantee": self.guarantee(),
                 "fingerprint": d["fingerprint"], "fingerprint_gamma": 20 if gamma is None else gamma,
                 "fingerprint_exclude": d["fingerprint_exclude"], "fingerprint_text": d["fingerprint_text"]}
 

@@ -439,5 +439,11 @@ EMAIL_HOST, EMAIL_PORT = _email.get("EMAIL_HOST", ""), _email.get("EMAIL_PORT") 
 EMAIL_HOST_USER, EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_USER", ""), _email.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS, EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_TLS")), bool(_email.get("EMAIL_USE_SSL"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Shujiao <noreply@shujiao.example>")
+# Disputes have a "kind" and a "status" of their own; name their OpenAPI enums apart.
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
+    "DisputeKindEnum": "exchange.models.disputes.Dispute.Kind",
+    "DatasetKindEnum": "exchange.models.catalog.Dataset.Kind",
+    "DisputeStatusEnum": "exchange.models.disputes.Dispute.Status",
+})
 # Links in e-mails point here.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")

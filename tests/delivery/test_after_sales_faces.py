@@ -81,8 +81,10 @@ def test_api_notifications_list_and_mark_read(delivered):
     contract = delivered()
     buyer = _client(contract.buyer)
     rows = buyer.get("/api/v1/notifications/").json()["results"]
-    assert [r["event"] for r in rows] == ["delivery.ready"]
+    assert [r["event"] for r in rows] == ["delivery.ready", "access_request.approved"]  # newest first
     assert rows[0]["link"] == f"/contracts/{contract.pk}/" and rows[0]["read_at"] is None
+    one = buyer.post("/api/v1/notifications/read/", {"ids": [rows[1]["id"]]}, content_type="application/json").json()
+    assert one == {"marked_read": 1, "unread": 1}
     marked = buyer.post("/api/v1/notifications/read/", {}, content_type="application/json").json()
     assert marked == {"marked_read": 1, "unread": 0}
     bad = buyer.post("/api/v1/notifications/read/", {"ids": ["x"]}, content_type="application/json")
@@ -138,7 +140,7 @@ def test_bell_shows_the_unread_count_and_the_list_marks_read(delivered):
     contract = delivered()
     buyer = _client(contract.buyer)
     header = buyer.get("/notifications/").content.decode()
-    assert 'aria-label="Notifications: 1 unread"' in header and "Your delivery of" in header
+    assert 'aria-label="Notifications: 2 unread"' in header and "Your delivery of" in header
     assert buyer.post("/notifications/read/").status_code == 302
     assert 'aria-label="Notifications: 0 unread"' in buyer.get("/notifications/").content.decode()
     assert Notification.objects.filter(organization=contract.buyer, read_at__isnull=True).count() == 0
@@ -179,3 +181,32 @@ def test_admin_queue_counts_and_partial_refund_decision(delivered, staff_client)
     assert (dispute.status, dispute.refund_fen) == ("partially_refunded", 2500)
     assert ledger.ledger_verify() is None
     assert "Decide this dispute" not in staff_client.get(f"/admin/exchange/dispute/{dispute.pk}/change/").content.decode()
+
+
+def test_dispute_lists_run_the_same_queries_for_one_and_three_disputes(paid_contract, build_now, make_firm,
+                                                                        staff_client, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    seller, buyer = make_firm("List Seller"), make_firm("List Buyer")
+
+    def dispute_one():
+        contract = paid_contract(price_fen=PRICE, acceptance_days=3, seller=seller, buyer=buyer)
+        build_now(contract.delivery)
+        dispute_open(actor=_actor(buyer), contract_id=contract.pk, kind="other", text=TEXT)
+
+    dispute_one()
+    pages = [(_client(buyer), "/api/v1/disputes/"), (_client(seller), "/api/v1/disputes/"),
+             (staff_client, "/admin/exchange/dispute/")]
+    counts = []
+    for client, url in pages:
+        with CaptureQueriesContext(connection) as few:
+            assert client.get(url).status_code == 200
+        counts.append(len(few.captured_queries))
+    dispute_one()
+    dispute_one()
+    for (client, url), count in zip(pages, counts, strict=True):
+        with django_assert_max_num_queries(count):
+            response = client.get(url)
+        assert response.status_code == 200
+    assert len(_client(buyer).get("/api/v1/disputes/").json()["results"]) == 3

@@ -45,6 +45,9 @@ PAGES = [
     ("seller", "/api/v1/contracts/?role=seller"),
     ("buyer", "/api/v1/wallet/entries/"),
     ("buyer", "/api/v1/deliveries/"),
+    ("seller", "/notifications/"),
+    ("buyer", "/notifications/"),
+    ("seller", "/api/v1/notifications/"),
 ]
 
 
