@@ -6,7 +6,7 @@ import importlib
 import sys
 
 BENCHMARKS = ["bench.upload_bench", "bench.quality_bench", "bench.delivery_bench", "bench.delivery_e2e",
-              "bench.catalog_bench", "bench.embedded_load", "bench.diff_bench"]
+              "bench.catalog_bench", "bench.embedded_load", "bench.diff_bench", "bench.fingerprint_bench"]
 
 
 def main() -> int:

@@ -10,13 +10,20 @@ from django.utils.html import format_html
 
 from exchange.actor import Actor
 from exchange.admin import ReadOnlyAdmin, ReadOnlyInline, _with_reason
-from exchange.models import AuditCheckpoint, Delivery, DownloadLink, SigningKey
+from exchange.models import AuditCheckpoint, Delivery, DownloadLink, SharingToken, SigningKey
 from exchange.services.delivery import delivery_revoke
 
 
 class DownloadLinkInline(ReadOnlyInline):
     model = DownloadLink
-    fields = ["created_at", "created_by", "expires_at", "first_used_at", "requests"]
+    fields = ["kind", "created_at", "created_by", "expires_at", "first_used_at", "requests"]
+
+
+class SharingTokenInline(ReadOnlyInline):
+    """Delta Sharing tokens of the delivery (never the hash); revoking the delivery revokes them."""
+
+    model = SharingToken
+    fields = ["created_at", "created_by", "expires_at", "revoked_at", "revoke_reason", "last_used_at"]
 
 
 @admin.register(Delivery)
@@ -26,13 +33,23 @@ class DeliveryAdmin(ReadOnlyAdmin):
     list_filter = ["status", "key_id"]
     search_fields = ["id", "contract__id", "contract__buyer__name", "contract__seller__name", "contract__listing__title"]
     list_select_related = ["contract__buyer", "contract__seller", "contract__listing"]
-    exclude = ["manifest", "claim_token"]
+    exclude = ["manifest", "claim_token", "parquet_schema"]
     readonly_fields = ["contract", "status", "attempts", "queued_at", "heartbeat_at", "bytes_done", "bytes_total",
                        "package_name", "package_size", "package_sha256", "data_path", "key_id", "issued_at",
                        "expires_at", "downloads_used", "error", "revoke_reason", "created_at", "ready_at", "ended_at",
-                       "manifest_pretty"]
-    inlines = [DownloadLinkInline]
+                       "encrypted_to", "fingerprint", "parquet_name", "parquet_size", "parquet_sha256", "parquet_rows",
+                       "parquet_error", "manifest_pretty"]
+    inlines = [DownloadLinkInline, SharingTokenInline]
     actions = ["revoke"]
+    change_list_template = "admin/exchange/delivery/change_list.html"
+
+    def get_urls(self):
+        from django.urls import path
+
+        from exchange.admin_trace import trace_view
+
+        return [path("trace/", self.admin_site.admin_view(lambda r: trace_view(self, r)),
+                     name="exchange_delivery_trace"), *super().get_urls()]
 
     @admin.display(description="delivery")
     def short_id(self, obj):

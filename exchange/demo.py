@@ -160,7 +160,9 @@ DATASETS = [
         "receiver sensitivity, extinction ratio, case temperature and the pass/fail result.",
         "manufacturing", "cleaned", ["manufacturing", "optics", "yield", "光模块"], OPTICAL_SCHEMA, "module_tests.csv",
         [{"name": "Yield analytics licence", "price_fen": 350_000, "access_mode": "instant", "term_days": 365,
-          "download_limit": 5, "purpose_restriction": "Yield and process analytics."}],
+          "download_limit": 5, "purpose_restriction": "Yield and process analytics.",
+          # Each buyer's copy is fingerprinted (docs/fingerprints.md): a leak traces to its contract.
+          "fingerprint": True, "fingerprint_gamma": 20}],
     ),
 ]
 
@@ -176,6 +178,35 @@ def speech_csv(rows: int = 2000, seed: int = 20261127) -> bytes:
         writer.writerow([f"HF-{i:06d}", f"audio/{i // 500:02d}/HF-{i:06d}.wav", rnd.randint(800, 6500),
                          rnd.choice(DIALECTS), text, intent])
     return out.getvalue().encode("utf-8")
+
+
+def speech_csv_v2(seed: int = 20261203) -> bytes:
+    """Version 2 of the speech data (a revision of the same listing): 40 utterances relabelled
+    after a second annotation pass, 20 withdrawn, 100 new ones."""
+    rnd = random.Random(seed)
+    rows = list(csv.reader(io.StringIO(speech_csv().decode("utf-8"))))
+    header, body = rows[0], rows[1:]
+    withdrawn = set(rnd.sample(range(len(body)), 20))
+    relabelled = set(rnd.sample([i for i in range(len(body)) if i not in withdrawn], 40))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    for i, row in enumerate(body):
+        if i in withdrawn:
+            continue
+        if i in relabelled:
+            row = [*row[:-1], rnd.choice([x for x in INTENTS if x != row[-1]])]
+        writer.writerow(row)
+    for j in range(len(body), len(body) + 100):
+        intent = rnd.choices(INTENTS, weights=[3, 4, 4, 3, 1])[0]
+        writer.writerow([f"HF-{j:06d}", f"audio/{j // 500:02d}/HF-{j:06d}.wav", rnd.randint(800, 6500),
+                         rnd.choice(DIALECTS), rnd.choice(UTTERANCES[intent]), intent])
+    return out.getvalue().encode("utf-8")
+
+
+# The revision the demo publishes to the speech listing: (dataset file name, v2 bytes, changelog).
+REVISION = ("speech_intents.csv", speech_csv_v2,
+            "Second annotation pass: 40 utterances relabelled, 20 withdrawn at the speakers' request, 100 new.")
 
 
 def detections_jsonl(rows: int = 1500, seed: int = 20261128) -> bytes:

@@ -30,7 +30,8 @@ ds = mlc.Dataset(jsonld=sys.argv[1])
 out = {"records": {}, "rai": {
     "data_collection": ds.metadata.data_collection, "data_biases": ds.metadata.data_biases,
     "annotations_per_item": ds.metadata.annotations_per_item,
-    "data_annotation_analysis": ds.metadata.data_annotation_analysis}}
+    "data_annotation_analysis": ds.metadata.data_annotation_analysis,
+    "personal_sensitive_information": ds.metadata.personal_sensitive_information}}
 for rs in ds.metadata.record_sets:
     rows = []
     for rec in ds.records(record_set=rs.id):

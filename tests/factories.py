@@ -64,3 +64,17 @@ def published_listing(actor, staff_actor, *, price_fen: int = 1000, access_mode:
     catalog.offer_create(actor=actor, listing=listing, name="Standard", price_fen=price_fen, access_mode=access_mode)
     catalog.listing_submit(actor=actor, listing=listing)
     return catalog.listing_review(actor=staff_actor, listing=listing, approve=True)
+
+
+METER_SCHEMA = {
+    "fields": [{"name": "meter_id", "type": "integer"}, {"name": "kwh", "type": "number"},
+               {"name": "tariff", "type": "number"}, {"name": "label", "type": "string"}],
+    "primaryKey": ["meter_id"], "labelField": "label",
+}
+
+
+def meter_csv(rows: int = 200) -> bytes:
+    """Readings with two decimal columns: data a fingerprint can mark."""
+    lines = ["meter_id,kwh,tariff,label"] + [f"{i},{(i * 37) % 900 + 0.25:.2f},0.{52 + i % 3},{'home' if i % 2 else 'shop'}"
+                                             for i in range(1, rows + 1)]
+    return ("\n".join(lines) + "\n").encode()

@@ -8,13 +8,15 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-_PROD_VARS = ("DJANGO_", "DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL", "SIGNING_KEY_PASSPHRASE")
+_PROD_VARS = ("DJANGO_", "DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL", "SIGNING_KEY_PASSPHRASE",
+             "FINGERPRINT_SECRET")
 PRODUCTION_ENV = {
     "DJANGO_SETTINGS_MODULE": "marketplace.settings.production",
     "DJANGO_SECRET_KEY": "k" * 30 + "-a-long-random-production-secret-9f8e7d6c5b4a",
     "DJANGO_ALLOWED_HOSTS": "shujiao.example.com", "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/test",
     "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0", "REDIS_URL": "redis://127.0.0.1:6379/1",
     "SIGNING_KEY_PASSPHRASE": "a-production-signing-passphrase",
+    "FINGERPRINT_SECRET": "f" * 16 + "-a-production-fingerprint-secret",
 }
 
 
@@ -53,6 +55,25 @@ def test_production_settings_refuse_to_start_without_a_signing_passphrase(passph
     result = _run(["check"], **env)
     assert result.returncode != 0
     assert "Set SIGNING_KEY_PASSPHRASE or SIGNING_KEY_PASSPHRASE_FILE" in result.stderr
+
+
+@pytest.mark.parametrize("value", [None, "too-short"])
+def test_production_settings_refuse_to_start_without_a_fingerprint_secret(value, tmp_path):
+    env = dict(PRODUCTION_ENV)
+    del env["FINGERPRINT_SECRET"]
+    if value is not None:
+        env["FINGERPRINT_SECRET"] = value
+    result = _run(["check"], **env)
+    assert result.returncode != 0
+    assert "Set FINGERPRINT_SECRET or FINGERPRINT_SECRET_FILE to at least 32 random characters" in result.stderr
+
+
+def test_production_settings_accept_a_fingerprint_secret_file(tmp_path):
+    env = dict(PRODUCTION_ENV)
+    del env["FINGERPRINT_SECRET"]
+    (tmp_path / "fp").write_text("x" * 40 + "\n")
+    result = _run(["check"], **env, FINGERPRINT_SECRET_FILE=str(tmp_path / "fp"))
+    assert result.returncode == 0, result.stderr
 
 
 def test_production_settings_accept_a_passphrase_file(tmp_path):

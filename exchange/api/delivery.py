@@ -16,6 +16,9 @@ from exchange.services import downloads, sharing
 
 
 class DeliveryOut(serializers.ModelSerializer):
+    encrypted_to = serializers.ListField(child=serializers.CharField(), read_only=True, help_text=(
+        "age recipients the stored package (….zip.age) is encrypted to; package_sha256 is then the ciphertext's"))
+    fingerprint = serializers.SerializerMethodField(help_text="{scheme, bound} of a fingerprinted copy, else null")
     role = serializers.SerializerMethodField(help_text="Your firm's side of the trade: buyer or seller.")
     listing = serializers.UUIDField(source="contract.listing_id")
     listing_title = serializers.CharField(source="contract.listing.title")
@@ -32,7 +35,12 @@ class DeliveryOut(serializers.ModelSerializer):
         fields = ["id", "contract", "role", "listing", "listing_title", "buyer", "seller", "status", "percent",
                   "bytes_done", "bytes_total", "attempts", "package_size", "package_sha256", "key_id", "issued_at",
                   "expires_at", "downloads_used", "download_limit", "error", "revoke_reason", "created_at",
-                  "ready_at", "keys_url", "parquet_size", "parquet_rows", "delta_sharing_table"]
+                  "ready_at", "keys_url", "parquet_size", "parquet_rows", "delta_sharing_table", "encrypted_to",
+                  "fingerprint"]
+
+    def get_fingerprint(self, obj) -> dict | None:
+        fp = obj.fingerprint
+        return {"scheme": fp["scheme"], "bound": fp["bound"]} if fp else None
 
     def get_role(self, obj) -> str:
         org = self.context.get("firm")

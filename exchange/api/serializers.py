@@ -87,10 +87,14 @@ class DatasetOut(serializers.ModelSerializer):
 
 
 class OfferOut(serializers.ModelSerializer):
+    fingerprint_bound = serializers.CharField(read_only=True, help_text="The distortion bound in words; empty "
+                                              "when copies are not fingerprinted.")
+
     class Meta:
         model = Offer
         fields = ["id", "listing", "name", "price_fen", "currency", "access_mode", "purpose_restriction",
-                  "term_days", "download_limit", "redistribution", "acceptance_days", "guarantee", "is_active"]
+                  "term_days", "download_limit", "redistribution", "acceptance_days", "guarantee", "fingerprint",
+                  "fingerprint_bound", "is_active"]
 
 
 class PublicVersionOut(VersionOut):
@@ -199,6 +203,14 @@ class OfferIn(serializers.Serializer):
     guarantee = serializers.JSONField(required=False, default=None, help_text=(
         "Optional quality guarantee: min_score, min_rows, max_duplicate_share (0–1), max_null_share "
         "({column: 0–1}), label_tolerance_pp, no_undeclared_personal_data. Refused if the listed version fails it."))
+    fingerprint = serializers.BooleanField(required=False, default=False,
+                                           help_text="Mark each buyer's copy with a per-contract fingerprint (SPEC §12).")
+    fingerprint_gamma = StrictIntegerField(required=False, default=20,
+                                           help_text="Distortion bound: at most 1 row in this many changes (5-1000).")
+    fingerprint_exclude = serializers.ListField(child=serializers.CharField(max_length=200), required=False,
+                                                default=list, max_length=500, help_text="Columns never marked.")
+    fingerprint_text = serializers.BooleanField(required=False, default=False,
+                                                help_text="Allow trailing-space marks on text values.")
 
 
 class CatalogQuery(serializers.Serializer):

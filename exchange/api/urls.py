@@ -1,12 +1,23 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from exchange.api import after_sales, audit, delivery, metadata, revisions, trading, views, webhooks
+from exchange.api import (
+    after_sales,
+    age_keys,
+    audit,
+    delivery,
+    metadata,
+    revisions,
+    trading,
+    views,
+    webhooks,
+)
 
 router = DefaultRouter()
 router.register("catalog", views.CatalogViewSet, basename="catalog")
 router.register("organization", views.OrganizationViewSet, basename="organization")
 router.register("api-keys", views.ApiKeyViewSet, basename="api-key")
+router.register("age-recipients", age_keys.AgeRecipientViewSet, basename="age-recipient")
 router.register("datasets", views.DatasetViewSet, basename="dataset")
 router.register("versions", views.VersionViewSet, basename="version")
 router.register("listings", views.ListingViewSet, basename="listing")

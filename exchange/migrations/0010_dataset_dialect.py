@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('exchange', '0010_after_sales'),
+        ('exchange', '0010_fingerprints'),
     ]
 
     operations = [

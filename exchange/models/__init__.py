@@ -4,7 +4,7 @@ from .audit import AuditChainHead, AuditEvent
 from .catalog import CatalogGeneration, Dataset, DatasetVersion, Listing, Offer, QualityReport
 from .delivery import Delivery, DownloadLink, SigningKey
 from .disputes import Dispute, Notification
-from .orgs import ApiKey, Membership, Organization
+from .orgs import AgeRecipient, ApiKey, Membership, Organization
 from .revisions import ListingRevision
 from .sharing import SharingToken
 from .trading import (
@@ -20,6 +20,7 @@ from .webhooks import WebhookAttempt, WebhookEndpoint, WebhookMessage
 
 __all__ = [
     "AccessRequest",
+    "AgeRecipient",
     "Account",
     "CatalogGeneration",
     "Contract",

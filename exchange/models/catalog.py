@@ -211,6 +211,14 @@ class Offer(models.Model):
     acceptance_days = models.PositiveSmallIntegerField(default=3, validators=[MaxValueValidator(30)])
     # The quality guarantee (workers.quality.guarantee.Guarantee as a dict), or null.
     guarantee = models.JSONField(null=True, blank=True)
+    # Per-buyer fingerprint (SPEC §12): each buyer's copy carries marks keyed by the contract,
+    # within the bound below (docs/fingerprints.md); the seller chooses it per offer.
+    fingerprint = models.BooleanField(default=False)
+    fingerprint_gamma = models.PositiveSmallIntegerField(
+        default=20, validators=[MinValueValidator(5), MaxValueValidator(1000)],
+        help_text="At most 1 row in this many changes.")
+    fingerprint_exclude = models.JSONField(default=list, blank=True)  # column names never marked
+    fingerprint_text = models.BooleanField(default=False)  # trailing-space variants of text allowed
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -224,6 +232,23 @@ class Offer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}: {self.price_fen / 100:.2f} {self.currency}"
+
+    def fingerprint_options(self):
+        """The pure scheme's options, or None when the offer delivers unmarked copies."""
+        if not self.fingerprint:
+            return None
+        from workers.fingerprint import FingerprintOptions
+
+        return FingerprintOptions(gamma=int(self.fingerprint_gamma), exclude=tuple(self.fingerprint_exclude or ()),
+                                  text_whitespace=bool(self.fingerprint_text))
+
+    @property
+    def fingerprint_bound(self) -> str:
+        """The distortion bound in words ("" without a fingerprint), as listing and licence state it."""
+        from workers.fingerprint import bound_text
+
+        options = self.fingerprint_options()
+        return bound_text(options) if options is not None else ""
 
 
 class CatalogGeneration(models.Model):

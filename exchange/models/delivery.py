@@ -101,6 +101,11 @@ class Delivery(models.Model):
     parquet_rows = models.PositiveBigIntegerField(null=True, blank=True)
     parquet_schema = models.TextField(blank=True)  # Delta Lake schemaString of the Parquet file
     parquet_error = models.TextField(blank=True)
+    # {"scheme", "bound", "plan", "marks"} of a fingerprinted copy (never the key), else null.
+    fingerprint = models.JSONField(null=True, blank=True)
+    # The age recipients the stored package (….zip.age) is encrypted to; empty: a plain ZIP.
+    # package_sha256 is then the ciphertext's SHA-256.
+    encrypted_to = models.JSONField(default=list, blank=True)
     error = models.TextField(blank=True)
     revoke_reason = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

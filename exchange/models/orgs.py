@@ -89,3 +89,35 @@ class ApiKey(models.Model):
 
     def is_active_at(self, when) -> bool:
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > when)
+
+
+class AgeRecipient(models.Model):
+    """An age X25519 recipient (``age1…``) a firm registered; deliveries are encrypted to the
+    verified, unrevoked ones. Possession is proved by decrypting a challenge: only the SHA-256
+    of its plaintext is kept, so the exchange cannot answer it itself from the database."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="age_recipients")
+    recipient = models.CharField(max_length=100)
+    label = models.CharField(max_length=100, blank=True)
+    challenge = models.TextField(blank=True)  # ASCII-armoured age ciphertext shown to the firm
+    challenge_sha256 = models.CharField(max_length=64, blank=True)
+    challenge_attempts = models.PositiveSmallIntegerField(default=0)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["organization", "recipient"], condition=models.Q(revoked_at__isnull=True),
+                                               name="age_recipient_one_live_per_firm")]
+
+    def __str__(self) -> str:
+        return f"{self.recipient[:16]}… ({self.organization})"
+
+    @property
+    def status(self) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        return "verified" if self.verified_at is not None else "pending"

@@ -16,7 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.urls import reverse
 
-from exchange.selectors.quality import report_for_viewer
+from exchange.selectors.quality import report_for_viewer, version_report
 from workers.metadata import (
     RAI_ATTRS,
     DatasetMeta,
@@ -27,6 +27,7 @@ from workers.metadata import (
     Rai,
     TextLayout,
 )
+from workers.quality.report import Report
 
 
 def listing_url(listing_id: Any, request=None) -> str:
@@ -46,36 +47,45 @@ def rai_of(dataset) -> Rai:
                annotations_per_item=dataset.rai_annotations_per_item)
 
 
-def label_stats_of(report: dict | None, declared: list | None = None) -> LabelStats | None:
-    """The label statistics of a quality report dict, or None (no label column checked).
+def label_stats_of(report: Report | None, declared: list | None = None) -> LabelStats | None:
+    """The label statistics of a typed quality report, or None (no label column checked).
 
     Labels in the ``declared`` order, then the others by count (the stored JSON keeps no order)."""
-    if not isinstance(report, dict) or not isinstance(report.get("labels"), dict):
+    if report is None or report.labels is None:
         return None
-    labels = report["labels"]
-    dist = labels.get("distribution") if isinstance(labels.get("distribution"), dict) else {}
+    labels = report.labels
     order = {str(lab): i for i, lab in enumerate(declared or [])}
-    counts = tuple(sorted(((str(k), int(v)) for k, v in dist.items() if isinstance(v, int) and not isinstance(v, bool)),
+    counts = tuple(sorted(((str(k), int(v)) for k, v in (labels.distribution or {}).items()
+                           if isinstance(v, int) and not isinstance(v, bool)),
                           key=lambda kv: (order.get(kv[0], len(order)), -kv[1], kv[0])))
-    ratio = labels.get("imbalance_ratio")
+    ratio = labels.imbalance_ratio
     return LabelStats(
-        column=str(labels.get("column") or ""), counts=counts, rows=int(report.get("rows") or 0),
-        missing=int(labels.get("missing") or 0), outside_set=int(labels.get("outside_set") or 0),
-        conflicts=int(labels.get("conflicts") or 0),
+        column=str(labels.column or ""), counts=counts, rows=int(report.rows or 0),
+        missing=int(labels.missing or 0), outside_set=int(labels.outside_set or 0), conflicts=int(labels.conflicts or 0),
         imbalance_ratio=float(ratio) if isinstance(ratio, int | float) and not isinstance(ratio, bool) else None,
     )
 
 
-def layout_of(report: dict | None) -> TextLayout:
+PII_KINDS = ("mobile", "email", "resident_id", "bank_card")
+
+
+def pii_counts_of(report: Report | None) -> tuple[tuple[str, int], ...] | None:
+    """The quality check's personal-data hits per kind (counts only), or None without a report."""
+    if report is None:
+        return None
+    return tuple((kind, int(getattr(report.pii, kind) or 0)) for kind in PII_KINDS)
+
+
+def layout_of(report: Report | None) -> TextLayout:
     """Encoding and delimiter of a delimited text file, as its quality check found them."""
-    if not isinstance(report, dict):
+    if report is None:
         return TextLayout()
-    encoding = report.get("encoding") if report.get("encoding") in ("utf-8", "utf-8-sig", "gb18030") else "utf-8"
-    delimiter = report.get("delimiter") if isinstance(report.get("delimiter"), str) and report.get("delimiter") else ","
+    encoding = report.encoding if report.encoding in ("utf-8", "utf-8-sig", "gb18030") else "utf-8"
+    delimiter = report.delimiter if isinstance(report.delimiter, str) and report.delimiter else ","
     return TextLayout(encoding=encoding, delimiter=delimiter, header=True)
 
 
-def _meta(*, listing, version, url: str, report: dict | None, creator: Party, licence: Licence,
+def _meta(*, listing, version, url: str, report: Report | None, creator: Party, licence: Licence,
           offers: tuple[Offer, ...] = ()) -> DatasetMeta:
     dataset = listing.dataset
     return DatasetMeta(
@@ -86,11 +96,12 @@ def _meta(*, listing, version, url: str, report: dict | None, creator: Party, li
         category=dataset.category, keywords=tuple(str(t) for t in dataset.tags or ()), licence=licence,
         date_published=listing.published_at, date_modified=version.created_at, row_count=version.row_count,
         byte_size=version.byte_size, sha256=version.sha256, contains_personal_data=dataset.contains_personal_data,
+        legal_basis=dataset.legal_basis if dataset.contains_personal_data else "", pii_counts=pii_counts_of(report),
         layout=layout_of(report), label_stats=label_stats_of(report, (dataset.schema or {}).get("labels")), rai=rai_of(dataset), offers=offers,
     )
 
 
-def listing_metadata(listing, *, request=None, offers=None, report: dict | None = None) -> DatasetMeta:
+def listing_metadata(listing, *, request=None, offers=None, report: Report | None = None) -> DatasetMeta:
     """Public metadata of a published listing (its current version). ``offers``: the
     active offers if already loaded; ``report``: the report as the public sees it, if the
     caller has it (else it is redacted here)."""
@@ -110,9 +121,8 @@ def delivery_metadata(delivery) -> DatasetMeta:
     """Metadata of the version a delivery's contract bought, for the buyer's package."""
     contract = delivery.contract
     version = contract.dataset_version
-    report = getattr(version, "quality_report", None) if hasattr(version, "quality_report") else None
     return _meta(
-        listing=contract.listing, version=version, url=listing_url(contract.listing_id), report=report and report.report,
+        listing=contract.listing, version=version, url=listing_url(contract.listing_id), report=version_report(version),
         creator=Party(contract.seller.name, identifier=contract.seller.credit_code),
         licence=Licence(f"Shujiao data licence of contract {contract.pk}", path="LICENSE.txt"),
     )

@@ -162,9 +162,8 @@ def dataset_changes_clean(*, dataset: Dataset, **fields: Any) -> dict[str, Any]:
 
 
 # The owner firm is never among them: a dataset stays with the firm that created it.
-_DATASET_EDITABLE = {"title", "description", "category", "kind", "tags", "schema", "dialect", "contains_personal_data",
-                     "legal_basis",
-                     *RAI_INPUTS}
+_DATASET_EDITABLE = {"title", "description", "category", "kind", "tags", "schema", "contains_personal_data", "legal_basis",
+                     "dialect", *RAI_INPUTS}
 
 
 def dataset_update(*, actor: Actor, dataset: Dataset, **fields: Any) -> Dataset:
@@ -302,13 +301,17 @@ def validate_price_fen(value: Any) -> int:
 def offer_create(*, actor: Actor, listing: Listing, name: str, price_fen: Any, access_mode: str = Offer.AccessMode.APPROVAL,
                  purpose_restriction: str = "", term_days: int = 365, download_limit: int = 5,
                  redistribution: bool = False, currency: str = "CNY", acceptance_days: int = 3,
-                 guarantee: Any = None) -> Offer:
-    """A price and licence for a listing, with its acceptance window and optional quality
-    guarantee (refused when the listed version fails it: services.guarantee)."""
+                 guarantee: Any = None, fingerprint: bool = False, fingerprint_gamma: int = 20,
+                 fingerprint_exclude: list[str] | None = None, fingerprint_text: bool = False) -> Offer:
+    """A price and licence for a listing, with its acceptance window, optional quality
+    guarantee (refused when the listed version fails it: services.guarantee) and optional
+    per-buyer fingerprint."""
     from exchange.services.guarantee import guarantee_for_offer
 
     _require_seller(actor, listing.dataset)
     errors: dict[str, list[str]] = {}
+    exclude = _clean_fingerprint(listing, bool(fingerprint), fingerprint_gamma, fingerprint_exclude,
+                                 bool(fingerprint_text), errors)
     try:
         validate_price_fen(price_fen)
     except InvalidInput as exc:
@@ -339,13 +342,51 @@ def offer_create(*, actor: Actor, listing: Listing, name: str, price_fen: Any, a
             listing=listing, name=name.strip(), price_fen=price_fen, currency=currency, access_mode=access_mode,
             purpose_restriction=(purpose_restriction or "").strip(), term_days=term_days,
             download_limit=download_limit, redistribution=bool(redistribution), acceptance_days=acceptance_days,
-            guarantee=frozen,
+            guarantee=frozen, fingerprint=bool(fingerprint),
+            fingerprint_gamma=fingerprint_gamma if fingerprint else 20, fingerprint_exclude=exclude,
+            fingerprint_text=bool(fingerprint and fingerprint_text),
         )
         audit_record(actor=actor, action="offer.created", obj=offer, details={
             "listing": str(listing.pk), "price_fen": price_fen, "access_mode": access_mode,
-            "acceptance_days": acceptance_days, "guarantee": frozen})
+            "acceptance_days": acceptance_days, "guarantee": frozen, "fingerprint": offer.fingerprint_bound or None})
         listings_refresh_flat([listing.pk])
     return offer
+
+
+def _clean_fingerprint(listing: Listing, on: bool, gamma: Any, exclude: Any, text: bool,
+                       errors: dict[str, list[str]]) -> list[str]:
+    """Check the seller's fingerprint choices; returns the excluded column names."""
+    from workers.fingerprint.plan import MAX_GAMMA, MIN_GAMMA
+
+    if not on:
+        return []
+    if isinstance(gamma, bool) or not isinstance(gamma, int) or not MIN_GAMMA <= gamma <= MAX_GAMMA:
+        errors["fingerprint_gamma"] = [f"A whole number from {MIN_GAMMA} to {MAX_GAMMA}: at most 1 row in this many changes."]
+    if exclude is None or exclude == "":
+        exclude = []
+    if isinstance(exclude, str):
+        exclude = [c.strip() for c in exclude.split(",") if c.strip()]
+    if not isinstance(exclude, list) or not all(isinstance(c, str) for c in exclude):
+        errors["fingerprint_exclude"] = ["A list of column names."]
+        return []
+    report = getattr(getattr(listing.version, "quality_report", None), "report", None) or {}
+    header = report.get("header") or [f.get("name") for f in (listing.dataset.schema or {}).get("fields", [])]
+    unknown = [c for c in exclude if header and c not in header]
+    if unknown:
+        errors["fingerprint_exclude"] = [f"Not a column of this dataset: {', '.join(unknown)}."
+                                         f" Columns: {', '.join(map(str, header))}."]
+    columns = report.get("columns") or []
+    if columns and not errors:
+        schema = listing.dataset.schema or {}
+        pk = schema.get("primaryKey") or []
+        never = {*([pk] if isinstance(pk, str) else pk), schema.get("labelField"), *exclude}
+        markable = [c.get("name") for c in columns if c.get("name") not in never
+                    and (c.get("type") == "number" or (text and c.get("type") == "string"))]
+        if not markable:
+            errors["fingerprint"] = ["This dataset has no column a fingerprint can mark: no decimal column outside "
+                                     "keys, labels and exclusions" + ("." if text else
+                                     "; allow whitespace marks on text to mark text columns.")]
+    return list(dict.fromkeys(exclude))
 
 
 def listing_submit(*, actor: Actor, listing: Listing) -> Listing:

@@ -31,7 +31,6 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.files import File
 from django.db import transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
@@ -42,7 +41,12 @@ from exchange.errors import Conflict, Forbidden, InvalidInput, NotFound
 from exchange.models import AuditEvent, Contract, Delivery
 from exchange.services import escrow
 from exchange.services.audit import audit_record
-from exchange.services.delivery_storage import delete_packages_after_commit, delete_partial
+from exchange.services.delivery_storage import (
+    delete_after_commit,
+    delete_other_packages,
+    delete_packages_after_commit,
+    delete_partial,
+)
 from exchange.services.delivery_table import TableCopy, parquet_copy_build
 from exchange.services.dispatch import enqueue_on_commit, send_task_now
 from exchange.services.heartbeat import HeartbeatThread
@@ -179,12 +183,18 @@ def delivery_build(*, claim: Claim) -> Delivery | None:
     failures worth retrying; the claim is released first.
     """
     from exchange.selectors.metadata import delivery_metadata
+    from exchange.services.delivery_protect import (
+        build_buyer_package,
+        recipients_for,
+        store_package,
+    )
     from exchange.services.signing import NoActiveKey, signing_key_for_signing
-    from workers.delivery import SourceIntegrityError, build_package, safe_data_name
+    from workers.delivery import SourceIntegrityError, safe_data_name
+    from workers.fingerprint import TableError
     from workers.metadata import delivery_metadata_files
 
     delivery = (Delivery.objects.select_related("contract__buyer", "contract__seller", "contract__listing__dataset",
-                                                "contract__dataset_version__dataset",
+                                                "contract__dataset_version__dataset", "contract__offer",
                                                 "contract__dataset_version__quality_report").get(pk=claim.delivery_id))
     contract = delivery.contract
     version = contract.dataset_version
@@ -194,11 +204,15 @@ def delivery_build(*, claim: Claim) -> Delivery | None:
     except NoActiveKey as exc:
         delivery_release(claim=claim, error=str(exc))
         raise TransientBuildError(str(exc)) from None
+    if contract.offer.fingerprint and not settings.FINGERPRINT_SECRET:  # never deliver unmarked what was sold marked
+        delivery_release(claim=claim, error="FINGERPRINT_SECRET is not set: fingerprinted copies cannot be made.")
+        raise TransientBuildError("FINGERPRINT_SECRET is not set")
     issued_at = timezone.now().replace(microsecond=0)
     expires_at = issued_at + timedelta(days=contract.term_days)
     data_path = "data/" + safe_data_name(version.original_filename or contract.listing.title, version.format)
     package_name = f"deliveries/{delivery.pk}/{claim.token}.zip"
     parquet_name = f"deliveries/{delivery.pk}/{claim.token}.parquet"  # the Delta Sharing copy (SPEC §10)
+    recipients = recipients_for(contract.buyer)
 
     def touch():
         Delivery.objects.filter(pk=claim.delivery_id, claim_token=claim.token).update(heartbeat_at=timezone.now())
@@ -206,19 +220,25 @@ def delivery_build(*, claim: Claim) -> Delivery | None:
     try:
         with HeartbeatThread(touch, settings.DELIVERY_HEARTBEAT_SECONDS, name=f"heartbeat-{claim.delivery_id}"), \
                 tempfile.TemporaryFile(dir=settings.DELIVERY_TMP_DIR, prefix="shujiao-delivery-") as tmp:
+            fields = _manifest_fields(delivery, issued_at=issued_at, expires_at=expires_at)
+            build = {"out": tmp, "data_path": data_path, "license_text": contract.licence_text,
+                     "private_key": private, "deflate": settings.DELIVERY_DEFLATE, "progress": heartbeat,
+                     "hash_package": settings.DELIVERY_HASH_PACKAGE,
+                     # Croissant and datapackage.json, described from the data file's final bytes
+                     "describe": functools.partial(delivery_metadata_files, delivery_metadata(delivery))}
             with storage.open_stream(version.file.name) as source:
-                result = build_package(
-                    source=source, out=tmp, data_path=data_path, license_text=contract.licence_text,
-                    manifest_fields=_manifest_fields(delivery, issued_at=issued_at, expires_at=expires_at),
-                    expected_sha256=version.sha256, private_key=private, deflate=settings.DELIVERY_DEFLATE,
-                    progress=heartbeat, hash_package=settings.DELIVERY_HASH_PACKAGE,
-                    describe=functools.partial(delivery_metadata_files, delivery_metadata(delivery)),
-                )
+                result, fingerprint = build_buyer_package(contract=contract, version=version, source=source,
+                                                          fields=fields, **build)
             tmp.flush()
             tmp.seek(0)
             heartbeat.beat(result.size, force=True)
-            stored_name = storage.save(package_name, File(tmp, name=package_name))  # HeartbeatThread beats meanwhile
-            table = parquet_copy_build(package=tmp, data_path=data_path, version=version, name=parquet_name)
+            stored_name, result = store_package(tmp, package_name, recipients, result)  # heartbeats meanwhile
+            if recipients:
+                # Delivered only to the buyer's own age key: no plaintext copy is kept to share.
+                table = TableCopy(error="This delivery is encrypted to the buyer's age key, so it is not shared "
+                                        "over Delta Sharing (that would keep a readable copy on the exchange).")
+            else:  # the Parquet copy is read from the package's own data file (marked, if fingerprinted)
+                table = parquet_copy_build(package=tmp, data_path=data_path, version=version, name=parquet_name)
     except SourceIntegrityError as exc:
         logger.error("delivery %s: %s", delivery.pk, exc)
         delivery_fail(claim=claim, code="source_integrity", message=(
@@ -226,59 +246,43 @@ def delivery_build(*, claim: Claim) -> Delivery | None:
             f"with {exc.expected}. Nothing was delivered and the buyer was refunded."),
             details={"expected_sha256": exc.expected, "actual_sha256": exc.actual})
         return None
+    except TableError as exc:
+        logger.error("delivery %s: fingerprint: %s", delivery.pk, exc)
+        delivery_fail(claim=claim, code="fingerprint_unreadable", message=(
+            f"The dataset file could not be read to fingerprint the buyer's copy: {exc}. Nothing was delivered and "
+            "the buyer was refunded."))
+        return None
     except OSError as exc:
-        delete_partial(package_name)  # a full disk leaves an empty or half-written package behind
-        delete_partial(parquet_name)
+        for name in (package_name, package_name + ".age", parquet_name):
+            delete_partial(name)  # a full disk leaves an empty or half-written file behind
         delivery_release(claim=claim, error=f"storage error: {exc}")
         raise TransientBuildError(str(exc)) from exc
     return delivery_store(claim=claim, package_name=stored_name, result=result, data_path=data_path,
-                          issued_at=issued_at, expires_at=expires_at, kid=key.kid, table=table)
-
-
-def _delete_later(name: str) -> None:
-    transaction.on_commit(lambda: _delete_quietly(name))
-
-
-def _delete_quietly(name: str) -> None:
-    try:
-        storage.delete(name)
-    except OSError:
-        logger.warning("could not delete %s", name, exc_info=True)
-
-
-def _delete_other_packages(delivery_id: str, keep: tuple[str, ...]) -> None:
-    """Remove packages (and Parquet copies) left by attempts that died after uploading."""
-    folder = f"deliveries/{delivery_id}"
-    try:
-        files = storage.listdir(folder)
-    except (OSError, NotImplementedError):
-        return
-    for name in files:
-        path = f"{folder}/{name}"
-        if path not in keep:
-            _delete_quietly(path)
+                          issued_at=issued_at, expires_at=expires_at, kid=key.kid, table=table,
+                          protection={"fingerprint": fingerprint, "encrypted_to": recipients})
 
 
 def delivery_store(*, claim: Claim, package_name: str, result, data_path: str, issued_at, expires_at,
-                   kid: str, table: TableCopy | None = None) -> Delivery | None:
-    """Mark the delivery ready with its package (and Parquet copy) and open the contract's
-    acceptance window (or settle it when it has none), if this attempt still holds the claim;
-    otherwise discard what it stored."""
+                   kid: str, table: TableCopy | None = None,
+                   protection: dict[str, Any] | None = None) -> Delivery | None:
+    """Mark the delivery ready with its package (and Parquet copy, fingerprint record and age
+    recipients) and open the contract's acceptance window (or settle it when it has none), if
+    this attempt still holds the claim; otherwise discard what it stored."""
     table = table or TableCopy()
     with transaction.atomic():
         delivery = Delivery.objects.select_for_update().get(pk=claim.delivery_id)
         if delivery.status != Delivery.Status.BUILDING or delivery.claim_token != claim.token:
             logger.info("delivery %s: claim %s lost; package discarded", claim.delivery_id, claim.token)
-            _delete_later(package_name)
+            delete_after_commit(package_name)
             if table.name:
-                _delete_later(table.name)
+                delete_after_commit(table.name)
             return None
         contract = Contract.objects.select_for_update(of=("self",)).select_related("buyer", "seller").get(pk=delivery.contract_id)
         if contract.status != Contract.Status.PAID:
             # Refunded (or otherwise closed) while it was building: nothing may be delivered.
-            _delete_later(package_name)
+            delete_after_commit(package_name)
             if table.name:
-                _delete_later(table.name)
+                delete_after_commit(table.name)
             _end_failed(delivery, code="contract_closed", message=(
                 f"The contract was {contract.get_status_display().lower()} before the package was ready."))
             return None
@@ -293,6 +297,8 @@ def delivery_store(*, claim: Claim, package_name: str, result, data_path: str, i
         delivery.key_id = kid
         delivery.issued_at, delivery.expires_at, delivery.ready_at = issued_at, expires_at, now
         delivery.bytes_done = result.size
+        delivery.fingerprint = (protection or {}).get("fingerprint")
+        delivery.encrypted_to = (protection or {}).get("encrypted_to") or []
         delivery.error = ""
         delivery.parquet_name, delivery.parquet_size, delivery.parquet_sha256 = table.name, table.size, table.sha256
         delivery.parquet_rows, delivery.parquet_schema, delivery.parquet_error = (
@@ -303,11 +309,12 @@ def delivery_store(*, claim: Claim, package_name: str, result, data_path: str, i
         emit("delivery.ready", (contract.seller, contract.buyer), _webhook_data(delivery, contract))
         audit_record(actor=_worker(), action="delivery.ready", obj=delivery, organization=contract.buyer, details={
             "contract": str(contract.pk), "key_id": kid, "package_sha256": delivery.package_sha256,
-            "package_size": delivery.package_size, "source_sha256": result.sha256, "attempts": delivery.attempts,
-            "expires_at": expires_at, "parquet_sha256": table.sha256, "parquet_rows": table.rows,
-            "parquet_error": table.error})
+            "package_size": delivery.package_size, "source_sha256": result.manifest["source_sha256"],
+            "data_sha256": result.sha256, "attempts": delivery.attempts, "expires_at": expires_at,
+            "fingerprint": (delivery.fingerprint or {}).get("bound"), "encrypted_to": delivery.encrypted_to,
+            "parquet_sha256": table.sha256, "parquet_rows": table.rows, "parquet_error": table.error})
         keep = (package_name, table.name)
-        transaction.on_commit(lambda: _delete_other_packages(str(delivery.pk), keep))
+        transaction.on_commit(lambda: delete_other_packages(str(delivery.pk), keep))
     return delivery
 
 

@@ -113,3 +113,28 @@ def delivery_packages_purge(*, now=None) -> int:
             continue
         count += 1
     return count
+
+
+def delete_after_commit(name: str) -> None:
+    """Delete a stored file once the caller's transaction commits (best effort, logged)."""
+    transaction.on_commit(lambda: delete_quietly(name))
+
+
+def delete_quietly(name: str) -> None:
+    try:
+        storage.delete(name)
+    except OSError:
+        logger.warning("could not delete %s", name, exc_info=True)
+
+
+def delete_other_packages(delivery_id: str, keep: tuple[str, ...]) -> None:
+    """Remove packages (and Parquet copies) left by attempts that died after uploading."""
+    folder = f"deliveries/{delivery_id}"
+    try:
+        files = storage.listdir(folder)
+    except (OSError, NotImplementedError):
+        return
+    for name in files:
+        path = f"{folder}/{name}"
+        if path not in keep:
+            delete_quietly(path)

@@ -20,7 +20,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -99,13 +99,11 @@ def profile_issue(*, actor: Actor, delivery_id, endpoint: str) -> Profile:
         locked = Delivery.objects.select_for_update().get(pk=delivery.pk)  # one issuer at a time per delivery
         _ensure_shareable(locked, error=Conflict)
         tokens_revoke(delivery=locked, reason="replaced by a newly downloaded profile", actor=actor)
-        try:
-            with transaction.atomic():
-                sharing = SharingToken.objects.create(
-                    delivery=locked, organization=actor.organization, token_hash=_hash(token),
-                    created_by=actor.label, expires_at=locked.expires_at)
-        except IntegrityError:  # pragma: no cover — the row lock above serialises issuers
-            raise Conflict("Another profile is being issued for this delivery; try again.") from None
+        # The row lock serialises issuers; the partial unique index (one live token per delivery)
+        # refuses a second live token whatever the code above does.
+        sharing = SharingToken.objects.create(delivery=locked, organization=actor.organization,
+                                              token_hash=_hash(token), created_by=actor.label,
+                                              expires_at=locked.expires_at)
         audit_record(actor=actor, action="delta_sharing.profile_issued", obj=locked, organization=actor.organization,
                      details={"sharing_token": str(sharing.pk), "expires_at": sharing.expires_at,
                               "table": table_name(locked).url_fragment})

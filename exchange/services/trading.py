@@ -124,8 +124,11 @@ def licence_render(*, contract_id: str, seller: Organization, buyer: Organizatio
             if offer.acceptance_days else
             "The price is released to the licensor when the delivery is ready (no acceptance period)."),
         "9. Quality guarantee. " + guarantee_licence_text(offer.guarantee),
-        "",
     ]
+    if offer.fingerprint:
+        lines.append("10. Fingerprint. The licensee's copy carries marks keyed to this contract, so that a leaked copy "
+                     f"can be traced to it; {offer.fingerprint_bound}.")
+    lines.append("")
     return "\n".join(lines)
 
 

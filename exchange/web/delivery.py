@@ -88,7 +88,8 @@ class _IgnoreAccept(BaseContentNegotiation):
 
 def package_filename(delivery: Delivery) -> str:
     """ASCII-only, no quotes or separators: safe inside Content-Disposition on every client."""
-    return safe_data_name(f"shujiao-{delivery.contract.listing.title}-{str(delivery.pk)[:8]}", "zip")
+    name = safe_data_name(f"shujiao-{delivery.contract.listing.title}-{str(delivery.pk)[:8]}", "zip")
+    return name + ".age" if delivery.encrypted_to else name
 
 
 def _stream(name: str, start: int, length: int, chunk: int):
@@ -129,11 +130,13 @@ class DownloadView(APIView):
         start, end = grant.byte_range or (0, size - 1)
         length = end - start + 1
         status = 206 if grant.byte_range else 200
+        # An age file is opaque bytes until the buyer decrypts it (there is no registered age type).
+        ctype = "application/octet-stream" if delivery.encrypted_to else "application/zip"
         if body:
             response = StreamingHttpResponse(_stream(delivery.package_name, start, length, settings.DOWNLOAD_CHUNK_BYTES),
-                                             status=status, content_type="application/zip")
+                                             status=status, content_type=ctype)
         else:
-            response = HttpResponse(status=status, content_type="application/zip")
+            response = HttpResponse(status=status, content_type=ctype)
         response["Content-Length"] = str(length)
         if grant.byte_range:
             response["Content-Range"] = f"bytes {start}-{end}/{size}"
@@ -162,10 +165,15 @@ def verification_commands(request, delivery: Delivery) -> dict:
     pem_url = request.build_absolute_uri(reverse("wellknown:key-pem", kwargs={"kid": kid})) if kid else ""
     jwks_url = request.build_absolute_uri(reverse("wellknown:jwks"))
     package = package_filename(delivery)
+    opened = []
+    if delivery.encrypted_to:
+        opened = [f"age -d -i your-age-identity.txt -o {package.removesuffix('.age')} {package}"]
+        package = package.removesuffix(".age")
     return {
         "package": package, "pem_url": pem_url, "jwks_url": jwks_url, "kid": kid,
         "lines": [
             f"curl -o exchange-{kid}.pem {pem_url}",
+            *opened,
             f"unzip {package} -d delivery && cd delivery",
             f"openssl pkeyutl -verify -pubin -inkey ../exchange-{kid}.pem -rawin -in manifest.json -sigfile manifest.sig",
             "sha256sum -c SHA256SUMS",

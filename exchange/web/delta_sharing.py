@@ -216,8 +216,8 @@ def table_query(request, share: str, schema: str, table: str):
     _query_body(request, access)
     link, url_token = sharing.table_query(access)
     delivery = access.delivery
-    url = request.build_absolute_uri(reverse("delta_sharing:file", kwargs={
-        "token": url_token, "name": f"{access.name.table}.parquet"}))
+    file_path = reverse("delta_sharing:file", kwargs={"token": url_token, "name": f"{access.name.table}.parquet"})
+    url = endpoint_for(request) + file_path.removeprefix("/delta-sharing")  # the host the profile names
     file_line = {"file": {"url": url, "id": delivery.parquet_sha256, "partitionValues": {},
                           "size": delivery.parquet_size, "stats": json.dumps({"numRecords": delivery.parquet_rows}),
                           "expirationTimestamp": sharing.expires_ms(link.expires_at)}}

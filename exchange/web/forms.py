@@ -163,6 +163,18 @@ class MemberAddForm(_PasswordTwiceMixin, forms.Form):
         return {"username": d["username"], "email": d["email"], "password": d["password1"], "role": d["role"]}
 
 
+class AgeRecipientAddForm(forms.Form):
+    recipient = forms.CharField(max_length=100, label="age public key",
+                                help_text="The age1… line age-keygen prints (never the AGE-SECRET-KEY line).",
+                                widget=forms.TextInput(attrs={"class": "mono", "autocomplete": "off", "spellcheck": "false"}))
+    label = forms.CharField(max_length=100, required=False, help_text="e.g. data team laptop")
+
+
+class AgeRecipientVerifyForm(forms.Form):
+    answer = forms.CharField(max_length=200, label="Decrypted challenge",
+                             widget=forms.TextInput(attrs={"class": "mono", "autocomplete": "off"}))
+
+
 class ApiKeyCreateForm(forms.Form):
     name = forms.CharField(max_length=100, widget=forms.TextInput(attrs={"placeholder": "e.g. ETL pipeline"}))
     scopes = forms.MultipleChoiceField(choices=ApiKey.Scope.choices, widget=forms.CheckboxSelectMultiple,
@@ -325,6 +337,17 @@ class OfferCreateForm(forms.Form):
     g_label_tolerance_pp = forms.DecimalField(required=False, max_digits=5, decimal_places=2,
                                               label="Guarantee: label shares within ± percentage points")
     g_no_undeclared_pii = forms.BooleanField(required=False, label="Guarantee: no undeclared personal data")
+    fingerprint = forms.BooleanField(required=False, label="Fingerprint each buyer's copy",
+                                     help_text="Keyed marks in the last declared decimal of numeric columns trace a "
+                                               "leaked copy to its buyer. Labels and keys are never changed.")
+    fingerprint_gamma = forms.IntegerField(initial=20, required=False, label="At most 1 row in",
+                                           help_text="changes (5 to 1000; more rows per change: fewer changes, "
+                                                     "more rows needed to trace a leak).")
+    fingerprint_exclude = forms.CharField(required=False, max_length=2000, label="Columns never marked",
+                                          help_text="Comma-separated column names, e.g. reading_kwh, tariff.")
+    fingerprint_text = forms.BooleanField(required=False, label="Text may carry whitespace marks",
+                                          help_text="A trailing space added to or removed from a text value in "
+                                                    "marked rows (for data with few numeric columns).")
 
     # Service field names that differ from ours.
     FIELD_MAP = {"price_fen": "price", "guarantee.min_score": "g_min_score", "guarantee.min_rows": "g_min_rows",
@@ -357,10 +380,13 @@ class OfferCreateForm(forms.Form):
 
     def service_arguments(self) -> dict:
         d = self.cleaned_data
+        gamma = d.get("fingerprint_gamma")
         return {"name": d["name"], "price_fen": d["price"], "access_mode": d["access_mode"],
                 "purpose_restriction": d["purpose_restriction"], "term_days": d["term_days"],
                 "download_limit": d["download_limit"], "redistribution": d["redistribution"],
-                "acceptance_days": d["acceptance_days"], "guarantee": self.guarantee()}
+                "acceptance_days": d["acceptance_days"], "guarantee": self.guarantee(),
+                "fingerprint": d["fingerprint"], "fingerprint_gamma": 20 if gamma is None else gamma,
+                "fingerprint_exclude": d["fingerprint_exclude"], "fingerprint_text": d["fingerprint_text"]}
 
 
 # --- Trading -------------------------------------------------------------------

@@ -7,6 +7,7 @@ from exchange.web import delivery
 from exchange.web.views import (
     accounts,
     after_sales,
+    age_keys,
     catalog,
     firm,
     market,
@@ -80,6 +81,10 @@ urlpatterns = [
     path("firm/members/", firm.member_add, name="member-add"),
     path("firm/api-keys/", firm.api_key_create, name="api-key-create"),
     path("firm/api-keys/<uuid:key_id>/revoke/", firm.api_key_revoke, name="api-key-revoke"),
+    path("firm/age-keys/", age_keys.age_keys, name="age-keys"),
+    path("firm/age-keys/add/", age_keys.age_key_add, name="age-key-add"),
+    path("firm/age-keys/<uuid:recipient_id>/verify/", age_keys.age_key_verify, name="age-key-verify"),
+    path("firm/age-keys/<uuid:recipient_id>/revoke/", age_keys.age_key_revoke, name="age-key-revoke"),
     path("firm/webhooks/", webhooks.webhook_list, name="webhooks"),
     path("firm/webhooks/<uuid:endpoint_id>/", webhooks.webhook_detail, name="webhook"),
     path("firm/webhooks/<uuid:endpoint_id>/enable/", webhooks.webhook_enable, name="webhook-enable"),

@@ -327,6 +327,13 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
 SIGNING_KEY_PASSPHRASE = env.str("SIGNING_KEY_PASSPHRASE", default="")
 if not SIGNING_KEY_PASSPHRASE and env.str("SIGNING_KEY_PASSPHRASE_FILE", default=""):
     SIGNING_KEY_PASSPHRASE = Path(env.str("SIGNING_KEY_PASSPHRASE_FILE")).read_text().strip()
+# Per-buyer fingerprints (SPEC §12, docs/fingerprints.md) are keyed by this secret and the
+# contract: whoever holds it can find and scrub marks, so it is never stored in the database,
+# a manifest or a log. No default here (local/test settings set one); production fails fast.
+# FINGERPRINT_SECRET_FILE (e.g. a mounted secret) is read when the variable is unset.
+FINGERPRINT_SECRET = env.str("FINGERPRINT_SECRET", default="")
+if not FINGERPRINT_SECRET and env.str("FINGERPRINT_SECRET_FILE", default=""):
+    FINGERPRINT_SECRET = Path(env.str("FINGERPRINT_SECRET_FILE")).read_text().strip()
 # ZIP entries are STORED by default: datasets are often already compressed, and a stored
 # entry is copied at disk speed; DELIVERY_DEFLATE=true trades CPU for smaller packages.
 DELIVERY_DEFLATE = env.bool("DELIVERY_DEFLATE", default=False)

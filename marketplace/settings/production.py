@@ -22,12 +22,16 @@ _required("DJANGO_SECRET_KEY", "a long random secret")
 
 # Checked before base is read: base would turn a blank DATABASE_URL into a confusing KeyError.
 from .base import *  # noqa: E402,F401,F403
-from .base import SIGNING_KEY_PASSPHRASE, env  # noqa: E402
+from .base import FINGERPRINT_SECRET, SIGNING_KEY_PASSPHRASE, env  # noqa: E402
 
 if not SIGNING_KEY_PASSPHRASE:
     raise ImproperlyConfigured(
         "Set SIGNING_KEY_PASSPHRASE or SIGNING_KEY_PASSPHRASE_FILE (a non-empty file): it encrypts the exchange's "
         "signing key; production has no default for it.")
+if len(FINGERPRINT_SECRET) < 32:
+    raise ImproperlyConfigured(
+        "Set FINGERPRINT_SECRET or FINGERPRINT_SECRET_FILE to at least 32 random characters: it keys the per-buyer "
+        "fingerprints of deliveries; production has no default for it.")
 
 DEBUG = False
 SECRET_KEY = env.str("DJANGO_SECRET_KEY").strip()

@@ -61,6 +61,7 @@ REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {  # noqa: F405
 
 # --- Delivery ---
 SIGNING_KEY_PASSPHRASE = env.str("SIGNING_KEY_PASSPHRASE", default="test-signing-key-passphrase")
+FINGERPRINT_SECRET = env.str("FINGERPRINT_SECRET", default="test-fingerprint-secret-not-for-production")
 
 # --- Webhooks: tests post to receivers on loopback ---
 WEBHOOK_ALLOW_PRIVATE = env.bool("WEBHOOK_ALLOW_PRIVATE", default=True)

@@ -29,16 +29,19 @@ def paid_contract(make_firm, actor_for, staff_actor, signing_key):
 
     def _make(*, content: bytes | None = None, download_limit: int = 3, term_days: int = 365, price_fen: int = 10000,
               seller=None, buyer=None, filename: str = "reviews.csv", dataset_fields: dict | None = None,
-              acceptance_days: int = 0, guarantee=None):
+              acceptance_days: int = 0, guarantee=None, schema: dict | None = None, offer: dict | None = None):
         seller = seller or make_firm("卖方 Seller Co")
         buyer = buyer or make_firm("买方 Buyer Co")
         s_actor = actor_for(seller)
-        dataset = make_dataset(s_actor, **(dataset_fields or {}))
+        fields = dict(dataset_fields or {})
+        if schema is not None:
+            fields["schema"] = schema
+        dataset = make_dataset(s_actor, **fields)
         version = passed_version(s_actor, dataset, content, filename)
         listing = catalog.listing_create(actor=s_actor, dataset=dataset, version=version)
         offer = catalog.offer_create(actor=s_actor, listing=listing, name="Standard", price_fen=price_fen,
                                      access_mode="instant", download_limit=download_limit, term_days=term_days,
-                                     acceptance_days=acceptance_days, guarantee=guarantee)
+                                     acceptance_days=acceptance_days, guarantee=guarantee, **(offer or {}))
         catalog.listing_submit(actor=s_actor, listing=listing)
         catalog.listing_review(actor=staff_actor, listing=listing, approve=True)
         wallet_topup(actor=staff_actor, organization=buyer, amount_fen=price_fen * 2, memo="bank ref 1")

@@ -78,6 +78,9 @@ def test_delivered_croissant_passes_mlcroissant_and_loads_the_delivered_rows(
     assert loaded["rai"]["data_biases"] == [RAI["rai_data_biases"]]
     assert loaded["rai"]["annotations_per_item"] == "3"
     assert "(20 rows): 'pos': 14 rows (70.0%); 'neg': 6 rows (30.0%)." in loaded["rai"]["data_annotation_analysis"][0]
+    assert loaded["rai"]["personal_sensitive_information"] == [
+        "The exchange's quality check of version 1 found no mainland mobile numbers, e-mail addresses, "
+        "resident identity numbers or bank card numbers."]
 
 
 JSONL = b"".join(json.dumps({"id": i, "text": f"t{i}", "label": lab}).encode() + b"\n"

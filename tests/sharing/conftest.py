@@ -39,19 +39,28 @@ def _python311() -> str:
 @pytest.fixture(scope="session")
 def delta_sharing_python() -> Path:
     """The interpreter of var/venv-delta-sharing, built once (cached between runs)."""
+    import fcntl
+
     digest = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
     stamp = VENV / ".requirements-sha256"
     python = VENV / "bin" / "python"
-    if not (python.exists() and stamp.exists() and stamp.read_text().strip() == digest):
-        if VENV.exists():
-            shutil.rmtree(VENV)
-        subprocess.run([_python311(), "-m", "venv", str(VENV)], check=True, timeout=300)
-        install = subprocess.run([str(python), "-m", "pip", "install", "-q", "-r", str(REQUIREMENTS)],
-                                 capture_output=True, text=True, timeout=900)
-        if install.returncode != 0:
-            pytest.fail(f"pip install -r {REQUIREMENTS.name} failed:\n{install.stdout[-2000:]}\n{install.stderr[-4000:]}")
-        stamp.write_text(digest)
+    VENV.parent.mkdir(parents=True, exist_ok=True)
+    with open(VENV.parent / ".venv-delta-sharing.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # two test sessions never build it at once
+        if not (python.exists() and stamp.exists() and stamp.read_text().strip() == digest):
+            _build(python, stamp, digest)
     return python
+
+
+def _build(python: Path, stamp: Path, digest: str) -> None:
+    if VENV.exists():
+        shutil.rmtree(VENV)
+    subprocess.run([_python311(), "-m", "venv", str(VENV)], check=True, timeout=300)
+    install = subprocess.run([str(python), "-m", "pip", "install", "-q", "-r", str(REQUIREMENTS)],
+                             capture_output=True, text=True, timeout=900)
+    if install.returncode != 0:
+        pytest.fail(f"pip install -r {REQUIREMENTS.name} failed:\n{install.stdout[-2000:]}\n{install.stderr[-4000:]}")
+    stamp.write_text(digest)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 
 from exchange.models import AuditEvent, SharingToken
+from exchange.services.sharing import table_name as sharing_name
 from tests.delivery.test_downloads import api_key, owner
 
 pytestmark = pytest.mark.django_db
@@ -108,3 +109,56 @@ def test_the_endpoint_setting_wins_over_the_request(ready_delivery, client, sett
     client.force_login(owner(delivery.contract.buyer))
     profile = client.post(f"/api/v1/deliveries/{delivery.pk}/sharing-profile/").json()
     assert profile["endpoint"] == "https://data.example.cn/delta-sharing"
+    client.logout()
+    n = sharing_name(delivery)
+    answer = client.post(f"/delta-sharing/shares/{n.share}/schemas/{n.schema}/tables/{n.table}/query",
+                         data="{}", content_type="application/json",
+                         HTTP_AUTHORIZATION=f"Bearer {profile['bearerToken']}")
+    url = json.loads(answer.content.decode().splitlines()[2])["file"]["url"]
+    assert url.startswith("https://data.example.cn/delta-sharing/files/")  # file URLs on the public host too
+
+
+def test_schema_documents_the_profile_endpoint(client):
+    schema = client.get("/api/schema/?format=json").json()
+    operation = schema["paths"]["/api/v1/deliveries/{id}/sharing-profile/"]["post"]
+    body = operation["responses"]["201"]["content"]["application/json"]["schema"]
+    assert body["$ref"].endswith("/SharingProfileOut")
+    fields = schema["components"]["schemas"]["SharingProfileOut"]["properties"]
+    assert set(fields) == {"shareCredentialsVersion", "endpoint", "bearerToken", "expirationTime"}
+
+
+def test_admin_shows_the_tokens_without_their_hash_and_its_revoke_ends_them(ready_delivery, issue_profile, client,
+                                                                          staff_actor):
+    delivery = ready_delivery()
+    profile = issue_profile(delivery, "http://testserver/delta-sharing")
+    client.force_login(staff_actor.user)
+    page = client.get(f"/admin/exchange/delivery/{delivery.pk}/change/").content.decode()
+    assert "Sharing token" in page and delivery.parquet_sha256 in page
+    assert profile.token.token_hash not in page and profile.body["bearerToken"] not in page
+
+    client.post("/admin/exchange/delivery/", {"action": "revoke", "_selected_action": [str(delivery.pk)],
+                                              "apply": "1", "reason": "Licence breach"})
+
+    token = SharingToken.objects.get(pk=profile.token.pk)
+    assert token.revoked_at is not None and token.revoke_reason == "delivery revoked: Licence breach"
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_profile_downloads_leave_exactly_one_live_token(ready_delivery, actor_for):
+    from exchange.services import sharing
+    from tests.trading.test_race import run_concurrently
+
+    delivery = ready_delivery()
+    actor = actor_for(delivery.contract.buyer)
+    calls = [lambda: sharing.profile_issue(actor=actor, delivery_id=delivery.pk, endpoint="http://x/delta-sharing")
+             for _ in range(8)]
+
+    outcomes = run_concurrently(calls)
+
+    assert all(isinstance(o, sharing.Profile) for o in outcomes), outcomes
+    assert SharingToken.objects.count() == 8
+    live = SharingToken.objects.filter(revoked_at__isnull=True)
+    assert live.count() == 1
+    newest = SharingToken.objects.order_by("-created_at").first()
+    assert live.get() == newest  # the last issuer's token is the one that works

@@ -208,26 +208,28 @@ def staff_client(db):
 
 
 def test_staff_edits_of_the_declaration_are_normalised_and_bounded(seller_actor, staff_client):
-    import json as _json
-
-    from django.forms.models import model_to_dict
-
-    from exchange.admin import DatasetAdminForm
-
+    """The admin saves through dataset_update: the seller's own normalisation and limits apply."""
     dataset = factories.make_dataset(seller_actor, rai_annotator_demographics="Zhang San, 13800000000")
-    page = staff_client.get(f"/admin/exchange/dataset/{dataset.pk}/change/").content.decode()
+    url = f"/admin/exchange/dataset/{dataset.pk}/change/"
+    page = staff_client.get(url).content.decode()
     assert "Responsible-AI declaration (Croissant RAI)" in page and "Zhang San" in page
 
-    data = {k: v for k, v in model_to_dict(dataset).items() if v is not None}
-    data.update(tags=_json.dumps(dataset.tags), schema=_json.dumps(dataset.schema),
-                rai_annotator_demographics="  12 annotators,\r\nnative speakers \u200b ")
-    form = DatasetAdminForm(data=data, instance=dataset)
-    assert form.is_valid(), form.errors
-    assert form.cleaned_data["rai_annotator_demographics"] == "12 annotators,\nnative speakers"
+    form = {"title": dataset.title, "description": dataset.description, "category": dataset.category,
+            "kind": dataset.kind, "tags": json.dumps(dataset.tags), "schema": json.dumps(dataset.schema),
+            "legal_basis": "", "versions-TOTAL_FORMS": "0", "versions-INITIAL_FORMS": "0",
+            "rai_annotator_demographics": "  12 annotators,\r\nnative speakers \u200b "}
+    too_long = staff_client.post(url, {**form, "rai_data_biases": "b" * 2001})
+    assert too_long.status_code == 200
+    assert too_long.context["adminform"].form.errors["rai_data_biases"] == \
+        ["Known biases: at most 2000 characters (this has 2001)."]
+    dataset.refresh_from_db()
+    assert dataset.rai_annotator_demographics == "Zhang San, 13800000000"
 
-    form = DatasetAdminForm(data={**data, "rai_data_biases": "b" * 2001}, instance=dataset)
-    assert not form.is_valid()
-    assert form.errors["rai_data_biases"] == ["Known biases: at most 2000 characters (this has 2001)."]
+    assert staff_client.post(url, form).status_code == 302
+    dataset.refresh_from_db()
+    assert dataset.rai_annotator_demographics == "12 annotators,\nnative speakers"
+    event = AuditEvent.objects.filter(action="dataset.updated", object_id=str(dataset.pk)).latest("seq")
+    assert event.actor_type == "staff" and "rai_annotator_demographics" in event.details["fields"]
 
 
 def test_public_croissant_and_listing_page_queries_do_not_grow_with_offers(client, seller_actor, staff_actor):
@@ -258,3 +260,16 @@ def test_public_croissant_and_listing_page_queries_do_not_grow_with_offers(clien
     assert doc["rai:dataBiases"] == "Urban"
     page = client.get(reverse("web:listing", args=[five.pk])).content.decode()
     assert [o["price"] for o in _jsonld(page)["offers"]] == ["1.00", "1.01", "1.02", "1.03", "1.04"]
+
+
+def test_public_croissant_carries_the_reports_label_statistics_and_personal_data_check(client, seller_actor,
+                                                                                       staff_actor):
+    listing = _published(seller_actor, staff_actor)
+    doc = client.get(f"/api/v1/catalog/{listing.pk}/croissant/").json()
+    stats = next(rs for rs in doc["recordSet"] if rs["@id"] == "label_statistics")
+    assert [(r["label_statistics/label"], r["label_statistics/rows"]) for r in stats["data"]] == [("pos", 14), ("neg", 6)]
+    assert doc["rai:dataAnnotationAnalysis"].startswith(
+        "Label column 'label' in the exchange's quality check of version 1 (20 rows): 'pos': 14 rows (70.0%)")
+    assert doc["rai:personalSensitiveInformation"] == (
+        "The exchange's quality check of version 1 found no mainland mobile numbers, e-mail addresses, "
+        "resident identity numbers or bank card numbers.")

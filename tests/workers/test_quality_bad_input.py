@@ -161,3 +161,22 @@ def test_invalid_schema_json_text(tmp_path):
 def test_missing_path_is_a_usage_error(tmp_path):
     with pytest.raises(ValueError, match="no such file"):
         profile(tmp_path / "nope.csv", None)
+
+
+def test_json_lines_with_a_late_byte_no_encoding_reads_fails_naming_its_offset(tmp_path):
+    # given 60,000 good JSON Lines (more than the 1 MiB head) and then a byte no supported encoding reads
+    good = b"".join(b'{"a": %d, "b": "x"}\n' % i for i in range(60_000))
+    r = run(tmp_path, good + b'{"a": 1, "b": "\x81 "}\n', name="d.jsonl")
+    # then the check fails naming the byte offset and what was tried
+    _failed(r, f"byte offset {len(good) + 15} does not decode")
+    assert [f["code"] for f in r["findings"]] == ["encoding_undecodable"]
+
+
+def test_json_lines_with_a_late_windows_1252_byte_is_read_whole(tmp_path):
+    # given the same file whose late byte is Windows-1252 ("ÿ"): decided on the whole file, nothing lost
+    good = b"".join(b'{"a": %d, "b": "x"}\n' % i for i in range(60_000))
+    r = run(tmp_path, good + b'{"a": 1, "b": "\xff"}\n', name="d.jsonl")
+    assert r["gates"]["passed"] is True and r["rows"] == 60_001
+    assert r["encoding"] == "windows-1252"
+
+

@@ -258,6 +258,7 @@ def build_package(
     chunk_size: int = 1 << 20,
     hash_package: bool = False,
     describe: Callable[[DataFile, DataFile], Sequence[tuple[str, bytes]]] | None = None,
+    source_sha256: str | None = None,
 ) -> PackageResult:
     """Stream ``source`` into a signed delivery ZIP written to ``out``.
 
@@ -275,6 +276,10 @@ def build_package(
 
     ``source`` is read with ``readinto`` into a small ring of reused buffers when it
     has one (no per-chunk allocation), else with ``read``.
+
+    ``source_sha256``: when the data file is a copy made for this buyer (a fingerprinted
+    copy), the stored version's SHA-256 for ``manifest["source_sha256"]``; ``expected_sha256``
+    is then the copy's own hash (checked as always) and ``files`` lists the copy's bytes.
     """
     validate_data_path(data_path)
     if not isinstance(private_key, Ed25519PrivateKey):
@@ -282,6 +287,9 @@ def build_package(
     expected = str(expected_sha256).strip().lower()
     if not _HEX64_RE.fullmatch(expected):
         raise ValueError(f"expected_sha256 {expected_sha256!r} is not 64 hex characters")
+    stored_sha = expected if source_sha256 is None else str(source_sha256).strip().lower()
+    if not _HEX64_RE.fullmatch(stored_sha):
+        raise ValueError(f"source_sha256 {source_sha256!r} is not 64 hex characters")
     if not isinstance(license_text, str):
         raise ValueError("license_text must be a str")
     if chunk_size < 4096:
@@ -331,7 +339,7 @@ def build_package(
 
             manifest = dict(fields)
             manifest["license"] = dict(fields["license"], sha256=files_sha(files, LICENSE_NAME))
-            manifest.update(format=FORMAT, source_sha256=actual, files=files,
+            manifest.update(format=FORMAT, source_sha256=stored_sha, files=files,
                             key_id=key_id(private_key))
             manifest_bytes = canonical_json(manifest)
             signature = private_key.sign(manifest_bytes)

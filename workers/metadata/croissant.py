@@ -191,8 +191,33 @@ def _label_record_set(stats: LabelStats) -> dict[str, Any]:
     }
 
 
+PII_KINDS = {"mobile": "mainland mobile numbers", "email": "e-mail addresses",
+             "resident_id": "resident identity numbers", "bank_card": "bank card numbers"}
+
+
+def personal_information_facts(meta: DatasetMeta) -> list[str]:
+    """What the exchange knows besides the seller's text: the declaration's flag and legal
+    basis, and what the quality check's detectors found (counts only, never values)."""
+    facts = []
+    if meta.contains_personal_data:
+        facts.append("The seller declares that the data contains personal information"
+                     + (f"; legal basis stated: {meta.legal_basis}" if meta.legal_basis else "") + ".")
+    if meta.pii_counts is not None:
+        found = [f"{n:,} {PII_KINDS.get(kind, kind)}" for kind, n in meta.pii_counts if n]
+        names = [PII_KINDS.get(kind, kind) for kind, _ in meta.pii_counts]
+        checked = ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else "".join(names)
+        facts.append(f"The exchange's quality check of version {meta.version} found "
+                     + ("; ".join(found) if found else f"no {checked}") + ".")
+    return facts
+
+
 def _rai(meta: DatasetMeta) -> dict[str, Any]:
     out: dict[str, Any] = {f"rai:{f.term}": text for f, text in meta.rai.declared()}
+    facts = personal_information_facts(meta)
+    if facts:
+        declared = out.get("rai:personalSensitiveInformation")
+        values = ([declared] if declared else []) + facts
+        out["rai:personalSensitiveInformation"] = values[0] if len(values) == 1 else values
     if meta.rai.annotations_per_item is not None:
         out["rai:annotationsPerItem"] = str(meta.rai.annotations_per_item)
     if meta.label_stats is not None:

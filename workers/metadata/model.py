@@ -179,6 +179,9 @@ class DatasetMeta:
     byte_size: int | None = None
     sha256: str = ""
     contains_personal_data: bool = False
+    legal_basis: str = ""
+    # The quality check's personal-data hits per kind (mobile, email, resident_id, bank_card), if checked.
+    pii_counts: tuple[tuple[str, int], ...] | None = None
     layout: TextLayout = field(default_factory=TextLayout)
     label_stats: LabelStats | None = None
     rai: Rai = field(default_factory=Rai)

@@ -110,11 +110,35 @@ class Command(BaseCommand):
             self.stdout.write(f"  demo purchase: {firms[demo.PURCHASE.buyer].name} — delivery {delivery.status}{note}")
 
         self._ensure_after_sales(firms, staff_actor)
+        self._ensure_revision()
 
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"  staff:  {demo.ADMIN_USERNAME} / {demo.ADMIN_PASSWORD}  (/admin/)")
         for spec in demo.FIRMS:
             self.stdout.write(f"  {spec.username:8s} {demo.DEMO_PASSWORD}  {spec.name}")
+
+    def _ensure_revision(self) -> None:
+        """The speech listing carries a second version, published as a revision with its diff."""
+        from exchange.models import ListingRevision
+        from exchange.services import revisions
+
+        filename, make, changelog = demo.REVISION
+        spec = next(d for d in demo.DATASETS if d.filename == filename)
+        dataset = Dataset.objects.filter(title=spec.title).select_related("owner").first()
+        listing = Listing.objects.filter(dataset=dataset, status=Listing.Status.PUBLISHED).first() if dataset else None
+        if listing is None:
+            return
+        actor = _owner_actor(dataset.owner)
+        v2 = dataset.versions.filter(number=2).first() or catalog.version_upload(
+            actor=actor, dataset=dataset, changelog=changelog, upload=SimpleUploadedFile(filename, make()))
+        v2 = self._ensure_checked(v2)
+        revision = ListingRevision.objects.filter(listing=listing, version=v2).first()
+        if revision is None and v2.status == DatasetVersion.Status.PASSED:
+            revision = revisions.listing_publish_version(actor=actor, listing=listing, version=v2, changelog=changelog)
+        if revision is not None:
+            revisions.revision_diff_compute(revision_id=str(revision.pk))  # idempotent; the worker may have done it
+            revision.refresh_from_db()
+            self.stdout.write(f"  revision: {listing.title[:40]} v{v2.number} {revision.status}, diff {revision.diff_status}")
 
     def _ensure_checked(self, version: DatasetVersion) -> DatasetVersion:
         """Run the version's quality check here unless a worker already has it; then wait for it."""

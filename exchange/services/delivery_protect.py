@@ -1,0 +1,169 @@
+"""What makes one buyer's package theirs: the fingerprinted data copy and age encryption.
+
+* :func:`fingerprinted_copy` reads the stored version once into a temporary file while
+  checking its SHA-256 (a file changed at rest still fails loudly), then writes the
+  buyer's marked copy beside it (workers.fingerprint). The package lists the copy's bytes
+  in ``files``; ``source_sha256`` stays the stored version's hash.
+* :func:`encrypt_package` streams the signed ZIP through age (pyrage, the maintained
+  Python binding of the rage implementation) to the buyer's verified X25519 recipients.
+  The exchange holds no identity that opens it, and keeps no plaintext copy.
+
+The fingerprint secret comes from settings (``FINGERPRINT_SECRET``, from the
+environment) and never reaches the database, a manifest or a log.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import tempfile
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from exchange.models import AgeRecipient, Contract, DatasetVersion, Organization
+
+CHUNK = 1 << 20  # copy and encrypt in 1 MiB chunks: bounded memory whatever the file's size
+
+
+def fingerprint_secret() -> bytes:
+    secret = settings.FINGERPRINT_SECRET
+    if not secret:
+        raise ImproperlyConfigured("Set FINGERPRINT_SECRET (or FINGERPRINT_SECRET_FILE): it keys per-buyer fingerprints.")
+    return secret.encode("utf-8")
+
+
+def selection_key_for(version: DatasetVersion) -> bytes:
+    from workers.fingerprint import selection_key
+
+    return selection_key(fingerprint_secret(), str(version.pk))
+
+
+def contract_key_for(contract: Contract) -> bytes:
+    from workers.fingerprint import contract_key
+
+    return contract_key(fingerprint_secret(), str(contract.dataset_version_id), str(contract.pk))
+
+
+@dataclass
+class MarkedCopy:
+    """A buyer's marked data file (a temporary file, gone when the copy is closed)."""
+
+    file: BinaryIO
+    sha256: str
+    size: int
+    record: dict[str, Any]  # stored on the delivery: scheme, bound, plan, mark counts
+    _stack: ExitStack = field(default_factory=ExitStack, repr=False)
+
+    @property
+    def manifest_entry(self) -> dict[str, str] | None:
+        """None when nothing could be marked (no markable column): the manifest claims no mark."""
+        if not self.record["plan"]["columns"]:
+            return None
+        return {"scheme": self.record["scheme"], "bound": self.record["bound"]}
+
+    def close(self) -> None:
+        self._stack.close()
+
+
+def _hashing_copy(source: BinaryIO, dest: BinaryIO) -> tuple[str, int]:
+    h, size = hashlib.sha256(), 0
+    while chunk := source.read(CHUNK):
+        h.update(chunk)
+        dest.write(chunk)
+        size += len(chunk)
+    dest.flush()
+    dest.seek(0)
+    return h.hexdigest(), size
+
+
+def fingerprinted_copy(*, contract: Contract, version: DatasetVersion, source: BinaryIO) -> MarkedCopy | None:
+    """The buyer's marked copy, or None when the offer delivers the stored bytes as they are.
+
+    Raises workers.delivery.SourceIntegrityError when the stored file changed at rest and
+    workers.fingerprint.TableError when it cannot be read as its format.
+    """
+    from workers.delivery import SourceIntegrityError
+    from workers.fingerprint import SCHEME, mark_file, plan_file
+
+    options = contract.offer.fingerprint_options()
+    if options is None:
+        return None
+    stack = ExitStack()
+    try:
+        original = stack.enter_context(tempfile.TemporaryFile(dir=settings.DELIVERY_TMP_DIR, prefix="shujiao-fp-src-"))
+        actual, _ = _hashing_copy(source, original)
+        if actual != version.sha256:
+            raise SourceIntegrityError(version.sha256, actual)
+        plan = plan_file(original, version.format, schema=contract.dataset_version.dataset.schema, options=options)
+        marked = stack.enter_context(tempfile.TemporaryFile(dir=settings.DELIVERY_TMP_DIR, prefix="shujiao-fp-out-"))
+        result = mark_file(original, marked, version.format, plan=plan, selection=selection_key_for(version),
+                           contract=contract_key_for(contract))
+        original.close()  # the marked copy is all the package needs
+        marked.flush()
+        marked.seek(0)
+        sha, size = hashlib.sha256(), 0
+        while chunk := marked.read(CHUNK):
+            sha.update(chunk)
+            size += len(chunk)
+        marked.seek(0)
+    except BaseException:
+        stack.close()
+        raise
+    record = {"scheme": SCHEME, "bound": contract.offer.fingerprint_bound, "plan": plan.to_json(),
+              "marks": {"rows": result.rows, "rows_selected": result.rows_selected,
+                        "rows_changed": result.rows_changed, "cells_changed": result.cells_changed,
+                        "cells_marked": result.cells_marked}}
+    return MarkedCopy(file=marked, sha256=sha.hexdigest(), size=size, record=record, _stack=stack)
+
+
+def build_buyer_package(*, contract: Contract, version: DatasetVersion, source: BinaryIO, fields: dict[str, Any],
+                        **build: Any) -> tuple[Any, dict[str, Any] | None]:
+    """Build the signed ZIP from the stored bytes, or from the buyer's marked copy when the offer
+    says so; returns the package result and the fingerprint record (None: unmarked)."""
+    from workers.delivery import build_package
+
+    copy = fingerprinted_copy(contract=contract, version=version, source=source)
+    if copy is None:
+        return build_package(source=source, manifest_fields={**fields, "fingerprint": None},
+                             expected_sha256=version.sha256, **build), None
+    try:
+        return build_package(source=copy.file, manifest_fields={**fields, "fingerprint": copy.manifest_entry},
+                             expected_sha256=copy.sha256, source_sha256=version.sha256, **build), copy.record
+    finally:
+        copy.close()
+
+
+# --- age -------------------------------------------------------------------------------
+def recipients_for(buyer: Organization) -> list[str]:
+    """The buyer's verified, unrevoked age recipients (sorted: the same order every build)."""
+    return sorted(AgeRecipient.objects.filter(organization=buyer, verified_at__isnull=False, revoked_at__isnull=True)
+                  .values_list("recipient", flat=True))
+
+
+def encrypt_package(plain: BinaryIO, out: BinaryIO, recipients: list[str]) -> tuple[str, int]:
+    """Stream ``plain`` (the signed ZIP) as an age file to ``out``; returns its SHA-256 and size."""
+    from workers.delivery.seal import encrypt_to_recipients
+
+    return encrypt_to_recipients(plain, out, recipients)
+
+
+def store_package(plain: BinaryIO, name: str, recipients: list[str], result: Any) -> tuple[str, Any]:
+    """Store the signed ZIP under ``name``, or, for a buyer with recipients, only its age
+    encryption under ``name + ".age"`` (the plaintext dies with the caller's temporary file).
+    Returns the stored name and the package result with the stored object's size and hash."""
+    from django.core.files import File
+
+    from exchange import storage
+
+    if not recipients:
+        return storage.save(name, File(plain, name=name)), result
+    name += ".age"
+    with tempfile.TemporaryFile(dir=settings.DELIVERY_TMP_DIR, prefix="shujiao-delivery-age-") as sealed:
+        cipher_sha, cipher_size = encrypt_package(plain, sealed, recipients)
+        sealed.seek(0)
+        stored = storage.save(name, File(sealed, name=name))
+    return stored, dataclasses.replace(result, package_sha256=cipher_sha, package_size=cipher_size)

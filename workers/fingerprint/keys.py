@@ -1,0 +1,86 @@
+"""Keys and keyed choices of the fingerprint scheme.
+
+Two keys are derived from the exchange secret:
+
+* the *selection* key, per dataset version (``scope``): which rows carry marks. It is
+  the same for every buyer of that version (Li, Swarup & Jajodia 2005: positions come
+  from the owner's key, the buyer's fingerprint decides the bits written there), so a
+  trace computes it once per leaked row, not once per candidate;
+* the *contract* key, per contract: the bit written in each marked cell.
+
+Both are keyed BLAKE2b (a PRF; faster than HMAC-SHA-256 in CPython and as strong for
+this use). Row choice depends only on the row key, never on the row's position, so
+reordering or deleting rows leaves every other row's marks in place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+DOMAIN = b"shujiao-fingerprint/1"
+
+
+def _derive(secret: bytes, *parts: str) -> bytes:
+    h = hashlib.blake2b(key=hashlib.sha256(secret).digest(), digest_size=32, person=b"shujiao-fp-kdf")
+    h.update(DOMAIN)
+    for p in parts:
+        data = p.encode("utf-8")
+        h.update(len(data).to_bytes(4, "big") + data)
+    return h.digest()
+
+
+def selection_key(secret: bytes, scope: str) -> bytes:
+    """Key choosing the marked rows of one dataset version (``scope``: its id)."""
+    if not secret:
+        raise ValueError("the fingerprint secret is empty")
+    return _derive(secret, "select", scope)
+
+
+def contract_key(secret: bytes, scope: str, contract_id: str) -> bytes:
+    """Key choosing the bits written into one contract's copy."""
+    if not secret:
+        raise ValueError("the fingerprint secret is empty")
+    return _derive(secret, "contract", scope, str(contract_id))
+
+
+def row_digest(sel_key: bytes, row_key: str) -> bytes:
+    """16 bytes: the first 8 decide whether the row is marked (see ``is_selected``)."""
+    return hashlib.blake2b(row_key.encode("utf-8"), key=sel_key, digest_size=16).digest()
+
+
+def row_digest_function(sel_key: bytes):
+    """``row_digest`` for one selection key, faster: the keyed state is copied, not rebuilt, per row."""
+    base = hashlib.blake2b(key=sel_key, digest_size=16)
+
+    def digest(row_key: str) -> bytes:
+        h = base.copy()
+        h.update(row_key.encode("utf-8"))
+        return h.digest()
+    return digest
+
+
+def threshold(rate: float) -> int:
+    """A row is selected when the first 8 bytes of its digest, as an integer, are below this."""
+    return int(min(max(rate, 0.0), 1.0) * (1 << 64))
+
+
+def is_selected(digest: bytes, limit: int) -> bool:
+    return int.from_bytes(digest[:8], "big") < limit
+
+
+def row_bits(contract: bytes, digest: bytes) -> int:
+    """512 pseudo-random bits for one (contract, selected row); bit j is column j's mark."""
+    return int.from_bytes(hashlib.blake2b(digest, key=contract, digest_size=64).digest(), "big")
+
+
+def row_bits_function(contract: bytes, width: int = 512):
+    """``row_bits`` for one contract, faster: a keyed hasher is copied per row instead of re-keyed,
+    and only the ``width`` low bits are returned (the same bits ``row_bits`` gives there)."""
+    base = hashlib.blake2b(key=contract, digest_size=64)
+    mask = (1 << width) - 1
+
+    def bits(digest: bytes) -> int:
+        h = base.copy()
+        h.update(digest)
+        return int.from_bytes(h.digest(), "big") & mask
+    return bits
