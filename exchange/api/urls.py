@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from exchange.api import audit, delivery, trading, views, webhooks
+from exchange.api import audit, auth, delivery, trading, views, webhooks
 
 router = DefaultRouter()
 router.register("catalog", views.CatalogViewSet, basename="catalog")
@@ -20,6 +20,7 @@ router.register("webhook-endpoints", webhooks.WebhookEndpointViewSet, basename="
 
 app_name = "api"
 urlpatterns = [
+    path("auth/keys/", auth.KeyBootstrapView.as_view(), name="auth-keys"),
     path("market/stats/", trading.MarketStatsView.as_view(), name="market-stats"),
     path("audit/consistency/", audit.ConsistencyView.as_view(), name="audit-consistency"),
     path("audit/checkpoint/", audit.CheckpointView.as_view(), name="audit-checkpoint"),
