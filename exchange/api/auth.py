@@ -1,19 +1,20 @@
-"""The first API key without a browser: ``POST /api/v1/auth/keys/`` with an owner's username
-and password (docs/api.md "Your first API key"). Every later key can be made the same way or
-on the web; keys themselves never create keys (exchange.services.orgs)."""
+"""A firm's start without a browser (docs/api.md "Walk-through"): sign up (``POST
+/api/v1/auth/signup/``), then the first API key with the owner's username and password
+(``POST /api/v1/auth/keys/``). Later keys can be made the same way or on the web; keys
+themselves never create keys (exchange.services.orgs)."""
 
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from exchange.actor import client_ip
+from exchange.actor import Actor, client_ip
 from exchange.api.fields import StrictCharField
-from exchange.api.serializers import ApiKeyCreatedOut, ApiKeyIn
-from exchange.api.throttling import KeyBootstrapIpThrottle
+from exchange.api.serializers import ApiKeyCreatedOut, ApiKeyIn, OrganizationOut
+from exchange.api.throttling import KeyBootstrapIpThrottle, SignupIpThrottle
 from exchange.services import orgs as orgs_svc
 
 
@@ -44,3 +45,39 @@ class KeyBootstrapView(APIView):
         response = Response(ApiKeyCreatedOut(key, context={"secret": secret}).data, status=status.HTTP_201_CREATED)
         response["Cache-Control"] = "no-store"
         return response
+
+
+class SignupIn(serializers.Serializer):
+    name = StrictCharField(max_length=200, help_text="The firm's registered name.")
+    credit_code = StrictCharField(max_length=18, help_text="Unified social credit code (18 characters, checked).")
+    city = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
+    description = StrictCharField(max_length=5000, required=False, allow_blank=True, default="")
+    username = StrictCharField(max_length=150, help_text="The owner's user name (also for the web).")
+    email = serializers.EmailField()
+    password = StrictCharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"},
+                               help_text="The owner's password (Django's password rules).")
+
+
+class SignupOut(serializers.Serializer):
+    organization = OrganizationOut()
+    owner = serializers.CharField(help_text="The owner's user name.")
+
+
+@extend_schema(tags=["firm"], auth=[], request=SignupIn, responses={201: SignupOut},
+               summary="Sign up a firm and its owner")
+class SignupView(APIView):
+    """The same registration as the web's sign-up page. The firm starts ``pending``: the exchange's staff
+    verify it before it may publish or buy; its owner can already create API keys and upload datasets.
+    Throttled per client IP."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [SignupIpThrottle]
+
+    def post(self, request):
+        data = SignupIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        org = orgs_svc.organization_register(actor=Actor(type="user", origin_ip=client_ip(request)),
+                                             **data.validated_data)
+        return Response({"organization": OrganizationOut(org).data, "owner": data.validated_data["username"].strip()},
+                        status=status.HTTP_201_CREATED)

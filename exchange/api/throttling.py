@@ -86,3 +86,9 @@ class KeyBootstrapIpThrottle(SimpleRateThrottle):
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class SignupIpThrottle(KeyBootstrapIpThrottle):
+    """Firm sign-ups over the API (``auth/signup/``) by client IP."""
+
+    scope = "signup"

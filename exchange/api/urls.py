@@ -20,6 +20,7 @@ router.register("webhook-endpoints", webhooks.WebhookEndpointViewSet, basename="
 
 app_name = "api"
 urlpatterns = [
+    path("auth/signup/", auth.SignupView.as_view(), name="auth-signup"),
     path("auth/keys/", auth.KeyBootstrapView.as_view(), name="auth-keys"),
     path("market/stats/", trading.MarketStatsView.as_view(), name="market-stats"),
     path("audit/consistency/", audit.ConsistencyView.as_view(), name="audit-consistency"),

@@ -115,7 +115,9 @@ def organization_review(*, actor: Actor, organization: Organization, approve: bo
     if not approve and not note.strip():
         raise InvalidInput("A reason is required to reject a firm.", fields={"note": ["Give a reason."]})
     with transaction.atomic():
-        org = Organization.objects.select_for_update().get(pk=organization.pk)
+        # NO KEY UPDATE: the firm's own audit events (and keys, datasets…) insert rows referencing it
+        # (FOR KEY SHARE) while holding the audit chain's lock; a plain FOR UPDATE here deadlocked with them.
+        org = Organization.objects.select_for_update(no_key=True).get(pk=organization.pk)
         old = org.verification_status
         target = Organization.Status.VERIFIED if approve else Organization.Status.REJECTED
         if old == target:

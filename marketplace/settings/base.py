@@ -197,6 +197,8 @@ REST_FRAMEWORK = {
         # Password attempts for API keys (POST /api/v1/auth/keys/) per client IP: an owner's script
         # needs one or two; a guesser gets 20 an hour.
         "key_bootstrap": env.str("THROTTLE_KEY_BOOTSTRAP", default="20/hour"),
+        # Firm sign-ups over the API (POST /api/v1/auth/signup/) per client IP.
+        "signup": env.str("THROTTLE_SIGNUP", default="10/hour"),
     },
     # JSON bodies only (uploads declare multipart on their own action): one body format to document.
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
