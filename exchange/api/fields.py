@@ -44,5 +44,7 @@ class StrictCharField(serializers.CharField):
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
-            self.fail("not_a_string", kind=type(data).__name__ if not isinstance(data, bool) else "boolean")
+            kind = ("boolean" if isinstance(data, bool) else "number" if isinstance(data, (int, float))
+                    else "list" if isinstance(data, list) else "object" if isinstance(data, dict) else "null")
+            self.fail("not_a_string", kind=kind)
         return super().to_internal_value(data)

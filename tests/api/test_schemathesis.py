@@ -101,7 +101,7 @@ def _sweep(base_url: str, api_key: str) -> tuple[list[str], int]:
     t0 = time.monotonic()
     for event in schemathesis.engine.from_schema(schema).execute():
         if isinstance(event, (events.PhaseFinished,)):
-            print("PHASE", event.phase.name, round(time.monotonic() - t0, 1))
+            print("PHASE", event.phase.name, round(time.monotonic() - t0, 1), cases, flush=True)
         if isinstance(event, events.FatalError):
             pytest.fail(f"schemathesis stopped: {event.exception!r}")
         if isinstance(event, events.NonFatalError):
