@@ -24,16 +24,16 @@ class InvalidInput(DomainError):
     code = "invalid_input"
 
 
+class Unauthenticated(DomainError):
+    """The credentials given with the request are wrong (answered with ``WWW-Authenticate``)."""
+
+    status = 401
+    code = "invalid_credentials"
+
+
 class NotFound(DomainError):
     status = 404
     code = "not_found"
-
-
-class Unauthenticated(DomainError):
-    """No credentials, or credentials the exchange does not know."""
-
-    status = 401
-    code = "unauthenticated"
 
 
 class Forbidden(DomainError):

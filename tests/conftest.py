@@ -322,3 +322,63 @@ def storage_backend(request):
     if request.param == "s3":
         request.getfixturevalue("s3_storage")
     yield request.param
+
+
+# --- The web app as a real server process on loopback ------------------------------------
+class WebServer:
+    """``gunicorn marketplace.wsgi`` on 127.0.0.1 against the test database (data must be committed:
+    use it with ``transactional_db``). A process of its own, so a client in the test runs in parallel."""
+
+    def __init__(self, env: dict[str, str], log: Path):
+        import socket
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log
+        self._log = open(log, "wb")  # noqa: SIM115 — closed in stop()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "marketplace.wsgi", "--bind", f"127.0.0.1:{self.port}",
+             "--workers", "1", "--threads", "4", "--timeout", "120"],
+            cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
+        wait_until(self._answers, timeout=60, message=f"gunicorn on port {self.port} to answer")
+
+    def _answers(self) -> bool:
+        import urllib.error
+        import urllib.request
+
+        if self.proc.poll() is not None:
+            pytest.fail(f"gunicorn exited at start:\n{self.log_path.read_text(errors='replace')}")
+        try:
+            urllib.request.urlopen(f"{self.url}/api/v1/market/stats/", timeout=2)  # noqa: S310 — loopback
+            return True
+        except urllib.error.HTTPError:
+            return True
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
+        self._log.close()
+
+
+@pytest.fixture
+def web_server(transactional_db, tmp_path):
+    """Start the app as a server process on demand (``web_server(**env)``); stopped at teardown."""
+    started: list[WebServer] = []
+
+    def _start(**env: str) -> WebServer:
+        server = WebServer(worker_env(**env), tmp_path / f"gunicorn{len(started)}.log")
+        started.append(server)
+        return server
+
+    yield _start
+    for server in started:
+        server.stop()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import base64
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
@@ -18,11 +18,9 @@ from exchange.models import AuditEvent
 from exchange.selectors import audit as audit_sel
 from exchange.services import transparency
 
-ENCODING = OpenApiParameter("encoding", str, enum=["hex", "base64"], description="How hashes are written (hex).")
-
 
 class EncodingIn(serializers.Serializer):
-    encoding = serializers.ChoiceField(choices=["hex", "base64"], default="hex")
+    encoding = serializers.ChoiceField(choices=["hex", "base64"], default="hex", help_text="How hashes are written.")
 
 
 def _encoder(request):
@@ -115,7 +113,7 @@ class AuditEventViewSet(FirmViewMixin, mixins.ListModelMixin, mixins.RetrieveMod
     def get_serializer_class(self):
         return AuditEventDetailOut if self.action == "retrieve" else AuditEventOut
 
-    @extend_schema(parameters=[OpenApiParameter("tree_size", int), ENCODING], responses=ProofOut)
+    @extend_schema(parameters=[ProofQuery], responses=ProofOut)
     @action(detail=True, methods=["get"])
     def proof(self, request, seq=None):
         """Inclusion proof (RFC 6962 §2.1.1) of this event in the tree of ``tree_size`` events."""
@@ -136,8 +134,7 @@ class AuditEventViewSet(FirmViewMixin, mixins.ListModelMixin, mixins.RetrieveMod
         })
 
 
-@extend_schema(tags=["audit"], parameters=[OpenApiParameter("old_size", int, required=True),
-                                           OpenApiParameter("new_size", int), ENCODING], responses=ConsistencyOut)
+@extend_schema(tags=["audit"], parameters=[ConsistencyQuery], responses=ConsistencyOut)
 class ConsistencyView(APIView):
     """Consistency proof (RFC 6962 §2.1.2) between two tree sizes. Public: it holds only hashes."""
 

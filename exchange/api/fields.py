@@ -15,6 +15,12 @@ class StrictIntegerField(serializers.IntegerField):
     default_error_messages = {"fractional": "Must be a whole number (integer fen, not a decimal).",
                               "script": "{message}"}
 
+    def __init__(self, *, minimum: int | None = None, maximum: int | None = None, **kwargs):
+        """``minimum``/``maximum`` are bounds a service enforces (with its own message); they are
+        only written into the OpenAPI schema here. ``min_value``/``max_value`` are checked by DRF."""
+        super().__init__(**kwargs)
+        self.schema_minimum, self.schema_maximum = minimum, maximum
+
     def to_internal_value(self, data):
         if isinstance(data, bool) or isinstance(data, float):
             self.fail("fractional" if isinstance(data, float) else "invalid")
@@ -27,4 +33,18 @@ class StrictIntegerField(serializers.IntegerField):
             self.fail("invalid")
         if isinstance(data, str) and not data.strip().lstrip("-").isdigit():
             self.fail("fractional" if "." in data else "invalid")
+        return super().to_internal_value(data)
+
+
+class StrictCharField(serializers.CharField):
+    """Text given as a JSON string. DRF's CharField turns 12 or 1.5 into "12"/"1.5"; an API whose
+    schema says ``string`` refuses a number instead."""
+
+    default_error_messages = {"not_a_string": "Must be a string, not a {kind}."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            kind = ("boolean" if isinstance(data, bool) else "number" if isinstance(data, (int, float))
+                    else "list" if isinstance(data, list) else "object" if isinstance(data, dict) else "null")
+            self.fail("not_a_string", kind=kind)
         return super().to_internal_value(data)

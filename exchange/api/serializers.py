@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from exchange.api.fields import StrictIntegerField
+from exchange.api.fields import StrictCharField, StrictIntegerField
 from exchange.models import (
     ApiKey,
     Dataset,
@@ -14,10 +16,15 @@ from exchange.models import (
     Offer,
     Organization,
 )
+from exchange.models.catalog import Category
 from exchange.selectors import quality as quality_sel
+from exchange.selectors.catalog import ORDERINGS
 from workers.metadata import ANNOTATIONS_PER_ITEM_MAX, RAI_FIELDS
 
 RAI_OUT_FIELDS = [*(f"rai_{f.attr}" for f in RAI_FIELDS), "rai_annotations_per_item"]
+
+# "-x" sorts descending; an unknown ordering is refused (400), not silently replaced.
+CATALOG_ORDERINGS = [o for name in ORDERINGS for o in (name, f"-{name}")]
 
 
 # --- Output -------------------------------------------------------------------
@@ -139,10 +146,67 @@ class CatalogItemOut(serializers.ModelSerializer):
 
 
 # --- Input --------------------------------------------------------------------
+def choice(choices, **kwargs) -> serializers.ChoiceField:
+    """A choice field whose refusal lists the allowed values (the schema shows them as an enum)."""
+    values = [c[0] if isinstance(c, tuple) else c for c in choices]
+    shown = ", ".join(v for v in values if v)
+    return serializers.ChoiceField(choices=choices, error_messages={
+        "invalid_choice": f"Choose one of: {shown}."}, **kwargs)
+
+
+@extend_schema_field({"type": "array", "minItems": 1,
+                      "items": {"type": "string", "enum": list(ApiKey.Scope.values)}})
+class ScopesField(serializers.ListField):
+    """The scope rules (known names, at least one) are checked by services.orgs.api_key_create."""
+
+
 class ApiKeyIn(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
-    scopes = serializers.ListField(child=serializers.CharField(), allow_empty=False)
-    expires_at = serializers.DateTimeField(required=False, allow_null=True)
+    name = StrictCharField(max_length=100)
+    scopes = ScopesField(child=StrictCharField(), help_text="What the key may do: read, sell, buy, webhooks.")
+    expires_at = serializers.DateTimeField(required=False, allow_null=True, help_text="In the future; none: never expires.")
+
+
+class TableSchemaIn(serializers.JSONField):
+    """A Frictionless Table Schema (docs/quality.md); the rules JSON Schema cannot state are in the description."""
+
+
+TABLE_SCHEMA_DOC = {
+    "type": "object",
+    "description": "A Frictionless Table Schema: `fields` lists the columns in file order. Also checked by the "
+                   "server (400 naming the property): field names are unique; `labelField`, `inputFields` and "
+                   "`primaryKey` name declared fields; a labelled dataset declares `labelField`; type-specific "
+                   "keys and `constraints` match the field's type. See docs/quality.md.",
+    "required": ["fields"],
+    "properties": {
+        "fields": {"type": "array", "minItems": 1, "items": {
+            "type": "object", "required": ["name"],
+            "properties": {
+                "name": {"type": "string", "minLength": 1},
+                "type": {"type": "string", "enum": ["string", "number", "integer", "boolean", "object", "array",
+                                                     "list", "date", "time", "datetime", "year", "yearmonth",
+                                                     "duration", "geopoint", "geojson", "any"], "default": "string"},
+                "format": {"type": "string"}, "title": {"type": "string"}, "description": {"type": "string"},
+                "example": {}, "constraints": {"type": "object"},
+                "missingValues": {"type": "array", "items": {"type": "string"}},
+                "decimalChar": {"type": "string", "minLength": 1, "maxLength": 1},
+                "groupChar": {"type": "string", "minLength": 1, "maxLength": 1},
+                "bareNumber": {"type": "boolean"},
+                "trueValues": {"type": "array", "items": {"type": "string"}},
+                "falseValues": {"type": "array", "items": {"type": "string"}},
+            },
+            "additionalProperties": False,
+        }},
+        "primaryKey": {"oneOf": [{"type": "string"}, {"type": "array", "minItems": 1, "items": {"type": "string"}}]},
+        "missingValues": {"type": "array", "items": {"type": "string"}},
+        "labelField": {"type": "string"},
+        "labels": {"type": "array", "minItems": 1, "uniqueItems": True, "items": {"type": "string", "minLength": 1}},
+        "inputFields": {"type": "array", "minItems": 1, "items": {"type": "string"}},
+        "personalData": {"type": "boolean"},
+        "name": {"type": "string"}, "title": {"type": "string"}, "description": {"type": "string"},
+    },
+    "additionalProperties": False,
+}
+extend_schema_field(TABLE_SCHEMA_DOC)(TableSchemaIn)
 
 
 # The Responsible-AI declaration (Croissant RAI): optional texts, normalised and
@@ -158,29 +222,31 @@ RaiIn = type("RaiIn", (serializers.Serializer,), {
 
 
 class DatasetIn(RaiIn):
-    title = serializers.CharField(max_length=200)
-    description = serializers.CharField(required=False, allow_blank=True)
-    category = serializers.CharField()
-    kind = serializers.CharField()
-    tags = serializers.ListField(child=serializers.CharField(max_length=40), required=False)
-    schema = serializers.JSONField(required=False)
+    title = StrictCharField(max_length=200)
+    description = StrictCharField(required=False, allow_blank=True)
+    category = choice(Category.choices)
+    kind = choice(Dataset.Kind.choices, help_text="labelled: rows carry a label column; cleaned: no label.")
+    tags = serializers.ListField(child=StrictCharField(max_length=40), required=False, max_length=20)
+    schema = TableSchemaIn(help_text="The Table Schema of the data file.")
     dialect = serializers.JSONField(required=False, help_text=(
         "Frictionless CSV Dialect for CSV/TSV files: delimiter, header, headerRows, lineTerminator, quoteChar, "
         "doubleQuote, escapeChar, skipInitialSpace, commentChar. Declared values beat sniffed ones."))
     contains_personal_data = serializers.BooleanField(required=False)
-    legal_basis = serializers.CharField(required=False, allow_blank=True)
+    legal_basis = StrictCharField(required=False, allow_blank=True,
+                                        help_text="Required (non-blank) when contains_personal_data is true.")
 
 
 class VersionIn(serializers.Serializer):
-    file = serializers.FileField(required=False, allow_empty_file=True)
-    changelog = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    file = serializers.FileField(allow_empty_file=True,  # the service refuses an empty file with its own message
+                                 help_text="The data file: CSV, JSON Lines or Parquet (by its name's extension).")
+    changelog = StrictCharField(required=False, allow_blank=True, max_length=5000)
 
 
 class ListingIn(serializers.Serializer):
     dataset = serializers.UUIDField()
     version = serializers.UUIDField()
-    title = serializers.CharField(required=False, allow_blank=True, max_length=200)
-    summary = serializers.CharField(required=False, allow_blank=True)
+    title = StrictCharField(required=False, allow_blank=True, max_length=200)
+    summary = StrictCharField(required=False, allow_blank=True)
 
 
 class ListingEditIn(serializers.Serializer):
@@ -189,13 +255,15 @@ class ListingEditIn(serializers.Serializer):
 
 
 class OfferIn(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
-    price_fen = StrictIntegerField(help_text="Price in fen (1 CNY = 100 fen), a whole number ≥ 1.")
-    currency = serializers.CharField(required=False, default="CNY")
-    access_mode = serializers.CharField(required=False, default=Offer.AccessMode.APPROVAL)
-    purpose_restriction = serializers.CharField(required=False, allow_blank=True, default="")
-    term_days = StrictIntegerField(required=False, default=365)
-    download_limit = StrictIntegerField(required=False, default=5)
+    name = StrictCharField(max_length=100)
+    price_fen = StrictIntegerField(minimum=1, maximum=settings.MAX_PRICE_FEN,
+                                   help_text="Price in fen (1 CNY = 100 fen), a whole number ≥ 1.")
+    currency = choice(["CNY"], required=False, default="CNY")
+    access_mode = choice(Offer.AccessMode.choices, required=False, default=Offer.AccessMode.APPROVAL,
+                         help_text="instant: paid and delivered at once; approval: the seller decides each request.")
+    purpose_restriction = StrictCharField(required=False, allow_blank=True, default="")
+    term_days = StrictIntegerField(required=False, default=365, minimum=1, maximum=3650)
+    download_limit = StrictIntegerField(required=False, default=5, minimum=1, maximum=1000)
     redistribution = serializers.BooleanField(required=False, default=False)
     acceptance_days = StrictIntegerField(required=False, default=3,
                                          help_text="Days the buyer has to accept or dispute a delivery (0–30; 0: "
@@ -214,10 +282,14 @@ class OfferIn(serializers.Serializer):
 
 
 class CatalogQuery(serializers.Serializer):
-    q = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
-    category = serializers.CharField(required=False, allow_blank=True, default="")
-    kind = serializers.CharField(required=False, allow_blank=True, default="")
-    price_min = StrictIntegerField(required=False, allow_null=True, default=None, min_value=0)
-    price_max = StrictIntegerField(required=False, allow_null=True, default=None, min_value=0)
-    min_grade = serializers.ChoiceField(choices=["", "A", "B", "C", "D", "E"], required=False, default="")
-    ordering = serializers.CharField(required=False, default="-published_at")
+    q = serializers.CharField(required=False, allow_blank=True, default="", max_length=200,
+                              help_text="Text search in titles, descriptions and seller names.")
+    category = choice(["", *Category.values], required=False, default="")
+    kind = choice(["", *Dataset.Kind.values], required=False, default="")
+    price_min = StrictIntegerField(required=False, allow_null=True, default=None, min_value=0,
+                                   help_text="Lowest price in fen.")
+    price_max = StrictIntegerField(required=False, allow_null=True, default=None, min_value=0,
+                                   help_text="Highest price in fen.")
+    min_grade = choice(["", "A", "B", "C", "D", "E"], required=False, default="",
+                       help_text="Quality grade at least this good (A best).")
+    ordering = choice(CATALOG_ORDERINGS, required=False, default="-published_at")

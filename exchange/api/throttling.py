@@ -77,3 +77,18 @@ class AnonymousIpRateThrottle(SimpleRateThrottle):
         if _api_key(request) is not None or (request.user and request.user.is_authenticated):
             return None
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class KeyBootstrapIpThrottle(SimpleRateThrottle):
+    """Password attempts at ``auth/keys/`` by client IP, whoever they name: guessing stays slow."""
+
+    scope = "key_bootstrap"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class SignupIpThrottle(KeyBootstrapIpThrottle):
+    """Firm sign-ups over the API (``auth/signup/``) by client IP."""
+
+    scope = "signup"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 
+from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -16,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from exchange import pagecache
-from exchange.api.fields import StrictIntegerField
+from exchange.api.fields import StrictCharField, StrictIntegerField
 from exchange.api.views import FirmViewMixin
 from exchange.errors import NotFound
 from exchange.models import AccessRequest, Contract, LedgerEntry, Offer
@@ -26,7 +27,8 @@ from exchange.services import trading as svc
 from exchange.services.idempotency import idempotent_run, request_fingerprint
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
-    "Idempotency-Key", str, location=OpenApiParameter.HEADER, required=False,
+    "Idempotency-Key", {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^[!-~]([ -~]*[!-~])?$"},
+    location=OpenApiParameter.HEADER, required=False,
     description="A fresh random value per request (e.g. a UUID). A retry with the same key and body replays "
                 "the first successful response; the same key with another body is refused with 422.")
 
@@ -87,13 +89,21 @@ class AccessRequestOut(serializers.ModelSerializer):
         return ContractBriefOut(contract).data if contract is not None else None
 
 
+@extend_schema_field({
+    "type": "string", "maxLength": 2000, "pattern": r"(\S\s*){15,}",
+    "description": "What the data will be used for: at least a sentence (15 characters; 8 in Chinese), at most 2000."})
+class PurposeField(StrictCharField):
+    """The length rules live in services.trading (one place); the schema only describes them."""
+
+
 class AccessRequestIn(serializers.Serializer):
     offer = serializers.UUIDField()
-    purpose = serializers.CharField(allow_blank=True, trim_whitespace=True, max_length=5000)
+    purpose = PurposeField(allow_blank=True, trim_whitespace=True, max_length=2000)
 
 
 class ReasonIn(serializers.Serializer):
-    reason = serializers.CharField(allow_blank=True, max_length=2000)
+    reason = StrictCharField(max_length=2000, help_text="Why: shown to the buyer.",
+                                   error_messages={"blank": "Give the buyer a reason."})
 
 
 class ContractOut(serializers.ModelSerializer):
@@ -134,7 +144,8 @@ class LedgerEntryOut(serializers.ModelSerializer):
 
 
 class SandboxTopupIn(serializers.Serializer):
-    amount_fen = StrictIntegerField()
+    amount_fen = StrictIntegerField(minimum=1, maximum=settings.SANDBOX_TOPUP_MAX_FEN,
+                                    help_text="Play money in fen (demo mode only).")
 
 
 class MarketStatsOut(serializers.Serializer):
@@ -160,6 +171,7 @@ class AccessRequestViewSet(FirmViewMixin, mixins.ListModelMixin, mixins.Retrieve
 
     serializer_class = AccessRequestOut
     filterset_fields = ["status"]
+    schema_error_codes = {"create": ["404", "409"]}  # an unknown offer; an offer no longer on sale
     ordering_fields = ["created_at"]
 
     def get_queryset(self):
@@ -251,6 +263,7 @@ class WalletViewSet(FirmViewMixin, viewsets.GenericViewSet):
     """Your firm's wallet: balance, escrow figures and ledger entries."""
 
     serializer_class = LedgerEntryOut
+    schema_single_object_actions = ("list",)  # GET wallet/ answers one summary, not a page
 
     def get_queryset(self):
         if self.schema_only:

@@ -5,6 +5,7 @@ from exchange.api import (
     after_sales,
     age_keys,
     audit,
+    auth,
     delivery,
     metadata,
     revisions,
@@ -33,6 +34,8 @@ router.register("webhook-endpoints", webhooks.WebhookEndpointViewSet, basename="
 
 app_name = "api"
 urlpatterns = [
+    path("auth/signup/", auth.SignupView.as_view(), name="auth-signup"),
+    path("auth/keys/", auth.KeyBootstrapView.as_view(), name="auth-keys"),
     path("market/stats/", trading.MarketStatsView.as_view(), name="market-stats"),
     path("catalog/<uuid:pk>/croissant/", metadata.CatalogCroissantView.as_view(), name="catalog-croissant"),
     path("audit/consistency/", audit.ConsistencyView.as_view(), name="audit-consistency"),

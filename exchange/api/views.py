@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import django_filters
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -49,16 +49,7 @@ class FirmViewMixin:
         return self.actor.organization
 
 
-@extend_schema(tags=["catalog"], parameters=[
-    OpenApiParameter("q", str, description="Text search in titles, descriptions and seller names"),
-    OpenApiParameter("category", str), OpenApiParameter("kind", str, enum=["labelled", "cleaned"]),
-    OpenApiParameter("price_min", int, description="Lowest price in fen"),
-    OpenApiParameter("price_max", int, description="Highest price in fen"),
-    OpenApiParameter("min_grade", str, enum=["A", "B", "C", "D", "E"]),
-    OpenApiParameter("ordering", str, enum=["-published_at", "published_at", "min_price_fen", "-min_price_fen", "title",
-                                            "-title", "quality_score", "-quality_score",
-                                            "-version__quality_report__score"]),
-])
+@extend_schema(tags=["catalog"])
 class CatalogViewSet(FirmViewMixin, viewsets.ReadOnlyModelViewSet):
     """Published listings, searchable by anyone."""
 
@@ -76,6 +67,7 @@ class CatalogViewSet(FirmViewMixin, viewsets.ReadOnlyModelViewSet):
     def get_serializer_class(self):
         return s.PublicListingOut if self.action == "retrieve" else s.CatalogItemOut
 
+    @extend_schema(parameters=[s.CatalogQuery])
     def list(self, request, *args, **kwargs):
         # The same for every caller: cached per URL and catalog generation (exchange.pagecache).
         return Response(pagecache.cached_data(request, "api-catalog", lambda: super(CatalogViewSet, self).list(
@@ -84,6 +76,8 @@ class CatalogViewSet(FirmViewMixin, viewsets.ReadOnlyModelViewSet):
 
 @extend_schema(tags=["firm"])
 class OrganizationViewSet(FirmViewMixin, viewsets.ViewSet):
+    schema_single_object_actions = ("list",)  # GET organization/ answers the caller's one firm
+
     @extend_schema(responses=s.OrganizationOut)
     def list(self, request):
         """Your own firm."""
@@ -126,6 +120,7 @@ class DatasetViewSet(FirmViewMixin, mixins.ListModelMixin, mixins.RetrieveModelM
 
     serializer_class = s.DatasetOut
     filterset_fields = ["category", "kind"]
+    schema_error_codes = {"versions": ["411", "413", "503", "507"]}
     ordering_fields = ["created_at", "title"]
 
     def get_queryset(self):
@@ -135,6 +130,7 @@ class DatasetViewSet(FirmViewMixin, mixins.ListModelMixin, mixins.RetrieveModelM
 
     @extend_schema(request=s.DatasetIn, responses={201: s.DatasetOut})
     def create(self, request):
+        catalog_svc.dataset_create_guard(actor=self.actor)  # a read-only key hears 403 before any 400
         data = s.DatasetIn(data=request.data)
         data.is_valid(raise_exception=True)
         dataset = catalog_svc.dataset_create(actor=self.actor, **data.validated_data)
@@ -164,11 +160,11 @@ class DatasetViewSet(FirmViewMixin, mixins.ListModelMixin, mixins.RetrieveModelM
         data = s.VersionIn(data=request.data)  # request.data streams the upload to a temporary file
         if (storage_failure := upload_storage_error(request)) is not None:
             raise storage_failure
-        data.is_valid(raise_exception=True)
-        if upload_too_large(request):
+        if upload_too_large(request):  # the handler dropped the oversized file: say why, not "no file"
             raise PayloadTooLarge("The upload is larger than the exchange's limit.",
                                   fields={"file": ["Larger than the upload size limit."]})
-        version = catalog_svc.version_upload(actor=self.actor, dataset=dataset, upload=data.validated_data.get("file"),
+        data.is_valid(raise_exception=True)
+        version = catalog_svc.version_upload(actor=self.actor, dataset=dataset, upload=data.validated_data["file"],
                                              changelog=data.validated_data.get("changelog", ""))
         return Response(s.VersionOut(version).data, status=status.HTTP_201_CREATED)
 
@@ -212,6 +208,7 @@ class ListingViewSet(FirmViewMixin, mixins.ListModelMixin, mixins.RetrieveModelM
 
     serializer_class = s.ListingOut
     filterset_fields = ["status"]
+    schema_error_codes = {"create": ["404"]}  # the dataset or version is not your firm's
 
     def get_queryset(self):
         if self.schema_only:
@@ -253,7 +250,7 @@ class ListingViewSet(FirmViewMixin, mixins.ListModelMixin, mixins.RetrieveModelM
 
     @extend_schema(methods=["get"], responses=s.OfferOut(many=True))
     @extend_schema(methods=["post"], request=s.OfferIn, responses={201: s.OfferOut})
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None)  # a listing has a handful of offers
     def offers(self, request, pk=None):
         listing = self.get_object()
         if request.method == "GET":

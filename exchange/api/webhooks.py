@@ -4,11 +4,12 @@ read the delivery log and replay a message. An owner's session or a key with the
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from exchange.api.fields import StrictCharField
 from exchange.api.views import FirmViewMixin
 from exchange.models import WebhookAttempt, WebhookEndpoint, WebhookMessage
 from exchange.models.webhooks import EVENT_TYPES
@@ -36,11 +37,28 @@ class WebhookEndpointCreatedOut(WebhookEndpointOut):
         return self.context["secret"]
 
 
+# Schema annotations only: the rules themselves are enforced in exchange.services.webhooks.
+_LABEL = r"[a-z0-9]([a-z0-9-]{0,20}[a-z0-9])?"
+
+
+@extend_schema_field({"type": "string", "maxLength": 2000,
+                      "pattern": rf"^https://{_LABEL}(\.{_LABEL})*\.[a-z]{{2,20}}(:[1-9][0-9]{{0,3}})?(/[A-Za-z0-9._~-]*)*$",
+                      "description": "https:// URL that receives the POSTs: a public host name, no user or password."})
+class WebhookUrlField(StrictCharField):
+    pass
+
+
+@extend_schema_field({"type": "array", "minItems": 1, "maxItems": len(EVENT_TYPES) * 2,
+                      "items": {"type": "string", "enum": list(EVENT_TYPES)},
+                      "description": "At least one of: " + ", ".join(EVENT_TYPES)})
+class EventTypesField(serializers.ListField):
+    pass
+
+
 class WebhookEndpointIn(serializers.Serializer):
-    url = serializers.CharField(max_length=2000, help_text="https:// URL that receives the POSTs.")
-    event_types = serializers.ListField(child=serializers.CharField(max_length=40), max_length=len(EVENT_TYPES) * 2,
-                                        help_text="Any of: " + ", ".join(EVENT_TYPES))
-    description = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    url = WebhookUrlField(max_length=2000)
+    event_types = EventTypesField(child=StrictCharField(max_length=40), max_length=len(EVENT_TYPES) * 2)
+    description = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
 
 
 class WebhookMessageOut(serializers.ModelSerializer):
@@ -66,6 +84,7 @@ class WebhookAttemptOut(serializers.ModelSerializer):
 @extend_schema(tags=["webhooks"])
 class WebhookEndpointViewSet(FirmViewMixin, viewsets.GenericViewSet):
     serializer_class = WebhookEndpointOut
+    schema_error_codes = {"create": ["409"]}  # too many endpoints
     lookup_value_regex = "[^/]+"
 
     def get_queryset(self):

@@ -130,12 +130,17 @@ def _clean_dataset_fields(fields: dict[str, Any], *, partial: bool) -> dict[str,
     return clean
 
 
-def dataset_create(*, actor: Actor, **fields: Any) -> Dataset:
-    org = actor.organization
-    if org is None:
+def dataset_create_guard(*, actor: Actor) -> None:
+    """Who may create datasets: a firm's member, or a key with ``sell`` (checked before input is read)."""
+    if actor.organization is None:
         raise Forbidden("Only members of a firm can create datasets.")
     if not actor.has_scope("sell"):
         raise Forbidden("This API key lacks the 'sell' scope.", code="missing_scope")
+
+
+def dataset_create(*, actor: Actor, **fields: Any) -> Dataset:
+    dataset_create_guard(actor=actor)
+    org = actor.organization
     fields.setdefault("contains_personal_data", False)
     clean = _clean_dataset_fields(fields, partial=False)
     with transaction.atomic():

@@ -7,14 +7,14 @@ import logging
 import secrets
 from datetime import datetime, timedelta
 
-from django.contrib.auth import get_user_model
+from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from exchange.actor import Actor
-from exchange.errors import Conflict, Forbidden, InvalidInput
+from exchange.errors import Conflict, Forbidden, InvalidInput, Unauthenticated
 from exchange.models import ApiKey, Membership, Organization
 from exchange.services.audit import audit_record
 from exchange.validators import credit_code_problem
@@ -115,7 +115,9 @@ def organization_review(*, actor: Actor, organization: Organization, approve: bo
     if not approve and not note.strip():
         raise InvalidInput("A reason is required to reject a firm.", fields={"note": ["Give a reason."]})
     with transaction.atomic():
-        org = Organization.objects.select_for_update().get(pk=organization.pk)
+        # NO KEY UPDATE: the firm's own audit events (and keys, datasets…) insert rows referencing it
+        # (FOR KEY SHARE) while holding the audit chain's lock; a plain FOR UPDATE here deadlocked with them.
+        org = Organization.objects.select_for_update(no_key=True).get(pk=organization.pk)
         old = org.verification_status
         target = Organization.Status.VERIFIED if approve else Organization.Status.REJECTED
         if old == target:
@@ -236,8 +238,12 @@ def _hash_key(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def api_key_create(*, actor: Actor, name: str, scopes: list[str], expires_at: datetime | None = None) -> tuple[ApiKey, str]:
-    """Create a key for the actor's firm; returns the key and its secret, shown only this once."""
+def api_key_create(*, actor: Actor, name: str, scopes: list[str], expires_at: datetime | None = None,
+                   via: str = "session") -> tuple[ApiKey, str]:
+    """Create a key for the actor's firm; returns the key and its secret, shown only this once.
+
+    ``via`` is how the owner proved who they are (a web session, or a password over the API), for the audit log.
+    """
     _require_key_manager(actor)
     org = actor.organization
     errors: dict[str, list[str]] = {}
@@ -260,8 +266,36 @@ def api_key_create(*, actor: Actor, name: str, scopes: list[str], expires_at: da
             organization=org, name=name.strip(), prefix=prefix, key_hash=_hash_key(secret),
             scopes=scopes, created_by=actor.user, expires_at=expires_at,
         )
-        audit_record(actor=actor, action="api_key.created", obj=key, details={"name": key.name, "prefix": prefix, "scopes": scopes})
+        audit_record(actor=actor, action="api_key.created", obj=key,
+                     details={"name": key.name, "prefix": prefix, "scopes": scopes, "via": via})
     return key, secret
+
+
+def api_key_bootstrap(*, username: str, password: str, origin_ip: str, name: str, scopes: list[str],
+                      expires_at: datetime | None = None) -> tuple[ApiKey, str]:
+    """A firm's owner creates an API key with their username and password, without a browser.
+
+    The same rules as in a session (api_key_create: owners only, known scopes, a future
+    expiry) — only the proof of identity differs. Wrong credentials and non-owners get the
+    same refusals as elsewhere; a member who is not an owner is also recorded in the audit
+    log, since a correct password was used against the firm. Callers throttle it per IP.
+    """
+    user = authenticate(username=username, password=password)
+    if user is None:
+        logger.warning("api key bootstrap: wrong username or password from %s", origin_ip or "?")
+        raise Unauthenticated("Wrong username or password.")
+    membership = getattr(user, "membership", None) if hasattr(user, "membership") else None
+    actor = Actor(type="user", user=user, organization=membership.organization if membership else None,
+                  origin_ip=origin_ip)
+    try:
+        return api_key_create(actor=actor, name=name, scopes=scopes, expires_at=expires_at, via="password")
+    except Forbidden:
+        if membership is not None:
+            with transaction.atomic():
+                audit_record(actor=actor, action="api_key.bootstrap_refused", obj=membership.organization,
+                             organization=membership.organization,
+                             details={"username": user.get_username(), "role": membership.role})
+        raise
 
 
 def api_key_revoke(*, actor: Actor, key: ApiKey) -> ApiKey:

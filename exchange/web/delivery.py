@@ -17,6 +17,8 @@ from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpRespon
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.permissions import IsAuthenticated
@@ -112,8 +114,22 @@ class DownloadView(APIView):
     permission_classes = [IsAuthenticated]
     renderer_classes = [JSONRenderer]
     content_negotiation_class = _IgnoreAccept
-    schema = None
+    schema_error_codes = {"get": ["410", "416"]}
 
+    @extend_schema(
+        tags=["deliveries"], operation_id="download",
+        summary="Download a delivery package (a link made by POST /api/v1/deliveries/{id}/links/)",
+        parameters=[
+            OpenApiParameter("token", str, OpenApiParameter.PATH, description="The link's token (the `url` ends with it)."),
+            OpenApiParameter("Range", str, OpenApiParameter.HEADER, required=False,
+                             description="One byte range, e.g. `bytes=0-1048575` (resumes; not counted again)."),
+            OpenApiParameter("If-Range", str, OpenApiParameter.HEADER, required=False,
+                             description="The ETag: the range applies only if the package is unchanged."),
+        ],
+        responses={
+            (200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY, description="The signed package."),
+            (206, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY, description="The requested range."),
+        })
     def get(self, request, token: str):
         return self._respond(request, token, body=True)
 

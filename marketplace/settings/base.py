@@ -180,7 +180,7 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "exchange.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "exchange.api.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         # One bucket per key, per firm, per session user, per anonymous IP (README "Limits").
@@ -195,7 +195,14 @@ REST_FRAMEWORK = {
         "api_key": env.str("THROTTLE_API_KEY", default="600/min"),
         # A firm's keys and members together: a few busy keys, not unlimited keys.
         "firm": env.str("THROTTLE_FIRM", default="3000/min"),
+        # Password attempts for API keys (POST /api/v1/auth/keys/) per client IP: an owner's script
+        # needs one or two; a guesser gets 20 an hour.
+        "key_bootstrap": env.str("THROTTLE_KEY_BOOTSTRAP", default="20/hour"),
+        # Firm sign-ups over the API (POST /api/v1/auth/signup/) per client IP.
+        "signup": env.str("THROTTLE_SIGNUP", default="10/hour"),
     },
+    # JSON bodies only (uploads declare multipart on their own action): one body format to document.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {

@@ -57,7 +57,9 @@ CELERY_BROKER_URL = TEST_BROKER_URL
 CELERY_KEYPREFIX = env.str("CELERY_KEYPREFIX", default=f"shujiao-test-{os.getpid()}:")
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 7200, "global_keyprefix": CELERY_KEYPREFIX}
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {  # noqa: F405
-    "anon": "10000/min", "user": "10000/min", "api_key": "10000/min", "firm": "10000/min"}}  # noqa: F405
+    "anon": "10000/min", "user": "10000/min", "api_key": "10000/min", "firm": "10000/min",
+    "key_bootstrap": env.str("THROTTLE_KEY_BOOTSTRAP", default="10000/min"),
+    "signup": env.str("THROTTLE_SIGNUP", default="10000/min")}}  # noqa: F405
 
 # --- Delivery ---
 SIGNING_KEY_PASSPHRASE = env.str("SIGNING_KEY_PASSPHRASE", default="test-signing-key-passphrase")

@@ -1,15 +1,21 @@
 """Error pages for people (wired as handler400/403/404/500 in marketplace.urls), and the
 content negotiation that lets one endpoint answer browsers with a page and API clients with
-JSON (the download link ``/d/<token>``)."""
+JSON (the download link ``/d/<token>``).
+
+Under the REST API (and under ``/d/`` for anything but a browser) a URL that matches no route
+answers with the API's error body (JSON), never an HTML page: clients parse one shape.
+"""
 
 from __future__ import annotations
 
 import logging
 
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
+
+from exchange.api.errors import error_body
 
 logger = logging.getLogger(__name__)
 
@@ -40,16 +46,30 @@ def wants_html(request) -> bool:
     return "text/html" in accept or "application/xhtml+xml" in accept
 
 
+
+def _is_api(request) -> bool:
+    """An API client's request: under /api/, or under /d/ from anything but a browser."""
+    if request.path.startswith("/api/"):
+        return True
+    return request.path.startswith("/d/") and not wants_html(request)
+
+
 def not_found(request, exception=None):
+    if _is_api(request):
+        return JsonResponse(error_body("not_found", "Not found."), status=404)
     return error_page(request, 404, "This page does not exist, or it is not yours to see. 该页面不存在或您无权查看。")
 
 
 def forbidden(request, exception=None):
     message = str(exception) if exception and str(exception) else "You are not allowed to do this."
+    if _is_api(request):
+        return JsonResponse(error_body("permission_denied", message), status=403)
     return error_page(request, 403, message)
 
 
 def bad_request(request, exception=None):
+    if _is_api(request):
+        return JsonResponse(error_body("bad_request", "The request could not be understood."), status=400)
     return error_page(request, 400, "The request could not be understood. 无法理解该请求。")
 
 
