@@ -18,6 +18,7 @@ from exchange.admin import ReadOnlyAdmin
 from exchange.errors import DomainError
 from exchange.models import Dispute, Notification
 from exchange.selectors.disputes import dispute_counts
+from exchange.selectors.quality import report_typed
 from exchange.services.disputes import Outcome, dispute_decide
 from exchange.web.forms import YuanField
 from workers.quality.guarantee import describe
@@ -71,10 +72,10 @@ class DisputeAdmin(ReadOnlyAdmin):
             return obj.recheck_error or f"Running (attempt {obj.recheck_attempts})."
         rows = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", (
             (c["expected"], c["actual"], "held" if c["passed"] else "FAILED") for c in obj.recheck_result["checks"]))
-        report = obj.recheck_report or {}
+        typed = report_typed(obj.recheck_report or {})
         return format_html("<p><strong>{}</strong> · score {} · {} rows · finished {}</p><table>{}</table>",
-                           "Guarantee held" if obj.recheck_passed else "Guarantee failed", report.get("score"),
-                           report.get("rows"), obj.recheck_finished_at, rows)
+                           "Guarantee held" if obj.recheck_passed else "Guarantee failed", typed.score,
+                           typed.rows, obj.recheck_finished_at, rows)
 
     def changelist_view(self, request, extra_context=None):
         counts = dispute_counts()

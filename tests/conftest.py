@@ -340,7 +340,10 @@ class WebServer:
         self._log = open(log, "wb")  # noqa: SIM115 — closed in stop()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "marketplace.wsgi", "--bind", f"127.0.0.1:{self.port}",
-             "--workers", "1", "--threads", "4", "--timeout", "120"],
+             "--workers", "1", "--threads", "4", "--timeout", "120",
+             # no request-line limit: gunicorn's own 414 (a plain-text page, before Django) is the HTTP
+             # server's answer, not the API's; the API answers long query strings itself
+             "--limit-request-line", "0"],
             cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
         wait_until(self._answers, timeout=60, message=f"gunicorn on port {self.port} to answer")
 

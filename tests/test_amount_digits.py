@@ -131,7 +131,9 @@ def test_settlement_memo_and_licence_text_speak_yuan(make_firm, actor_for):
     staff = Actor(type="staff", user=get_user_model().objects.create_user("cashier", is_staff=True))
     trading.wallet_topup(actor=staff, organization=buyer, amount_fen=4_800_000, memo="bank")
     contract = trading.access_request_create(actor=actor_for(buyer), offer=offer, purpose=PURPOSE).contract
-    trading.contract_settle(contract_id=contract.pk)
+    from exchange.services import escrow
+
+    escrow.contract_settle(contract_id=contract.pk)
 
     memo = LedgerTransfer.objects.get(kind="settlement").memo
     assert "¥45,600.00 to seller, ¥2,400.00 commission" in memo and "fen" not in memo

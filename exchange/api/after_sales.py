@@ -10,6 +10,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from exchange.api.fields import StrictCharField
 from exchange.api.views import FirmViewMixin
 from exchange.models import Dispute, Notification
 from exchange.selectors import disputes as sel
@@ -33,13 +34,13 @@ class DisputeOut(serializers.ModelSerializer):
 
 
 class DisputeIn(serializers.Serializer):
-    contract = serializers.CharField()
-    kind = serializers.CharField(help_text="quality_below_guarantee, not_as_described, delivery_broken or other")
-    text = serializers.CharField(allow_blank=True, max_length=10000)
+    contract = serializers.UUIDField(help_text="Your delivered contract, inside its acceptance window")
+    kind = serializers.ChoiceField(choices=Dispute.Kind.choices)
+    text = StrictCharField(max_length=svc.TEXT_MAX, help_text="What is wrong, for the seller and staff")
 
 
 class TextIn(serializers.Serializer):
-    text = serializers.CharField(allow_blank=True, max_length=10000)
+    text = StrictCharField(max_length=svc.TEXT_MAX)
 
 
 @extend_schema(tags=["after-sales"])
@@ -48,6 +49,8 @@ class DisputeViewSet(FirmViewMixin, mixins.ListModelMixin, mixins.RetrieveModelM
 
     serializer_class = DisputeOut
     filterset_fields = ["status"]
+    # the contract named in the body may be unknown (404) or not disputable now (409)
+    schema_error_codes = {"create": ["404", "409"]}
 
     def get_queryset(self):
         if self.schema_only:

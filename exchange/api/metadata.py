@@ -31,7 +31,8 @@ class CatalogCroissantView(APIView):
     renderer_classes = [JsonLdRenderer, JSONRenderer]
 
     @extend_schema(tags=["catalog"], operation_id="v1_catalog_croissant",
-                   responses={(200, "application/ld+json"): OpenApiTypes.OBJECT})
+                   responses={(200, "application/ld+json"): OpenApiTypes.OBJECT,
+                              (200, "application/json"): OpenApiTypes.OBJECT})
     def get(self, request, pk):
         listing = catalog_sel.listings_public().filter(pk=pk).first()
         if listing is None:

@@ -9,9 +9,10 @@ class Pagination(PageNumberPagination):
     max_page_size = 200
 
     def get_page_size(self, request):
-        raw = request.query_params.get(self.page_size_query_param)
-        if raw is None:
+        given = request.query_params.getlist(self.page_size_query_param)
+        if not given:
             return self.page_size
+        raw = given[0] if len(given) == 1 else ""  # given twice: refused, never "the last one wins"
         if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= self.max_page_size:
             raise serializers.ValidationError(
                 {self.page_size_query_param: [f"A whole number from 1 to {self.max_page_size}."]})

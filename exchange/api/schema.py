@@ -100,7 +100,9 @@ class AutoSchema(SpectacularAutoSchema):
             if getattr(field, attribute, None) is not None:
                 schema[key] = getattr(field, attribute)
         # DRF trims surrounding whitespace and then refuses a blank value: say "a non-space character".
-        if (isinstance(field, serializers.CharField) and not isinstance(field, serializers.ChoiceField)
+        # (requests only: an answer may well carry an empty text, e.g. a first revision's changelog)
+        if (direction == "request" and isinstance(field, serializers.CharField)
+                and not isinstance(field, serializers.ChoiceField)
                 and not field.allow_blank and field.trim_whitespace and schema.get("type") == "string"
                 and "format" not in schema and "pattern" not in schema):
             schema["pattern"] = r"\S"

@@ -209,14 +209,33 @@ TABLE_SCHEMA_DOC = {
 extend_schema_field(TABLE_SCHEMA_DOC)(TableSchemaIn)
 
 
+class DialectIn(serializers.JSONField):
+    """A Frictionless CSV Dialect (validated by the catalog service, workers.quality.dialect)."""
+
+
+_ONE_CHAR = {"type": "string", "minLength": 1, "maxLength": 1}
+DIALECT_DOC = {
+    "type": "object",
+    "properties": {
+        "delimiter": _ONE_CHAR, "quoteChar": _ONE_CHAR, "escapeChar": _ONE_CHAR, "commentChar": _ONE_CHAR,
+        "header": {"type": "boolean"}, "doubleQuote": {"type": "boolean"}, "skipInitialSpace": {"type": "boolean"},
+        "lineTerminator": {"type": "string", "enum": ["\n", "\r\n", "\r"]},
+        "headerRows": {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": 100}, "maxItems": 100,
+                       "uniqueItems": True},
+    },
+    "additionalProperties": False,
+}
+extend_schema_field(DIALECT_DOC)(DialectIn)
+
+
 # The Responsible-AI declaration (Croissant RAI): optional texts, normalised and
 # length-checked by services.rai (the limits are in each field's help text).
 RaiIn = type("RaiIn", (serializers.Serializer,), {
-    **{f"rai_{f.attr}": serializers.CharField(
-        required=False, allow_blank=True, allow_null=True, trim_whitespace=False,
+    **{f"rai_{f.attr}": StrictCharField(
+        required=False, allow_blank=True, allow_null=True, trim_whitespace=False, max_length=f.max_length,
         help_text=f"{f.help} Croissant rai:{f.term}; at most {f.max_length} characters.") for f in RAI_FIELDS},
     "rai_annotations_per_item": StrictIntegerField(
-        required=False, allow_null=True,
+        required=False, allow_null=True, min_value=1, max_value=ANNOTATIONS_PER_ITEM_MAX,
         help_text=f"How many annotators labelled each item (1-{ANNOTATIONS_PER_ITEM_MAX}); rai:annotationsPerItem."),
 })
 
@@ -228,9 +247,9 @@ class DatasetIn(RaiIn):
     kind = choice(Dataset.Kind.choices, help_text="labelled: rows carry a label column; cleaned: no label.")
     tags = serializers.ListField(child=StrictCharField(max_length=40), required=False, max_length=20)
     schema = TableSchemaIn(help_text="The Table Schema of the data file.")
-    dialect = serializers.JSONField(required=False, help_text=(
-        "Frictionless CSV Dialect for CSV/TSV files: delimiter, header, headerRows, lineTerminator, quoteChar, "
-        "doubleQuote, escapeChar, skipInitialSpace, commentChar. Declared values beat sniffed ones."))
+    dialect = DialectIn(required=False, help_text=(
+        "Frictionless CSV Dialect for CSV/TSV files. Declared values beat sniffed ones. Refused with 400 "
+        "naming the property: two roles for one character, headerRows with header false."))
     contains_personal_data = serializers.BooleanField(required=False)
     legal_basis = StrictCharField(required=False, allow_blank=True,
                                         help_text="Required (non-blank) when contains_personal_data is true.")
@@ -268,7 +287,7 @@ class OfferIn(serializers.Serializer):
     acceptance_days = StrictIntegerField(required=False, default=3,
                                          help_text="Days the buyer has to accept or dispute a delivery (0–30; 0: "
                                                    "escrow is released as soon as the delivery is ready).")
-    guarantee = serializers.JSONField(required=False, default=None, help_text=(
+    guarantee = serializers.JSONField(required=False, allow_null=True, default=None, help_text=(
         "Optional quality guarantee: min_score, min_rows, max_duplicate_share (0–1), max_null_share "
         "({column: 0–1}), label_tolerance_pp, no_undeclared_personal_data. Refused if the listed version fails it."))
     fingerprint = serializers.BooleanField(required=False, default=False,

@@ -126,8 +126,9 @@ def age_recipient_verify(*, actor: Actor, organization: Organization, recipient_
                          details={"recipient": rec.recipient})
     if not ok:  # outside the atomic block: the failed attempt stays counted
         left = MAX_CHALLENGE_ATTEMPTS - rec.challenge_attempts
-        raise InvalidInput("That is not the decrypted challenge.",
-                           fields={"answer": [f"Decrypt the challenge with this key's identity; {left} attempt(s) left."]})
+        # a well-formed answer that proves nothing: the caller has not shown it holds the identity (403)
+        raise Forbidden("That is not the decrypted challenge.", code="wrong_answer",
+                        fields={"answer": [f"Decrypt the challenge with this key's identity; {left} attempt(s) left."]})
     return rec
 
 

@@ -375,19 +375,19 @@ def _clean_fingerprint(listing: Listing, on: bool, gamma: Any, exclude: Any, tex
     if not isinstance(exclude, list) or not all(isinstance(c, str) for c in exclude):
         errors["fingerprint_exclude"] = ["A list of column names."]
         return []
-    report = getattr(getattr(listing.version, "quality_report", None), "report", None) or {}
-    header = report.get("header") or [f.get("name") for f in (listing.dataset.schema or {}).get("fields", [])]
+    report = quality_sel.version_report(listing.version) or quality_sel.report_typed({})
+    header = list(report.header) or [f.get("name") for f in (listing.dataset.schema or {}).get("fields", [])]
     unknown = [c for c in exclude if header and c not in header]
     if unknown:
         errors["fingerprint_exclude"] = [f"Not a column of this dataset: {', '.join(unknown)}."
                                          f" Columns: {', '.join(map(str, header))}."]
-    columns = report.get("columns") or []
+    columns = report.columns
     if columns and not errors:
         schema = listing.dataset.schema or {}
         pk = schema.get("primaryKey") or []
         never = {*([pk] if isinstance(pk, str) else pk), schema.get("labelField"), *exclude}
-        markable = [c.get("name") for c in columns if c.get("name") not in never
-                    and (c.get("type") == "number" or (text and c.get("type") == "string"))]
+        markable = [c.name for c in columns if c.name not in never
+                    and (c.type == "number" or (text and c.type == "string"))]
         if not markable:
             errors["fingerprint"] = ["This dataset has no column a fingerprint can mark: no decimal column outside "
                                      "keys, labels and exclusions" + ("." if text else

@@ -43,10 +43,11 @@ class TableCopy:
 def column_types(version: DatasetVersion) -> dict[str, str]:
     """Columns to type in the copy: declared ``integer``/``number``/``boolean`` columns in which
     the quality check found no invalid value. Everything else stays text, as written."""
-    report = getattr(version, "quality_report", None)
-    columns = (report.report.get("columns") if report is not None else None) or []
-    return {c["name"]: c["type"] for c in columns
-            if c.get("declared") and c.get("type") in SHAREABLE_TYPES and not c.get("invalid_count")}
+    from exchange.selectors.quality import version_report
+
+    report = version_report(version)
+    columns = report.columns if report is not None else []
+    return {c.name: c.type for c in columns if c.declared and c.type in SHAREABLE_TYPES and not c.invalid_count}
 
 
 def _declared(version: DatasetVersion) -> tuple[list[str], tuple[str, ...]]:

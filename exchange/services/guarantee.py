@@ -8,6 +8,7 @@ from typing import Any
 
 from exchange.errors import InvalidInput
 from exchange.models import Listing
+from exchange.selectors.quality import stored_report, version_report
 from workers.quality import guarantee as rules
 
 
@@ -16,9 +17,10 @@ def guarantee_for_offer(*, raw: Any, listing: Listing) -> dict[str, Any] | None:
     failing threshold) a guarantee that the listed version's own quality report fails."""
     version = listing.version
     columns = [c.get("name") for c in (listing.dataset.schema or {}).get("fields", []) if c.get("name")]
-    report = getattr(version, "quality_report", None)
-    if not columns and report is not None:
-        columns = [c.get("name") for c in report.report.get("columns") or []]
+    typed = version_report(version)
+    if not columns and typed is not None:
+        columns = [c.name for c in typed.columns]
+    report = stored_report(version)  # the stored row: its outcome, and the dict the pure rules read
     try:
         thresholds = rules.parse(raw, columns=columns)
     except rules.GuaranteeError as exc:

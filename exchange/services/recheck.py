@@ -26,7 +26,7 @@ from django.utils import timezone
 from exchange import storage
 from exchange.actor import Actor
 from exchange.models import Contract, Dispute
-from exchange.selectors.quality import redacted_for_storage
+from exchange.selectors.quality import redacted_for_storage, report_typed
 from exchange.services import claims
 from exchange.services.audit import audit_record
 from exchange.services.dispatch import send_task_now
@@ -119,9 +119,10 @@ def recheck_store(*, claim: claims.Claim, report: dict, verdict: dict) -> str:
         dispute.save(update_fields=["recheck_report", "recheck_result", "recheck_passed", "recheck_finished_at",
                                     "recheck_token", "recheck_error", "status"])
         failures = [c["expected"] + f" (delivered: {c['actual']})" for c in verdict["checks"] if not c["passed"]]
+        typed = report_typed(report)
         emit("dispute.rechecked", (contract.seller, contract.buyer), dispute_data(dispute, passed=passed))
         audit_record(actor=actor, action="dispute.rechecked", obj=dispute, organization=contract.buyer, details={
-            "passed": passed, "failures": failures, "score": report.get("score"), "rows": report.get("rows"),
+            "passed": passed, "failures": failures, "score": typed.score, "rows": typed.rows,
             "attempts": claim.attempts})
         notify_contract(contract, "dispute.rechecked",
                         body="The guarantee held; staff will decide." if passed else "; ".join(failures)[:500])

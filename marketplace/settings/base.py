@@ -177,7 +177,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "exchange.api.pagination.Pagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "exchange.api.filters.StrictFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "exchange.api.schema.AutoSchema",

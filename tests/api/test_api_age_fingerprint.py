@@ -34,7 +34,7 @@ def test_a_buy_key_registers_verifies_lists_and_revokes_a_recipient(make_firm, a
     plain = subprocess.run(["age", "-d", "-i", identity], input=body["challenge"], capture_output=True, text=True,
                            check=True).stdout
     wrong = client.post(f"/api/v1/age-recipients/{body['id']}/verify/", {"answer": "nope"}, format="json")
-    assert wrong.status_code == 400 and "answer" in wrong.json()["error"]["fields"]
+    assert wrong.status_code == 403 and wrong.json()["error"]["code"] == "wrong_answer" and "answer" in wrong.json()["error"]["fields"]
     ok = client.post(f"/api/v1/age-recipients/{body['id']}/verify/", {"answer": plain}, format="json")
     assert ok.status_code == 200 and ok.json()["status"] == "verified" and ok.json()["challenge"] == ""
     listed = client.get("/api/v1/age-recipients/").json()

@@ -61,7 +61,15 @@ def map_case(context, case):
             body.setdefault("schema", dict(SCHEMA))
         if body.get("contains_personal_data"):
             body["legal_basis"] = "Consent of every person, recorded by the collector."
+        if "dialect" in body:
+            # one character in two roles, or headerRows out of order, are cross-property rules
+            body["dialect"] = {"delimiter": ",", "header": True}
         case.body = body
+    if path == "/api/v1/age-recipients/" and case.method.upper() == "POST" and isinstance(case.body, dict):
+        # an age recipient is Bech32 with a checksum: a real key, made the way age-keygen makes one
+        from pyrage import x25519
+
+        case.body = {**case.body, "recipient": str(x25519.Identity.generate().to_public())}
     if path == "/api/v1/audit/consistency/" and isinstance(case.query, dict):
         # Sizes must exist in the log (0 ≤ old ≤ new ≤ its size), a relation between two values and the data.
         from exchange.services.transparency import tree_size

@@ -172,7 +172,7 @@ def test_admin_queue_counts_and_partial_refund_decision(delivered, staff_client)
     assert missing.status_code == 400 and "Enter the amount to refund." in missing.content.decode()
     too_much = staff_client.post(url, {"outcome": "partial_refund", "refund": "100.01", "reason": "Some rows bad."},
                                  follow=True)
-    assert "between 1 fen and the price" in too_much.content.decode()
+    assert "between ¥0.01 and the price" in too_much.content.decode()
     dispute.refresh_from_db()
     assert dispute.status == "open"
     done = staff_client.post(url, {"outcome": "partial_refund", "refund": "25.00", "reason": "Some rows bad."})

@@ -11,7 +11,7 @@ import zipfile
 
 import pytest
 
-from exchange.errors import Conflict, InvalidInput
+from exchange.errors import Conflict, Forbidden, InvalidInput
 from exchange.models import AuditEvent
 from exchange.services import age_recipients as age_svc
 from exchange.services.delivery_protect import contract_key_for, selection_key_for
@@ -60,7 +60,7 @@ def test_a_fingerprinted_delivery_marks_the_copy_within_the_bound_and_says_so(re
         assert abs(round(float(ka) * 100) - round(float(kb) * 100)) + abs(round(float(ta) * 100) - round(float(tb) * 100)) >= 1
         assert abs(float(ka) - float(kb)) <= 0.0100001 and abs(float(ta) - float(tb)) <= 0.0100001
     # The licence says it, the secret is nowhere in what the buyer or the database gets.
-    assert "8. Fingerprint." in zf.read("LICENSE.txt").decode()
+    assert "10. Fingerprint." in zf.read("LICENSE.txt").decode()
     from django.conf import settings
     secret = settings.FINGERPRINT_SECRET
     assert secret not in json.dumps(manifest) and secret not in json.dumps(delivery.fingerprint)
@@ -109,7 +109,7 @@ def test_registering_a_recipient_needs_the_decrypted_challenge(make_firm, actor_
     rec = age_svc.age_recipient_add(actor=actor, organization=org, recipient=recipient)
     assert rec.status == "pending" and rec.challenge.startswith("-----BEGIN AGE ENCRYPTED FILE-----")
     assert "shujiao-age-challenge" not in rec.challenge + rec.challenge_sha256
-    with pytest.raises(InvalidInput, match="not the decrypted challenge"):
+    with pytest.raises(Forbidden, match="not the decrypted challenge"):
         age_svc.age_recipient_verify(actor=actor, organization=org, recipient_id=rec.pk, answer="guess")
     rec.refresh_from_db()
     assert rec.verified_at is None and rec.challenge_attempts == 1

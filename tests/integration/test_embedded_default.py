@@ -49,7 +49,8 @@ def test_embedded_default_seeds_idempotently_and_a_real_worker_checks_uploads(tm
     second = _manage(env, "seed_demo")  # idempotent: nothing new, nothing broken
     assert second.count("— published") == 3
     counts = _manage(env, "shell", "--no-imports", "-c", "from exchange.models import *; print(Organization.objects.count(), Dataset.objects.count(), DatasetVersion.objects.count(), Listing.objects.count())")
-    assert counts.split() == ["4", "3", "3", "3"]
+    # 4 firms, 3 datasets, 4 versions (the speech listing carries a second one as a revision), 3 listings
+    assert counts.split() == ["4", "3", "4", "3"]
     assert (tmp_path / "var" / "shujiao.sqlite3").exists()
 
     worker = WorkerProcess(env, "default,quality,delivery", 1, tmp_path / "worker.log")

@@ -243,19 +243,18 @@ def test_expired_or_tampered_file_urls_and_revoked_tokens_are_403(shared, staff_
     assert Delivery.objects.get(pk=delivery.pk).downloads_used == 0
 
 
-def test_a_refund_kills_the_token(paid_contract, build_now, issue_profile, staff_actor, monkeypatch):
-    from exchange.services import trading
+def test_a_refund_kills_the_token(paid_contract, build_now, issue_profile, staff_actor):
+    from exchange.services import escrow
 
-    # A ready delivery whose contract is still in escrow (settlement held back, as a dispute
-    # would): the refund service is what ends the token.
-    monkeypatch.setattr(trading, "contract_settle", lambda **kwargs: None)
-    delivery = paid_contract().delivery
+    # A ready delivery whose contract is still in escrow (inside its acceptance window): the
+    # refund service is what ends the token.
+    delivery = paid_contract(acceptance_days=3).delivery
     build_now(delivery)
     profile = issue_profile(delivery, "http://testserver/delta-sharing")
     client = Client(HTTP_AUTHORIZATION=f"Bearer {profile.body['bearerToken']}")
     assert client.get(f"{PREFIX}/shares").status_code == 200
 
-    trading.contract_refund(contract_id=delivery.contract_id, reason="Dispute decided for the buyer", actor=staff_actor)
+    escrow.contract_refund(contract_id=delivery.contract_id, reason="Dispute decided for the buyer", actor=staff_actor)
 
     response = client.get(f"{PREFIX}/shares")
     assert response.status_code == 403 and "revoked" in response.json()["message"]

@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 
 from exchange.errors import Conflict
 from exchange.models import Account, Contract, Delivery, LedgerTransfer
+from exchange.services import escrow
 from exchange.services import trading as trading_svc
 from exchange.services.orgs import api_key_create
 from tests.trading.conftest import PURPOSE, build_listing
@@ -93,6 +94,6 @@ def test_after_the_licence_ended_both_faces_allow_buying_again(bought, buyer, bu
 def test_a_refunded_purchase_does_not_block(bought, buyer, staff_actor, actor_for):
     contract = Contract.objects.get(offer=bought)
     Delivery.objects.filter(contract=contract).update(status="failed")
-    trading_svc.contract_refund(contract_id=contract.pk, reason="delivery failed", actor=staff_actor)
+    escrow.contract_refund(contract_id=contract.pk, reason="delivery failed", actor=staff_actor)
     again = trading_svc.access_request_create(actor=actor_for(buyer), offer=bought, purpose=PURPOSE)
     assert again.contract.status == "paid"

@@ -53,7 +53,7 @@ def test_licence_text_states_the_fingerprint_bound(seller_actor, buyer, actor_fo
     request = access_request_create(actor=actor_for(buyer), offer=offer, purpose="Model training for routing.")
     request.refresh_from_db()
     text = request.contract.licence_text
-    assert "8. Fingerprint. The licensee's copy carries marks keyed to this contract" in text
+    assert "10. Fingerprint. The licensee's copy carries marks keyed to this contract" in text
     assert "in at most 1 row in 40" in text
 
 

@@ -84,11 +84,13 @@ def test_another_firms_endpoint_answers_exactly_like_an_unknown_id(make_firm, ac
     ("https://localhost/x", ["contract.paid"], "url", "Not allowed: localhost is a loopback address."),
     (URL, [], "event_types", "Choose at least one event type."),
     (URL, ["contract.stolen"], "event_types", "Unknown: contract.stolen; known: access_request.created, "
-                                              "access_request.approved, access_request.rejected, contract.paid, "
+                                              "access_request.approved, access_request.rejected, "
+                                              "access_request.cancelled, contract.paid, "
                                               "contract.delivered, contract.accepted, contract.settled, "
                                               "contract.refunded, contract.partially_refunded, dispute.opened, "
                                               "dispute.responded, dispute.rechecked, dispute.decided, delivery.ready, "
-                                              "delivery.failed, version.checked, listing.reviewed."),
+                                              "delivery.failed, version.checked, listing.reviewed, listing.revised, "
+                                              "offer.retired."),
     (URL, "contract.paid", "event_types", "Give a list of event types."),
 ])
 @override_settings(WEBHOOK_ALLOW_PRIVATE=False)

@@ -70,6 +70,8 @@ def test_declared_header_false_and_header_rows_win():
     ({"headerRows": [2, 1]}, "dialect.headerRows must be a list of increasing row numbers"),
     ({"headerRows": [1], "header": False}, "dialect.headerRows conflicts with header: false"),
     ({"lineTerminator": "\t"}, "dialect.lineTerminator must be"),
+    ({"lineTerminator": {}}, "dialect.lineTerminator must be"),  # not a string: refused, not a crash
+    ({"lineTerminator": ["\n"]}, "dialect.lineTerminator must be"),
     ({"quoteChar": "'", "delimiter": "'"}, "dialect.delimiter and dialect.quoteChar must differ"),
     ({"escapeChar": "\\", "doubleQuote": True}, "exclude each other"),
     ({"nullSequence": "NA"}, "dialect.nullSequence: unsupported property"),

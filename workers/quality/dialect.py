@@ -94,7 +94,7 @@ def validate_dialect(d: Any) -> list[str]:
                 out.append(f"dialect.{k} must be a single character")
             elif v in "\r\n":
                 out.append(f"dialect.{k} must not be a line break")
-    if "lineTerminator" in d and d["lineTerminator"] not in LINE_TERMINATORS:
+    if "lineTerminator" in d and (not isinstance(d["lineTerminator"], str) or d["lineTerminator"] not in LINE_TERMINATORS):
         out.append('dialect.lineTerminator must be "\\n", "\\r\\n" or "\\r"')
     rows = d.get("headerRows")
     if "headerRows" in d:
