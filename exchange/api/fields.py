@@ -42,9 +42,27 @@ class StrictCharField(serializers.CharField):
 
     default_error_messages = {"not_a_string": "Must be a string, not a {kind}."}
 
+    def __init__(self, *, schema_max_length: int | None = None, **kwargs):
+        """``schema_max_length``: a length a service enforces (with its own message), only stated in
+        the OpenAPI schema here (``max_length`` is checked by DRF)."""
+        self.schema_max_length = schema_max_length
+        super().__init__(**kwargs)
+
     def to_internal_value(self, data):
         if not isinstance(data, str):
             kind = ("boolean" if isinstance(data, bool) else "number" if isinstance(data, (int, float))
                     else "list" if isinstance(data, list) else "object" if isinstance(data, dict) else "null")
             self.fail("not_a_string", kind=kind)
         return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """true or false as JSON booleans. DRF's BooleanField also takes 0, 1, "yes", "on"…; a schema
+    that says ``boolean`` refuses them instead."""
+
+    default_error_messages = {"not_a_boolean": "Must be true or false, not {value!r}."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("not_a_boolean", value=data)
+        return data

@@ -96,7 +96,8 @@ class AutoSchema(SpectacularAutoSchema):
 
     def _map_serializer_field(self, field, direction, bypass_extensions=False):
         schema = super()._map_serializer_field(field, direction, bypass_extensions)
-        for attribute, key in (("schema_minimum", "minimum"), ("schema_maximum", "maximum")):
+        for attribute, key in (("schema_minimum", "minimum"), ("schema_maximum", "maximum"),
+                               ("schema_max_length", "maxLength")):
             if getattr(field, attribute, None) is not None:
                 schema[key] = getattr(field, attribute)
         # DRF trims surrounding whitespace and then refuses a blank value: say "a non-space character".

@@ -6,7 +6,7 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from exchange.api.fields import StrictCharField, StrictIntegerField
+from exchange.api.fields import StrictBooleanField, StrictCharField, StrictIntegerField
 from exchange.models import (
     ApiKey,
     Dataset,
@@ -231,11 +231,12 @@ extend_schema_field(DIALECT_DOC)(DialectIn)
 # The Responsible-AI declaration (Croissant RAI): optional texts, normalised and
 # length-checked by services.rai (the limits are in each field's help text).
 RaiIn = type("RaiIn", (serializers.Serializer,), {
+    # the limits are the service's (services.rai, with its own messages); the schema states them
     **{f"rai_{f.attr}": StrictCharField(
-        required=False, allow_blank=True, allow_null=True, trim_whitespace=False, max_length=f.max_length,
+        required=False, allow_blank=True, allow_null=True, trim_whitespace=False, schema_max_length=f.max_length,
         help_text=f"{f.help} Croissant rai:{f.term}; at most {f.max_length} characters.") for f in RAI_FIELDS},
     "rai_annotations_per_item": StrictIntegerField(
-        required=False, allow_null=True, min_value=1, max_value=ANNOTATIONS_PER_ITEM_MAX,
+        required=False, allow_null=True, minimum=1, maximum=ANNOTATIONS_PER_ITEM_MAX,
         help_text=f"How many annotators labelled each item (1-{ANNOTATIONS_PER_ITEM_MAX}); rai:annotationsPerItem."),
 })
 
@@ -250,7 +251,7 @@ class DatasetIn(RaiIn):
     dialect = DialectIn(required=False, help_text=(
         "Frictionless CSV Dialect for CSV/TSV files. Declared values beat sniffed ones. Refused with 400 "
         "naming the property: two roles for one character, headerRows with header false."))
-    contains_personal_data = serializers.BooleanField(required=False)
+    contains_personal_data = StrictBooleanField(required=False)
     legal_basis = StrictCharField(required=False, allow_blank=True,
                                         help_text="Required (non-blank) when contains_personal_data is true.")
 
@@ -273,6 +274,27 @@ class ListingEditIn(serializers.Serializer):
     summary = serializers.CharField(required=False, allow_blank=True, max_length=5000)
 
 
+class GuaranteeIn(serializers.JSONField):
+    """A quality guarantee (checked by services.guarantee against the listed version's report)."""
+
+
+_SHARE = {"type": "number", "minimum": 0, "maximum": 1}
+GUARANTEE_DOC = {
+    "type": "object", "nullable": True,
+    # each threshold may be left out or null (no such promise)
+    "properties": {
+        "min_score": {"type": "integer", "minimum": 0, "maximum": 100, "nullable": True},
+        "min_rows": {"type": "integer", "minimum": 0, "nullable": True},
+        "max_duplicate_share": {**_SHARE, "nullable": True},
+        "max_null_share": {"type": "object", "additionalProperties": _SHARE, "nullable": True},
+        "label_tolerance_pp": {"type": "number", "minimum": 0, "maximum": 100, "nullable": True},
+        "no_undeclared_personal_data": {"type": "boolean", "nullable": True},
+    },
+    "additionalProperties": False,
+}
+extend_schema_field(GUARANTEE_DOC)(GuaranteeIn)
+
+
 class OfferIn(serializers.Serializer):
     name = StrictCharField(max_length=100)
     price_fen = StrictIntegerField(minimum=1, maximum=settings.MAX_PRICE_FEN,
@@ -283,20 +305,20 @@ class OfferIn(serializers.Serializer):
     purpose_restriction = StrictCharField(required=False, allow_blank=True, default="")
     term_days = StrictIntegerField(required=False, default=365, minimum=1, maximum=3650)
     download_limit = StrictIntegerField(required=False, default=5, minimum=1, maximum=1000)
-    redistribution = serializers.BooleanField(required=False, default=False)
-    acceptance_days = StrictIntegerField(required=False, default=3,
+    redistribution = StrictBooleanField(required=False, default=False)
+    acceptance_days = StrictIntegerField(required=False, default=3, minimum=0, maximum=30,
                                          help_text="Days the buyer has to accept or dispute a delivery (0–30; 0: "
                                                    "escrow is released as soon as the delivery is ready).")
-    guarantee = serializers.JSONField(required=False, allow_null=True, default=None, help_text=(
+    guarantee = GuaranteeIn(required=False, allow_null=True, default=None, help_text=(
         "Optional quality guarantee: min_score, min_rows, max_duplicate_share (0–1), max_null_share "
         "({column: 0–1}), label_tolerance_pp, no_undeclared_personal_data. Refused if the listed version fails it."))
-    fingerprint = serializers.BooleanField(required=False, default=False,
+    fingerprint = StrictBooleanField(required=False, default=False,
                                            help_text="Mark each buyer's copy with a per-contract fingerprint (SPEC §12).")
-    fingerprint_gamma = StrictIntegerField(required=False, default=20,
+    fingerprint_gamma = StrictIntegerField(required=False, default=20, minimum=5, maximum=1000,
                                            help_text="Distortion bound: at most 1 row in this many changes (5-1000).")
-    fingerprint_exclude = serializers.ListField(child=serializers.CharField(max_length=200), required=False,
+    fingerprint_exclude = serializers.ListField(child=StrictCharField(max_length=200), required=False,
                                                 default=list, max_length=500, help_text="Columns never marked.")
-    fingerprint_text = serializers.BooleanField(required=False, default=False,
+    fingerprint_text = StrictBooleanField(required=False, default=False,
                                                 help_text="Allow trailing-space marks on text values.")
 
 

@@ -364,10 +364,10 @@ def _clean_fingerprint(listing: Listing, on: bool, gamma: Any, exclude: Any, tex
     """Check the seller's fingerprint choices; returns the excluded column names."""
     from workers.fingerprint.plan import MAX_GAMMA, MIN_GAMMA
 
-    if not on:
-        return []
     if isinstance(gamma, bool) or not isinstance(gamma, int) or not MIN_GAMMA <= gamma <= MAX_GAMMA:
         errors["fingerprint_gamma"] = [f"A whole number from {MIN_GAMMA} to {MAX_GAMMA}: at most 1 row in this many changes."]
+    if not on:
+        return []
     if exclude is None or exclude == "":
         exclude = []
     if isinstance(exclude, str):

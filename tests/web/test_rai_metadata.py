@@ -177,7 +177,7 @@ def test_api_creates_and_updates_the_declaration(seller, actor_for):
     ({"rai_annotations_per_item": 101}, "rai_annotations_per_item", "between 1 and 100 (got 101)"),
     ({"rai_annotations_per_item": 2.5}, "rai_annotations_per_item", "whole number"),
     ({"rai_annotations_per_item": True}, "rai_annotations_per_item", "integer"),
-    ({"rai_data_collection": ["a"]}, "rai_data_collection", "valid string"),
+    ({"rai_data_collection": ["a"]}, "rai_data_collection", "Must be a string"),
 ])
 def test_api_refuses_a_bad_declaration_naming_the_field_and_writes_nothing(seller, actor_for, body, field, fragment):
     client = _api(seller, actor_for)
