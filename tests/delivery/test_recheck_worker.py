@@ -85,14 +85,16 @@ def test_passed_recheck_goes_to_staff_who_grant_a_partial_refund(paid_contract, 
     _audit_and_ledger_clean()
 
 
-def test_sigkilled_recheck_completes_once_with_one_refund(paid_contract, celery_worker_process):
+def test_sigkilled_recheck_completes_once_with_one_refund(paid_contract, celery_worker_process, tmp_path):
     delivery_worker = celery_worker_process(queues="delivery")
     contract = _delivered_by_worker(paid_contract, delivery_worker)
     contract.delivery.refresh_from_db()
     replace_delivered_data(contract.delivery, BAD_DATA)
     # The stored package becomes a FIFO: the re-check blocks opening it until we let it go.
     path = default_storage.path(contract.delivery.package_name)
-    real = path + ".real"
+    # kept outside the delivery's folder: the delivery worker's post-commit cleanup removes any other
+    # file there (packages of dead attempts), and it may still be running when the contract is delivered
+    real = str(tmp_path / "package.real")
     os.replace(path, real)
     os.mkfifo(path)
     dispute = _dispute(contract)
