@@ -8,6 +8,7 @@ once. Either way a worker computes the label-aware diff against the version it r
 
 from __future__ import annotations
 
+import csv
 import logging
 from contextlib import ExitStack
 
@@ -188,7 +189,7 @@ def revision_diff_compute(*, revision_id: str) -> str:
             rows = diff_rows(table_from_file(old_path, _read_as(old, o)), table_from_file(new_path, _read_as(new, n)),
                              key=key, label=label, buckets=buckets_for(old.byte_size + new.byte_size),
                              workdir=settings.QUALITY_TMP_DIR)
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
+    except (OSError, ValueError, UnicodeDecodeError, csv.Error) as exc:  # a file the diff cannot read: say so
         ListingRevision.objects.filter(pk=revision.pk, diff_status=ListingRevision.DiffStatus.PENDING).update(
             diff_status=ListingRevision.DiffStatus.FAILED, diff_error=str(exc)[:500])
         logger.warning("diff of revision %s failed: %s", revision.pk, exc)
