@@ -46,22 +46,31 @@ def _ensure_live(delivery: Delivery) -> None:
                        code="delivery_not_ready")
 
 
-def download_link_create(*, actor: Actor, delivery_id) -> tuple[DownloadLink, str]:
-    """A short-lived download link for the buyer firm. Returns the link and its token
-    (shown once; only its hash is stored). Creating a link is free; its first use counts
-    one download against the licence limit, so creation is refused once the limit is used.
-    """
+def buyer_delivery(*, actor: Actor, delivery_id, what: str) -> Delivery:
+    """The delivery, for a member of its buying firm with the ``buy`` scope. Unknown to other
+    firms (404); the seller is told it is the buyer's (403). ``what`` names the act in messages
+    ("download this delivery")."""
     org = actor.organization
     if org is None:
-        raise Forbidden("Only members of the buying firm can download a delivery.", code="no_firm")
+        raise Forbidden(f"Only members of the buying firm can {what}.", code="no_firm")
     delivery = (Delivery.objects.select_related("contract").filter(pk=delivery_id)
                 .filter(Q(contract__buyer=org) | Q(contract__seller=org)).first())
     if delivery is None:
         raise NotFound("No such delivery.")
     if delivery.contract.buyer_id != org.pk:
-        raise Forbidden("Only the buying firm can download this delivery.", code="not_buyer")
+        raise Forbidden(f"Only the buying firm can {what}.", code="not_buyer")
     if not actor.has_scope("buy"):
         raise Forbidden("This API key lacks the 'buy' scope.", code="missing_scope")
+    return delivery
+
+
+def download_link_create(*, actor: Actor, delivery_id) -> tuple[DownloadLink, str]:
+    """A short-lived download link for the buyer firm. Returns the link and its token
+    (shown once; only its hash is stored). Creating a link is free; its first use counts
+    one download against the licence limit, so creation is refused once the limit is used.
+    """
+    delivery = buyer_delivery(actor=actor, delivery_id=delivery_id, what="download this delivery")
+    org = actor.organization
     _ensure_live(delivery)
     if delivery.downloads_used >= delivery.contract.download_limit:
         raise Forbidden(_limit_message(delivery), code="download_limit_reached")

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from exchange.actor import Actor
@@ -71,28 +70,15 @@ class Profile:
         return f"shujiao-{self.table.share}.share"
 
 
-def _buyer_delivery(actor: Actor, delivery_id) -> Delivery:
-    org = actor.organization
-    if org is None:
-        raise Forbidden("Only members of the buying firm can read a delivery over Delta Sharing.", code="no_firm")
-    delivery = (Delivery.objects.select_related("contract").filter(pk=delivery_id)
-                .filter(Q(contract__buyer=org) | Q(contract__seller=org)).first())
-    if delivery is None:
-        raise NotFound("No such delivery.")
-    if delivery.contract.buyer_id != org.pk:
-        raise Forbidden("Only the buying firm can read this delivery over Delta Sharing.", code="not_buyer")
-    if not actor.has_scope("buy"):
-        raise Forbidden("This API key lacks the 'buy' scope.", code="missing_scope")
-    return delivery
-
-
 def profile_issue(*, actor: Actor, delivery_id, endpoint: str) -> Profile:
     """A new profile file for the buyer of a ready delivery with a Parquet copy.
 
     Revokes the delivery's previous token (a profile is re-downloadable but only the newest
     works). ``expirationTime`` is the licence's end.
     """
-    delivery = _buyer_delivery(actor, delivery_id)
+    from exchange.services.downloads import buyer_delivery
+
+    delivery = buyer_delivery(actor=actor, delivery_id=delivery_id, what="read this delivery over Delta Sharing")
     _ensure_shareable(delivery, error=Conflict)
     token = secrets.token_urlsafe(32)  # 256 bits
     with transaction.atomic():
