@@ -76,6 +76,8 @@ def _env(db: str) -> dict[str, str]:
         "REDIS_URL": REDIS_CACHE,
         "DJANGO_SECRET_KEY": "bench-only-secret-key-not-for-production-0123456789",
         "SIGNING_KEY_PASSPHRASE": "bench-only-passphrase",
+        "FINGERPRINT_SECRET": "bench-only-fingerprint-secret-0123456789abcdef",
+        "PUBLIC_BASE_URL": "https://bench.shujiao.invalid",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DJANGO_SECURE_SSL_REDIRECT": "false",
         "DJANGO_SECURE_HSTS_SECONDS": "0",

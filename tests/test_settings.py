@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 _PROD_VARS = ("DJANGO_", "DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL", "SIGNING_KEY_PASSPHRASE",
-             "FINGERPRINT_SECRET")
+             "FINGERPRINT_SECRET", "PUBLIC_BASE_URL")
 PRODUCTION_ENV = {
     "DJANGO_SETTINGS_MODULE": "marketplace.settings.production",
     "DJANGO_SECRET_KEY": "k" * 30 + "-a-long-random-production-secret-9f8e7d6c5b4a",
@@ -17,6 +17,7 @@ PRODUCTION_ENV = {
     "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0", "REDIS_URL": "redis://127.0.0.1:6379/1",
     "SIGNING_KEY_PASSPHRASE": "a-production-signing-passphrase",
     "FINGERPRINT_SECRET": "f" * 16 + "-a-production-fingerprint-secret",
+    "PUBLIC_BASE_URL": "https://shujiao.example.com",
 }
 
 
@@ -32,7 +33,8 @@ def test_production_settings_pass_deploy_checks():
     assert "no issues" in result.stdout
 
 
-@pytest.mark.parametrize("missing", ["DJANGO_SECRET_KEY", "DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL"])
+@pytest.mark.parametrize("missing", ["DJANGO_SECRET_KEY", "DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL",
+                                     "PUBLIC_BASE_URL"])
 @pytest.mark.parametrize("value", [None, "  "])
 def test_production_settings_refuse_to_start_without_each_variable(missing, value):
     env = dict(PRODUCTION_ENV)
@@ -43,6 +45,12 @@ def test_production_settings_refuse_to_start_without_each_variable(missing, valu
     result = _run(["check"], **env)
     assert result.returncode != 0
     assert f"Set the {missing} environment variable" in result.stderr
+
+
+def test_production_settings_refuse_a_plain_http_public_base_url():
+    result = _run(["check"], **{**PRODUCTION_ENV, "PUBLIC_BASE_URL": "http://localhost:8000"})
+    assert result.returncode != 0
+    assert "PUBLIC_BASE_URL must be an https:// address in production" in result.stderr
 
 
 @pytest.mark.parametrize("passphrase_file", [None, "empty"])

@@ -19,6 +19,12 @@ _required("DATABASE_URL", "e.g. postgres://user:pass@host:5432/shujiao")
 _required("CELERY_BROKER_URL", "e.g. redis://host:6379/0")
 _required("REDIS_URL", "the shared cache behind throttling and sessions, e.g. redis://host:6379/1")
 _required("DJANGO_SECRET_KEY", "a long random secret")
+# Written into every delivery's metadata (croissant.json, datapackage.json) as the listing's address: a
+# localhost default would ship packages that point buyers nowhere.
+if not _required("PUBLIC_BASE_URL", "the exchange's public https address, e.g. https://shujiao.example.com"
+                 ).startswith("https://"):
+    raise ImproperlyConfigured("PUBLIC_BASE_URL must be an https:// address in production (it is written into "
+                               "every delivery's metadata).")
 
 # Checked before base is read: base would turn a blank DATABASE_URL into a confusing KeyError.
 from .base import *  # noqa: E402,F401,F403
