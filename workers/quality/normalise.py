@@ -14,7 +14,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 _PUNCT = r"\pP"
-_ASCII_PUNCT = r"[!-/:-@\[-`{-~]"
+# ASCII punctuation as Unicode category P* has it: $ + < = > ^ ` | ~ are symbols and stay (as
+# they do on the Unicode path: a value's normal form never depends on the rest of its batch)
+_ASCII_PUNCT = r"[!-#%-*,-/:;?@\[-\]_{}]"
 # runs that are not already one plain space (replacing a single space by itself costs a
 # match per word)
 _SPACE = (r"[\s\pZ]{2,}|[\t\n\r\f\v\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}"
@@ -40,7 +42,7 @@ def normalise_text(values: pa.Array) -> pa.Array:
     return pc.utf8_trim(_normalise(values), characters=" ")
 
 
-_ASCII_PUNCT_BYTES = bytes(c for c in range(128) if chr(c) in "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+_ASCII_PUNCT_BYTES = "!\"#%&'()*,-./:;?@[\\]_{}".encode()
 _SPACE_NEEDLES = [x.encode() for x in ("  ", "\t", "\n", "\r", "\f", "\v", "\x85", "\u1680", "\u2028", "\u2029")]
 
 
@@ -72,11 +74,21 @@ def _normalise(values: pa.Array) -> pa.Array:
     (NFKC can make punctuation, e.g. ⑴ → (1)); the others need only ASCII lower case.
     """
     if pc.all(pc.string_is_ascii(values)).as_py() is not False:
-        s = pc.ascii_lower(values)
-        data = _data(s)
-        if len(data.translate(None, _ASCII_PUNCT_BYTES)) != len(data):
-            s = pc.replace_substring_regex(s, _ASCII_PUNCT, "")
-        return _collapse_spaces(s, r"\s{2,}|[\t\n\r\f\v]")
+        return _normalise_ascii(values)
+    return _normalise_unicode(values)
+
+
+def _normalise_ascii(values: pa.Array) -> pa.Array:
+    """_normalise for values that are all ASCII (the same result, fewer passes)."""
+    s = pc.ascii_lower(values)
+    data = _data(s)
+    if len(data.translate(None, _ASCII_PUNCT_BYTES)) != len(data):
+        s = pc.replace_substring_regex(s, _ASCII_PUNCT, "")
+    return _collapse_spaces(s, r"\s{2,}|[\t\n\r\f\v]")
+
+
+def _normalise_unicode(values: pa.Array) -> pa.Array:
+    """_normalise for any values."""
     s = pc.ascii_lower(pc.replace_substring_regex(values, _PUNCT, ""))
     rest = pc.match_substring_regex(s, _NFKC_STABLE)
     if rest.true_count:
