@@ -14,7 +14,7 @@ from exchange.actor import Actor
 from exchange.admin import ReadOnlyAdmin, ReadOnlyInline, _with_form, _with_reason
 from exchange.models import AccessRequest, Account, Contract, LedgerEntry, LedgerTransfer
 from exchange.money import format_yuan
-from exchange.services.escrow import contract_refund
+from exchange.services.escrow import contract_partial_refund, contract_refund
 from exchange.services.trading import wallet_topup
 from exchange.web.forms import YuanField
 
@@ -103,20 +103,41 @@ class AccessRequestAdmin(ReadOnlyAdmin):
                        "created_at", "decided_at"]
 
 
+class PartialRefundForm(forms.Form):
+    amount = YuanField(label="Refund to the buyer (yuan)",
+                       help_text="In yuan, at most the price; the seller keeps the rest, less commission on it.")
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=2000,
+                             help_text="Shown to both firms and kept in the audit trail.")
+
+
 @admin.register(Contract)
 class ContractAdmin(ReadOnlyAdmin):
-    list_display = ["id", "buyer", "seller", "listing", "price_display", "status", "paid_at", "settled_at", "refunded_at"]
-    list_filter = ["status"]
+    list_display = ["id", "buyer", "seller", "listing", "price_display", "status", "paid_at", "delivered_at",
+                    "settled_at", "refunded_at"]
+    list_filter = ["status", "release"]
     search_fields = ["id", "buyer__name", "seller__name", "listing__title"]
     readonly_fields = ["access_request", "buyer", "seller", "listing", "offer", "dataset_version", "price_display", "currency",
                        "commission_bp", "purpose", "purpose_restriction", "term_days", "download_limit", "redistribution",
-                       "licence_sha256", "licence_text", "status", "created_at", "paid_at", "settled_at", "refunded_at",
-                       "refund_reason"]
-    actions = ["refund"]
+                       "acceptance_days", "guarantee", "licence_sha256", "licence_text", "status", "created_at", "paid_at",
+                       "delivered_at", "window_ends_at", "window_remaining_seconds", "window_reminded_at", "accepted_at",
+                       "release", "settled_at", "refunded_at", "refunded_display", "refund_reason"]
+    actions = ["refund", "partial_refund"]
 
     @admin.display(description="Price", ordering="price_fen")
     def price_display(self, obj):
         return _fen(obj.price_fen)
+
+    @admin.display(description="Refunded to the buyer", ordering="refunded_fen")
+    def refunded_display(self, obj):
+        return _fen(obj.refunded_fen)
+
+    @admin.action(description="Refund part of the price of delivered contracts (amount and reason required)")
+    def partial_refund(self, request, queryset):
+        actor = Actor.from_request(request)
+        return _with_form(self, request, queryset, "Refund part of the price", PartialRefundForm,
+                          lambda contract, data: contract_partial_refund(
+                              contract_id=contract.pk, refund_fen=data["amount"], reason=data["reason"], actor=actor),
+                          "contracts partly refunded")
 
     @admin.action(description="Refund the buyer from escrow (reason required)")
     def refund(self, request, queryset):

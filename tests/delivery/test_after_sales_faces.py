@@ -210,3 +210,35 @@ def test_dispute_lists_run_the_same_queries_for_one_and_three_disputes(paid_cont
             response = client.get(url)
         assert response.status_code == 200
     assert len(_client(buyer).get("/api/v1/disputes/").json()["results"]) == 3
+
+
+def test_admin_partial_refund_outside_a_dispute_asks_amount_and_reason(delivered, staff_client):
+    from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+
+    from exchange.models import AuditEvent
+
+    contract = delivered()
+    buyer_before = ledger.wallet_of(contract.buyer).balance
+    post = {"action": "partial_refund", ACTION_CHECKBOX_NAME: [str(contract.pk)]}
+    form = staff_client.post("/admin/exchange/contract/", post)
+    assert form.status_code == 200 and "Refund to the buyer (yuan)" in form.content.decode()
+    for bad in ({"amount": "", "reason": "Late rows."}, {"amount": "30", "reason": ""},
+                {"amount": "１٢", "reason": "Late rows."}):
+        page = staff_client.post("/admin/exchange/contract/", {**post, "apply": "1", **bad})
+        assert page.status_code == 200 and "errorlist" in page.content.decode(), bad
+    too_much = staff_client.post("/admin/exchange/contract/", {**post, "apply": "1", "amount": "100.01",
+                                                                "reason": "Late rows."}, follow=True)
+    assert Contract.objects.get(pk=contract.pk).refunded_fen == 0
+    assert "A refund is between ¥0.01 and the price (¥100.00)." in too_much.content.decode()
+
+    done = staff_client.post("/admin/exchange/contract/", {**post, "apply": "1", "amount": "３0元",
+                                                            "reason": "Late rows."})
+    assert done.status_code == 302
+    contract.refresh_from_db()
+    assert (contract.status, contract.refunded_fen) == ("partially_refunded", 3000)
+    assert ledger.wallet_of(contract.buyer).balance == buyer_before + 3000
+    assert ledger.ledger_verify() is None
+    event = AuditEvent.objects.filter(action__contains="refund").latest("id")
+    assert event.details["reason"] == "Late rows."
+    page = staff_client.get(f"/admin/exchange/contract/{contract.pk}/change/").content.decode()
+    assert "Refunded to the buyer" in page and "¥30.00" in page and "Acceptance days" in page
