@@ -8,6 +8,7 @@ pyarrow.csv.ReadOptions/ParseOptions as they are. pyarrow's `skip_rows` counts p
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from typing import Any
 
 from .dialect import LINE_TERMINATORS, Dialect, DialectFilter, compare, parse_kwargs
 from .header import HeaderDecision, detect_header
+from .lines import universal_newlines
 from .sniff import sniff_delimiter
 
 SAMPLE_ROWS = 50
@@ -64,6 +66,16 @@ def _records(text: str, delimiter: str, dialect: Dialect | None) -> list[tuple[i
     if out and not complete and out[-1][0] >= len(lines) and len(out) > 1:
         out.pop()  # the head's last record may be cut
     return out
+
+
+def plan_from_head(head: bytes, codec: str, *, kind: str, dialect: Dialect | None = None,
+                   declared_names: list[str] | None = None) -> CsvPlan:
+    """How to read a CSV/TSV file, from its raw head decoded with ``codec``: the one planning step of every
+    reader of CSV/TSV (the quality check, the buyer's Parquet copy), so both read the same columns and rows.
+    ``dialect``: the seller's declared CSV Dialect (declared beats sniffed); ``declared_names``: the Table
+    Schema's field names (names a file without a header). A byte that does not decode is the stream's to find."""
+    text = universal_newlines(codecs.getincrementaldecoder(codec)("replace").decode(head))
+    return plan_csv(text, kind=kind, dialect=dialect, declared_names=declared_names)
 
 
 def plan_csv(text: str, *, kind: str, dialect: Dialect | None = None,
