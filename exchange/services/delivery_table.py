@@ -64,9 +64,8 @@ def parquet_copy_build(*, package: IO[bytes], data_path: str, version: DatasetVe
     ``package`` is the seekable ZIP just written. Returns the copy, or a TableCopy with only
     ``error`` when the data cannot be converted with exactly its rows. Raises OSError when
     storage fails (the caller deletes ``name`` and releases the build)."""
-    from workers.delivery.parquet import ParquetConversionError, write_parquet
-
     from exchange.selectors.quality import version_dialect
+    from workers.delivery.parquet import ParquetConversionError, write_parquet
 
     names, missing = _declared(version)
     try:

@@ -30,8 +30,8 @@ import pyarrow.parquet as pq
 
 from workers.quality.csvplan import plan_from_head
 from workers.quality.decoding import DecodingReader
-from workers.quality.dialect import Dialect
 from workers.quality.detect import sniff_encoding
+from workers.quality.dialect import Dialect
 from workers.quality.encoding import EncodingRestart, Undecodable, guess_encoding
 
 # Rows per batch written (JSON Lines) and CSV block size: memory stays a few blocks whatever
