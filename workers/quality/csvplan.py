@@ -22,6 +22,7 @@ from .sniff import sniff_delimiter
 SAMPLE_ROWS = 50
 HEADER_MISSING = "header_missing"
 METADATA_LINES = "metadata_lines"
+HEADER_MAYBE_DATA = "header_maybe_data"
 DIALECT_DIFFERS = "dialect_differs"
 
 
@@ -127,6 +128,11 @@ def _findings(plan: CsvPlan) -> None:
                     "message": f"no header row ({h.reason}); columns named " + ", ".join(h.names[:5])
                                + (" …" if len(h.names) > 5 else ""),
                     "names": list(h.names)})
+    if h.suspect:
+        out.append({"code": HEADER_MAYBE_DATA, "level": "info",
+                    "message": f"row {h.header_rows[-1]} was read as the header, but {h.suspect.split(', so ')[0]}: "
+                               "if the file has no header, declare \"header\": false in the dataset's CSV dialect",
+                    "row": h.header_rows[-1], "reason": h.suspect, "suggest": {"header": False}})
     d = plan.dialect
     if d["differ"]:
         out.append({"code": DIALECT_DIFFERS, "level": "info",
