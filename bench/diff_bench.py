@@ -101,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--rows", action="store_true", help="also time the row-by-row path (slow: about 10x)")
     a = ap.parse_args(argv)
+    load_start = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="shujiao-diff-bench-") as tmp:
         old, new, expect = generate(Path(tmp), a.mib)
         size = old.stat().st_size + new.stat().st_size
@@ -113,11 +114,15 @@ def main(argv: list[str] | None = None) -> int:
     keys = ("added", "removed", "changed", "relabelled")
     exact = all(ours[k] == expect[k] for k in keys) and (by_row is None or all(by_row[k] == expect[k] for k in keys))
     result = {"mib_each": a.mib, "pair_bytes": size, "expected": expect, "shujiao": ours, "shujiao_rows": by_row,
-              "duckdb": peer, "exact": exact, "load_before": os.getloadavg()}
+              "duckdb": peer, "exact": exact, "load_start": load_start, "load_end": os.getloadavg()}
     print(json.dumps(result, indent=2))
     if not a.no_write:
         write_section("diff", _markdown(result))
     return 0 if exact else 1
+
+
+def _load(avg) -> str:
+    return " / ".join(f"{x:.1f}" for x in avg)
 
 
 def _markdown(r: dict) -> str:
@@ -129,8 +134,8 @@ def _markdown(r: dict) -> str:
     lines = [f"## Version diff (`python -m bench.diff_bench --mib {r['mib_each']}`)", "",
              f"Two labelled CSV versions of {r['mib_each']} MiB each ({mib:,.0f} MiB in all): v2 removes 2 %, adds 2 %,"
              " edits 3 % and relabels 1 % of the rows. Each tool in its own process, read from the same files as the revision"
-             " worker reads them (`workers.diff.sources`). Machine: " + machine() + f"; load average before the run"
-             f" {' / '.join(f'{x:.1f}' for x in r['load_before'])} (1/5/15 min, shared machine).", "",
+             " worker reads them (`workers.diff.sources`). Machine: " + machine() + "; load average (1/5/15 min, shared"
+             f" machine) {_load(r['load_start'])} at the start, {_load(r['load_end'])} at the end.", "",
              "| tool | seconds | MiB/s | peak RSS MiB | added / removed / changed / relabelled |", "|---|---|---|---|---|"]
     for name, x in rows:
         if "error" in x:
