@@ -234,9 +234,14 @@ def test_csv_batch_and_row_readers_give_the_same_diff(tmp_path_factory, old, new
     slow = [Table(columns=t.columns, rows=t.rows) for t in fast]
     # when compared through the pyarrow batches and through the csv module's rows
     got = [diff_rows(a, b, key=["id"], label="label", buckets=buckets, workdir=str(d)) for a, b in (fast, slow)]
-    # then every figure is the same (examples may come in another order within a bucket)
+    # then every figure is the same; the examples too, when all of a kind fit in them (beyond that each path
+    # shows the first of its own buckets: the two spread rows over buckets by different hashes)
     def figures(x):
         return (x.added, x.removed, x.changed, x.unchanged, x.relabelled, x.duplicate_keys_old,
-                x.duplicate_keys_new, x.old_rows, x.new_rows, x.label_shift,
-                {k: sorted(e.key for e in v) for k, v in x.examples.items()})
+                x.duplicate_keys_new, x.old_rows, x.new_rows, x.label_shift)
+
+    def shown(x):
+        return {k: sorted(e.key for e in v) if getattr(x, k) <= 5 else len(v) for k, v in x.examples.items()}
+
     assert figures(got[0]) == figures(got[1])
+    assert shown(got[0]) == shown(got[1])
