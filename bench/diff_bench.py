@@ -2,7 +2,7 @@
 side by side with duckdb (a full outer join on the key), each in its own process so its
 peak RSS is its own. Counts must agree exactly.
 
-    .venv/bin/python -m bench.diff_bench [--mib 1024] [--no-write]
+    .venv/bin/python -m bench.diff_bench [--mib 1024] [--rows] [--no-write]
 
 The pair: v1 with N rows (id, text, score, label); v2 drops 2 % of the rows, adds 2 %,
 changes the text of 3 % and relabels 1 %.
@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import random
 import subprocess
 import sys
@@ -58,15 +59,14 @@ def generate(directory: Path, mib: int) -> tuple[Path, Path, dict]:
 
 CHILD_SHUJIAO = """
 import csv, json, resource, sys, time
-from workers.diff import Table, buckets_for, diff_rows
-old, new, size = sys.argv[1], sys.argv[2], int(sys.argv[3])
-def table(path):
-    with open(path, newline="") as f:
+from workers.diff import buckets_for, diff_rows
+from workers.diff.sources import ReadAs, table_from_file
+old, new, size, path = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+def table(p):
+    with open(p, newline="") as f:
         cols = tuple(next(csv.reader(f)))
-    def rows():
-        with open(path, newline="") as f:
-            it = csv.reader(f); next(it); yield from it
-    return Table(columns=cols, rows=rows)
+    t = table_from_file(p, ReadAs(format="csv", columns=cols))  # as the revision worker reads a version
+    return t if path == "batches" else t.__class__(columns=t.columns, rows=t.rows)
 t = time.perf_counter()
 d = diff_rows(table(old), table(new), key=["id"], label="label", buckets=buckets_for(size))
 print(json.dumps({"s": time.perf_counter() - t, "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -99,32 +99,43 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--mib", type=int, default=1024, help="size of each version")
     ap.add_argument("--no-write", action="store_true")
+    ap.add_argument("--rows", action="store_true", help="also time the row-by-row path (slow: about 10x)")
     a = ap.parse_args(argv)
+    load_start = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="shujiao-diff-bench-") as tmp:
         old, new, expect = generate(Path(tmp), a.mib)
         size = old.stat().st_size + new.stat().st_size
-        ours = _run(CHILD_SHUJIAO, str(old), str(new), str(size))
+        ours = _run(CHILD_SHUJIAO, str(old), str(new), str(size), "batches")
+        by_row = _run(CHILD_SHUJIAO, str(old), str(new), str(size), "rows") if a.rows else None
         try:
             peer = _run(CHILD_DUCKDB, str(old), str(new))
         except (subprocess.CalledProcessError, ModuleNotFoundError) as exc:
             peer = {"error": str(exc)[:200]}
     keys = ("added", "removed", "changed", "relabelled")
-    exact = all(ours[k] == expect[k] for k in keys)
-    result = {"mib_each": a.mib, "pair_bytes": size, "expected": expect, "shujiao": ours, "duckdb": peer,
-              "exact": exact}
+    exact = all(ours[k] == expect[k] for k in keys) and (by_row is None or all(by_row[k] == expect[k] for k in keys))
+    result = {"mib_each": a.mib, "pair_bytes": size, "expected": expect, "shujiao": ours, "shujiao_rows": by_row,
+              "duckdb": peer, "exact": exact, "load_start": load_start, "load_end": os.getloadavg()}
     print(json.dumps(result, indent=2))
     if not a.no_write:
         write_section("diff", _markdown(result))
     return 0 if exact else 1
 
 
+def _load(avg) -> str:
+    return " / ".join(f"{x:.1f}" for x in avg)
+
+
 def _markdown(r: dict) -> str:
     mib = r["pair_bytes"] / 1024 / 1024
-    rows = [("shujiao `workers.diff` (spill buckets)", r["shujiao"]), ("duckdb full outer join (memory_limit 512 MB)",
-                                                                        r["duckdb"])]
+    rows = [("shujiao `workers.diff`, batch path (pyarrow CSV, Arrow spill buckets)", r["shujiao"])]
+    if r.get("shujiao_rows"):
+        rows.append(("shujiao `workers.diff`, row path (csv module, per-row blake2b)", r["shujiao_rows"]))
+    rows.append(("duckdb full outer join (memory_limit 512 MB)", r["duckdb"]))
     lines = [f"## Version diff (`python -m bench.diff_bench --mib {r['mib_each']}`)", "",
              f"Two labelled CSV versions of {r['mib_each']} MiB each ({mib:,.0f} MiB in all): v2 removes 2 %, adds 2 %,"
-             " edits 3 % and relabels 1 % of the rows. Each tool in its own process. Machine: " + machine() + ".", "",
+             " edits 3 % and relabels 1 % of the rows. Each tool in its own process, read from the same files as the revision"
+             " worker reads them (`workers.diff.sources`). Machine: " + machine() + "; load average (1/5/15 min, shared"
+             f" machine) {_load(r['load_start'])} at the start, {_load(r['load_end'])} at the end.", "",
              "| tool | seconds | MiB/s | peak RSS MiB | added / removed / changed / relabelled |", "|---|---|---|---|---|"]
     for name, x in rows:
         if "error" in x:

@@ -46,6 +46,27 @@ def version_report(version) -> Report | None:
     return report_typed(stored.report)
 
 
+def dataset_dialect(dataset):
+    """The seller's declared CSV Dialect of ``dataset`` (workers.quality.dialect.Dialect), or None (sniffed).
+    Raises ValueError naming the problems when the stored dialect is no longer valid."""
+    from workers.quality.dialect import Dialect
+
+    return Dialect.from_dict(dataset.dialect or None)
+
+
+def version_dialect(version):
+    """The CSV Dialect a version's file is read with, after its check as by it: the dialect its quality check
+    applied (``report["dialect"]["declared"]``, so a later edit of the dataset's dialect does not change how a
+    checked version reads), else — a report from before dialects, or none yet — the dataset's. Declared beats
+    sniffed in both readers through ``workers.quality.csvplan.plan_from_head``."""
+    from workers.quality.dialect import Dialect
+
+    report = version_report(version)
+    if report is not None and isinstance(report.dialect, dict) and "declared" in report.dialect:
+        return Dialect.from_dict(report.dialect["declared"] or None)
+    return dataset_dialect(version.dataset)
+
+
 def may_see_raw(*, owner_id, organization=None, user=None) -> bool:
     """The dataset's seller firm and exchange staff."""
     if organization is not None and owner_id is not None and organization.pk == owner_id:

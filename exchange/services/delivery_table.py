@@ -64,15 +64,20 @@ def parquet_copy_build(*, package: IO[bytes], data_path: str, version: DatasetVe
     ``package`` is the seekable ZIP just written. Returns the copy, or a TableCopy with only
     ``error`` when the data cannot be converted with exactly its rows. Raises OSError when
     storage fails (the caller deletes ``name`` and releases the build)."""
+    from exchange.selectors.quality import version_dialect
     from workers.delivery.parquet import ParquetConversionError, write_parquet
 
     names, missing = _declared(version)
+    try:
+        dialect = version_dialect(version)  # read as the quality check read it: declared beats sniffed
+    except ValueError as exc:  # a dialect stored around the service: no copy, naming it
+        return TableCopy(error=f"The table could not be converted to Parquet: {exc}"[:2000])
     package.seek(0)
     try:
         with zipfile.ZipFile(package) as archive, archive.open(data_path) as data, \
                 tempfile.TemporaryFile(dir=settings.DELIVERY_TMP_DIR, prefix="shujiao-parquet-") as out:
             result = write_parquet(data, out, fmt=version.format, column_types=column_types(version),
-                                   columns=names, missing_values=missing, progress=progress)
+                                   columns=names, missing_values=missing, progress=progress, dialect=dialect)
             expected = version.row_count
             if expected is not None and result.rows != expected:
                 raise ParquetConversionError(

@@ -19,7 +19,7 @@ from django.utils import timezone
 from exchange import storage
 from exchange.actor import Actor
 from exchange.models import DatasetVersion, QualityReport
-from exchange.selectors.quality import redacted_for_storage, report_typed
+from exchange.selectors.quality import dataset_dialect, redacted_for_storage, report_typed
 from exchange.services import claims
 from exchange.services.audit import audit_record
 from exchange.services.catalog_flat import listings_of_version_refresh
@@ -82,7 +82,7 @@ def quality_check_run(*, claim: Claim) -> QualityReport | None:
         refused_schema_report,
         validate_table_schema,
     )
-    from workers.quality.dialect import Dialect, validate_dialect
+    from workers.quality.dialect import validate_dialect
 
     version = DatasetVersion.objects.select_related("dataset").get(pk=claim.pk)
     schema = dict(version.dataset.schema or {})
@@ -97,7 +97,7 @@ def quality_check_run(*, claim: Claim) -> QualityReport | None:
     options = QualityOptions(
         memory_limit_bytes=settings.QUALITY_MEMORY_LIMIT_BYTES,
         max_malformed_share=settings.QUALITY_MAX_MALFORMED_SHARE,
-        dialect=Dialect.from_dict(version.dataset.dialect or None),
+        dialect=dataset_dialect(version.dataset),
     )
     # A local, seekable copy in this worker's own temp dir (S3), or the stored file itself (local).
     with claims.heartbeat(CHECK_CLAIM, claim, settings.QUALITY_HEARTBEAT_SECONDS), \

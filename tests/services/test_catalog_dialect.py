@@ -81,3 +81,39 @@ def test_a_stored_dialect_the_service_would_refuse_fails_the_check_naming_it(mak
     assert version.status == "failed"
     assert version.quality_report.report["gates"]["failures"][0].startswith(
         "the dataset's CSV dialect is not accepted: dialect.sheet: unsupported property")
+
+
+def test_the_buyers_parquet_copy_reads_with_the_dialect_the_check_used(make_firm, actor_for):
+    # given a passed version of a dataset declaring ";" and no header, whose text fools the sniffer (",")
+    import io
+    import zipfile
+
+    import pyarrow.parquet as pq
+
+    from exchange import storage
+    from exchange.selectors.quality import version_dialect
+    from exchange.services import catalog
+    from exchange.services.delivery_table import parquet_copy_build
+    from tests.factories import passed_version
+
+    actor = actor_for(make_firm())
+    schema = {"fields": [{"name": "id", "type": "integer"}, {"name": "text", "type": "string"},
+                         {"name": "label", "type": "string"}], "labelField": "label", "labels": ["pos", "neg"]}
+    dataset = make_dataset(actor, schema=schema, dialect={"delimiter": ";", "header": False, "commentChar": "#"})
+    body = "# exported by hand\n" + "".join(f"{i};good, fine;{'pos' if i % 2 else 'neg'}\n" for i in range(1, 41))
+    version = passed_version(actor, dataset, content=body.encode())
+    # when the seller later edits the dataset's dialect, and the copy is built from a delivery package
+    catalog.dataset_update(actor=actor, dataset=dataset, dialect={"delimiter": ","})
+    version.refresh_from_db()
+    assert version_dialect(version).to_dict() == {"delimiter": ";", "header": False, "commentChar": "#"}
+    package = io.BytesIO()
+    with zipfile.ZipFile(package, "w") as z:
+        z.writestr("data/reviews.csv", body)
+    copy = parquet_copy_build(package=package, data_path="data/reviews.csv", version=version,
+                              name="deliveries/test/copy.parquet")
+    # then the copy holds the check's columns and rows: declared beats sniffed, as in the check, comment skipped
+    assert copy.error == "" and copy.rows == 40 == version.row_count
+    with storage.open_stream(copy.name) as f:
+        table = pq.read_table(io.BytesIO(f.read()))
+    assert table.column_names == version.quality_report.report["header"] == ["id", "text", "label"]
+    assert table.slice(0, 1).to_pylist() == [{"id": 1, "text": "good, fine", "label": "pos"}]

@@ -175,3 +175,44 @@ def test_jsonl_rows_union_of_keys_and_nested_values():
     f = nested_finding(rb.nested)
     assert f["code"] == "nested_values" and f["by_column"] == {"a": 2} and f["cells"] == 2
     assert nested_finding({}) is None
+
+
+def test_words_only_first_row_whose_values_recur_below_is_suspected_to_be_data():
+    # given a file of words only whose first row "cat,animal" is a row like the others ("animal" recurs below)
+    text = "cat,animal\ndog,animal\nrose,plant\noak,plant\n"
+    d = detect_header(rows(text))
+    # then it is still read with a header (as before), but the decision says why it may be data
+    assert d.header_rows == (1,) and d.names == ("cat", "animal") and not d.generated
+    assert "'animal' also occur" in d.suspect and d.to_dict()["suspect"] == d.suspect
+
+
+def test_a_real_header_over_words_and_a_repeated_header_line_are_not_suspected():
+    assert detect_header(rows("name,kind\ncat,animal\ndog,animal\n")).suspect == ""
+    d = detect_header(rows("name,kind\ncat,animal\nname,kind\ndog,animal\n"))  # two files joined end to end
+    assert d.suspect == "" and "suspect" not in d.to_dict()
+    # and a header naming the declared fields, or a declared header, is never second-guessed
+    assert detect_header(rows("a,b\na,b\nc,d\n"), declared_names=["a", "b"]).suspect == ""
+    assert detect_header(rows("cat,animal\ndog,animal\n"), dialect=Dialect(header=True)).suspect == ""
+
+
+def test_first_row_with_the_type_of_every_filled_typed_cell_is_suspected():
+    # given a headerless file whose first row has an empty cell over a numeric column: the header rule keeps it
+    d = detect_header(rows("1,,2024-01-01\n2,3.5,2024-01-02\n3,4.5,2024-01-03\n"))
+    assert d.header_rows == (1,)  # the existing rule: not every typed cell matched
+    assert "has that column's type" in d.suspect
+    # while a real header over typed columns is not suspected
+    assert detect_header(rows("id,price,day\n1,2.5,2024-01-01\n2,,2024-01-02\n")).suspect == ""
+
+
+def test_the_report_suggests_header_false_and_declaring_it_reads_every_row(tmp_path):
+    from workers.quality import QualityOptions, profile
+
+    path = tmp_path / "words.csv"
+    path.write_text("cat,animal\ndog,animal\nrose,plant\noak,plant\n", encoding="utf-8")
+    r = profile(path, None)
+    found = [f for f in r["findings"] if f["code"] == "header_maybe_data"]
+    assert len(found) == 1 and found[0]["level"] == "info" and found[0]["suggest"] == {"header": False}
+    assert '"header": false' in found[0]["message"] and r["rows"] == 3 and r["gates"]["passed"]
+    assert r["dialect"]["header"]["suspect"] == found[0]["reason"]
+    declared = profile(path, None, options=QualityOptions(dialect=Dialect(header=False)))
+    assert declared["rows"] == 4 and not any(f["code"] == "header_maybe_data" for f in declared["findings"])

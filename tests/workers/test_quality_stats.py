@@ -190,3 +190,51 @@ def test_near_duplicates_can_be_switched_off(tmp_path):
     assert (on["near_duplicate_rows"], on["labels"]["near_conflicts"]) == (2, 1)
     assert (off["near_duplicate_rows"], off["labels"]["near_conflicts"]) == (None, None)
     assert off["duplicate_rows"] == on["duplicate_rows"] == 1 and off["labels"]["conflicts"] == 0
+
+
+def test_huge_values_are_cut_in_the_report_and_still_counted_apart(tmp_path):
+    # given a low-cardinality column holding 4 MiB cells: two long values sharing their first 300 characters
+    import json
+
+    from workers.quality.limits import REPORT_BYTES, VALUE_CHARS
+    from workers.quality.report import Report, TopValue
+
+    big = 4 * 1024 * 1024
+    a, b = "p" * 300 + "a" * (big - 300), "p" * 300 + "b" * (big - 300)
+    data = _csv("id,blob", [(1, a), (2, a), (3, b), (4, "short"), (5, a)])
+    r = run(tmp_path, data, {"fields": [{"name": "id", "type": "integer"}, {"name": "blob", "type": "string"}]})
+    # then the stored report is small
+    assert len(json.dumps(r, ensure_ascii=False).encode()) < REPORT_BYTES
+    # and the top values still count the two long values apart, each cut and marked with its full length
+    tops = column(r, "blob")["stats"]["top_values"]
+    assert [(t["count"], t.get("truncated", False), t.get("length")) for t in tops] == [
+        (3, True, big), (1, True, big), (1, False, None)]
+    assert tops[0]["value"] == "p" * (VALUE_CHARS - 1) + "…" and len(tops[0]["value"]) == VALUE_CHARS
+    assert tops[2] == {"value": "short", "count": 1, "share": 0.2}
+    # and the sample cells and the text min/max are cut too, which the report says
+    assert all(len(row["blob"]) <= VALUE_CHARS for row in r["sample"])
+    assert len(column(r, "blob")["min"]) == VALUE_CHARS and column(r, "blob")["max"] == "short"
+    assert r["truncated"]["value_chars"] == VALUE_CHARS and r["truncated"]["sample_cells"] == 4
+    assert r["truncated"]["top_values"] == 2
+    # and the typed report reads it, round trip exact
+    typed = Report.from_dict(r)
+    assert typed.to_dict() == r and typed.truncated == r["truncated"]
+    blob = next(c for c in typed.columns if c.name == "blob")
+    assert blob.top_values[0] == TopValue(value=tops[0]["value"], count=3, share=0.6, truncated=True, length=big)
+    assert blob.top_values[2].truncated is False
+    # and a report stored before the cap reads as before: no truncation, top values typed
+    old = {k: v for k, v in r.items() if k != "truncated"}
+    assert Report.from_dict(old).truncated is not None and not Report.from_dict(old).truncated
+    assert "truncated" not in Report.from_dict(old).to_dict()
+
+
+def test_a_report_over_the_size_cap_drops_sample_rows_first(tmp_path, monkeypatch):
+    import json
+
+    import workers.quality.limits as limits
+
+    monkeypatch.setattr(limits, "REPORT_BYTES", 3500)  # the report is about 4.3 kB, its sample 1.8 kB
+    data = _csv("id,text", [(i, f"row {i} " + "w" * 150) for i in range(40)])
+    r = run(tmp_path, data)
+    assert len(json.dumps(r, ensure_ascii=False).encode()) <= 3500
+    assert r["truncated"]["sample_rows_dropped"] >= 1 and len(r["sample"]) < 10

@@ -16,7 +16,6 @@ all the rows or nothing.
 
 from __future__ import annotations
 
-import codecs
 import hashlib
 import io
 import json
@@ -29,11 +28,11 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
-from workers.quality.csvplan import plan_csv
+from workers.quality.csvplan import plan_from_head
 from workers.quality.decoding import DecodingReader
 from workers.quality.detect import sniff_encoding
+from workers.quality.dialect import Dialect
 from workers.quality.encoding import EncodingRestart, Undecodable, guess_encoding
-from workers.quality.lines import universal_newlines
 
 # Rows per batch written (JSON Lines) and CSV block size: memory stays a few blocks whatever
 # the file's size; a CSV row longer than the block cannot be read (the quality check refuses
@@ -170,7 +169,7 @@ def _read_head(source: BinaryIO) -> bytes:
 
 
 def _csv(source: BinaryIO, fmt: str, column_types: dict[str, str], missing: tuple[str, ...], out: BinaryIO,
-         progress) -> tuple[int, pa.Schema]:
+         progress, dialect: Dialect | None = None, declared_names: list[str] | None = None) -> tuple[int, pa.Schema]:
     head = _read_head(source)
     encoding, problem = sniff_encoding(head)
     if encoding is None:
@@ -178,9 +177,9 @@ def _csv(source: BinaryIO, fmt: str, column_types: dict[str, str], missing: tupl
     # read exactly as the quality check reads it (workers/quality/csvplan.py): the same
     # encoding rules (strict, UTF-8 handed to pyarrow), header / metadata rows and names
     choice = guess_encoding(head)
-    text = universal_newlines(codecs.getincrementaldecoder(choice.codec)("replace").decode(head))
-    plan = plan_csv(text, kind=fmt)
-    stream = io.BufferedReader(DecodingReader(_Joined(head, source), choice), buffer_size=HEAD_BYTES)
+    plan = plan_from_head(head, choice.codec, kind=fmt, dialect=dialect, declared_names=declared_names or None)
+    stream = io.BufferedReader(DecodingReader(_Joined(head, source), choice, text_filter=plan.filter),
+                               buffer_size=HEAD_BYTES)
     try:
         reader = pcsv.open_csv(
             stream, read_options=pcsv.ReadOptions(use_threads=False, block_size=CSV_BLOCK_BYTES, encoding="utf8",
@@ -316,19 +315,22 @@ class _Hashing(io.RawIOBase):
 
 def write_parquet(source: BinaryIO, out: BinaryIO, *, fmt: str, column_types: dict[str, str] | None = None,
                   columns: list[str] | None = None, missing_values: tuple[str, ...] = ("",),
-                  progress: Callable[[int], None] | None = None) -> ParquetResult:
+                  progress: Callable[[int], None] | None = None, dialect: Dialect | None = None) -> ParquetResult:
     """Write ``source`` (a data file of format ``fmt``) to ``out`` as one Parquet file.
 
     ``column_types`` maps column names to the Table Schema types to apply (others stay
     text); ``columns`` gives JSON Lines' column order (default: the first object's keys);
     ``missing_values`` (Table Schema ``missingValues``) become null in typed CSV columns.
+    ``dialect``: the CSV Dialect the quality check read the file with (declared beats sniffed, the
+    same ``plan_from_head``); ``columns`` also name a CSV's columns when it has no header.
     A Parquet ``source`` must be seekable. Raises ParquetConversionError.
     """
     fmt = (fmt or "").lower()
     sink = _Hashing(out)
     try:
         if fmt in ("csv", "tsv"):
-            rows, schema = _csv(source, fmt, column_types or {}, tuple(missing_values), sink, progress)
+            rows, schema = _csv(source, fmt, column_types or {}, tuple(missing_values), sink, progress,
+                                dialect=dialect, declared_names=list(columns or []))
         elif fmt == "jsonl":
             rows, schema = _jsonl(source, list(columns or []), column_types or {}, sink, progress)
         elif fmt == "parquet":

@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 
+from .batches import BatchesUnsupported
 from .report import LabelShift, RowDiff, RowExample
 
 Value = str | None
@@ -48,6 +49,9 @@ class Table:
 
     columns: tuple[str, ...]
     rows: Callable[[], Iterable[Sequence[Value]]]
+    # optional, faster: the same rows as lists of pyarrow string arrays, one per column (``batches.py``); a stream
+    # that cannot give the file this way raises ``BatchesUnsupported`` and the rows are read instead
+    batches: Callable[[], Iterable[Sequence[object]]] | None = None
 
 
 def buckets_for(total_bytes: int) -> int:
@@ -198,6 +202,58 @@ def diff_rows(old: Table, new: Table, *, key: Sequence[str] = (), label: str | N
                                              old_label=None if old_label is None else _label_text(old_label),
                                              new_label=None if new_label is None else _label_text(new_label)))
 
+    sides = None
+    if old.batches is not None and new.batches is not None:
+        try:
+            sides = _diff_batches(old, new, key=key, compared=compared, label=label, mode=mode, buckets=buckets,
+                                  workdir=workdir, counts=counts, examples=examples)
+        except BatchesUnsupported:
+            counts.clear()
+            for v in examples.values():
+                v.clear()
+    if sides is None:
+        sides = _diff_row_path(old, new, key=key, compared=compared, label=label, mode=mode, buckets=buckets,
+                               workdir=workdir, counts=counts, example=example)
+    old_side, new_side = sides
+    return RowDiff(
+        mode=mode, key_fields=key, compared_fields=compared, old_rows=old_side.rows, new_rows=new_side.rows,
+        added=counts["added"], removed=counts["removed"], changed=counts["changed"], unchanged=counts["unchanged"],
+        relabelled=counts["relabelled"], duplicate_keys_old=old_side.duplicates,
+        duplicate_keys_new=new_side.duplicates, label_field=label,
+        label_shift=_shares(old_side.labels, new_side.labels, old_side.rows, new_side.rows),
+        examples={k: tuple(v) for k, v in examples.items() if v}, note=note)
+
+
+def _diff_batches(old: Table, new: Table, *, key, compared, label, mode, buckets, workdir, counts,
+                  examples) -> tuple[_Side, _Side]:
+    """The vectorised path (``batches.py``): same counts, full-text matching, Arrow spill files."""
+    from . import batches as B
+
+    def example(kind: str, key_text: str, old_label: str | None, new_label: str | None) -> None:
+        if len(examples[kind]) < EXAMPLES and mode == "key":
+            examples[kind].append(RowExample(key=key_text, old_label=old_label, new_label=new_label))
+
+    with tempfile.TemporaryDirectory(prefix="shujiao-diff-", dir=workdir) as tmp:
+        schema = B.spill_schema(mode)
+        spills = B._Spill(tmp, "old", buckets, schema), B._Spill(tmp, "new", buckets, schema)
+        args = {"key": key, "compared": compared, "label": label, "mode": mode, "max_labels": MAX_LABELS}
+        sides = []
+        for table, spill in zip((old, new), spills, strict=True):
+            rows, labels = B.spill_batches(table.batches, table.columns, spill, **args)
+            sides.append(_Side(rows=rows, labels=labels))
+        for b in range(buckets):
+            o, n = spills[0].read(b), spills[1].read(b)
+            if mode == "key":
+                d_old, d_new = B.compare_key_bucket(o, n, counts, examples, example, labelled=label is not None)
+                sides[0].duplicates += d_old
+                sides[1].duplicates += d_new
+            else:
+                B.compare_content_bucket(o, n, counts, labelled=label is not None)
+    return sides[0], sides[1]
+
+
+def _diff_row_path(old: Table, new: Table, *, key, compared, label, mode, buckets, workdir, counts,
+                   example) -> tuple[_Side, _Side]:
     with tempfile.TemporaryDirectory(prefix="shujiao-diff-", dir=workdir) as tmp:
         spills = _Spill(tmp, "old", buckets), _Spill(tmp, "new", buckets)
         args = {"key": key, "compared": compared, "label": label, "mode": mode}
@@ -247,10 +303,4 @@ def diff_rows(old: Table, new: Table, *, key: Sequence[str] = (), label: str | N
                     counts["relabelled"] += pairs
                     counts["added"] += left_n - pairs
                     counts["removed"] += left_o - pairs
-    return RowDiff(
-        mode=mode, key_fields=key, compared_fields=compared, old_rows=old_side.rows, new_rows=new_side.rows,
-        added=counts["added"], removed=counts["removed"], changed=counts["changed"], unchanged=counts["unchanged"],
-        relabelled=counts["relabelled"], duplicate_keys_old=old_side.duplicates,
-        duplicate_keys_new=new_side.duplicates, label_field=label,
-        label_shift=_shares(old_side.labels, new_side.labels, old_side.rows, new_side.rows),
-        examples={k: tuple(v) for k, v in examples.items() if v}, note=note)
+    return old_side, new_side

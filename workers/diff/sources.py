@@ -9,6 +9,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .batches import BatchesUnsupported
 from .rows import Table, Value
 
 csv.field_size_limit(64 * 1024 * 1024)  # the quality check already refused longer rows
@@ -53,6 +57,36 @@ def _delimited(path: Path, how: ReadAs) -> Iterator[Sequence[Value]]:
             yield [None if v in missing or not v.strip() else v for v in row]
 
 
+def _delimited_batches(path: Path, how: ReadAs) -> Iterator[list[pa.Array]]:
+    """The same rows as ``_delimited``, parsed by pyarrow into string arrays (the diff's batch path). A file
+    pyarrow reads otherwise (a row with another number of fields, bad UTF-8, …) raises ``BatchesUnsupported``:
+    the diff then reads it with ``_delimited``, as before."""
+    import pyarrow.csv as pacsv
+
+    delimiter = "\t" if how.format == "tsv" and how.delimiter == "," else how.delimiter
+    width = len(how.columns)
+    encoding = "utf8" if how.encoding.lower().replace("_", "-") in ("utf-8", "utf8", "utf-8-sig") else how.encoding
+    read = pacsv.ReadOptions(skip_rows=1 if how.header else 0, autogenerate_column_names=True, encoding=encoding,
+                             block_size=4 << 20)
+    parse = pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=True)
+    convert = pacsv.ConvertOptions(column_types={f"f{i}": pa.string() for i in range(width)},
+                                   strings_can_be_null=False, quoted_strings_can_be_null=False)
+    missing = pa.array(sorted(set(how.missing_values)), pa.string())
+    try:
+        reader = pacsv.open_csv(path, read_options=read, parse_options=parse, convert_options=convert)
+        if len(reader.schema) != width:
+            raise BatchesUnsupported(f"{len(reader.schema)} fields, {width} columns")
+        for batch in reader:
+            cols = []
+            for c in batch.columns:  # null: a missing value, empty, or whitespace only (as ``_delimited``)
+                null = pc.or_(pc.or_(pc.is_in(c, value_set=missing), pc.utf8_is_space(c)),
+                              pc.equal(pc.binary_length(c), 0))
+                cols.append(pc.if_else(null, pa.scalar(None, pa.string()), c) if pc.any(null).as_py() else c)
+            yield cols
+    except (pa.ArrowInvalid, UnicodeDecodeError, LookupError) as exc:
+        raise BatchesUnsupported(str(exc)[:200]) from exc
+
+
 def _jsonl(path: Path, how: ReadAs) -> Iterator[Sequence[Value]]:
     with open(path, encoding=how.encoding, errors="strict") as f:
         for line in f:
@@ -86,7 +120,8 @@ def table_from_file(path: str | Path, how: ReadAs) -> Table:
     read = _READERS[how.format]
     encoding = "utf-8-sig" if how.encoding.lower().replace("_", "-") in ("utf-8", "utf8") else how.encoding
     how = ReadAs(**{**how.__dict__, "encoding": encoding})
-    return Table(columns=how.columns, rows=lambda: read(Path(path), how))
+    batches = (lambda: _delimited_batches(Path(path), how)) if how.format in ("csv", "tsv") else None
+    return Table(columns=how.columns, rows=lambda: read(Path(path), how), batches=batches)
 
 
 __all__ = ["ReadAs", "table_from_file"]

@@ -8,6 +8,7 @@ pyarrow.csv.ReadOptions/ParseOptions as they are. pyarrow's `skip_rows` counts p
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from dataclasses import dataclass, field
@@ -15,11 +16,13 @@ from typing import Any
 
 from .dialect import LINE_TERMINATORS, Dialect, DialectFilter, compare, parse_kwargs
 from .header import HeaderDecision, detect_header
+from .lines import universal_newlines
 from .sniff import sniff_delimiter
 
 SAMPLE_ROWS = 50
 HEADER_MISSING = "header_missing"
 METADATA_LINES = "metadata_lines"
+HEADER_MAYBE_DATA = "header_maybe_data"
 DIALECT_DIFFERS = "dialect_differs"
 
 
@@ -64,6 +67,16 @@ def _records(text: str, delimiter: str, dialect: Dialect | None) -> list[tuple[i
     if out and not complete and out[-1][0] >= len(lines) and len(out) > 1:
         out.pop()  # the head's last record may be cut
     return out
+
+
+def plan_from_head(head: bytes, codec: str, *, kind: str, dialect: Dialect | None = None,
+                   declared_names: list[str] | None = None) -> CsvPlan:
+    """How to read a CSV/TSV file, from its raw head decoded with ``codec``: the one planning step of every
+    reader of CSV/TSV (the quality check, the buyer's Parquet copy), so both read the same columns and rows.
+    ``dialect``: the seller's declared CSV Dialect (declared beats sniffed); ``declared_names``: the Table
+    Schema's field names (names a file without a header). A byte that does not decode is the stream's to find."""
+    text = universal_newlines(codecs.getincrementaldecoder(codec)("replace").decode(head))
+    return plan_csv(text, kind=kind, dialect=dialect, declared_names=declared_names)
 
 
 def plan_csv(text: str, *, kind: str, dialect: Dialect | None = None,
@@ -115,6 +128,11 @@ def _findings(plan: CsvPlan) -> None:
                     "message": f"no header row ({h.reason}); columns named " + ", ".join(h.names[:5])
                                + (" …" if len(h.names) > 5 else ""),
                     "names": list(h.names)})
+    if h.suspect:
+        out.append({"code": HEADER_MAYBE_DATA, "level": "info",
+                    "message": f"row {h.header_rows[-1]} was read as the header, but {h.suspect.split(', so ')[0]}: "
+                               "if the file has no header, declare \"header\": false in the dataset's CSV dialect",
+                    "row": h.header_rows[-1], "reason": h.suspect, "suggest": {"header": False}})
     d = plan.dialect
     if d["differ"]:
         out.append({"code": DIALECT_DIFFERS, "level": "info",

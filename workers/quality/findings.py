@@ -42,6 +42,7 @@ CONTROL_CHARACTERS = "control_characters"
 LINE_ENDINGS_MIXED = "line_endings_mixed"
 HEADER_MISSING = "header_missing"        # no header row: names generated (csvplan.py)
 METADATA_LINES = "metadata_lines"        # lines before the header skipped (csvplan.py)
+HEADER_MAYBE_DATA = "header_maybe_data"  # the row read as the header may be data: suggest header: false (info)
 NESTED_VALUES = "nested_values"          # JSON Lines objects/arrays in cells (jsonl.py)
 # info: how the file was read
 ENCODING_DETECTED = "encoding_detected"  # which encoding and why (textinput.py)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import findings, tableschema
+from .limits import cap_report
 from .passes.content import PII_KINDS
 from .report import SCHEMA_VERSION
 from .score import score_deductions, score_report
@@ -54,7 +55,7 @@ def finish_report(prof: Any, pipe: Any, malformed_lines: list[int] | None) -> di
     r["score_deductions"] = score_deductions(r, prof, score)
     if pipe is not None:
         prof.tick(r["rows"], r["bytes"], 100.0, final=True)
-    return findings.scrub(r)
+    return cap_report(findings.scrub(r))
 
 
 def _figures(prof: Any, pipe: Any, r: dict[str, Any], malformed_lines: list[int]) -> None:

@@ -11,7 +11,10 @@ Decided on the first rows (parsed with the delimiter in use), column by column:
   dates over date columns, at least one such column) is data: the file has no header, and the
   columns are named after the schema's fields when their number matches, else column_1 … column_n;
 - otherwise the first line is the header (text over text cannot be told from data, so a file
-  of words keeps today's reading: declare `header: false` in the dialect when it has none).
+  of words keeps today's reading: declare `header: false` in the dialect when it has none); but
+  when its values also occur as ordinary values of their columns below it, or its filled cells
+  over typed columns all have their column's type (some being empty), the decision says why it
+  may be data (`suspect`, finding `header_maybe_data` suggesting `header: false`).
 
 A declared dialect (`header`, `headerRows`) is used as declared, never second-guessed.
 """
@@ -41,10 +44,14 @@ class HeaderDecision:
     metadata: tuple[str, ...]      # the metadata lines skipped (cut to 200 characters)
     reason: str
     declared: bool = False         # from the seller's dialect
+    suspect: str = ""              # why the row taken as the header may be data (finding header_maybe_data)
 
     def to_dict(self) -> dict:
-        return {"header_rows": list(self.header_rows), "skip_rows": self.skip_rows, "names_generated": self.generated,
-                "metadata_lines": list(self.metadata), "reason": self.reason, "declared": self.declared}
+        out = {"header_rows": list(self.header_rows), "skip_rows": self.skip_rows, "names_generated": self.generated,
+               "metadata_lines": list(self.metadata), "reason": self.reason, "declared": self.declared}
+        if self.suspect:
+            out["suspect"] = self.suspect
+        return out
 
 
 def kind(cell: str) -> str:
@@ -128,7 +135,32 @@ def detect_header(rows: list[list[str]], *, delimiter: str = ",", declared_names
         why.append(f"row {lead + 1} taken as the header")
     else:
         why.insert(0, f"row {lead + 1} is the header")
-    return HeaderDecision(lead + 1, (lead + 1,), tuple(rows[lead]), False, metadata, "; ".join(why))
+    suspect = "" if names_declared else _looks_like_data(rows[lead], rows[lead + 1:], types, lead + 1)
+    return HeaderDecision(lead + 1, (lead + 1,), tuple(rows[lead]), False, metadata, "; ".join(why), suspect=suspect)
+
+
+def _looks_like_data(row: list[str], body: list[list[str]], types: list[str], number: int) -> str:
+    """Why the row taken as the header may be data ("" when nothing says so): its values recur as ordinary
+    values of their columns below it, or every non-empty cell over a typed column has that type (the evidence
+    of ``_judge``, short of a verdict only because some of those cells are empty)."""
+    width = len(row)
+    if any(r == row for r in body):
+        return ""  # the header line repeated below (files joined end to end): a header, not data
+    recurring = []
+    for i, cell in enumerate(row):
+        v = cell.strip()
+        if v and any(len(r) == width and r[i].strip() == v for r in body):
+            recurring.append(v)
+    if recurring:
+        shown = ", ".join(repr(v if len(v) <= 40 else v[:39] + "…") for v in recurring[:3])
+        return (f"row {number}'s values {shown} also occur as values of their columns below it, so row {number} "
+                "may be data")
+    typed = [(kind(c), t) for c, t in zip(row, types, strict=False) if t != "text"]
+    filled = [(k, t) for k, t in typed if k]
+    if filled and len(filled) < len(typed) and all(k == t for k, t in filled):
+        return (f"every filled cell of row {number} over a numeric or date column has that column's type, so "
+                f"row {number} may be data")
+    return ""
 
 
 def _column_types(rows: list[list[str]], width: int) -> list[str]:

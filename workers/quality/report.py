@@ -105,6 +105,24 @@ class Finding:
         return out
 
 
+@dataclass(frozen=True)
+class TopValue:
+    """One of a column's most frequent values (``stats.top_values``). A value longer than
+    ``limits.VALUE_CHARS`` is stored cut (ending in "…"): ``truncated`` is then true and
+    ``length`` its full length in code points."""
+
+    value: str
+    count: int
+    share: float
+    truncated: bool = False
+    length: int | None = None
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TopValue:
+        return cls(value=str(d.get("value", "")), count=int(d.get("count") or 0), share=float(d.get("share") or 0.0),
+                   truncated=bool(d.get("truncated", False)), length=d.get("length"))
+
+
 @dataclass
 class ColumnReport:
     name: str = ""
@@ -123,6 +141,12 @@ class ColumnReport:
     def from_dict(cls, d: Any) -> ColumnReport:
         known, extra = _split(cls, d)
         return cls(**known, extra=extra)
+
+    @property
+    def top_values(self) -> list[TopValue] | None:
+        """The typed top values (None for numeric and high-cardinality columns, and in early reports)."""
+        tops = self.stats.get("top_values") if isinstance(self.stats, dict) else None
+        return [TopValue.from_dict(t) for t in tops if isinstance(t, dict)] if isinstance(tops, list) else None
 
     def to_dict(self) -> dict[str, Any]:
         return _out(self)
@@ -250,6 +274,9 @@ class Report:
     # how the file was read (docs/quality.md, "Reading files"); absent in earlier reports
     encoding_detail: dict[str, Any] = ABSENT  # {"encoding", "reason", "refuted", "switched_at"?}
     dialect: dict[str, Any] = ABSENT  # CSV/TSV: {"declared", "sniffed", "used", "differ", "header", ...}
+    # what limits.cap_report cut (absent when nothing was): {"value_chars", "top_values", "min_max", "sample_cells",
+    # "sample_rows_dropped"?, "strings"?}
+    truncated: dict[str, Any] = ABSENT
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod

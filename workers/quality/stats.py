@@ -12,6 +12,7 @@ values. Definitions: docs/quality.md, "Statistics".
 
 from __future__ import annotations
 
+import hashlib
 import math
 from typing import Any
 
@@ -19,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .keys import _mix
+from .limits import ELLIPSIS, VALUE_CHARS
 from .schema import PATTERNS
 
 BINS = 10
@@ -199,6 +201,19 @@ def _scaled(counts: list[int], total: int) -> list[int]:
     return out
 
 
+def _held(v: str) -> str | tuple[str, bytes, int]:
+    """How a top value is held: short ones as they are, long ones as (prefix, digest, length), so a 64 MiB
+    cell costs a few hundred bytes and two long values sharing a prefix still count apart (exactly, up to
+    a 128-bit digest)."""
+    if len(v) <= VALUE_CHARS:
+        return v
+    return (v[:VALUE_CHARS], hashlib.blake2b(v.encode("utf-8", "surrogatepass"), digest_size=16).digest(), len(v))
+
+
+def _order(k: str | tuple[str, bytes, int]) -> tuple[str, bytes]:
+    return (k, b"") if isinstance(k, str) else (k[0], k[1])
+
+
 class TextStats:
     """Length (code points) min/max/mean over every non-missing value, and exact value
     counts while the column has at most LOW_CARDINALITY distinct values."""
@@ -229,15 +244,22 @@ class TextStats:
             return
         d = self.counts
         for v, c in zip(vc.field("values").to_pylist(), vc.field("counts").to_pylist(), strict=True):
-            d[v] = d.get(v, 0) + c
+            k = _held(v)
+            d[k] = d.get(k, 0) + c
         if len(d) > LOW_CARDINALITY:
             self.counts = None
 
     def top_values(self) -> list[dict[str, Any]] | None:
         if self.counts is None or not self.n:
             return None
-        top = sorted(self.counts.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_VALUES]
-        return [{"value": v, "count": c, "share": c / self.n} for v, c in top]
+        top = sorted(self.counts.items(), key=lambda kv: (-kv[1], _order(kv[0])))[:TOP_VALUES]
+        out = []
+        for k, c in top:
+            if isinstance(k, str):
+                out.append({"value": k, "count": c, "share": c / self.n})
+            else:  # a long value: its first VALUE_CHARS code points, said to be cut, with its full length
+                out.append({"value": k[0][: VALUE_CHARS - 1] + ELLIPSIS, "count": c, "share": c / self.n, "truncated": True, "length": k[2]})
+        return out
 
     def result(self, with_lengths: bool) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": "string" if with_lengths else "values", "count": self.n,

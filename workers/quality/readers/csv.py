@@ -8,7 +8,6 @@ A row longer than the block makes pyarrow refuse the block ("straddling"); the c
 
 from __future__ import annotations
 
-import codecs
 import queue
 import threading
 from collections.abc import Iterator
@@ -19,9 +18,9 @@ import pyarrow.csv as pcsv
 
 from .. import findings, textinput
 from ..arrowutil import clean
-from ..csvplan import CsvPlan, line_endings_seen, plan_csv
+from ..csvplan import CsvPlan, line_endings_seen, plan_from_head
 from ..encoding import EncodingChoice
-from ..lines import LineTooLong, universal_newlines
+from ..lines import LineTooLong
 from ..options import MiB
 from ..passes.rownumbers import RowNumbers
 from . import HEAD_BYTES, Refused, Stopped, read_exactly
@@ -80,11 +79,10 @@ class CsvReader:
             head = b"".join(parts)
             del parts
         # decoded only to plan the reading: a byte that does not decode is the stream's to find
-        text = universal_newlines(codecs.getincrementaldecoder(self.choice.codec)("replace").decode(head))
-        if not text.strip():
+        plan = self.plan = plan_from_head(head, self.choice.codec, kind=self.kind, dialect=prof.options.dialect,
+                                          declared_names=list(prof.fields) or None)
+        if not plan.names:  # nothing but whitespace
             raise Refused("file is empty", findings.FILE_EMPTY)
-        plan = self.plan = plan_csv(text, kind=self.kind, dialect=prof.options.dialect,
-                                    declared_names=list(prof.fields) or None)
         prof.report["delimiter"] = plan.delimiter
         prof.report["dialect"] = plan.dialect
         for item in plan.findings:
