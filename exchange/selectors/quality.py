@@ -67,6 +67,15 @@ def version_dialect(version):
     return dataset_dialect(version.dataset)
 
 
+def version_rows_before_data(version) -> int | None:
+    """How many rows of a CSV/TSV version's file come before its data (metadata lines and the header), as its
+    quality check found them; None when the report does not say (a report from before header detection)."""
+    report = version_report(version)
+    header = report.dialect.get("header") if report is not None and isinstance(report.dialect, dict) else None
+    skip = header.get("skip_rows") if isinstance(header, dict) else None
+    return skip if isinstance(skip, int) and skip >= 0 else None
+
+
 def may_see_raw(*, owner_id, organization=None, user=None) -> bool:
     """The dataset's seller firm and exchange staff."""
     if organization is not None and owner_id is not None and organization.pk == owner_id:

@@ -20,7 +20,7 @@ from exchange import storage
 from exchange.actor import Actor
 from exchange.errors import Conflict, Forbidden, InvalidInput, NotFound
 from exchange.models import DatasetVersion, Listing, ListingRevision
-from exchange.selectors.quality import version_report
+from exchange.selectors.quality import version_report, version_rows_before_data
 from exchange.services.audit import audit_record
 from exchange.services.catalog_flat import listings_refresh_flat
 from exchange.services.dispatch import enqueue_on_commit
@@ -151,11 +151,15 @@ def listing_revision_review(*, actor: Actor, revision: ListingRevision, approve:
 
 
 def _read_as(version: DatasetVersion, report: Report):
+    """How the diff reads a version's file: as its quality check did (encoding, delimiter, the rows before the
+    data — metadata lines and a header, or none for a headerless file)."""
     from workers.diff.sources import ReadAs
 
     schema = version.dataset.schema or {}
+    skip = version_rows_before_data(version)
     return ReadAs(format=report.format or version.format, columns=tuple(c.name for c in report.columns),
                   encoding=report.encoding or "utf-8", delimiter=report.delimiter or ",",
+                  header=skip != 0, skip_rows=skip,
                   missing_values=tuple(schema.get("missingValues", [""])))
 
 

@@ -175,3 +175,19 @@ def test_api_publish_history_and_diff(seller, listing, make_firm, actor_for, dja
     b = other.post("/api/v1/listings/00000000-0000-0000-0000-000000000000/revisions/",
                    {"version": str(v2.pk), "changelog": "x"}, format="json")
     assert a.status_code == b.status_code == 404 and a.json() == b.json()
+
+
+def test_the_diff_reads_a_metadata_line_as_the_quality_check_did(seller, listing, monkeypatch):
+    import exchange.services.dispatch as dispatch
+
+    monkeypatch.setattr(dispatch, "send_task_now", lambda name, *args: None)
+    # given v2 exported with a banner line above its header (the check found the header on row 2)
+    v2 = passed_version(seller, listing.dataset, b"exported by ACME 2026-12-01\n" + v2_bytes())
+    rev = revisions.listing_publish_version(actor=seller, listing=listing, version=v2, changelog="Banner export")
+    # when the worker computes the diff
+    assert revisions.revision_diff_compute(revision_id=str(rev.pk)) == "stored"
+    rev.refresh_from_db()
+    d = revisions.revision_diff(rev)
+    # then the banner and the header are not rows: the same figures as the file without the banner
+    assert (d.rows.old_rows, d.rows.new_rows) == (20, 21)
+    assert (d.rows.added, d.rows.removed, d.rows.changed, d.rows.relabelled) == (2, 1, 2, 1)

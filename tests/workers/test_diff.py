@@ -202,6 +202,24 @@ def test_csv_files_read_in_batches_agree_with_the_row_reader(tmp_path):
     assert from_batches == [tuple(r) for r in t.rows()]
 
 
+def test_metadata_lines_and_a_missing_header_are_read_as_the_quality_check_found_them(tmp_path):
+    from workers.diff.sources import ReadAs, table_from_file
+
+    # given v1 with an export banner before its header and v2 with no header at all
+    (tmp_path / "v1.csv").write_text("exported by ACME 2026-01-01\nid,text,label\n1,a,pos\n2,b,neg\n", encoding="utf-8")
+    (tmp_path / "v2.csv").write_text("1,a,pos\n2,b,pos\n3,c,neg\n", encoding="utf-8")
+    cols = ("id", "text", "label")
+    old = table_from_file(tmp_path / "v1.csv", ReadAs(format="csv", columns=cols, skip_rows=2))
+    new = table_from_file(tmp_path / "v2.csv", ReadAs(format="csv", columns=cols, header=False, skip_rows=0))
+    # then both readers see only the data rows
+    assert [list(r) for r in old.rows()] == [["1", "a", "pos"], ["2", "b", "neg"]]
+    assert [list(r) for r in new.rows()] == [["1", "a", "pos"], ["2", "b", "pos"], ["3", "c", "neg"]]
+    assert [c.to_pylist() for b in old.batches() for c in b] == [["1", "2"], ["a", "b"], ["pos", "neg"]]
+    assert [c.to_pylist() for b in new.batches() for c in b][0] == ["1", "2", "3"]
+    d = diff_rows(old, new, key=["id"], label="label", buckets=1, workdir=str(tmp_path))
+    assert (d.old_rows, d.new_rows, d.added, d.removed, d.changed, d.relabelled) == (2, 3, 1, 0, 1, 1)
+
+
 def test_a_csv_pyarrow_cannot_read_as_batches_falls_back_to_the_row_reader(tmp_path):
     # a short row (padded with nulls by the row reader) and a long one (cut): pyarrow refuses, rows are read instead
     old = "id,text,label\n1,a,pos\n2,b\n3,c,neg,extra\n"

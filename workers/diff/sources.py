@@ -27,7 +27,14 @@ class ReadAs:
     encoding: str = "utf-8"
     delimiter: str = ","
     header: bool = True  # the first line holds the column names (CSV/TSV)
+    # rows before the data (metadata lines and the header, as the quality check found them);
+    # None: one when there is a header, else none
+    skip_rows: int | None = None
     missing_values: tuple[str, ...] = ("",)  # text that means null (Table Schema missingValues)
+
+
+def _skip(how: ReadAs) -> int:
+    return how.skip_rows if how.skip_rows is not None else int(how.header)
 
 
 def _text(v: object) -> Value:
@@ -46,7 +53,7 @@ def _delimited(path: Path, how: ReadAs) -> Iterator[Sequence[Value]]:
     missing = set(how.missing_values)
     with open(path, encoding=how.encoding, errors="strict", newline="") as f:
         reader = csv.reader(f, delimiter="\t" if how.format == "tsv" and how.delimiter == "," else how.delimiter)
-        if how.header:
+        for _ in range(_skip(how)):
             next(reader, None)
         width = len(how.columns)
         for row in reader:
@@ -66,7 +73,7 @@ def _delimited_batches(path: Path, how: ReadAs) -> Iterator[list[pa.Array]]:
     delimiter = "\t" if how.format == "tsv" and how.delimiter == "," else how.delimiter
     width = len(how.columns)
     encoding = "utf8" if how.encoding.lower().replace("_", "-") in ("utf-8", "utf8", "utf-8-sig") else how.encoding
-    read = pacsv.ReadOptions(skip_rows=1 if how.header else 0, autogenerate_column_names=True, encoding=encoding,
+    read = pacsv.ReadOptions(skip_rows=_skip(how), autogenerate_column_names=True, encoding=encoding,
                              block_size=4 << 20)
     parse = pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=True)
     convert = pacsv.ConvertOptions(column_types={f"f{i}": pa.string() for i in range(width)},
