@@ -13,6 +13,7 @@ import pytest
 
 from exchange.models import AuditEvent, Listing, Organization
 from exchange.services import catalog
+from tests.browser.layout import overflowing
 from tests.factories import make_dataset, passed_version
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -41,25 +42,6 @@ def staff_log_in(page, live_server, staff_actor, next_path: str = "/admin/") -> 
 def queue_count(page, label: str) -> int:
     row = page.locator("#staff-queues tr", has_text=label)
     return int(row.locator(".queue-count").inner_text())
-
-
-def overflowing(page, width: int) -> list[str]:
-    """The outermost elements that stick out past ``width`` (what makes the page scroll sideways)."""
-    return page.evaluate("""(width) => {
-        const out = [];
-        for (const el of document.body.querySelectorAll('*')) {
-            if (el.getBoundingClientRect().right <= width + 0.5) continue;
-            let p = el.parentElement, inner = false;
-            while (p && p !== document.body) {
-                const s = getComputedStyle(p);
-                if (s.overflowX === 'auto' || s.overflowX === 'scroll' || s.overflowX === 'hidden') { inner = true; break; }
-                p = p.parentElement;
-            }
-            if (!inner && !(el.parentElement && el.parentElement.getBoundingClientRect().right > width + 0.5))
-                out.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\\s+/).join('.') : '') + ' ' + Math.round(el.getBoundingClientRect().right));
-        }
-        return out;
-    }""", width)
 
 
 def audited(action: str, obj) -> list[AuditEvent]:

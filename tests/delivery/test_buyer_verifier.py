@@ -122,7 +122,7 @@ def test_the_delivery_page_ends_with_the_served_script_and_its_sha256(ready_deli
         "--keys http://testserver/.well-known/shujiao/keys.json",
     ]
     assert "manage.py" not in page
-    assert f'<code class="small" id="verifier-sha256">{digest}</code>' in page
+    assert f'<code class="small hash" id="verifier-sha256">{digest}</code>' in page
 
 
 # --- A buyer runs it on a real delivery ----------------------------------------------------
