@@ -91,6 +91,11 @@ def test_the_served_script_is_the_bundle_of_the_verifier_modules(client):
     assert roots - set(sys.stdlib_module_names) - {"__future__"} == {"cryptography"}
 
 
+def test_the_docs_state_the_served_scripts_sha256():
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "delivery.md").read_text()
+    assert f"`{bundle_mod.bundle().sha256}`" in docs, "docs/delivery.md states an old SHA-256 of shujiao_verify.py"
+
+
 def test_the_bundler_refuses_modules_it_could_not_join_safely(tmp_path):
     for name in bundle_mod.MODULES:
         (tmp_path / f"{name}.py").write_text((VERIFY_DIR / f"{name}.py").read_text())
