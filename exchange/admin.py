@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path
 from django.utils.html import format_html
+from django.views.decorators.http import require_POST
 
 from exchange.actor import Actor
 from exchange.errors import DomainError
@@ -166,6 +168,28 @@ class OrganizationAdmin(ServiceFormAdmin):
 
     inlines = [MembershipInline]
     actions = ["verify", "reject"]
+    change_form_template = "admin/exchange/organization/change_form.html"
+
+    def get_urls(self):
+        review = self.admin_site.admin_view(require_POST(self.review_view))
+        return [path("<path:object_id>/review/", review, name="exchange_organization_review"), *super().get_urls()]
+
+    def review_view(self, request, object_id):
+        """The Verify / Reject buttons of the firm's page: one ``organization_review`` call."""
+        org = get_object_or_404(Organization, pk=object_id)
+        decision = request.POST.get("decision", "")
+        if decision not in ("verify", "reject"):
+            self.message_user(request, "Unknown decision.", messages.ERROR)
+        else:
+            try:
+                organization_review(actor=Actor.from_request(request), organization=org, approve=decision == "verify",
+                                    note=request.POST.get("reason", ""))
+            except DomainError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+            else:
+                self.message_user(request, f"“{org.name}” {'verified' if decision == 'verify' else 'rejected'}.",
+                                  messages.SUCCESS)
+        return redirect("admin:exchange_organization_change", org.pk)
 
     @admin.display(description="Credit code check (GB 32100-2015)")
     def credit_code_check(self, obj):

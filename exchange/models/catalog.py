@@ -231,7 +231,9 @@ class Offer(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name}: {self.price_fen / 100:.2f} {self.currency}"
+        from exchange.money import format_yuan
+
+        return f"{self.name}: {format_yuan(self.price_fen)}"
 
     def fingerprint_options(self):
         """The pure scheme's options, or None when the offer delivers unmarked copies."""

@@ -37,6 +37,7 @@ from exchange.web import transparency as transparency_views
 from exchange.web.views.common import firm_required
 from exchange.web.views.errors import error_page, wants_html
 from workers.delivery import safe_data_name
+from workers.delivery.verify.bundle import bundle as verifier_bundle
 
 KID_RE = re.compile(r"[0-9a-f]{16}")
 # Public documents change only on rotation: a few minutes of caching spares the database.
@@ -68,6 +69,24 @@ def key_pem(request, kid: str):
     response = HttpResponse(key.public_key_pem, content_type="application/x-pem-file")
     response["Content-Disposition"] = f'inline; filename="exchange-{kid}.pem"'
     return _public(response)
+
+
+@require_GET
+def verifier_script(request):
+    """The buyer's verifier, one Python file (stdlib + ``cryptography``) joined from the exchange's
+    own verifier modules (``workers/delivery/verify/bundle.py``); its SHA-256 is on every delivery page."""
+    script = verifier_bundle()
+    response = HttpResponse(script.source, content_type="text/x-python; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="{script.filename}"'
+    response["ETag"] = f'"{script.sha256}"'
+    return _public(response)
+
+
+@require_GET
+def verifier_script_sha256(request):
+    """``<sha256>  shujiao_verify.py``: what ``sha256sum -c`` reads."""
+    script = verifier_bundle()
+    return _public(HttpResponse(f"{script.sha256}  {script.filename}\n", content_type="text/plain; charset=utf-8"))
 
 
 wellknown_urlpatterns = [
@@ -203,12 +222,15 @@ def verification_commands(request, delivery: Delivery) -> dict:
     pem_url = request.build_absolute_uri(reverse("wellknown:key-pem", kwargs={"kid": kid})) if kid else ""
     jwks_url = request.build_absolute_uri(reverse("wellknown:jwks"))
     package = package_filename(delivery)
+    script = verifier_bundle()
+    script_url = request.build_absolute_uri(reverse("web:verifier-script"))
     opened = []
     if delivery.encrypted_to:
         opened = [f"age -d -i your-age-identity.txt -o {package.removesuffix('.age')} {package}"]
         package = package.removesuffix(".age")
     return {
         "package": package, "pem_url": pem_url, "jwks_url": jwks_url, "kid": kid,
+        "script_url": script_url, "script_sha256": script.sha256, "script_name": script.filename,
         "lines": [
             f"curl -o exchange-{kid}.pem {pem_url}",
             *opened,
@@ -216,7 +238,9 @@ def verification_commands(request, delivery: Delivery) -> dict:
             f"openssl pkeyutl -verify -pubin -inkey ../exchange-{kid}.pem -rawin -in manifest.json -sigfile manifest.sig",
             "sha256sum -c SHA256SUMS",
             "cd ..",
-            f"python manage.py verify_delivery {package} --keys {jwks_url}",
+            f"curl -o {script.filename} {script_url}",
+            f"echo '{script.sha256}  {script.filename}' | sha256sum -c",
+            f"python3 {script.filename} {package} --keys {jwks_url}",
         ],
         # Packages built before the metadata files existed have none to read.
         "metadata_lines": [

@@ -53,6 +53,8 @@ urlpatterns = [
     path("deliveries/<uuid:delivery_id>/delta-sharing-profile/", delivery.delivery_sharing_profile,
          name="delivery-sharing-profile"),
     path("d/<str:token>", delivery.download, name="download"),
+    path("verify/shujiao_verify.py", delivery.verifier_script, name="verifier-script"),
+    path("verify/shujiao_verify.py.sha256", delivery.verifier_script_sha256, name="verifier-script-sha256"),
     # Trading: buying (the offer's purchase page), the buyer's requests and contracts
     path("offers/<uuid:offer_id>/buy/", trading.offer_buy, name="offer-buy"),
     path("buy/requests/", trading.my_requests, name="my-requests"),

@@ -70,7 +70,7 @@ def test_buyer_page_shows_status_download_and_copyable_verification_commands(rea
     assert (f"openssl pkeyutl -verify -pubin -inkey ../exchange-{kid}.pem -rawin -in manifest.json "
             "-sigfile manifest.sig") in detail
     assert "sha256sum -c SHA256SUMS" in detail
-    assert "python manage.py verify_delivery shujiao-product-reviews-" in detail
+    assert "python3 shujiao_verify.py shujiao-product-reviews-" in detail
     assert "--keys http://testserver/.well-known/shujiao/keys.json" in detail
     assert "Download package" in detail
 

@@ -8,9 +8,6 @@ memory encrypted (PKCS#8 PEM with a passphrase).
 from __future__ import annotations
 
 import base64
-import binascii
-import hashlib
-import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,36 +18,22 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
-KEY_ID_RE = re.compile(r"^[0-9a-f]{16}$")
+# Reading public keys is part of verifying, so it lives with the verifier's rules.
+from .verify.spec import (  # noqa: F401 - re-exported
+    KEY_ID_RE,
+    _as_public,
+    key_id,
+    load_public_key,
+    public_key_raw,
+    public_keys_from_jwks,
+)
+
 KEY_STATUSES = ("active", "retired")
 
 
 def generate_private_key() -> Ed25519PrivateKey:
     """A fresh random Ed25519 signing key."""
     return Ed25519PrivateKey.generate()
-
-
-def _as_public(key: Ed25519PublicKey | Ed25519PrivateKey) -> Ed25519PublicKey:
-    if isinstance(key, Ed25519PrivateKey):
-        return key.public_key()
-    if isinstance(key, Ed25519PublicKey):
-        return key
-    raise TypeError(f"expected an Ed25519 key, got {type(key).__name__}")
-
-
-def public_key_raw(public: Ed25519PublicKey | Ed25519PrivateKey) -> bytes:
-    """The raw 32-byte public key."""
-    return _as_public(public).public_bytes(
-        serialization.Encoding.Raw, serialization.PublicFormat.Raw
-    )
-
-
-def key_id(public_key: Ed25519PublicKey | Ed25519PrivateKey) -> str:
-    """First 16 hex characters of SHA-256 of the raw 32-byte public key.
-
-    A private key is accepted too (its public half is used).
-    """
-    return hashlib.sha256(public_key_raw(public_key)).hexdigest()[:16]
 
 
 def public_key_pem(public: Ed25519PublicKey | Ed25519PrivateKey) -> bytes:
@@ -96,38 +79,8 @@ def load_private_key_pem(pem: bytes | str, passphrase: bytes) -> Ed25519PrivateK
     return key
 
 
-def load_public_key(
-    pem_or_raw: bytes | str | Ed25519PublicKey | Ed25519PrivateKey,
-) -> Ed25519PublicKey:
-    """A public key from SubjectPublicKeyInfo PEM (bytes or str) or the raw 32 bytes
-    (a key object is passed through; a private key gives its public half)."""
-    if isinstance(pem_or_raw, Ed25519PublicKey | Ed25519PrivateKey):
-        return _as_public(pem_or_raw)
-    if not isinstance(pem_or_raw, bytes | bytearray | memoryview | str):
-        raise ValueError(f"not a public key: {type(pem_or_raw).__name__}")
-    data = pem_or_raw.encode("ascii") if isinstance(pem_or_raw, str) else bytes(pem_or_raw)
-    if len(data) == 32 and not data.startswith(b"-----"):
-        return Ed25519PublicKey.from_public_bytes(data)
-    try:
-        key = serialization.load_pem_public_key(data)
-    except (ValueError, UnsupportedAlgorithm) as exc:
-        raise ValueError("not an Ed25519 public key (PEM or raw 32 bytes)") from exc
-    if not isinstance(key, Ed25519PublicKey):
-        raise ValueError(f"expected an Ed25519 public key, got {type(key).__name__}")
-    return key
-
-
 def _b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _b64url_decode(text: str) -> bytes:
-    if not isinstance(text, str) or not re.fullmatch(r"[A-Za-z0-9_-]*", text):
-        raise ValueError("not base64url without padding")
-    try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (binascii.Error, ValueError) as exc:
-        raise ValueError("not base64url without padding") from exc
 
 
 def iso_utc(value: datetime) -> str:
@@ -175,29 +128,3 @@ def jwks(keys: list[dict[str, Any]]) -> dict[str, Any]:
     if len(set(kids)) != len(kids):
         raise ValueError("duplicate kid in JWKS")
     return {"keys": list(keys)}
-
-
-def public_keys_from_jwks(doc: dict[str, Any]) -> dict[str, Ed25519PublicKey]:
-    """``{kid: public key}`` for every ``OKP``/``Ed25519`` key in a JWKS document.
-
-    Keys of other types are ignored; an Ed25519 key whose ``kid`` is not the id of
-    its ``x`` value (or is missing or malformed) raises ``ValueError``. Retired keys are
-    included: they still verify the packages they signed.
-    """
-    if not isinstance(doc, dict) or not isinstance(doc.get("keys"), list):
-        raise ValueError('not a JWKS document: expected {"keys": [...]}')
-    out: dict[str, Ed25519PublicKey] = {}
-    for i, entry in enumerate(doc["keys"]):
-        if not isinstance(entry, dict):
-            raise ValueError(f"JWKS keys[{i}] is not an object")
-        if entry.get("kty") != "OKP" or entry.get("crv") != "Ed25519":
-            continue
-        raw = _b64url_decode(entry.get("x", ""))
-        if len(raw) != 32:
-            raise ValueError(f"JWKS keys[{i}]: x is not a 32-byte Ed25519 key")
-        public = Ed25519PublicKey.from_public_bytes(raw)
-        kid = key_id(public)
-        if entry.get("kid") != kid:
-            raise ValueError(f"JWKS keys[{i}]: kid {entry.get('kid')!r} does not match the key (expected {kid})")
-        out[kid] = public
-    return out

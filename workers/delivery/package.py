@@ -24,7 +24,6 @@ from __future__ import annotations
 import hashlib
 import io
 import queue
-import re
 import threading
 import uuid
 import zipfile
@@ -37,28 +36,27 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from workers.metadata.model import DataFile
 
-from .canonical import canonical_json
 from .keys import iso_utc, key_id
 from .paths import check_described, safe_data_name, validate_data_path
+from .verify.spec import (
+    FORMAT,
+    HEX64_RE,
+    LICENSE_NAME,
+    MANIFEST_NAME,
+    REQUIRED_FIELDS,
+    REQUIRED_LICENSE_FIELDS,
+    SIGNATURE_NAME,
+    SUMS_NAME,
+    canonical_json,
+    sha256sums_text,
+)
 
 __all__ = ["FORMAT", "DeliveryBuildError", "PackageResult", "SourceIntegrityError", "build_package",
            "safe_data_name", "sha256sums_text", "validate_data_path"]
 
-FORMAT = "shujiao-delivery/1"
-MANIFEST_NAME = "manifest.json"
-SIGNATURE_NAME = "manifest.sig"
-SUMS_NAME = "SHA256SUMS"
-LICENSE_NAME = "LICENSE.txt"
-
-REQUIRED_FIELDS = (
-    "delivery_id", "contract_id", "listing_id", "dataset_version_id",
-    "seller", "buyer", "license", "issued_at", "expires_at",
-)
-REQUIRED_LICENSE_FIELDS = ("purpose", "term_days", "download_limit", "redistribution")
 # Keys the builder computes itself; a caller passing them is a bug, not an override.
 COMPUTED_FIELDS = ("format", "source_sha256", "files", "key_id")
 
-_HEX64_RE = re.compile(r"[0-9a-f]{64}")
 # Files written with the ZIP's DOS timestamp; ZIP cannot store dates before 1980.
 _ZIP_MIN_DATE = (1980, 1, 1, 0, 0, 0)
 # Bounded hand-off to each hashing thread: at most this many chunks in flight
@@ -236,14 +234,6 @@ def _zipinfo(name: str, when: tuple, deflate: bool) -> zipfile.ZipInfo:
     return info
 
 
-def sha256sums_text(files: list[dict[str, Any]]) -> bytes:
-    """SHA256SUMS bytes for manifest ``files`` (every entry except SHA256SUMS itself),
-    sorted by path: ``<hex>  <path>\\n`` lines, the format ``sha256sum -c`` reads."""
-    lines = [f"{f['sha256']}  {f['path']}\n" for f in sorted(files, key=lambda f: f["path"])
-             if f["path"] != SUMS_NAME]
-    return "".join(lines).encode("utf-8")
-
-
 def build_package(
     *,
     source: BinaryIO,
@@ -285,10 +275,10 @@ def build_package(
     if not isinstance(private_key, Ed25519PrivateKey):
         raise TypeError("private_key must be an Ed25519PrivateKey")
     expected = str(expected_sha256).strip().lower()
-    if not _HEX64_RE.fullmatch(expected):
+    if not HEX64_RE.fullmatch(expected):
         raise ValueError(f"expected_sha256 {expected_sha256!r} is not 64 hex characters")
     stored_sha = expected if source_sha256 is None else str(source_sha256).strip().lower()
-    if not _HEX64_RE.fullmatch(stored_sha):
+    if not HEX64_RE.fullmatch(stored_sha):
         raise ValueError(f"source_sha256 {source_sha256!r} is not 64 hex characters")
     if not isinstance(license_text, str):
         raise ValueError("license_text must be a str")

@@ -1,4 +1,5 @@
-"""``python manage.py verify_delivery PACKAGE.zip [--keys URL_OR_FILE]`` — the buyer's verifier.
+"""``python manage.py verify_delivery PACKAGE.zip [--keys URL_OR_FILE]`` — the verifier buyers download as
+``/verify/shujiao_verify.py`` (the same code: ``workers/delivery/verify/``), run from the exchange.
 
 Exit status: 0 verified, 1 a check failed (named), 2 usage error.
 """

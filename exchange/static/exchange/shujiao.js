@@ -1,4 +1,4 @@
-/* Shujiao: upload progress and live version-check status. Pages work without it. */
+/* Shujiao: upload progress, live version-check status and copy buttons. Pages work without it. */
 (function () {
   "use strict";
 
@@ -80,4 +80,47 @@
       .catch(function () { setTimeout(function () { poll(row); }, POLL_MS * 4); });
   }
   document.querySelectorAll("tr[data-status-url]").forEach(function (row) { setTimeout(function () { poll(row); }, POLL_MS); });
+
+  // Copy buttons: every <pre data-copy> (commands, a secret shown once) gets one. Without
+  // JavaScript there is no button and the text stays selectable as it is.
+  function copyText(text) {
+    if (navigator.clipboard && window.isSecureContext) return navigator.clipboard.writeText(text);
+    return new Promise(function (resolve, reject) {
+      var area = document.createElement("textarea");
+      area.value = text;
+      area.setAttribute("readonly", "");
+      area.style.position = "fixed";
+      area.style.opacity = "0";
+      document.body.appendChild(area);
+      area.select();
+      var done = false;
+      try { done = document.execCommand("copy"); } catch (err) { done = false; }
+      area.remove();
+      if (done) { resolve(); } else { reject(new Error("copy refused")); }
+    });
+  }
+  document.querySelectorAll("pre[data-copy]").forEach(function (pre) {
+    var bar = document.createElement("div");
+    bar.className = "copy-bar";
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "btn btn-small btn-ghost copy-btn";
+    button.textContent = "Copy 复制";
+    if (pre.id) button.setAttribute("aria-controls", pre.id);
+    button.addEventListener("click", function () {
+      copyText(pre.textContent.replace(/\n+$/, "\n")).then(function () {
+        button.textContent = "Copied 已复制";
+        button.setAttribute("data-copied", "true");
+      }, function () {
+        button.textContent = "Select and copy by hand 请手动复制";
+        button.setAttribute("data-copied", "false");
+      });
+      setTimeout(function () {
+        button.textContent = "Copy 复制";
+        button.removeAttribute("data-copied");
+      }, 4000);
+    });
+    bar.appendChild(button);
+    pre.parentNode.insertBefore(bar, pre);
+  });
 })();

@@ -26,13 +26,10 @@ stop the file checks (they still tell the buyer what changed), but the result is
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
-import re
 import zipfile
-import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, BinaryIO
@@ -40,35 +37,33 @@ from typing import Any, BinaryIO
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from .canonical import canonical_json
-from .keys import KEY_ID_RE, key_id, load_public_key, public_keys_from_jwks
-from .package import (
+from .archive import (
+    MAX_ENTRIES,
+    MAX_ENTRY_SIZE,
+    MAX_MANIFEST_SIZE,
+    MAX_RATIO,
+    MAX_TOTAL_SIZE,
+    READ_ERRORS,
+    archive_problems,
+    hash_member,
+    read_member,
+)
+from .manifest import DuplicateKey, manifest_problems, parse_manifest, parse_time
+from .spec import (
     FORMAT,
     LICENSE_NAME,
     MANIFEST_NAME,
-    REQUIRED_FIELDS,
-    REQUIRED_LICENSE_FIELDS,
     SIGNATURE_NAME,
     SUMS_NAME,
+    canonical_json,
+    key_id,
+    load_public_key,
+    public_keys_from_jwks,
     sha256sums_text,
 )
 
 CHECK_NAMES = ("archive", "manifest", "signature", "files", "inventory", "sha256sums",
                "license", "expiry")
-
-# Limits judged from the central directory before reading anything. Deliveries are
-# datasets (GBs, stored uncompressed), so size limits are generous; the ratio limit
-# is what stops a bomb: real CSV/JSONL deflates 3-20x, a bomb 1000x and more.
-MAX_ENTRIES = 1000
-MAX_ENTRY_SIZE = 1 << 40          # 1 TiB declared uncompressed per entry
-MAX_TOTAL_SIZE = 1 << 40          # 1 TiB declared uncompressed in all
-MAX_RATIO = 100                   # declared size / compressed size
-RATIO_FLOOR = 1 << 20             # entries up to 1 MiB may compress better than MAX_RATIO
-MAX_MANIFEST_SIZE = 4 << 20       # manifest.json and SHA256SUMS are read into memory
-_CHUNK = 1 << 20
-
-_TIME_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
-_HEX64_RE = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
@@ -123,28 +118,6 @@ class _Report:
                             key_id=kid)
 
 
-class _DuplicateKey(ValueError):
-    pass
-
-
-def unsafe_name_reason(name: str) -> str | None:
-    """Why an archive member name is unsafe to extract, or None if it is safe."""
-    if not name:
-        return "empty name"
-    if "\\" in name:
-        return "backslash in name"
-    if name.startswith("/") or re.match(r"[A-Za-z]:", name):
-        return "absolute path"
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
-        return "control character in name"
-    parts = name.split("/")
-    if ".." in parts:
-        return "'..' in path"
-    if any(p in ("", ".") for p in parts):
-        return "empty or '.' path segment (or a directory entry)"
-    return None
-
-
 def _normalise_keys(public_keys: Any) -> dict[str, Ed25519PublicKey]:
     if isinstance(public_keys, dict) and isinstance(public_keys.get("keys"), list):
         return public_keys_from_jwks(public_keys)
@@ -160,134 +133,6 @@ def _normalise_keys(public_keys: Any) -> dict[str, Ed25519PublicKey]:
             raise ValueError(f"public_keys: {kid!r} is not the id of its key ({key_id(key)})")
         out[kid] = key
     return out
-
-
-def _parse_time(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-
-
-def _archive_problems(zf: zipfile.ZipFile, archive_size: int, *, max_entries: int,
-                      max_entry_size: int, max_total_size: int, max_ratio: float) -> list[str]:
-    infos = zf.infolist()
-    problems: list[str] = []
-    if len(infos) > max_entries:
-        return [f"{len(infos)} entries (limit {max_entries})"]
-    seen: set[str] = set()
-    total = compressed_total = 0
-    for info in infos:
-        name = info.filename
-        reason = unsafe_name_reason(name)
-        if reason:
-            problems.append(f"unsafe name {name!r}: {reason}")
-            continue
-        if name in seen:
-            problems.append(f"duplicate entry {name!r}")
-        seen.add(name)
-        if info.flag_bits & 0x1:
-            problems.append(f"{name}: encrypted entry")
-        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-            problems.append(f"{name}: unsupported compression method {info.compress_type}")
-        size, csize = info.file_size, info.compress_size
-        if size > max_entry_size:
-            problems.append(f"{name}: declares {size} bytes (limit {max_entry_size})")
-        if info.compress_type == zipfile.ZIP_STORED and size != csize:
-            problems.append(f"{name}: stored entry with size {size} != compressed size {csize}")
-        if size > RATIO_FLOOR and size > max_ratio * max(csize, 1):
-            problems.append(
-                f"{name}: compression ratio {size / max(csize, 1):.0f}:1 exceeds {max_ratio:g}:1 "
-                f"({size} bytes from {csize}) - refused as a possible ZIP bomb"
-            )
-        if info.header_offset + csize > archive_size:
-            problems.append(f"{name}: data lies beyond the end of the archive")
-        total += size
-        compressed_total += csize
-    if total > max_total_size:
-        problems.append(f"declares {total} bytes in all (limit {max_total_size})")
-    # Entries that overlap (one compressed stream referenced many times) also make
-    # the declared compressed total exceed the archive itself.
-    if compressed_total > archive_size:
-        problems.append(f"entries declare {compressed_total} compressed bytes in an archive of {archive_size}")
-    return problems
-
-
-def _read_member(zf: zipfile.ZipFile, name: str, limit: int) -> bytes:
-    info = zf.getinfo(name)
-    if info.file_size > limit:
-        raise ValueError(f"{name} is {info.file_size} bytes (limit {limit})")
-    with zf.open(info) as f:
-        data = f.read(limit + 1)
-    if len(data) > limit:
-        raise ValueError(f"{name} exceeds {limit} bytes")
-    return data
-
-
-def _hash_member(zf: zipfile.ZipFile, name: str) -> tuple[int, str]:
-    h = hashlib.sha256()
-    size = 0
-    with zf.open(name) as f:
-        while chunk := f.read(_CHUNK):
-            h.update(chunk)
-            size += len(chunk)
-    return size, h.hexdigest()
-
-
-def _manifest_problems(m: Any) -> list[str]:
-    if not isinstance(m, dict):
-        return ["manifest.json is not a JSON object"]
-    p: list[str] = []
-    if m.get("format") != FORMAT:
-        p.append(f"format is {m.get('format')!r}, expected {FORMAT!r}")
-    missing = [k for k in (*REQUIRED_FIELDS, "source_sha256", "files", "key_id") if k not in m]
-    if missing:
-        p.append(f"missing keys: {', '.join(missing)}")
-    if "key_id" in m and not (isinstance(m["key_id"], str) and KEY_ID_RE.fullmatch(m["key_id"])):
-        p.append("key_id is not 16 lowercase hex characters")
-    if "source_sha256" in m and not (isinstance(m["source_sha256"], str)
-                                     and _HEX64_RE.fullmatch(m["source_sha256"])):
-        p.append("source_sha256 is not 64 lowercase hex characters")
-    for party in ("seller", "buyer"):
-        if party in m and not (isinstance(m[party], dict) and "name" in m[party]
-                               and "credit_code" in m[party]):
-            p.append(f"{party} needs name and credit_code")
-    lic = m.get("license")
-    if "license" in m:
-        if not isinstance(lic, dict):
-            p.append("license is not an object")
-        else:
-            lmiss = [k for k in (*REQUIRED_LICENSE_FIELDS, "sha256") if k not in lic]
-            if lmiss:
-                p.append(f"license is missing {', '.join(lmiss)}")
-            elif not (isinstance(lic["sha256"], str) and _HEX64_RE.fullmatch(lic["sha256"])):
-                p.append("license.sha256 is not 64 lowercase hex characters")
-    for k in ("issued_at", "expires_at"):
-        if k in m and not (isinstance(m[k], str) and _TIME_RE.fullmatch(m[k])):
-            p.append(f"{k} is not a UTC ISO 8601 time like 2026-11-27T10:00:00Z")
-        elif k in m:
-            try:
-                _parse_time(m[k])
-            except ValueError:
-                p.append(f"{k} is not a valid time")
-    files = m.get("files")
-    if "files" in m:
-        if not isinstance(files, list) or not files:
-            p.append("files is not a non-empty list")
-        else:
-            paths = []
-            for i, f in enumerate(files):
-                if not (isinstance(f, dict) and isinstance(f.get("path"), str)
-                        and type(f.get("size")) is int and f["size"] >= 0
-                        and isinstance(f.get("sha256"), str) and _HEX64_RE.fullmatch(f["sha256"])):
-                    p.append(f"files[{i}] is not {{path, size, sha256}}")
-                    continue
-                reason = unsafe_name_reason(f["path"])
-                if reason:
-                    p.append(f"files[{i}] path {f['path']!r}: {reason}")
-                if f["path"] in (MANIFEST_NAME, SIGNATURE_NAME):
-                    p.append(f"files must not list {f['path']}")
-                paths.append(f["path"])
-            if paths != sorted(set(paths)):
-                p.append("files are not sorted by path and unique")
-    return p
 
 
 def verify_package(
@@ -341,14 +186,10 @@ def verify_package(
             own_file.close()
 
 
-_READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError,
-                NotImplementedError, RuntimeError)
-
-
 def _verify_open(zf: zipfile.ZipFile, archive_size: int, keys: dict[str, Ed25519PublicKey],
                  now: datetime, report: _Report, **limits: Any) -> VerifyResult:
     add, skip_rest, result = report.add, report.skip_rest, report.result
-    problems = _archive_problems(zf, archive_size, **limits)
+    problems = archive_problems(zf, archive_size, **limits)
     if problems:
         add("archive", False, "; ".join(problems[:5]) + (f" (+{len(problems) - 5} more)" if len(problems) > 5 else ""))
         skip_rest("archive refused")
@@ -363,17 +204,16 @@ def _verify_open(zf: zipfile.ZipFile, archive_size: int, keys: dict[str, Ed25519
         add("manifest", False, "manifest.json is missing")
     else:
         try:
-            raw = _read_member(zf, MANIFEST_NAME, MAX_MANIFEST_SIZE)
-            manifest = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicates,
-                                  parse_constant=_no_constants)
-        except _DuplicateKey as exc:
+            raw = read_member(zf, MANIFEST_NAME, MAX_MANIFEST_SIZE)
+            manifest = parse_manifest(raw)
+        except DuplicateKey as exc:
             add("manifest", False, f"manifest.json has a duplicate key {exc}")
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             add("manifest", False, f"manifest.json is not UTF-8 JSON: {exc}")
-        except _READ_ERRORS as exc:
+        except READ_ERRORS as exc:
             add("manifest", False, f"manifest.json unreadable: {exc}")
         else:
-            problems = _manifest_problems(manifest)
+            problems = manifest_problems(manifest)
             if isinstance(manifest, dict) and canonical_json(manifest) != raw:
                 problems.insert(0, "manifest.json is not canonical JSON (sorted keys, "
                                    "no spaces, UTF-8 without escapes)")
@@ -392,8 +232,8 @@ def _verify_open(zf: zipfile.ZipFile, archive_size: int, keys: dict[str, Ed25519
         add("signature", False, "manifest.sig is missing")
     else:
         try:
-            sig = _read_member(zf, SIGNATURE_NAME, 1024)
-        except _READ_ERRORS as exc:
+            sig = read_member(zf, SIGNATURE_NAME, 1024)
+        except READ_ERRORS as exc:
             add("signature", False, f"manifest.sig unreadable: {exc}")
         else:
             if len(sig) != 64:
@@ -426,8 +266,8 @@ def _verify_open(zf: zipfile.ZipFile, archive_size: int, keys: dict[str, Ed25519
             bad.append(f"{path}: size {declared}, manifest says {f['size']}")
             continue
         try:
-            size, digest = _hash_member(zf, path)
-        except _READ_ERRORS as exc:
+            size, digest = hash_member(zf, path)
+        except READ_ERRORS as exc:
             bad.append(f"{path}: unreadable ({exc})")
             continue
         actual[path] = digest
@@ -459,8 +299,8 @@ def _verify_open(zf: zipfile.ZipFile, archive_size: int, keys: dict[str, Ed25519
         add("sha256sums", False, "SHA256SUMS is missing")
     else:
         try:
-            sums = _read_member(zf, SUMS_NAME, MAX_MANIFEST_SIZE)
-        except _READ_ERRORS as exc:
+            sums = read_member(zf, SUMS_NAME, MAX_MANIFEST_SIZE)
+        except READ_ERRORS as exc:
             add("sha256sums", False, f"SHA256SUMS unreadable: {exc}")
         else:
             if sums == expected_sums:
@@ -477,8 +317,8 @@ def _verify_open(zf: zipfile.ZipFile, archive_size: int, keys: dict[str, Ed25519
         got = actual.get(LICENSE_NAME)
         if got is None:
             try:
-                got = _hash_member(zf, LICENSE_NAME)[1]
-            except _READ_ERRORS as exc:
+                got = hash_member(zf, LICENSE_NAME)[1]
+            except READ_ERRORS as exc:
                 got = f"unreadable ({exc})"
         if got == lic_sha:
             add("license", True, f"LICENSE.txt sha256 {lic_sha}")
@@ -486,26 +326,13 @@ def _verify_open(zf: zipfile.ZipFile, archive_size: int, keys: dict[str, Ed25519
             add("license", False, f"LICENSE.txt sha256 {got}, manifest license.sha256 {lic_sha}")
 
     # --- expiry ----------------------------------------------------------------
-    expires = _parse_time(manifest["expires_at"])
+    expires = parse_time(manifest["expires_at"])
     if now < expires:
         add("expiry", True, f"valid until {manifest['expires_at']}")
     else:
         add("expiry", False, f"expired at {manifest['expires_at']} (now {now.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ})")
 
     return result(manifest, kid)
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in pairs:
-        if k in out:
-            raise _DuplicateKey(repr(k))
-        out[k] = v
-    return out
-
-
-def _no_constants(name: str) -> Any:
-    raise json.JSONDecodeError(f"{name} is not allowed", name, 0)
 
 
 def _first_diff(got: bytes, want: bytes) -> str:
