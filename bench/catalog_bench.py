@@ -354,12 +354,14 @@ def main(argv: list[str] | None = None) -> int:
     setup_django(args.db)
     results: dict[int, dict[str, dict]] = {}
     populate: dict[int, float] = {}
+    loads: dict[int, tuple] = {}
     for size in sizes:
         print(f"growing the catalog to {size:,} published listings", flush=True)
         populate[size] = grow(size, rng)
         print(f"\n  done in {populate[size]:.1f} s", flush=True)
         subprocess.run(["redis-cli", "-n", REDIS_CACHE.rsplit("/", 1)[1], "FLUSHDB"], capture_output=True)
         proc = serve(args.db)
+        load_before = os.getloadavg()
         try:
             results[size] = {}
             for name, path in cases(-(-size // 20)):
@@ -369,9 +371,12 @@ def main(argv: list[str] | None = None) -> int:
                       f"{r['bytes'] / 1024:.1f} kB  HTTP {r['status']}", flush=True)
         finally:
             stop(proc)
+        loads[size] = (load_before, os.getloadavg())
     table = _table(results, sizes)
     print(table)
     grow_line = ", ".join(f"{s:,} in {populate[s]:.0f} s" for s in sizes)
+    load_line = "; ".join(f"{s:,}: {' / '.join(f'{x:.1f}' for x in loads[s][0])} before, "
+                          f"{' / '.join(f'{x:.1f}' for x in loads[s][1])} after" for s in sizes)
     text = f"""## Catalog at scale (`python -m bench.catalog_bench`)
 
 PostgreSQL 15 (shared_buffers 128 MB), `gunicorn -w 2` with production settings (DEBUG off, Redis cache,
@@ -380,6 +385,8 @@ bare Django JSON view (same middleware) is the yardstick measured in the same ru
 with multi-row inserts, flat columns filled at insert (a sample checked against `listings_refresh_flat`), GIN search indexes
 rebuilt once after the load ({grow_line}): 500 sellers, 1–3 offers a listing, a ~4 kB quality
 report each, one paid contract per two listings. Machine: {machine()}.
+Load average (1 / 5 / 15 min, `uptime`) while measuring each size — {load_line}. The machine was shared
+with other engineers' tests and benchmarks (2 cores): compare the rows of one size, not figures across runs.
 
 Targets: every case ≥ {TARGET_RATIO}× the bare view's req/s (column "× bare", against the mean of the two bare runs at that size), and p50 at {sizes[-1]:,} within
 {TARGET_GROWTH}× of {sizes[0]:,} (column "p50 ÷"; a p50 of ≤ 2 ms counts as met, ab's resolution is 1 ms).
