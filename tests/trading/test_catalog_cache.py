@@ -28,6 +28,19 @@ def redis_cache(settings):
     cache.delete_many([GENERATION_KEY])
 
 
+@pytest.fixture(params=["locmem", "redis"])
+def either_cache(request, settings):
+    """The embedded default (local memory, generation in the database row) and production (Redis)."""
+    if request.param == "redis":
+        return request.getfixturevalue("redis_cache")
+    from django.core.cache import cache
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                   "LOCATION": f"test-catalog-{uuid.uuid4().hex}"}}
+    assert not generation_in_cache()
+    return cache
+
+
 def _listing_of(offer) -> Listing:
     return Listing.objects.select_related("dataset__owner").get(pk=offer.listing_id)
 
@@ -59,7 +72,7 @@ def test_a_cached_public_page_needs_no_query_with_a_shared_cache(url, redis_cach
         assert _listing_of(added).title.encode() not in first.content
 
 
-def test_publish_retire_and_trade_move_the_cached_generation(redis_cache, make_firm, make_offer, fund, actor_for,
+def test_publish_retire_and_trade_move_the_cached_generation(either_cache, make_firm, make_offer, fund, actor_for,
                                                              staff_actor, django_capture_on_commit_callbacks):
     from exchange.services import trading
 
