@@ -390,10 +390,10 @@ with other engineers' tests and benchmarks (2 cores): compare the rows of one si
 
 Targets: every case ≥ {TARGET_RATIO}× the bare view's req/s (column "× bare", against the mean of the two bare runs at that size), and p50 at {sizes[-1]:,} within
 {TARGET_GROWTH}× of {sizes[0]:,} (column "p50 ÷"; a p50 of ≤ 2 ms counts as met, ab's resolution is 1 ms).
-After the warm-up, public pages come from the page cache (`exchange/pagecache.py`, keyed on URL and catalog
-generation: one primary-key query and one Redis read a request). The row "with a session cookie" renders
-the page on every request (the page cache skips visitors with a session), with counts and facets from the
-cache and the page's id and row queries run each time. "size" is the response body at {sizes[-1]:,}.
+After the warm-up, public pages come from the page cache (`exchange/pagecache.py`, keyed on the URL and
+checked against the catalog generation: one Redis `MGET` a request, no SQL). The row "with a session cookie"
+renders the page frame on every request (the page cache skips visitors with a session: session lookup,
+header, CSRF) around the catalog body, which is cached per URL and generation for every visitor. "size" is the response body at {sizes[-1]:,}.
 
 {table}
 """
