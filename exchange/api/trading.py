@@ -16,9 +16,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from exchange import pagecache
 from exchange.api.fields import StrictCharField, StrictIntegerField
-from exchange.api.views import FirmViewMixin
+from exchange.api.views import FirmViewMixin, public_json
 from exchange.errors import NotFound
 from exchange.models import AccessRequest, Contract, LedgerEntry, Offer
 from exchange.selectors import trading as sel
@@ -298,4 +297,4 @@ class MarketStatsView(APIView):
     permission_classes = [AllowAny]
 
     def get(self, request):
-        return Response(pagecache.cached_data(request, "api-market", lambda: MarketStatsOut(sel.market_stats()).data))
+        return public_json(self, request, "api-market", lambda: MarketStatsOut(sel.market_stats()).data)

@@ -28,6 +28,18 @@ from exchange.uploads import (
 )
 
 
+def public_json(view, request, kind: str, compute_data):
+    """A public answer that is the same for every caller, as JSON bytes cached per URL and catalog
+    generation (``exchange.pagecache``); other renderers (the browsable API) render each time."""
+    renderer, media_type = request.accepted_renderer, request.accepted_media_type
+    if renderer.format != "json":
+        return Response(compute_data())
+    response = pagecache.cached_json(request, f"{kind}:{media_type}", lambda: renderer.render(
+        compute_data(), media_type, view.get_renderer_context()))
+    response["Content-Type"] = media_type if renderer.charset is None else f"{media_type}; charset={renderer.charset}"
+    return response
+
+
 class FirmViewMixin:
     """Views for members of a firm: ``self.actor`` is the caller, ``self.firm`` its firm."""
 
@@ -69,9 +81,9 @@ class CatalogViewSet(FirmViewMixin, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(parameters=[s.CatalogQuery])
     def list(self, request, *args, **kwargs):
-        # The same for every caller: cached per URL and catalog generation (exchange.pagecache).
-        return Response(pagecache.cached_data(request, "api-catalog", lambda: super(CatalogViewSet, self).list(
-            request, *args, **kwargs).data))
+        # The same for every caller: rendered once per URL and catalog generation (exchange.pagecache).
+        return public_json(self, request, "api-catalog", lambda: super(CatalogViewSet, self).list(
+            request, *args, **kwargs).data)
 
 
 @extend_schema(tags=["firm"])

@@ -4,13 +4,17 @@
 category, kind, blurb and search text from its offers, version, report, dataset and seller.
 Every service that changes one of those calls it (publish, review, offer change, retire,
 dataset edit, stored quality report); the migration ``0007_catalog_flat`` backfills with it.
-``catalog_changed`` bumps the generation that cached counts, facets and market figures are keyed on.
+``catalog_changed`` bumps the generation that cached pages, counts, facets and market figures are keyed on
+(after commit; in the database row and, with a shared cache, in the cache key read with each cached page).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F, Min
 
@@ -31,7 +35,7 @@ def search_terms(q: str) -> list[str]:
     return [t for t in search_text_of(q).split(" ") if t][:8]
 
 
-def _blurb(summary: str, description: str) -> str:
+def blurb_of(summary: str, description: str) -> str:
     text = " ".join((summary or description or "").split())
     return text if len(text) <= BLURB_LIMIT else text[: BLURB_LIMIT - 1] + "…"
 
@@ -64,7 +68,7 @@ def listings_refresh_flat(listing_ids: Iterable, *, models=None, batch: int = 50
             row.quality_score, row.quality_grade = score_grade if score_grade else (None, "")
             row.row_count = row.version.row_count
             row.category, row.kind = dataset.category, dataset.kind
-            row.blurb = _blurb(row.summary, dataset.description)
+            row.blurb = blurb_of(row.summary, dataset.description)
             tags = dataset.tags if isinstance(dataset.tags, list) else []
             row.search_text = search_text_of(row.title, row.summary, dataset.title, " ".join(map(str, tags)),
                                              dataset.owner.name, dataset.description)
@@ -102,6 +106,18 @@ def listings_of_seller_refresh(organization_id) -> int:
     return listings_refresh_flat(Listing.objects.filter(dataset__owner_id=organization_id).values_list("pk", flat=True))
 
 
+GENERATION_KEY = "catalog:generation"
+
+
+def generation_in_cache() -> bool:
+    """True when the default cache is shared by every process (Redis, Memcached, database): then the
+    generation is read from it, in the same round trip as a cached page. A per-process cache
+    (local memory, the embedded default) cannot carry a bump from the worker to the web process,
+    so there the database row is the generation."""
+    backend = settings.CACHES.get("default", {}).get("BACKEND", "")
+    return not backend.endswith(("LocMemCache", "DummyCache"))
+
+
 def catalog_changed() -> None:
     """Bump the catalog generation once the current transaction commits (at once outside one)."""
     transaction.on_commit(_bump)
@@ -112,13 +128,26 @@ def _bump() -> None:
 
     if not CatalogGeneration.objects.filter(pk=1).update(value=F("value") + 1):
         CatalogGeneration.objects.get_or_create(pk=1, defaults={"value": 1})
+    if generation_in_cache():
+        try:
+            cache.incr(GENERATION_KEY)
+        except ValueError:  # missing (flushed or evicted): any fresh value invalidates every cached page
+            seed_cached_generation()
+
+
+def seed_cached_generation() -> int:
+    """Start the cached generation at a value no cached entry was stored under (the clock in ns)."""
+    cache.add(GENERATION_KEY, time.time_ns(), timeout=None)
+    value = cache.get(GENERATION_KEY)
+    return value if value is not None else time.time_ns()
 
 
 def catalog_generation() -> int:
-    """The current generation (one primary-key read)."""
+    """The current generation: one cache read (shared cache) or one primary-key read."""
+    if generation_in_cache():
+        value = cache.get(GENERATION_KEY)
+        return value if value is not None else seed_cached_generation()
     from exchange.models import CatalogGeneration
 
     value = CatalogGeneration.objects.filter(pk=1).values_list("value", flat=True).first()
     return value or 0
-
-

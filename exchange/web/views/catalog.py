@@ -5,9 +5,10 @@ from __future__ import annotations
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
+from django.template.loader import render_to_string
 
 from exchange.models import Listing
-from exchange.pagecache import cached_public_page
+from exchange.pagecache import cached_fragment, cached_public_page
 from exchange.selectors import catalog as catalog_sel
 from exchange.selectors import quality as quality_sel
 from exchange.selectors.metadata import croissant_url, listing_metadata
@@ -21,6 +22,14 @@ PAGE_SIZE = 12
 
 @cached_public_page
 def catalog(request):
+    # The body is the same for every visitor: rendered once per URL and generation; the page around it
+    # (header with the signed-in firm, CSRF token, messages) is rendered for each request.
+    body = cached_fragment(request, "catalog-body", lambda: render_to_string(
+        "exchange/_catalog_body.html", _catalog_body_context(request)))
+    return render(request, "exchange/catalog.html", {"body": body})
+
+
+def _catalog_body_context(request) -> dict:
     form = CatalogFilterForm(request.GET or None)
     if form.is_bound:
         form.is_valid()  # errors are shown; valid filters still apply
@@ -43,10 +52,8 @@ def catalog(request):
                 q[name] = value
             links.append({"value": value, "label": label, "count": count, "active": active, "query": q.urlencode()})
         facet_links[name] = links
-    return render(request, "exchange/catalog.html", {
-        "form": form, "page": page, "cards": cards, "facets": facet_links, "query": query.urlencode(),
-        "total": page.paginator.count,
-    })
+    return {"form": form, "page": page, "cards": cards, "facets": facet_links, "query": query.urlencode(),
+            "total": page.paginator.count}
 
 
 def listing_detail(request, listing_id):
