@@ -42,6 +42,39 @@ def filesize(n: int | None) -> str:
     return f"{n} B"
 
 
+def description_beyond_summary(summary: str | None, description: str | None) -> str:
+    """The dataset description without what the listing's summary already says: a description
+    that begins with the summary (often it is the summary plus a sentence or two) shows only the
+    rest; one equal to it shows nothing. Compared with whitespace collapsed."""
+    summary, description = (summary or "").strip(), (description or "").strip()
+    if not summary:
+        return description
+    squash = lambda text: " ".join(text.split())  # noqa: E731
+    short, full = squash(summary), squash(description)
+    if full == short:
+        return ""
+    if full.startswith(short):
+        return full[len(short):].lstrip(" .;,:-—。；，").strip()
+    return description
+
+
+def check_progress_text(status: str, rows_seen: int | None, percent: float) -> str:
+    """A running check's progress line: the share of the file read and the rows counted so far,
+    from the same progress record, so the two agree: the percent is of the file's bytes, and it
+    stays below 100 % until the check has counted its last row (a reader reads ahead of the rows
+    it has handed on); a check that cannot tell its share says only the rows."""
+    if status == "uploaded":
+        return "Queued for checking"
+    rows = int(rows_seen or 0)
+    counted = f"{rows:,} row{'' if rows == 1 else 's'} read"
+    if status != "checking":
+        return counted
+    if not percent:
+        return counted
+    shown = min(percent, 99.0)
+    return f"{shown:g}% of the file · {counted}"
+
+
 def schema_fields(schema: dict | None) -> list[dict[str, Any]]:
     """Rows for the schema table: name, type, description, primary key?, label field?"""
     schema = schema if isinstance(schema, dict) else {}

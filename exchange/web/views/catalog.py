@@ -70,6 +70,7 @@ def listing_detail(request, listing_id):
         "jsonld": jsonld, "rai": present.rai_declaration(dataset),
         "listing": listing, "dataset": dataset, "version": version, "seller": dataset.owner, "is_owner": is_owner,
         "schema_fields": schema_fields,
+        "description": present.description_beyond_summary(listing.summary, dataset.description),
         "labels_declared": (dataset.schema or {}).get("labels") if isinstance(dataset.schema, dict) else None,
         "sample": present.sample_table(report, [f["name"] for f in schema_fields]),
         "offers": [{"offer": o, "price": present.money(o.price_fen)} for o in offers],
