@@ -23,6 +23,15 @@ def money(fen: int | None) -> str:
     return format_yuan(fen)
 
 
+def catalog_card(listing) -> dict[str, Any]:
+    """A catalog card's figures from the listing's flat columns and its version's file columns."""
+    version = listing.version
+    return {"listing": listing, "price": money(listing.best_price_fen),
+            "rows": f"{listing.row_count:,}" if listing.row_count is not None else "—",
+            "format": version.get_format_display(), "size": filesize(version.byte_size),
+            "updated": version.created_at}
+
+
 def fen_to_yuan_text(fen: int | None) -> str:
     """123450 -> '1234.50' (for refilling a price input)."""
     if fen is None:

@@ -19,16 +19,40 @@ from workers.metadata import dataset_jsonld, script_json
 PAGE_SIZE = 12
 
 
+def _filter_chips(form: CatalogFilterForm, query) -> list[dict[str, str]]:
+    """One removable chip per filter in force: its text and the query string without it."""
+    data = form.cleaned_data
+    texts = []
+    if data.get("q"):
+        texts.append(("q", f"“{data['q'].strip()}”"))
+    for name in ("category", "kind", "min_grade"):
+        if data.get(name):
+            texts.append((name, f"{form.fields[name].label or name.title()}: {dict(form.fields[name].choices)[data[name]]}"))
+    if data.get("price_min") is not None:
+        texts.append(("price_min", f"from {present.money(data['price_min'])}"))
+    if data.get("price_max") is not None:
+        texts.append(("price_max", f"up to {present.money(data['price_max'])}"))
+    chips = []
+    for name, text in texts:
+        rest = query.copy()
+        rest.pop(name, None)
+        chips.append({"name": name, "text": text, "query": rest.urlencode()})
+    return chips
+
+
 @cached_public_page
 def catalog(request):
     form = CatalogFilterForm(request.GET or None)
-    if form.is_bound:
-        form.is_valid()  # errors are shown; valid filters still apply
+    # A filter that does not make sense lists nothing: its error is shown and no results
+    # pretend to be filtered by it (a wrong "max price" must not list every price).
+    invalid = form.is_bound and not form.is_valid()
     args = form.search_arguments() if form.is_bound else {}
     results = catalog_sel.catalog_search(**args)
+    if invalid:
+        results = results.none()
     facets = catalog_sel.catalog_facets(results)
     page = Paginator(catalog_sel.catalog_page(results), PAGE_SIZE).get_page(request.GET.get("page"))
-    cards = [{"listing": listing, "price": present.money(listing.best_price_fen)} for listing in page.object_list]
+    cards = [present.catalog_card(listing) for listing in page.object_list]
     query = request.GET.copy()
     query.pop("page", None)
     facet_links = {}
@@ -45,7 +69,8 @@ def catalog(request):
         facet_links[name] = links
     return render(request, "exchange/catalog.html", {
         "form": form, "page": page, "cards": cards, "facets": facet_links, "query": query.urlencode(),
-        "total": page.paginator.count,
+        "total": page.paginator.count, "invalid": invalid,
+        "chips": _filter_chips(form, query) if form.is_bound and not invalid else [],
     })
 
 
