@@ -239,7 +239,9 @@ def quality_view(report: Report | None) -> dict[str, Any] | None:
         "gate_failures": report.failures,
         "warnings": report.warnings or [],
         "columns": columns,
+        "approximate_distinct": any(c.distinct_approximate for c in columns),
         "labels": labels,
+        "labels_outside": outside_labels(labels),
         "null_chart": _svg(hbar_chart(null_bars, title="Null rate per column", max_value=100)),
         "label_chart": label_chart,
         "pii_chart": _svg(hbar_chart(pii_bars, title="Personal data found, per kind")),
@@ -249,6 +251,19 @@ def quality_view(report: Report | None) -> dict[str, Any] | None:
         "findings": report.constraint_findings(),  # the "Schema constraints" table
         "reading_notes": report.reading_notes(),   # "How the file was read"
     }
+
+
+def outside_labels(labels) -> dict[str, Any] | None:
+    """The labels outside the declared set, counted and named: {count, examples [{value, count}],
+    more (outside rows not among the named values)}; None when there are none."""
+    if labels is None or not labels.outside_set:
+        return None
+    examples = [e for e in (labels.outside_examples if isinstance(labels.outside_examples, list) else [])
+                if isinstance(e, dict) and "value" in e]
+    named = [{"value": str(e["value"]), "count": _fmt(e.get("count"))} for e in examples]
+    shown = sum(e.get("count") or 0 for e in examples if isinstance(e.get("count"), int))
+    rest = labels.outside_set - shown
+    return {"count": _fmt(labels.outside_set), "examples": named, "more": _fmt(rest) if rest > 0 else None}
 
 
 def rai_declaration(dataset) -> list[dict[str, str]]:
