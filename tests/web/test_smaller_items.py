@@ -165,3 +165,40 @@ def test_a_rejected_firm_reads_as_a_rejection(make_firm, staff_actor):
     body = client_for(firm).get(reverse("web:firm")).content.decode()
 
     assert "<strong>Rejected:</strong> The licence scan is blurred." in body
+
+
+# --- forms keep what was typed after an error (all but the passwords) ---------------------------
+
+PASSWORD_NOTE = "password fields are cleared on purpose"
+
+
+def test_signup_error_keeps_every_field_but_the_passwords(client, db):
+    from tests.web.test_accounts import VALID_CODE, signup_data
+
+    bad = VALID_CODE[:17] + ("0" if VALID_CODE[17] != "0" else "1")
+    body = client.post(reverse("web:signup"), signup_data(credit_code=bad)).content.decode()
+
+    for value in ("杭州安防视频有限公司", bad, "杭州 Hangzhou", "Security video", "hz-owner", "owner@example.com"):
+        assert value in body, value
+    assert "a-Long-enough-pass-2026" not in body
+    assert PASSWORD_NOTE in body
+
+
+def test_login_error_keeps_the_username_and_says_why_the_password_is_empty(client, seller):
+    body = client.post(reverse("web:login"), {"username": "seller", "password": "wrong-pass-2026"}).content.decode()
+
+    assert 'value="seller"' in body
+    assert "wrong-pass-2026" not in body
+    assert PASSWORD_NOTE in body
+
+
+def test_api_key_form_error_keeps_name_and_scopes_and_has_no_password_note(seller_client, seller):
+    from exchange.models import ApiKey
+
+    scopes = [value for value, _ in ApiKey.Scope.choices]
+    body = seller_client.post(reverse("web:api-key-create"), {
+        "name": "ETL pipeline nightly", "scopes": scopes, "expires_on": "not-a-date"}).content.decode()
+
+    assert 'value="ETL pipeline nightly"' in body
+    assert body.count("checked") >= len(scopes)
+    assert PASSWORD_NOTE not in body  # no password on this form
