@@ -202,3 +202,17 @@ def test_api_key_form_error_keeps_name_and_scopes_and_has_no_password_note(selle
     assert 'value="ETL pipeline nightly"' in body
     assert body.count("checked") >= len(scopes)
     assert PASSWORD_NOTE not in body  # no password on this form
+
+
+# --- favicon -------------------------------------------------------------------------
+
+def test_pages_link_the_favicon_and_favicon_ico_answers(client, db):
+    from django.contrib.staticfiles import finders
+
+    page = client.get(reverse("web:catalog")).content.decode()
+    assert '<link rel="icon" href="/static/exchange/favicon.svg" type="image/svg+xml">' in page
+
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"] == "/static/exchange/favicon.svg"
+    icon = open(finders.find("exchange/favicon.svg"), encoding="utf-8").read()
+    assert icon.startswith("<svg") and "数" in icon
