@@ -5,8 +5,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from exchange.web import delta_sharing
-from exchange.web.views.common import favicon
 from exchange.web.delivery import wellknown_urls
+from exchange.web.views.common import favicon
 
 urlpatterns = [
     path("favicon.ico", favicon, name="favicon"),
