@@ -141,3 +141,41 @@ def test_approve_asks_for_confirmation_without_script(chromium, live_server, dem
         assert request.status == "approved"
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1366", "390"])
+def test_rejection_failure_and_named_labels_read_plainly(page, live_server, demo, actor_for, staff_actor, shots,
+                                                         viewport):  # noqa: F811
+    from exchange.models import QualityReport
+
+    listing = demo.filter(dataset__kind="labelled").first()
+    actor = actor_for(listing.dataset.owner)
+    draft = catalog_svc.listing_create(actor=actor, dataset=listing.dataset, version=listing.version,
+                                       title="Second listing for review")
+    catalog_svc.offer_create(actor=actor, listing=draft, name="Standard", price_fen=100_000, access_mode="instant")
+    catalog_svc.listing_submit(actor=actor, listing=draft)
+    catalog_svc.listing_review(actor=staff_actor, listing=draft, approve=False,
+                               note="The personal-data legal basis is missing.")
+    stored = listing.version.quality_report
+    report = dict(stored.report)
+    labels = dict(report.get("labels") or {})
+    labels.update(outside_set=7, outside_examples=[{"value": "unknown_intent", "count": 5}, {"value": "Navi", "count": 2}])
+    QualityReport.objects.filter(pk=stored.pk).update(report={**report, "labels": labels})
+
+    page.set_viewport_size(viewport)
+    username = listing.dataset.owner.memberships.select_related("user").first().user.username
+    log_in(page, live_server, username)
+    page.goto(f"{live_server.url}/sell/listings/{draft.pk}/")
+    shots(page, f"smaller-rejected-{viewport['width']}")
+    notice = page.locator(".notice-bad")
+    assert notice.is_visible() and "Rejected: The personal-data legal basis is missing." in notice.inner_text()
+    color = page.evaluate("getComputedStyle(document.querySelector('.notice-bad')).color")
+    assert color == "rgb(180, 35, 24)", color  # the site's red (--bad)
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+
+    page.goto(f"{live_server.url}/listings/{listing.pk}/#quality")
+    outside = page.locator(".labels-outside")
+    outside.scroll_into_view_if_needed()
+    shots(page, f"smaller-labels-outside-{viewport['width']}")
+    assert "“unknown_intent” 5" in outside.inner_text() and "“Navi” 2" in outside.inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
