@@ -216,3 +216,28 @@ def test_pages_link_the_favicon_and_favicon_ico_answers(client, db):
     assert response.status_code == 301 and response["Location"] == "/static/exchange/favicon.svg"
     icon = open(finders.find("exchange/favicon.svg"), encoding="utf-8").read()
     assert icon.startswith("<svg") and "数" in icon
+
+
+def test_a_service_refusal_naming_a_field_is_said_once_under_it():
+    from django import forms
+
+    from exchange.errors import InvalidInput
+    from exchange.web.forms import apply_domain_error
+
+    class UploadForm(forms.Form):
+        file = forms.CharField(required=False)
+
+    same = UploadForm(data={})
+    same.is_valid()
+    apply_domain_error(same, InvalidInput("The file is not CSV.", fields={"file": ["The file is not CSV."]}))
+    assert same.errors == {"file": ["The file is not CSV."]}  # not on top as well
+
+    other = UploadForm(data={})
+    other.is_valid()
+    apply_domain_error(other, InvalidInput("The upload has errors.", fields={"file": ["The file is not CSV."]}))
+    assert other.non_field_errors() == ["The upload has errors."] and other.errors["file"] == ["The file is not CSV."]
+
+    elsewhere = UploadForm(data={})
+    elsewhere.is_valid()
+    apply_domain_error(elsewhere, InvalidInput("Bad dialect.", fields={"dialect": ["Bad dialect."]}))
+    assert elsewhere.non_field_errors() == ["Bad dialect."]  # a field the form lacks: on top, once
