@@ -35,8 +35,8 @@ def _three_offers(listing, actor_for):
     return list(listing.offers.filter(is_active=True).order_by("price_fen"))
 
 
-def test_three_offers_in_the_side_column_scroll_with_the_page_not_in_a_box(page, live_server, demo, actor_for,
-                                                                            shots):  # noqa: F811
+def test_three_offers_in_the_side_column_scroll_with_the_page_not_in_a_box(
+        page, live_server, demo, actor_for, shots):  # noqa: F811
     listing = demo.first()
     offers = _three_offers(listing, actor_for)
     page.set_viewport_size(DESKTOP)
@@ -144,8 +144,8 @@ def test_approve_asks_for_confirmation_without_script(chromium, live_server, dem
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1366", "390"])
-def test_rejection_failure_and_named_labels_read_plainly(page, live_server, demo, actor_for, staff_actor, shots,
-                                                         viewport):  # noqa: F811
+def test_rejection_failure_and_named_labels_read_plainly(
+        page, live_server, demo, actor_for, staff_actor, shots, viewport):  # noqa: F811
     from exchange.models import QualityReport
 
     listing = demo.filter(dataset__kind="labelled").first()

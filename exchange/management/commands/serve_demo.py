@@ -22,10 +22,15 @@ READY_MARK = b" ready."  # Celery's "celery@host ready." line, printed after its
 READY_SECONDS = 60.0
 
 
-def forward(stream, write, ready: threading.Event) -> None:
-    """Copy a child's output to ours line by line; set ``ready`` when the worker says it is."""
+QUIET_SECONDS = 1.5  # the worker's start-up backlog (the demo's queued checks and e-mails) is done
+
+
+def forward(stream, write, ready: threading.Event, last_line: list[float]) -> None:
+    """Copy a child's output to ours line by line; set ``ready`` when the worker says it is,
+    and keep the time of the last line (the logins wait until the worker has gone quiet)."""
     for line in iter(stream.readline, b""):
         write(line.decode("utf-8", errors="replace"))
+        last_line[0] = time.monotonic()
         if READY_MARK in line:
             ready.set()
     ready.set()  # the child ended: nothing more to wait for
@@ -71,12 +76,13 @@ class Command(BaseCommand):
         ], start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONUNBUFFERED": "1"})
         ready = threading.Event()
+        last_line = [time.monotonic()]
         if getattr(worker, "stdout", None) is not None:
             def write(text: str) -> None:
                 self.stdout.write(text, ending="")
                 self.stdout.flush()
 
-            threading.Thread(target=forward, args=(worker.stdout, write, ready), daemon=True).start()
+            threading.Thread(target=forward, args=(worker.stdout, write, ready, last_line), daemon=True).start()
         else:
             ready.set()
         # The web server runs with DEBUG off unless asked otherwise: a wrong URL shows the site's
@@ -97,6 +103,8 @@ class Command(BaseCommand):
             deadline = time.monotonic() + READY_SECONDS
             wait_until(lambda: ready.is_set() or stopping["asked"] or worker.poll() is not None, deadline)
             wait_until(lambda: stopping["asked"] or web.poll() is not None or port_open(addr), deadline)
+            wait_until(lambda: stopping["asked"] or worker.poll() is not None
+                       or time.monotonic() - last_line[0] >= QUIET_SECONDS, deadline)
             if not stopping["asked"]:
                 self.stdout.write(self.style.SUCCESS(f"\nShujiao is running at http://{addr}/  (Ctrl-C stops web and worker)"))
                 self.stdout.write(f"  API docs:  http://{addr}/api/docs/     admin: http://{addr}/admin/")
