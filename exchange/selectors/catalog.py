@@ -16,10 +16,13 @@ from exchange.services.catalog_flat import catalog_generation, search_terms
 GRADES = ["A", "B", "C", "D", "E"]
 
 
-# What a catalog card shows: the listing's flat columns and its seller's name, city and status.
+# What a catalog card shows: the listing's flat columns, its live version's file facts (format,
+# size, date: columns of the version row, read in the same join, never the report JSON) and its
+# seller's name, city and status.
 CARD_FIELDS = ("id", "title", "blurb", "status", "published_at", "best_price_fen", "quality_score", "quality_grade",
                "row_count", "category", "kind", "dataset_id", "dataset__tags", "dataset__owner_id",
-               "dataset__owner__name", "dataset__owner__city", "dataset__owner__verification_status")
+               "dataset__owner__name", "dataset__owner__city", "dataset__owner__verification_status",
+               "version_id", "version__format", "version__byte_size", "version__created_at")
 # Sort keys: each is served by a partial index on (column, id); the tie-break follows the direction.
 ORDERINGS = {"published_at": "published_at", "min_price_fen": "best_price_fen", "best_price_fen": "best_price_fen",
              "title": "title", "quality_score": "quality_score", "version__quality_report__score": "quality_score"}
@@ -91,6 +94,8 @@ class CatalogPage:
         self._count: int | None = None
 
     def count(self) -> int:
+        if self._count is None and self.qs.query.is_empty():  # .none(): nothing to count or cache
+            self._count = 0
         if self._count is None:
             key = _cache_key("count", self.qs)
             self._count = cache.get(key)
@@ -109,7 +114,7 @@ class CatalogPage:
         if not ids:
             return []
         rows = {row.pk: row for row in Listing.objects.filter(pk__in=ids)
-                .select_related("dataset__owner").only(*CARD_FIELDS)}
+                .select_related("dataset__owner", "version").only(*CARD_FIELDS)}
         return [rows[pk] for pk in ids if pk in rows]
 
 
@@ -119,8 +124,9 @@ def catalog_page(qs: QuerySet[Listing]) -> CatalogPage:
 
 def catalog_facets(qs: QuerySet[Listing]) -> dict[str, list[tuple[str, str, int]]]:
     """Counts per category and kind within the current result set (cached per catalog generation)."""
-    key = _cache_key("facets", qs)
-    counts = cache.get(key)
+    empty = qs.query.is_empty()
+    key = None if empty else _cache_key("facets", qs)
+    counts = {"category": {}, "kind": {}} if empty else cache.get(key)
     if counts is None:
         base = qs.order_by()
         counts = {"category": dict(base.values_list("category").annotate(n=Count("pk"))),

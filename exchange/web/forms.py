@@ -52,7 +52,11 @@ def apply_domain_error(form: forms.Form, exc: DomainError, field_map: dict[str, 
     Messages for fields the form does not have become non-field errors, so nothing is lost.
     """
     field_map = field_map or {}
-    form.add_error(None, exc.message)
+    on_fields = {str(m) for name, messages in (exc.fields or {}).items()
+                 if field_map.get(name, name) in form.fields
+                 for m in (messages if isinstance(messages, (list, tuple)) else [messages])}
+    if exc.message not in on_fields:  # said once: under its field when that is where it belongs
+        form.add_error(None, exc.message)
     for name, messages in (exc.fields or {}).items():
         target = field_map.get(name, name)
         for message in messages if isinstance(messages, (list, tuple)) else [messages]:

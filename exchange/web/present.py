@@ -23,6 +23,15 @@ def money(fen: int | None) -> str:
     return format_yuan(fen)
 
 
+def catalog_card(listing) -> dict[str, Any]:
+    """A catalog card's figures from the listing's flat columns and its version's file columns."""
+    version = listing.version
+    return {"listing": listing, "price": money(listing.best_price_fen),
+            "rows": f"{listing.row_count:,}" if listing.row_count is not None else "—",
+            "format": version.get_format_display(), "size": filesize(version.byte_size),
+            "updated": version.created_at}
+
+
 def fen_to_yuan_text(fen: int | None) -> str:
     """123450 -> '1234.50' (for refilling a price input)."""
     if fen is None:
@@ -40,6 +49,39 @@ def filesize(n: int | None) -> str:
             return f"{int(size)} {unit}" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1024
     return f"{n} B"
+
+
+def description_beyond_summary(summary: str | None, description: str | None) -> str:
+    """The dataset description without what the listing's summary already says: a description
+    that begins with the summary (often it is the summary plus a sentence or two) shows only the
+    rest; one equal to it shows nothing. Compared with whitespace collapsed."""
+    summary, description = (summary or "").strip(), (description or "").strip()
+    if not summary:
+        return description
+    squash = lambda text: " ".join(text.split())  # noqa: E731
+    short, full = squash(summary), squash(description)
+    if full == short:
+        return ""
+    if full.startswith(short):
+        return full[len(short):].lstrip(" .;,:-—。；，").strip()
+    return description
+
+
+def check_progress_text(status: str, rows_seen: int | None, percent: float) -> str:
+    """A running check's progress line: the share of the file read and the rows counted so far,
+    from the same progress record, so the two agree: the percent is of the file's bytes, and it
+    stays below 100 % until the check has counted its last row (a reader reads ahead of the rows
+    it has handed on); a check that cannot tell its share says only the rows."""
+    if status == "uploaded":
+        return "Queued for checking"
+    rows = int(rows_seen or 0)
+    counted = f"{rows:,} row{'' if rows == 1 else 's'} read"
+    if status != "checking":
+        return counted
+    if not percent:
+        return counted
+    shown = min(percent, 99.0)
+    return f"{shown:g}% of the file · {counted}"
 
 
 def schema_fields(schema: dict | None) -> list[dict[str, Any]]:
@@ -197,7 +239,9 @@ def quality_view(report: Report | None) -> dict[str, Any] | None:
         "gate_failures": report.failures,
         "warnings": report.warnings or [],
         "columns": columns,
+        "approximate_distinct": any(c.distinct_approximate for c in columns),
         "labels": labels,
+        "labels_outside": outside_labels(labels),
         "null_chart": _svg(hbar_chart(null_bars, title="Null rate per column", max_value=100)),
         "label_chart": label_chart,
         "pii_chart": _svg(hbar_chart(pii_bars, title="Personal data found, per kind")),
@@ -207,6 +251,19 @@ def quality_view(report: Report | None) -> dict[str, Any] | None:
         "findings": report.constraint_findings(),  # the "Schema constraints" table
         "reading_notes": report.reading_notes(),   # "How the file was read"
     }
+
+
+def outside_labels(labels) -> dict[str, Any] | None:
+    """The labels outside the declared set, counted and named: {count, examples [{value, count}],
+    more (outside rows not among the named values)}; None when there are none."""
+    if labels is None or not labels.outside_set:
+        return None
+    examples = [e for e in (labels.outside_examples if isinstance(labels.outside_examples, list) else [])
+                if isinstance(e, dict) and "value" in e]
+    named = [{"value": str(e["value"]), "count": _fmt(e.get("count"))} for e in examples]
+    shown = sum(e.get("count") or 0 for e in examples if isinstance(e.get("count"), int))
+    rest = labels.outside_set - shown
+    return {"count": _fmt(labels.outside_set), "examples": named, "more": _fmt(rest) if rest > 0 else None}
 
 
 def rai_declaration(dataset) -> list[dict[str, str]]:

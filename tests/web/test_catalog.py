@@ -67,8 +67,10 @@ def test_catalog_bad_price_input_is_a_form_error_not_a_500(client, published):
         assert response.status_code == 200
         assert message in response.context["form"].errors["price_min"][0]
         assert message in response.content.decode()
-        # The bad filter is ignored; the catalog still shows results.
-        assert [c["listing"].pk for c in response.context["cards"]] == [published.pk]
+        # No results pretend to be filtered by the bad value: none are listed, and the page says why.
+        assert response.context["cards"] == [] and response.context["invalid"] is True
+        assert "No results shown" in response.content.decode()
+        assert response.context["chips"] == []
 
 
 def test_catalog_min_above_max_is_a_form_error(client, published):
@@ -102,3 +104,47 @@ def test_catalog_pagination(client, seller_actor, staff_actor, published):
 
     assert response.status_code == 200
     assert response.context["page"].number == 1
+
+
+def test_catalog_min_above_max_lists_nothing_rather_than_every_price(client, published):
+    response = client.get(reverse("web:catalog"), {"price_min": "20", "price_max": "5"})
+
+    assert response.context["cards"] == [] and response.context["total"] == 0
+    assert "No results shown" in response.content.decode()
+
+
+def test_catalog_results_line_and_removable_chips(client, seller_actor, staff_actor, published):
+    factories.published_listing(seller_actor, staff_actor, dataset=factories.make_dataset(
+        seller_actor, title="Factory sensor readings", category="manufacturing", kind="cleaned"))
+
+    response = client.get(reverse("web:catalog"), {"q": "sensor", "category": "manufacturing", "price_min": "1"})
+
+    body = response.content.decode()
+    chips = {c["name"]: c for c in response.context["chips"]}
+    assert set(chips) == {"q", "category", "price_min"}
+    assert chips["q"]["text"] == "“sensor”" and chips["price_min"]["text"] == "from ¥1.00"
+    assert chips["category"]["text"].startswith("Category: ")
+    assert "result for" in body and "Filters in force" in body
+    # removing a chip keeps the other filters and drops only its own
+    assert "q=sensor" not in chips["q"]["query"] and "category=manufacturing" in chips["q"]["query"]
+    assert "price_min" not in chips["price_min"]["query"] and "q=sensor" in chips["price_min"]["query"]
+    assert f'href="?{chips["category"]["query"]}"' in body.replace("&amp;", "&")
+    without = client.get(reverse("web:catalog") + "?" + chips["q"]["query"])
+    assert [c["listing"].title for c in without.context["cards"]] == ["Factory sensor readings"]
+
+    plain = client.get(reverse("web:catalog"))
+    assert plain.context["chips"] == [] and "result for" not in plain.content.decode()
+
+
+def test_catalog_card_shows_rows_format_size_and_date(client, published):
+    version = published.version
+    body = client.get(reverse("web:catalog")).content.decode()
+
+    card = response_card = body[body.index('class="card listing-card"'):]
+    card = response_card[:response_card.index("</article>")]
+    assert f"{published.row_count:,}" in card if published.row_count is not None else "—" in card
+    assert version.get_format_display() in card
+    from exchange.web.present import filesize
+    assert filesize(version.byte_size) in card
+    assert version.created_at.strftime("%Y-%m-%d") in card
+    assert "Rows 行数" in card and "Updated 更新" in card

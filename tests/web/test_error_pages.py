@@ -75,3 +75,46 @@ def test_serve_demo_runs_its_web_server_with_debug_off(monkeypatch, settings, tm
 
     web = [env for args, env in started if "runserver" in args]
     assert len(web) == 1 and web[0]["DJANGO_DEBUG"] == "False"
+
+
+def test_serve_demo_prints_the_logins_after_the_worker_banner(monkeypatch, settings, tmp_path):
+    """The worker's banner and 'ready.' line come first; the logins are the last thing printed."""
+    import io
+
+    from django.core.management import call_command
+
+    from exchange import demo
+
+    class FakeProcess:
+        pid = -1
+
+        def __init__(self, args, env=None, stdout=None, **kwargs):
+            self.is_worker = "celery" in args
+            self.stdout = io.BytesIO(b" -------------- demo@host v5 (banner)\n[tasks]\n  . shujiao.quality\n"
+                                     b"[INFO/MainProcess] demo@host ready.\n") if self.is_worker else None
+            self.polls = 0
+
+        def poll(self):
+            if self.is_worker:
+                return None
+            self.polls += 1
+            return None if self.polls < 3 else 0  # the web child runs a moment, then exits
+
+        def wait(self, timeout=None):
+            return 0
+
+        def send_signal(self, sig):
+            pass
+
+    settings.BROKER_DIR = tmp_path / "broker"
+    monkeypatch.setattr("subprocess.Popen", FakeProcess)
+    monkeypatch.setattr("os.killpg", lambda pid, sig: None)
+    monkeypatch.setattr("exchange.management.commands.serve_demo.port_open", lambda addr: True)
+    out = io.StringIO()
+
+    call_command("serve_demo", warm_seconds=0, stdout=out)
+
+    text = out.getvalue()
+    assert text.index("demo@host ready.") < text.index("staff login:") < text.index("firm logins:")
+    before_stopping = text.split("Stopping:")[0].rstrip().splitlines()
+    assert f"password {demo.DEMO_PASSWORD}" in before_stopping[-1]  # the last line while it runs

@@ -180,8 +180,9 @@ def test_version_status_json(seller_client, seller_actor):
 
     assert response.status_code == 200
     assert response.json() == {"id": str(version.pk), "status": "checking", "status_label": "Checking",
-                               "rows_seen": 1200, "bytes_seen": 4096, "percent": 42.2, "grade": None, "score": None,
-                               "check_error": ""}
+                               "rows_seen": 1200, "bytes_seen": 4096, "percent": 42.2, "bar_percent": 42.2,
+                               "progress_text": "42.2% of the file · 1,200 rows read",
+                               "grade": None, "score": None, "passed": None, "check_error": ""}
 
 
 def test_version_status_of_another_firms_version_is_404(buyer_client, seller_actor):

@@ -324,7 +324,8 @@ def test_incoming_page_lists_pending_first_with_buyer_purpose_and_price(seller_c
 def test_seller_approves_and_the_buyers_payment_goes_to_escrow(seller_client, pending_request, buyer, fund):
     fund(buyer, 5_000)
 
-    response = seller_client.post(reverse("web:request-approve", args=[pending_request.pk]), follow=True)
+    response = seller_client.post(reverse("web:request-approve", args=[pending_request.pk]), {"confirm": "yes"},
+                                  follow=True)
 
     pending_request.refresh_from_db()
     assert response.redirect_chain == [(reverse("web:incoming-requests"), 302)]
@@ -335,11 +336,30 @@ def test_seller_approves_and_the_buyers_payment_goes_to_escrow(seller_client, pe
                                      "The buyer's payment is in escrow."]
 
 
+def test_approve_asks_for_confirmation_first_without_script(seller_client, pending_request, buyer, fund):
+    fund(buyer, 5_000)
+    url = reverse("web:request-approve", args=[pending_request.pk])
+
+    first = seller_client.post(url)  # the Approve button on the incoming page
+
+    pending_request.refresh_from_db()
+    body = first.content.decode()
+    assert first.status_code == 200 and pending_request.status == AccessRequest.Status.PENDING
+    assert Contract.objects.count() == 0 and balance(buyer) == 5_000
+    assert "Approve this request?" in body and "¥20.00" in body and PURPOSE in body
+    assert 'name="confirm" value="yes"' in body and f'action="{url}"' in body
+
+    seller_client.post(url, {"confirm": "yes"})
+
+    pending_request.refresh_from_db()
+    assert pending_request.status == AccessRequest.Status.APPROVED and balance(buyer) == 3_000
+
+
 def test_approving_twice_says_so(seller_client, pending_request):
     url = reverse("web:request-approve", args=[pending_request.pk])
-    seller_client.post(url, follow=True)
+    seller_client.post(url, {"confirm": "yes"}, follow=True)
 
-    response = seller_client.post(url, follow=True)
+    response = seller_client.post(url, {"confirm": "yes"}, follow=True)
 
     assert messages_of(response) == ["Only a pending request can be approved; this one is approved."]
     assert Contract.objects.count() == 1
@@ -367,10 +387,11 @@ def test_reject_requires_a_reason_then_rejects(seller_client, pending_request):
 def test_another_firms_request_cannot_be_approved_or_rejected(pending_request, make_firm, buyer_client):
     other = client_for(make_firm("Third Firm", username="third"))
 
-    assert other.post(reverse("web:request-approve", args=[pending_request.pk])).status_code == 404
+    assert other.post(reverse("web:request-approve", args=[pending_request.pk]), {"confirm": "yes"}).status_code == 404
     assert other.post(reverse("web:request-reject", args=[pending_request.pk]), {"reason": "no"}).status_code == 404
     # The buyer cannot approve its own request either: it is not an incoming one.
-    assert buyer_client.post(reverse("web:request-approve", args=[pending_request.pk])).status_code == 404
+    assert buyer_client.post(reverse("web:request-approve", args=[pending_request.pk]),
+                             {"confirm": "yes"}).status_code == 404
     pending_request.refresh_from_db()
     assert pending_request.status == AccessRequest.Status.PENDING
     assert Contract.objects.count() == 0

@@ -157,6 +157,8 @@ class LabelReport:
     column: str | None = None
     distribution: dict[str, int] = field(default_factory=dict)
     outside_set: int = 0
+    # the most frequent labels outside the declared set, [{"value", "count"}] (absent in early reports)
+    outside_examples: list[dict[str, Any]] = ABSENT
     missing: int = 0
     imbalance_ratio: float | None = None
     conflicts: int = 0

@@ -7,13 +7,50 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
+import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from exchange import demo
+
+READY_MARK = b" ready."  # Celery's "celery@host ready." line, printed after its banner
+READY_SECONDS = 60.0
+
+
+QUIET_SECONDS = 1.5  # the worker's start-up backlog (the demo's queued checks and e-mails) is done
+
+
+def forward(stream, write, ready: threading.Event, last_line: list[float]) -> None:
+    """Copy a child's output to ours line by line; set ``ready`` when the worker says it is,
+    and keep the time of the last line (the logins wait until the worker has gone quiet)."""
+    for line in iter(stream.readline, b""):
+        write(line.decode("utf-8", errors="replace"))
+        last_line[0] = time.monotonic()
+        if READY_MARK in line:
+            ready.set()
+    ready.set()  # the child ended: nothing more to wait for
+
+
+def port_open(addr: str) -> bool:
+    host, _, port = addr.rpartition(":")
+    try:
+        with socket.create_connection((host or "127.0.0.1", int(port)), timeout=0.5):
+            return True
+    except (OSError, ValueError):
+        return False
+
+
+def wait_until(condition, deadline: float) -> bool:
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)  # polling a condition until a deadline, not a fixed wait
+    return condition()
 
 
 class Command(BaseCommand):
@@ -36,16 +73,22 @@ class Command(BaseCommand):
             py, "-m", "celery", "-A", "marketplace", "worker", "-B", "-Q", "default,quality,delivery",
             "--concurrency", str(concurrency), "--loglevel", "INFO", "-n", "demo@%h",
             "--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME,
-        ], start_new_session=True)
+        ], start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        ready = threading.Event()
+        last_line = [time.monotonic()]
+        if getattr(worker, "stdout", None) is not None:
+            def write(text: str) -> None:
+                self.stdout.write(text, ending="")
+                self.stdout.flush()
+
+            threading.Thread(target=forward, args=(worker.stdout, write, ready, last_line), daemon=True).start()
+        else:
+            ready.set()
         # The web server runs with DEBUG off unless asked otherwise: a wrong URL shows the site's
         # 404 page, not Django's technical page listing every URL pattern.
         web_env = {**os.environ, "DJANGO_DEBUG": os.environ.get("DJANGO_DEBUG", "False")}
         web = subprocess.Popen([py, "manage.py", "runserver", addr, "--noreload"], start_new_session=True, env=web_env)
-        self.stdout.write(self.style.SUCCESS(f"\nShujiao is running at http://{addr}/  (Ctrl-C stops web and worker)"))
-        self.stdout.write(f"  API docs:  http://{addr}/api/docs/     admin: http://{addr}/admin/")
-        self.stdout.write(f"  staff login:  {demo.ADMIN_USERNAME} / {demo.ADMIN_PASSWORD}")
-        self.stdout.write(f"  firm logins:  {', '.join(f.username for f in demo.FIRMS)}  — password {demo.DEMO_PASSWORD}\n")
-
         stopping = {"asked": False}
 
         def ask_stop(*_):
@@ -55,6 +98,18 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, ask_stop)
         signal.signal(signal.SIGINT, ask_stop)
         try:
+            # The logins come last, after the worker's banner and the web server's first lines, so
+            # they are what is on screen when the demo is up (or after a minute, whatever came).
+            deadline = time.monotonic() + READY_SECONDS
+            wait_until(lambda: ready.is_set() or stopping["asked"] or worker.poll() is not None, deadline)
+            wait_until(lambda: stopping["asked"] or web.poll() is not None or port_open(addr), deadline)
+            wait_until(lambda: stopping["asked"] or worker.poll() is not None
+                       or time.monotonic() - last_line[0] >= QUIET_SECONDS, deadline)
+            if not stopping["asked"]:
+                self.stdout.write(self.style.SUCCESS(f"\nShujiao is running at http://{addr}/  (Ctrl-C stops web and worker)"))
+                self.stdout.write(f"  API docs:  http://{addr}/api/docs/     admin: http://{addr}/admin/")
+                self.stdout.write(f"  staff login:  {demo.ADMIN_USERNAME} / {demo.ADMIN_PASSWORD}")
+                self.stdout.write(f"  firm logins:  {', '.join(f.username for f in demo.FIRMS)}  — password {demo.DEMO_PASSWORD}\n")
             while not stopping["asked"] and web.poll() is None and worker.poll() is None:
                 try:
                     web.wait(timeout=0.5)

@@ -30,7 +30,9 @@
         var messages = [];
         if (data && data.errors) {
           Object.keys(data.errors).forEach(function (k) {
-            data.errors[k].forEach(function (e) { messages.push(e.message); });
+            data.errors[k].forEach(function (e) {
+              if (messages.indexOf(e.message) < 0) messages.push(e.message);  // each message once
+            });
           });
         } else {
           messages.push(xhr.status === 413 ? "The file is larger than the upload limit." : "The upload failed (HTTP " + xhr.status + ").");
@@ -54,6 +56,28 @@
     });
   });
 
+  // Tables wider than their card scroll inside it: say so above the table (and mark the wrap,
+  // whose edges then shade while columns lie beyond them). Checked again when the width changes.
+  function markScrolling() {
+    document.querySelectorAll(".table-wrap").forEach(function (wrap) {
+      var wide = wrap.scrollWidth > wrap.clientWidth + 1;
+      wrap.classList.toggle("scrolls", wide);
+      var hint = wrap.previousElementSibling;
+      var has = hint && hint.classList.contains("scroll-hint");
+      if (wide && !has) {
+        hint = document.createElement("p");
+        hint.className = "scroll-hint";
+        hint.setAttribute("aria-hidden", "true");
+        hint.textContent = "Scroll sideways for more columns 左右滑动 →";
+        wrap.parentNode.insertBefore(hint, wrap);
+      } else if (!wide && has) {
+        hint.remove();
+      }
+    });
+  }
+  markScrolling();
+  window.addEventListener("resize", markScrolling);
+
   // Versions being checked: poll their status.json every 1.5 s until they finish.
   var POLL_MS = 1500;
   function poll(row) {
@@ -64,13 +88,14 @@
         var badge = row.querySelector(".js-status .badge");
         badge.className = "badge badge-status badge-" + d.status;
         badge.textContent = d.status_label;
-        row.querySelector(".progress-bar").style.width = d.percent + "%";
-        row.querySelector(".js-progress").textContent = d.status === "uploaded" ? "Queued for checking"
-          : d.percent + "% · " + d.rows_seen.toLocaleString() + (d.rows_seen === 1 ? " row" : " rows");
+        row.querySelector(".progress-bar").style.width = d.bar_percent + "%";
+        row.querySelector(".js-progress").textContent = d.progress_text;
         row.querySelector(".js-error").textContent = d.check_error || "";
         if (d.status === "uploaded" || d.status === "checking") { setTimeout(function () { poll(row); }, POLL_MS); return; }
         row.querySelector(".progress").classList.add("hidden");
-        row.querySelector(".js-progress").textContent = d.score !== null ? "score " + d.score + "/100" : "";
+        // a failed version shows its failure, not a score beside grade E
+        row.querySelector(".js-progress").textContent = d.passed === false ? "quality gates failed"
+          : d.score !== null ? "score " + d.score + "/100" : "";
         if (d.grade) {
           var g = row.querySelector(".js-grade .grade");
           g.className = "grade grade-" + d.grade;

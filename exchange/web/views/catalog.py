@@ -20,6 +20,27 @@ from workers.metadata import dataset_jsonld, script_json
 PAGE_SIZE = 12
 
 
+def _filter_chips(form: CatalogFilterForm, query) -> list[dict[str, str]]:
+    """One removable chip per filter in force: its text and the query string without it."""
+    data = form.cleaned_data
+    texts = []
+    if data.get("q"):
+        texts.append(("q", f"“{data['q'].strip()}”"))
+    for name in ("category", "kind", "min_grade"):
+        if data.get(name):
+            texts.append((name, f"{form.fields[name].label or name.title()}: {dict(form.fields[name].choices)[data[name]]}"))
+    if data.get("price_min") is not None:
+        texts.append(("price_min", f"from {present.money(data['price_min'])}"))
+    if data.get("price_max") is not None:
+        texts.append(("price_max", f"up to {present.money(data['price_max'])}"))
+    chips = []
+    for name, text in texts:
+        rest = query.copy()
+        rest.pop(name, None)
+        chips.append({"name": name, "text": text, "query": rest.urlencode()})
+    return chips
+
+
 @cached_public_page
 def catalog(request):
     # The body is the same for every visitor: rendered once per URL and generation; the page around it
@@ -31,13 +52,16 @@ def catalog(request):
 
 def _catalog_body_context(request) -> dict:
     form = CatalogFilterForm(request.GET or None)
-    if form.is_bound:
-        form.is_valid()  # errors are shown; valid filters still apply
+    # A filter that does not make sense lists nothing: its error is shown and no results
+    # pretend to be filtered by it (a wrong "max price" must not list every price).
+    invalid = form.is_bound and not form.is_valid()
     args = form.search_arguments() if form.is_bound else {}
     results = catalog_sel.catalog_search(**args)
+    if invalid:
+        results = results.none()
     facets = catalog_sel.catalog_facets(results)
     page = Paginator(catalog_sel.catalog_page(results), PAGE_SIZE).get_page(request.GET.get("page"))
-    cards = [{"listing": listing, "price": present.money(listing.best_price_fen)} for listing in page.object_list]
+    cards = [present.catalog_card(listing) for listing in page.object_list]
     query = request.GET.copy()
     query.pop("page", None)
     facet_links = {}
@@ -53,7 +77,8 @@ def _catalog_body_context(request) -> dict:
             links.append({"value": value, "label": label, "count": count, "active": active, "query": q.urlencode()})
         facet_links[name] = links
     return {"form": form, "page": page, "cards": cards, "facets": facet_links, "query": query.urlencode(),
-            "total": page.paginator.count}
+            "total": page.paginator.count, "invalid": invalid,
+            "chips": _filter_chips(form, query) if form.is_bound and not invalid else []}
 
 
 def listing_detail(request, listing_id):
@@ -77,6 +102,7 @@ def listing_detail(request, listing_id):
         "jsonld": jsonld, "rai": present.rai_declaration(dataset),
         "listing": listing, "dataset": dataset, "version": version, "seller": dataset.owner, "is_owner": is_owner,
         "schema_fields": schema_fields,
+        "description": present.description_beyond_summary(listing.summary, dataset.description),
         "labels_declared": (dataset.schema or {}).get("labels") if isinstance(dataset.schema, dict) else None,
         "sample": present.sample_table(report, [f["name"] for f in schema_fields]),
         "offers": [{"offer": o, "price": present.money(o.price_fen)} for o in offers],

@@ -5,7 +5,9 @@ from __future__ import annotations
 from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
+from django.views.decorators.cache import cache_control
 
 from exchange.actor import Actor
 
@@ -35,3 +37,11 @@ def firm_required(view):
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+
+@cache_control(public=True, max_age=86400)
+def favicon(request):
+    """/favicon.ico, which browsers ask for on pages without an icon link (admin, API docs,
+    JSON): a redirect to the site's icon, a static SVG."""
+    return redirect(static("exchange/favicon.svg"), permanent=True)

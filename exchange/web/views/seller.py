@@ -43,12 +43,16 @@ def _report_of(version):
 
 
 def version_status_data(version: DatasetVersion) -> dict:
+    """What the versions table shows of a check, the page and its poller alike (one text)."""
     report = _report_of(version)
+    percent = round(min(max(version.check_percent or 0, 0), 100), 1)
     return {
         "id": str(version.pk), "status": version.status, "status_label": version.get_status_display(),
         "rows_seen": version.check_rows_seen, "bytes_seen": version.check_bytes_seen,
-        "percent": round(min(max(version.check_percent or 0, 0), 100), 1),
+        "percent": percent, "bar_percent": min(percent, 99.0) if version.status == DatasetVersion.Status.CHECKING else percent,
+        "progress_text": present.check_progress_text(version.status, version.check_rows_seen, percent),
         "grade": report.grade if report else None, "score": report.score if report else None,
+        "passed": report.passed if report else None,
         "check_error": version.check_error,
     }
 

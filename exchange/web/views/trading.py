@@ -238,7 +238,12 @@ def incoming_requests(request):
 @firm_required
 @require_POST
 def request_approve(request, request_id):
+    """Approving charges the buyer at once: the first POST (the Approve button) shows a page
+    that says what happens, with the price; only its "Yes, approve" POST approves. No script needed."""
     access = _incoming_request(request, request_id)
+    if request.POST.get("confirm") != "yes":
+        return render(request, "exchange/trading/request_approve_confirm.html", {
+            "r": access, "price": present.money(access.offer.price_fen)})
     try:
         access = trading_svc.access_request_approve(actor=Actor.from_request(request), request=access)
     except DomainError as exc:

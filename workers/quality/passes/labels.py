@@ -22,6 +22,10 @@ from ..stats import label_shares
 
 # distinct undeclared labels counted at most (a free-text "label" column stays bounded)
 MAX_LABELS = 10_000
+# Labels outside the declared set are named, not only counted: the first this many distinct
+# values are counted each (any later ones are in outside_set only); the report keeps the top ten.
+MAX_OUTSIDE_TRACKED = 1_000
+OUTSIDE_EXAMPLES = 10
 
 
 class LabelsPass:
@@ -35,6 +39,7 @@ class LabelsPass:
         self.near = opts.near_duplicates
         self.counts: dict[str, int] = {}
         self.outside = 0
+        self.outside_counts: dict[str, int] = {}
         self.missing = 0
         self.ids: dict[str, int] = {lab: i for i, lab in enumerate(self.labels or [])}
         idx = {h: i for i, h in enumerate(header)}
@@ -65,6 +70,9 @@ class LabelsPass:
                 continue
             if declared and v not in self.ids:
                 self.outside += cnt
+                name = str(v)
+                if cnt and (name in self.outside_counts or len(self.outside_counts) < MAX_OUTSIDE_TRACKED):
+                    self.outside_counts[name] = self.outside_counts.get(name, 0) + cnt
                 tag_of.append(None)
                 continue
             tag = self.ids[v] if declared else self.ids.setdefault(v, len(self.ids))
@@ -106,7 +114,9 @@ class LabelsPass:
         ratio = (max(nz) / min(nz)) if nz else None
         if not self.input_idx:
             finals = {}
+        top_outside = sorted(self.outside_counts.items(), key=lambda kv: (-kv[1], kv[0]))[:OUTSIDE_EXAMPLES]
         return {"column": self.column, "distribution": dist, "outside_set": self.outside,
+                "outside_examples": [{"value": v, "count": c} for v, c in top_outside],
                 "missing": self.missing, "imbalance_ratio": ratio, "conflicts": finals.get("conflicts", 0),
                 "near_conflicts": finals.get("near_conflicts", 0) if self.near else None,
                 "shares": label_shares(dist, rows), "outside_share": self.outside / rows if rows else 0.0,
