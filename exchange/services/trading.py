@@ -126,6 +126,13 @@ def licence_render(*, contract_id: str, seller: Organization, buyer: Organizatio
     if offer.fingerprint:
         lines.append("10. Fingerprint. The licensee's copy carries marks keyed to this contract, so that a leaked copy "
                      f"can be traced to it; {offer.fingerprint_bound}.")
+    if offer.derivatives_allowed:
+        lines.append(f"{10 + bool(offer.fingerprint)}. Derivatives. The licensee may sell data derived from this "
+                     "version (cleaned, relabelled, filtered, joined or anonymised) on the exchange, declaring it as "
+                     "derived from this version" + (
+                         f"; {offer.derivative_share_percent} of its proceeds after commission from each sale of "
+                         "the derived data is paid to the licensor at settlement."
+                         if offer.derivative_share_bp else "."))
     lines.append("")
     return "\n".join(lines)
 
