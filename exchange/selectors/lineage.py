@@ -7,7 +7,14 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q, QuerySet
 
-from exchange.models import Contract, DatasetVersion, Listing, Organization, RevenueShare, VersionLineage
+from exchange.models import (
+    Contract,
+    DatasetVersion,
+    Listing,
+    Organization,
+    RevenueShare,
+    VersionLineage,
+)
 
 
 @dataclass(frozen=True)

@@ -29,9 +29,9 @@ from exchange.errors import Conflict, Forbidden, InvalidInput, NotFound
 from exchange.models import Account, Contract, LedgerTransfer
 from exchange.money import format_yuan
 from exchange.services import ledger, lineage
-from exchange.services.lineage import ShareSplit
 from exchange.services.audit import audit_record
 from exchange.services.catalog_flat import catalog_changed
+from exchange.services.lineage import ShareSplit
 from exchange.services.sharing import tokens_revoke_for_contract
 from exchange.services.webhooks import emit
 

@@ -35,7 +35,15 @@ from django.utils import timezone
 
 from exchange.actor import Actor
 from exchange.errors import Conflict, InvalidInput, NotFound
-from exchange.models import Contract, DatasetVersion, LedgerTransfer, LineageStep, Listing, RevenueShare, VersionLineage
+from exchange.models import (
+    Contract,
+    DatasetVersion,
+    LedgerTransfer,
+    LineageStep,
+    Listing,
+    RevenueShare,
+    VersionLineage,
+)
 from exchange.models.orgs import Organization
 from exchange.money import format_yuan
 from exchange.services.audit import audit_record

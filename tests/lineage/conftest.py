@@ -30,7 +30,7 @@ def buy(actor, offer):
 
 
 @pytest.fixture
-def chain(make_firm, actor_for, fund):
+def chain(make_firm, actor_for, fund):  # noqa: F811 — the trading fixture imported above
     """Firm A sells data allowing derivatives at 12.5 %; firm B bought it; B lists a version
     (not yet declared derived); firm C is a funded buyer."""
 
