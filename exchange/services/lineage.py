@@ -73,6 +73,14 @@ def validate_share_bp(value: Any, *, derivatives_allowed: bool) -> int:
     return value
 
 
+def derivatives_licence_text(offer) -> str:
+    """The licence clause of an offer that allows derivatives (services.trading.licence_render)."""
+    share = (f"; {offer.derivative_share_percent} of its proceeds after commission from each sale of the derived "
+             "data is paid to the licensor at settlement." if offer.derivative_share_bp else ".")
+    return ("The licensee may sell data derived from this version (cleaned, relabelled, filtered, joined or "
+            "anonymised) on the exchange, declaring it as derived from this version" + share)
+
+
 def licence_term_end(contract: Contract):
     """When a licence's term ends, or None while it has not started (paid, not yet delivered)."""
     start = contract.delivered_at
