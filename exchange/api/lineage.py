@@ -46,7 +46,7 @@ class RevenueShareViewSet(FirmViewMixin, mixins.ListModelMixin, viewsets.Generic
     def get_queryset(self):
         if self.schema_only:
             return RevenueShare.objects.none()
-        role = self.request.query_params.getlist("role") or ["received"]
+        role = [r or "received" for r in self.request.query_params.getlist("role")] or ["received"]  # role= : default
         if len(role) != 1 or role[0] not in ("paid", "received"):
             raise InvalidInput("role is paid or received.", fields={"role": ["Choose one of: received, paid."]})
         if role[0] == "paid":

@@ -167,8 +167,8 @@ def lineage_plan(*, actor: Actor, version: DatasetVersion | None, derived_from: 
     firm = actor.organization
     if firm is None:
         raise NotFound("No such dataset.")
+    upstream = _visible_upstream(derived_from, firm)  # first: an id the firm may not see is 404 whatever else
     clean_steps, clean_notes = _clean_steps(steps, notes)
-    upstream = _visible_upstream(derived_from, firm)
     if version is not None and upstream.pk == version.pk:
         raise _refuse("A version cannot be derived from itself.", "lineage_itself")
     if upstream.dataset.owner_id == firm.pk:
