@@ -260,6 +260,7 @@ from exchange import (  # noqa: E402,F401
     admin_catalog,
     admin_delivery,
     admin_disputes,
+    admin_lineage,
     admin_revisions,
     admin_trading,
 )

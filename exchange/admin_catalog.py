@@ -99,7 +99,8 @@ class QualityReportAdmin(ReadOnlyAdmin):
 
 class OfferInline(ReadOnlyInline):
     model = Offer
-    fields = ["name", "price", "access_mode", "term_days", "download_limit", "redistribution", "is_active"]
+    fields = ["name", "price", "access_mode", "term_days", "download_limit", "redistribution", "derivatives_allowed",
+              "derivative_share_bp", "is_active"]
     readonly_fields = fields
 
     def get_readonly_fields(self, request, obj=None):

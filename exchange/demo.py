@@ -129,7 +129,9 @@ DATASETS = [
         "speech", "labelled", ["speech", "ASR", "intent", "方言"], SPEECH_SCHEMA, "speech_intents.csv",
         [{"name": "Research licence", "price_fen": 880_000, "access_mode": "instant", "term_days": 365,
           "download_limit": 5, "purpose_restriction": "Model training and evaluation inside the buyer's firm.",
-          "guarantee": {"min_rows": 2000, "label_tolerance_pp": 5, "no_undeclared_personal_data": True}},
+          "guarantee": {"min_rows": 2000, "label_tolerance_pp": 5, "no_undeclared_personal_data": True},
+          # Licensees may sell cleaned copies (lineage), paying 15 % of each sale after commission.
+          "derivatives_allowed": True, "derivative_share_bp": 1500},
          {"name": "Commercial licence", "price_fen": 4_800_000, "access_mode": "approval", "term_days": 730,
           "download_limit": 10, "purpose_restriction": "Training models used in commercial products."}],
         {"rai_data_collection": "Recorded in cars on drives around Hefei and Nanjing, 2025–2026, with the "
@@ -274,4 +276,53 @@ DISPUTE_TEXT = ("About 40 of the 1,500 boxes label bicycles as people; the listi
 PURCHASE = DemoPurchase(
     buyer="buyer", seller="wuhan", topup_fen=2_000_000,
     purpose="Yield analytics for our optical-module supplier quality dashboard 供应商良率分析.",
+)
+
+
+def speech_csv_derived() -> bytes:
+    """Hangzhou's cleaned copy of the Hefei speech data it licensed (v1): near-duplicate clips
+    removed (same dialect and transcript, length within the same 0.5 s) and clips under 1 s dropped."""
+    rows = list(csv.reader(io.StringIO(speech_csv().decode("utf-8"))))
+    header, body = rows[0], rows[1:]
+    seen: set[tuple[str, str, int]] = set()
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    for row in body:
+        duration = int(row[2])
+        key = (row[3], row[4], duration // 500)
+        if duration < 1000 or key in seen:
+            continue
+        seen.add(key)
+        writer.writerow(row)
+    return out.getvalue().encode("utf-8")
+
+
+@dataclass(frozen=True)
+class DemoDerived:
+    """A dataset derived from a licensed demo dataset (lineage), and a sale of it that pays the share."""
+
+    firm: str  # the licensee selling the derived data
+    upstream_file: str  # the upstream demo dataset, by its file name
+    buyer: str
+    dataset: DemoDataset
+    make: object
+    steps: tuple[str, ...]
+    notes: str
+    purpose: str
+
+
+DERIVED = DemoDerived(
+    firm="hangzhou", upstream_file="speech_intents.csv", buyer="buyer",
+    dataset=DemoDataset(
+        "hangzhou", "普通话语音意图数据（去重精选）Deduplicated Mandarin speech intents",
+        "A cleaned copy of Hefei Shengzhi's speech-intent data, licensed for derivatives: near-duplicate clips "
+        "removed and clips under one second dropped. 15 % of each sale goes to Hefei Shengzhi.",
+        "speech", "labelled", ["speech", "intent", "deduplicated", "去重"], SPEECH_SCHEMA, "speech_intents_dedup.csv",
+        [{"name": "Derived research licence", "price_fen": 300_000, "access_mode": "instant", "term_days": 365,
+          "download_limit": 5, "acceptance_days": 0,
+          "purpose_restriction": "Model training and evaluation inside the buyer's firm."}]),
+    make=speech_csv_derived, steps=("deduplicated", "filtered"),
+    notes="Removed near-duplicate clips (same dialect and transcript, length within 0.5 s); dropped clips under 1 s.",
+    purpose="Training a compact in-car intent model on clean clips 精选语音训练.",
 )

@@ -11,10 +11,12 @@ from exchange.models import (
     ApiKey,
     Dataset,
     DatasetVersion,
+    LineageStep,
     Listing,
     Membership,
     Offer,
     Organization,
+    VersionLineage,
 )
 from exchange.models.catalog import Category
 from exchange.selectors import quality as quality_sel
@@ -65,14 +67,46 @@ class ApiKeyCreatedOut(ApiKeyOut):
         return self.context["secret"]
 
 
+def steps_field(**kwargs) -> serializers.ListField:
+    """Lineage steps: a list of LineageStep names (each at most once)."""
+    return serializers.ListField(
+        child=serializers.ChoiceField(choices=LineageStep.choices, error_messages={
+            "invalid_choice": f"Choose from: {', '.join(LineageStep.values)}."}),
+        max_length=len(LineageStep.values), **kwargs)
+
+
+class LineageOut(serializers.ModelSerializer):
+    """What a version was derived from (services.lineage)."""
+
+    derived_from = serializers.UUIDField(source="upstream_id")
+    derived_from_number = serializers.IntegerField(source="upstream.number")
+    licence = serializers.UUIDField(source="licence_id", help_text="Your contract that licensed the upstream data.")
+    share_bp = serializers.IntegerField(help_text="Basis points of each sale's proceeds after commission paid "
+                                                  "upstream, frozen from the licence's offer.")
+    steps = serializers.ListField(child=serializers.ChoiceField(choices=LineageStep.choices))
+
+    class Meta:
+        model = VersionLineage
+        fields = ["derived_from", "derived_from_number", "licence", "share_bp", "steps", "notes", "created_at"]
+
+
 class VersionOut(serializers.ModelSerializer):
     progress = serializers.SerializerMethodField()
     quality = serializers.SerializerMethodField()
+    lineage = serializers.SerializerMethodField(help_text="What this version was derived from, or null.")
 
     class Meta:
         model = DatasetVersion
         fields = ["id", "dataset", "number", "original_filename", "format", "byte_size", "sha256", "row_count",
-                  "changelog", "status", "progress", "quality", "check_error", "created_at"]
+                  "changelog", "status", "progress", "quality", "check_error", "lineage", "created_at"]
+
+    @extend_schema_field(LineageOut(allow_null=True))
+    def get_lineage(self, obj) -> dict | None:
+        try:
+            link = obj.lineage
+        except VersionLineage.DoesNotExist:
+            return None
+        return LineageOut(link).data
 
     def get_progress(self, obj) -> dict:
         return {"rows_seen": obj.check_rows_seen, "bytes_seen": obj.check_bytes_seen, "percent": round(obj.check_percent, 1)}
@@ -101,14 +135,15 @@ class OfferOut(serializers.ModelSerializer):
         model = Offer
         fields = ["id", "listing", "name", "price_fen", "currency", "access_mode", "purpose_restriction",
                   "term_days", "download_limit", "redistribution", "acceptance_days", "guarantee", "fingerprint",
-                  "fingerprint_bound", "is_active"]
+                  "fingerprint_bound", "derivatives_allowed", "derivative_share_bp", "is_active"]
 
 
 class PublicVersionOut(VersionOut):
-    """A version as the public catalog shows it: no original file name (private to the seller and staff)."""
+    """A version as the public catalog shows it: no original file name (private to the seller and staff),
+    no lineage declaration (its licence is the seller's; the listing page shows the public chain)."""
 
     class Meta(VersionOut.Meta):
-        fields = [f for f in VersionOut.Meta.fields if f not in ("original_filename", "check_error")]
+        fields = [f for f in VersionOut.Meta.fields if f not in ("original_filename", "check_error", "lineage")]
 
 
 class ListingOut(serializers.ModelSerializer):
@@ -260,6 +295,20 @@ class VersionIn(serializers.Serializer):
     file = serializers.FileField(allow_empty_file=True,  # the service refuses an empty file with its own message
                                  help_text="The data file: CSV, JSON Lines or Parquet (by its name's extension).")
     changelog = StrictCharField(required=False, allow_blank=True, max_length=5000)
+    derived_from = serializers.UUIDField(required=False, allow_null=True, default=None, help_text=(
+        "Optional lineage: the upstream version this file was derived from (an active licence of your firm "
+        "whose offer allows derivatives). Refused uploads store nothing."))
+    lineage_steps = steps_field(required=False, default=list, help_text="With derived_from: the steps applied.")
+    lineage_notes = StrictCharField(required=False, allow_blank=True, default="", max_length=2000,
+                                    help_text="With derived_from: the steps in words.")
+
+
+class LineageIn(serializers.Serializer):
+    derived_from = serializers.UUIDField(help_text="The upstream dataset version: one your firm holds an active "
+                                                   "licence to whose offer allows derivatives.")
+    steps = steps_field(required=False, default=list, help_text="What was done to the upstream data.")
+    notes = StrictCharField(required=False, allow_blank=True, default="", max_length=2000,
+                            help_text="The steps in words (required when no step is chosen).")
 
 
 class ListingIn(serializers.Serializer):
@@ -320,6 +369,11 @@ class OfferIn(serializers.Serializer):
                                                 default=list, max_length=500, help_text="Columns never marked.")
     fingerprint_text = StrictBooleanField(required=False, default=False,
                                                 help_text="Allow trailing-space marks on text values.")
+    derivatives_allowed = StrictBooleanField(required=False, default=False, help_text=(
+        "Licensees may sell data derived from this version, declaring its lineage."))
+    derivative_share_bp = StrictIntegerField(required=False, default=0, minimum=0, maximum=10000, help_text=(
+        "Basis points (100 = 1 %) of each sale of derived data, after commission, paid to you; needs "
+        "derivatives_allowed."))
 
 
 class CatalogQuery(serializers.Serializer):

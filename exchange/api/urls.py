@@ -7,6 +7,7 @@ from exchange.api import (
     audit,
     auth,
     delivery,
+    lineage,
     metadata,
     revisions,
     trading,
@@ -26,6 +27,7 @@ router.register("offers", views.OfferViewSet, basename="offer")
 router.register("access-requests", trading.AccessRequestViewSet, basename="access-request")
 router.register("contracts", trading.ContractViewSet, basename="contract")
 router.register("wallet", trading.WalletViewSet, basename="wallet")
+router.register("revenue-shares", lineage.RevenueShareViewSet, basename="revenue-share")
 router.register("disputes", after_sales.DisputeViewSet, basename="dispute")
 router.register("notifications", after_sales.NotificationViewSet, basename="notification")
 router.register("deliveries", delivery.DeliveryViewSet, basename="delivery")
@@ -46,5 +48,6 @@ urlpatterns = [
     path("listings/<uuid:pk>/revisions/", revisions.ListingRevisionsView.as_view(), name="listing-revisions"),
     path("listings/<uuid:pk>/offers/<uuid:offer_pk>/retire/", revisions.OfferRetireView.as_view(),
          name="offer-retire"),
+    path("versions/<uuid:pk>/lineage/", lineage.VersionLineageView.as_view(), name="version-lineage"),
     *router.urls,
 ]

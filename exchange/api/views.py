@@ -162,7 +162,7 @@ class DatasetViewSet(FirmViewMixin, mixins.ListModelMixin, mixins.RetrieveModelM
         """List versions, or upload a new one (multipart field ``file``; streamed, hashed, size-limited)."""
         dataset = self.get_object()
         if request.method == "GET":
-            page = self.paginate_queryset(dataset.versions.select_related("quality_report"))
+            page = self.paginate_queryset(dataset.versions.select_related("quality_report", "lineage__upstream"))
             return self.get_paginated_response(s.VersionOut(page, many=True).data)
         if upload_without_length(request):
             raise LengthRequired(CHUNKED_MESSAGE, fields={"file": [CHUNKED_MESSAGE]})
@@ -176,8 +176,14 @@ class DatasetViewSet(FirmViewMixin, mixins.ListModelMixin, mixins.RetrieveModelM
             raise PayloadTooLarge("The upload is larger than the exchange's limit.",
                                   fields={"file": ["Larger than the upload size limit."]})
         data.is_valid(raise_exception=True)
+        lineage = None
+        if data.validated_data.get("derived_from"):
+            lineage = {"derived_from": data.validated_data["derived_from"],
+                       "steps": data.validated_data.get("lineage_steps") or [],
+                       "notes": data.validated_data.get("lineage_notes", "")}
         version = catalog_svc.version_upload(actor=self.actor, dataset=dataset, upload=data.validated_data["file"],
-                                             changelog=data.validated_data.get("changelog", ""))
+                                             changelog=data.validated_data.get("changelog", ""), lineage=lineage)
+        version = DatasetVersion.objects.select_related("quality_report", "lineage__upstream").get(pk=version.pk)
         return Response(s.VersionOut(version).data, status=status.HTTP_201_CREATED)
 
 
@@ -202,7 +208,7 @@ class VersionViewSet(FirmViewMixin, mixins.ListModelMixin, mixins.RetrieveModelM
     def get_queryset(self):
         if self.schema_only:
             return DatasetVersion.objects.none()
-        return catalog_sel.versions_of(self.firm).select_related("quality_report")
+        return catalog_sel.versions_of(self.firm).select_related("quality_report", "lineage__upstream")
 
     @extend_schema(responses={200: dict})
     @action(detail=True, url_path="quality-report")
@@ -225,7 +231,8 @@ class ListingViewSet(FirmViewMixin, mixins.ListModelMixin, mixins.RetrieveModelM
     def get_queryset(self):
         if self.schema_only:
             return Listing.objects.none()
-        return catalog_sel.listings_of(self.firm).select_related("dataset__owner", "version__quality_report").prefetch_related("offers")
+        return catalog_sel.listings_of(self.firm).select_related("dataset__owner", "version__quality_report",
+                                                                "version__lineage__upstream").prefetch_related("offers")
 
     @extend_schema(request=s.ListingIn, responses={201: s.ListingOut})
     def create(self, request):

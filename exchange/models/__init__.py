@@ -4,6 +4,7 @@ from .audit import AuditChainHead, AuditEvent
 from .catalog import CatalogGeneration, Dataset, DatasetVersion, Listing, Offer, QualityReport
 from .delivery import Delivery, DownloadLink, SigningKey
 from .disputes import Dispute, Notification
+from .lineage import LineageStep, RevenueShare, VersionLineage
 from .orgs import AgeRecipient, ApiKey, Membership, Organization
 from .revisions import ListingRevision
 from .sharing import SharingToken
@@ -27,6 +28,9 @@ __all__ = [
     "IdempotencyRecord",
     "LedgerEntry",
     "LedgerTransfer",
+    "LineageStep",
+    "RevenueShare",
+    "VersionLineage",
     "ListingRevision",
     "ApiKey",
     "AuditChainHead",

@@ -219,6 +219,10 @@ class Offer(models.Model):
         help_text="At most 1 row in this many changes.")
     fingerprint_exclude = models.JSONField(default=list, blank=True)  # column names never marked
     fingerprint_text = models.BooleanField(default=False)  # trailing-space variants of text allowed
+    # Lineage (services.lineage): a licensee may declare versions derived from this data, and
+    # pays this share (basis points of its proceeds after commission) of each sale of them.
+    derivatives_allowed = models.BooleanField(default=False)
+    derivative_share_bp = models.PositiveSmallIntegerField(default=0)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -228,6 +232,7 @@ class Offer(models.Model):
             models.CheckConstraint(condition=models.Q(acceptance_days__lte=30), name="offer_acceptance_days_at_most_30"),
             models.CheckConstraint(condition=models.Q(price_fen__gte=1), name="offer_price_positive"),
             models.CheckConstraint(condition=models.Q(currency="CNY"), name="offer_currency_cny"),
+            models.CheckConstraint(condition=models.Q(derivative_share_bp__lte=10000), name="offer_share_at_most_all"),
         ]
 
     def __str__(self) -> str:
@@ -243,6 +248,11 @@ class Offer(models.Model):
 
         return FingerprintOptions(gamma=int(self.fingerprint_gamma), exclude=tuple(self.fingerprint_exclude or ()),
                                   text_whitespace=bool(self.fingerprint_text))
+
+    @property
+    def derivative_share_percent(self) -> str:
+        """The revenue share in words, e.g. "12.5%"."""
+        return f"{self.derivative_share_bp / 100:g}%"
 
     @property
     def fingerprint_bound(self) -> str:

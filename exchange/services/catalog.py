@@ -209,13 +209,19 @@ def _store(path: str, upload: UploadedFile) -> str:
         raise
 
 
-def version_upload(*, actor: Actor, dataset: Dataset, upload: UploadedFile | None, changelog: str = "") -> DatasetVersion:
+def version_upload(*, actor: Actor, dataset: Dataset, upload: UploadedFile | None, changelog: str = "",
+                   lineage: dict[str, Any] | None = None) -> DatasetVersion:
     """Store an uploaded file as the dataset's next immutable version and queue its check.
 
     The file is written to storage before the row exists and removed again if the row
-    cannot be written, so a failure leaves neither a row nor a file behind.
+    cannot be written, so a failure leaves neither a row nor a file behind. ``lineage``
+    (``derived_from``, ``steps``, ``notes``: services.lineage) is checked before anything is
+    stored and recorded with the version, or the upload is refused.
     """
     _require_seller(actor, dataset)
+    from exchange.services.lineage import lineage_plan, lineage_record
+
+    plan = lineage_plan(actor=actor, version=None, **lineage) if lineage and lineage.get("derived_from") else None
     if upload is None:
         raise InvalidInput("Attach a data file.", fields={"file": ["No file was uploaded."]})
     name = os.path.basename(upload.name or "")
@@ -261,6 +267,8 @@ def version_upload(*, actor: Actor, dataset: Dataset, upload: UploadedFile | Non
                 "dataset": str(dataset.pk), "number": version.number, "sha256": sha256,
                 "bytes": version.byte_size, "format": fmt, "filename": name,
             })
+            if plan is not None:
+                lineage_record(actor=actor, version=version, plan=plan)
             enqueue_on_commit(QUALITY_CHECK_TASK, str(version.pk))
     except BaseException:
         storage.delete(stored_name)

@@ -10,6 +10,10 @@ id order), then audits — the project's lock order. Amounts are integer fen.
 Commission rule: the exchange takes ``floor(kept × commission_bp / 10000)`` of what the
 seller keeps (``services.ledger.commission_fen``): all of the price on settlement, the price
 minus the refund on a partial refund, nothing on a full refund.
+
+Lineage: when the version sold was derived from licensed data, the upstream seller's share
+(``services.lineage.share_split``: ``floor(proceeds after commission × share_bp / 10000)``) is a
+further leg of the same transfer, taken from the seller's payout; a full refund pays none.
 """
 
 from __future__ import annotations
@@ -24,9 +28,10 @@ from exchange.actor import Actor
 from exchange.errors import Conflict, Forbidden, InvalidInput, NotFound
 from exchange.models import Account, Contract, LedgerTransfer
 from exchange.money import format_yuan
-from exchange.services import ledger
+from exchange.services import ledger, lineage
 from exchange.services.audit import audit_record
 from exchange.services.catalog_flat import catalog_changed
+from exchange.services.lineage import ShareSplit
 from exchange.services.sharing import tokens_revoke_for_contract
 from exchange.services.webhooks import emit
 
@@ -89,17 +94,39 @@ def contract_delivered_locked(contract: Contract, *, actor: Actor) -> None:
         "window_ends_at": contract.window_ends_at})
 
 
-def _settle_locked(contract: Contract, *, actor: Actor, release: str) -> None:
-    commission = ledger.commission_fen(price_fen=contract.price_fen, basis_points=contract.commission_bp)
-    payout = contract.price_fen - commission
-    legs = [(ledger.system_account(Account.Kind.ESCROW), -contract.price_fen)]
+def _seller_legs(contract: Contract, kept_after_commission: int) -> tuple[list, ShareSplit | None, int]:
+    """The seller's legs of a release: its proceeds after commission, less the upstream revenue
+    share when the version sold was derived from licensed data (services.lineage)."""
+    split = lineage.share_split(contract, base_fen=kept_after_commission)
+    upstream = split.share_fen if split else 0
+    payout = kept_after_commission - upstream
+    legs = []
     if payout:
         legs.append((ledger.wallet_of(contract.seller), payout))
+    if split:
+        legs.append((ledger.wallet_of(split.upstream_seller), upstream))
+    return legs, split, payout
+
+
+def _share_memo(split: ShareSplit | None) -> str:
+    return f", {format_yuan(split.share_fen)} revenue share upstream" if split else ""
+
+
+def _share_details(split: ShareSplit | None) -> dict[str, Any]:
+    return {"share_fen": split.share_fen, "upstream_seller": str(split.upstream_seller.pk)} if split else {}
+
+
+def _settle_locked(contract: Contract, *, actor: Actor, release: str) -> None:
+    commission = ledger.commission_fen(price_fen=contract.price_fen, basis_points=contract.commission_bp)
+    seller_legs, split, payout = _seller_legs(contract, contract.price_fen - commission)
+    legs = [(ledger.system_account(Account.Kind.ESCROW), -contract.price_fen), *seller_legs]
     if commission:
         legs.append((ledger.system_account(Account.Kind.REVENUE), commission))
-    ledger.transfer(kind=LedgerTransfer.Kind.SETTLEMENT, contract=contract, created_by=actor.label, legs=legs,
-                    memo=(f"Settlement of contract {contract.pk}: {format_yuan(payout)} to seller, "
-                          f"{format_yuan(commission)} commission"))
+    record = ledger.transfer(kind=LedgerTransfer.Kind.SETTLEMENT, contract=contract, created_by=actor.label, legs=legs,
+                             memo=(f"Settlement of contract {contract.pk}: {format_yuan(payout)} to seller, "
+                                   f"{format_yuan(commission)} commission{_share_memo(split)}"))
+    if split:
+        lineage.share_record(contract=contract, split=split, transfer=record, actor=actor)
     old = contract.status
     contract.status, contract.settled_at, contract.release = Contract.Status.SETTLED, timezone.now(), release
     if release == Contract.Release.ACCEPTED:
@@ -110,7 +137,7 @@ def _settle_locked(contract: Contract, *, actor: Actor, release: str) -> None:
     emit("contract.settled", (contract.seller, contract.buyer), contract_data(contract, release=release))
     audit_record(actor=actor, action="contract.settled", obj=contract, organization=contract.seller, details={
         "from": old, "price_fen": contract.price_fen, "commission_fen": commission, "payout_fen": payout,
-        "commission_bp": contract.commission_bp, "release": release})
+        "commission_bp": contract.commission_bp, "release": release, **_share_details(split)})
 
 
 def contract_settle(*, contract_id, actor: Actor | None = None, release: str = Contract.Release.SYSTEM) -> Contract:
@@ -213,16 +240,17 @@ def partial_refund_locked(contract: Contract, *, actor: Actor, refund_fen: int, 
     refund_fen = validate_refund_fen(refund_fen, price_fen=contract.price_fen)
     kept = contract.price_fen - refund_fen
     commission = ledger.commission_fen(price_fen=kept, basis_points=contract.commission_bp)
-    payout = kept - commission
+    seller_legs, share, payout = _seller_legs(contract, kept - commission)  # the share is of what the seller keeps
     legs = [(ledger.system_account(Account.Kind.ESCROW), -contract.price_fen),
-            (ledger.wallet_of(contract.buyer), refund_fen)]
-    if payout:
-        legs.append((ledger.wallet_of(contract.seller), payout))
+            (ledger.wallet_of(contract.buyer), refund_fen), *seller_legs]
     if commission:
         legs.append((ledger.system_account(Account.Kind.REVENUE), commission))
-    ledger.transfer(kind=LedgerTransfer.Kind.PARTIAL_REFUND, contract=contract, created_by=actor.label, legs=legs,
-                    memo=(f"Partial refund of contract {contract.pk}: {format_yuan(refund_fen)} to buyer, "
-                          f"{format_yuan(payout)} to seller, {format_yuan(commission)} commission"))
+    record = ledger.transfer(kind=LedgerTransfer.Kind.PARTIAL_REFUND, contract=contract, created_by=actor.label,
+                             legs=legs, memo=(f"Partial refund of contract {contract.pk}: {format_yuan(refund_fen)} to "
+                                              f"buyer, {format_yuan(payout)} to seller, {format_yuan(commission)} "
+                                              f"commission{_share_memo(share)}"))
+    if share:
+        lineage.share_record(contract=contract, split=share, transfer=record, actor=actor)
     old = contract.status
     now = timezone.now()
     contract.status, contract.refunded_at, contract.settled_at = Contract.Status.PARTIALLY_REFUNDED, now, now
@@ -234,7 +262,7 @@ def partial_refund_locked(contract: Contract, *, actor: Actor, refund_fen: int, 
     emit("contract.partially_refunded", (contract.seller, contract.buyer), contract_data(contract, **split))
     audit_record(actor=actor, action="contract.partially_refunded", obj=contract, organization=contract.buyer,
                  details={"from": old, "price_fen": contract.price_fen, "reason": reason,
-                          "commission_bp": contract.commission_bp, **split})
+                          "commission_bp": contract.commission_bp, **split, **_share_details(share)})
     return split
 
 

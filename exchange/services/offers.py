@@ -15,6 +15,7 @@ from exchange.money import format_yuan
 from exchange.selectors import quality as quality_sel
 from exchange.services.audit import audit_record
 from exchange.services.catalog_flat import listings_refresh_flat
+from exchange.services.lineage import validate_share_bp
 from exchange.services.sellers import require_seller as _require_seller
 
 
@@ -35,7 +36,8 @@ def offer_create(*, actor: Actor, listing: Listing, name: str, price_fen: Any, a
                  purpose_restriction: str = "", term_days: int = 365, download_limit: int = 5,
                  redistribution: bool = False, currency: str = "CNY", acceptance_days: int = 3,
                  guarantee: Any = None, fingerprint: bool = False, fingerprint_gamma: int = 20,
-                 fingerprint_exclude: list[str] | None = None, fingerprint_text: bool = False) -> Offer:
+                 fingerprint_exclude: list[str] | None = None, fingerprint_text: bool = False,
+                 derivatives_allowed: bool = False, derivative_share_bp: Any = 0) -> Offer:
     """A price and licence for a listing, with its acceptance window, optional quality
     guarantee (refused when the listed version fails it: services.guarantee) and optional
     per-buyer fingerprint."""
@@ -47,6 +49,10 @@ def offer_create(*, actor: Actor, listing: Listing, name: str, price_fen: Any, a
                                  bool(fingerprint_text), errors)
     try:
         validate_price_fen(price_fen)
+    except InvalidInput as exc:
+        errors.update(exc.fields)
+    try:
+        validate_share_bp(derivative_share_bp, derivatives_allowed=bool(derivatives_allowed))
     except InvalidInput as exc:
         errors.update(exc.fields)
     if not (name or "").strip():
@@ -78,10 +84,12 @@ def offer_create(*, actor: Actor, listing: Listing, name: str, price_fen: Any, a
             guarantee=frozen, fingerprint=bool(fingerprint),
             fingerprint_gamma=fingerprint_gamma if fingerprint else 20, fingerprint_exclude=exclude,
             fingerprint_text=bool(fingerprint and fingerprint_text),
+            derivatives_allowed=bool(derivatives_allowed), derivative_share_bp=derivative_share_bp,
         )
         audit_record(actor=actor, action="offer.created", obj=offer, details={
             "listing": str(listing.pk), "price_fen": price_fen, "access_mode": access_mode,
-            "acceptance_days": acceptance_days, "guarantee": frozen, "fingerprint": offer.fingerprint_bound or None})
+            "acceptance_days": acceptance_days, "guarantee": frozen, "fingerprint": offer.fingerprint_bound or None,
+            "derivatives_allowed": offer.derivatives_allowed, "derivative_share_bp": offer.derivative_share_bp})
         listings_refresh_flat([listing.pk])
     return offer
 

@@ -34,6 +34,7 @@ from exchange.services.audit import audit_record
 from exchange.services.catalog_flat import catalog_changed
 from exchange.services.escrow import contract_data
 from exchange.services.guarantee import guarantee_licence_text
+from exchange.services.lineage import derivatives_licence_text
 from exchange.services.notifications import notify_contract, notify_request
 from exchange.services.webhooks import emit
 from exchange.validators import one_line
@@ -126,6 +127,8 @@ def licence_render(*, contract_id: str, seller: Organization, buyer: Organizatio
     if offer.fingerprint:
         lines.append("10. Fingerprint. The licensee's copy carries marks keyed to this contract, so that a leaked copy "
                      f"can be traced to it; {offer.fingerprint_bound}.")
+    if offer.derivatives_allowed:
+        lines.append(f"{10 + bool(offer.fingerprint)}. Derivatives. " + derivatives_licence_text(offer))
     lines.append("")
     return "\n".join(lines)
 

@@ -330,6 +330,10 @@ class OfferCreateForm(forms.Form):
     fingerprint_text = forms.BooleanField(required=False, label="Text may carry whitespace marks",
                                           help_text="A trailing space added to or removed from a text value in "
                                                     "marked rows (for data with few numeric columns).")
+    derivatives_allowed = forms.BooleanField(required=False, label="Derivatives allowed 允许衍生",
+                                             help_text="Licensees may sell data derived from this version.")
+    derivative_share_bp = forms.IntegerField(required=False, initial=0, label="Revenue share (basis points)",
+                                             help_text="100 = 1 % of each sale of derived data, after commission.")
 
     confirm_low_price = forms.BooleanField(required=False, label="Yes, this low price is right",
                                            help_text="Needed for a price under ¥10: it is easy to type 1.5 for 1,500.")
@@ -382,7 +386,9 @@ class OfferCreateForm(forms.Form):
                 "acceptance_days": 3 if d.get("acceptance_days") is None else d["acceptance_days"],
                 "guarantee": self.guarantee(),
                 "fingerprint": d["fingerprint"], "fingerprint_gamma": 20 if gamma is None else gamma,
-                "fingerprint_exclude": d["fingerprint_exclude"], "fingerprint_text": d["fingerprint_text"]}
+                "fingerprint_exclude": d["fingerprint_exclude"], "fingerprint_text": d["fingerprint_text"],
+                "derivatives_allowed": d["derivatives_allowed"],
+                "derivative_share_bp": d.get("derivative_share_bp") or 0}
 
 
 # --- Trading -------------------------------------------------------------------

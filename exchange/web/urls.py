@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from exchange.web import delivery
+from exchange.web import lineage as web_lineage
 from exchange.web.views import (
     accounts,
     after_sales,
@@ -39,6 +40,7 @@ urlpatterns = [
     path("sell/datasets/<uuid:dataset_id>/", seller.dataset_detail, name="dataset"),
     path("sell/datasets/<uuid:dataset_id>/declaration/", seller.dataset_declaration, name="dataset-declaration"),
     path("sell/versions/<uuid:version_id>/status.json", seller.version_status, name="version-status"),
+    path("sell/versions/<uuid:version_id>/lineage/", web_lineage.version_lineage, name="version-lineage"),
     path("sell/listings/", seller.listing_list, name="listings"),
     path("sell/listings/new/", seller.listing_new, name="listing-new"),
     path("sell/listings/<uuid:listing_id>/", seller.listing_manage, name="listing-manage"),

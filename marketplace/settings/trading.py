@@ -21,6 +21,7 @@ CELERY_BEAT_SCHEDULE["trading-expire-requests"] = {"task": "shujiao.trading.expi
 SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
     "AccessRequestStatusEnum": "exchange.models.trading.AccessRequest.Status",
     "ContractStatusEnum": "exchange.models.trading.Contract.Status",
+    "LineageStepEnum": "exchange.models.lineage.LineageStep",
 })
 
 # --- After-sales: acceptance window, disputes, notifications -----------------------

@@ -69,6 +69,8 @@ def map_case(context, case):
         # a guarantee must hold for the listed version's own report (a relation to stored data), and a
         # fingerprint needs a column it can mark: positive offers carry neither
         case.body = {**case.body, "guarantee": None, "fingerprint": False}
+        if not case.body.get("derivatives_allowed"):  # a revenue share needs derivatives allowed (cross-property)
+            case.body["derivative_share_bp"] = 0
     if path == "/api/v1/age-recipients/" and case.method.upper() == "POST" and isinstance(case.body, dict):
         # an age recipient is Bech32 with a checksum: a real key, made the way age-keygen makes one
         from pyrage import x25519

@@ -110,12 +110,62 @@ class Command(BaseCommand):
             self.stdout.write(f"  demo purchase: {firms[demo.PURCHASE.buyer].name} — delivery {delivery.status}{note}")
 
         self._ensure_after_sales(firms, staff_actor)
+        self._ensure_lineage(firms, staff_actor)
         self._ensure_revision()
 
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"  staff:  {demo.ADMIN_USERNAME} / {demo.ADMIN_PASSWORD}  (/admin/)")
         for spec in demo.FIRMS:
             self.stdout.write(f"  {spec.username:8s} {demo.DEMO_PASSWORD}  {spec.name}")
+
+    def _ensure_lineage(self, firms: dict[str, Organization], staff_actor: Actor) -> None:
+        """Hangzhou lists a cleaned copy of the Hefei speech data it licensed (derived_from v1, 15 %
+        revenue share), and the demo buyer buys it: the settlement pays Hefei its share."""
+        from exchange.errors import DomainError
+        from exchange.services.lineage import lineage_declare
+
+        spec, ds = demo.DERIVED, demo.DERIVED.dataset
+        seller, buyer = firms[spec.firm], firms[spec.buyer]
+        upstream_ds = next(d for d in demo.DATASETS if d.filename == spec.upstream_file)
+        licence = Contract.objects.filter(buyer=seller, listing__dataset__title=upstream_ds.title,
+                                          status=Contract.Status.SETTLED).select_related("dataset_version").first()
+        if licence is None:
+            self.stderr.write("lineage demo: the seller holds no settled licence to the upstream data")
+            return
+        actor = _owner_actor(seller)
+        dataset = Dataset.objects.filter(owner=seller, title=ds.title).first() or catalog.dataset_create(
+            actor=actor, title=ds.title, description=ds.description, category=ds.category, kind=ds.kind,
+            tags=ds.tags, schema=ds.schema, contains_personal_data=False)
+        version = dataset.versions.order_by("-number").first() or catalog.version_upload(
+            actor=actor, dataset=dataset, changelog="Initial release",
+            upload=SimpleUploadedFile(ds.filename, spec.make()))
+        try:
+            if not hasattr(version, "lineage"):
+                lineage_declare(actor=actor, version=version, derived_from=licence.dataset_version_id,
+                                steps=list(spec.steps), notes=spec.notes)
+        except DomainError as exc:
+            self.stderr.write(f"lineage demo: {exc.message}")
+            return
+        version = self._ensure_checked(version)
+        listing = Listing.objects.filter(dataset=dataset).first() or catalog.listing_create(
+            actor=actor, dataset=dataset, version=version, summary=ds.description.split(".")[0] + ".")
+        if not listing.offers.exists():
+            for offer in ds.offers:
+                catalog.offer_create(actor=actor, listing=listing, **offer)
+        if listing.status == Listing.Status.DRAFT and version.status == DatasetVersion.Status.PASSED:
+            listing = catalog.listing_submit(actor=actor, listing=listing)
+        if listing.status == Listing.Status.IN_REVIEW:
+            listing = catalog.listing_review(actor=staff_actor, listing=listing, approve=True, note="Demo listing")
+        if listing.status != Listing.Status.PUBLISHED:
+            return
+        sale = self._after_sales_contract(demo.DemoPurchase(buyer=spec.buyer, seller=spec.firm, topup_fen=0,
+                                                            purpose=spec.purpose), firms, staff_actor,
+                                          listing=listing, topup_to=ds.offers[0]["price_fen"])
+        if sale is not None:
+            share = getattr(sale, "revenue_share", None) if sale.status == Contract.Status.SETTLED else None
+            self.stdout.write(f"  lineage: {listing.title[:40]} derived from {upstream_ds.title[:30]}; sale to "
+                              f"{buyer.name[:20]} {sale.get_status_display().lower()}"
+                              + (f", {share.share_fen} fen paid upstream" if share else ""))
 
     def _ensure_revision(self) -> None:
         """The speech listing carries a second version, published as a revision with its diff."""
@@ -179,11 +229,17 @@ class Command(BaseCommand):
             contract = Contract.objects.get(access_request=request)
         return Delivery.objects.filter(contract=contract).first()
 
-    def _after_sales_contract(self, spec, firms, staff_actor) -> Contract | None:
-        """``spec.buyer`` buys ``spec.seller``'s first offer (approved by the seller if needed), delivered here."""
+    def _after_sales_contract(self, spec, firms, staff_actor, *, listing: Listing | None = None,
+                              topup_to: int = 0) -> Contract | None:
+        """``spec.buyer`` buys ``spec.seller``'s first offer (of ``listing`` if given; approved by the seller if
+        needed), delivered here. ``topup_to``: top the wallet up to at least this much first."""
         buyer, seller = firms[spec.buyer], firms[spec.seller]
-        offer = Offer.objects.filter(listing__dataset__owner=seller, listing__status=Listing.Status.PUBLISHED,
-                                     is_active=True).order_by("price_fen").first()
+        offers = Offer.objects.filter(listing__dataset__owner=seller, listing__status=Listing.Status.PUBLISHED,
+                                      is_active=True)
+        # the after-sales examples buy each seller's own data, never the derived demo dataset
+        offers = offers.filter(listing=listing) if listing else offers.exclude(
+            listing__dataset__title=demo.DERIVED.dataset.title)
+        offer = offers.order_by("price_fen").first()
         if offer is None:
             return None
         contract = Contract.objects.filter(buyer=buyer, offer=offer).first()
@@ -191,6 +247,12 @@ class Command(BaseCommand):
             if spec.topup_fen:
                 wallet_topup(actor=staff_actor, organization=buyer, amount_fen=spec.topup_fen,
                              memo="Demo bank transfer DEMO-2026-0002")
+            from exchange.services.ledger import wallet_of
+
+            short = topup_to - wallet_of(buyer).balance
+            if short > 0:
+                wallet_topup(actor=staff_actor, organization=buyer, amount_fen=short,
+                             memo="Demo bank transfer DEMO-2026-0003")
             request = access_request_create(actor=_owner_actor(buyer), offer=offer, purpose=spec.purpose)
             if request.status == "pending":
                 access_request_approve(actor=_owner_actor(seller), request=request)

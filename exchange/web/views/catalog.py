@@ -10,6 +10,7 @@ from django.template.loader import render_to_string
 from exchange.models import Listing
 from exchange.pagecache import cached_fragment, cached_public_page
 from exchange.selectors import catalog as catalog_sel
+from exchange.selectors import lineage as lineage_sel
 from exchange.selectors import quality as quality_sel
 from exchange.selectors.metadata import croissant_url, listing_metadata
 from exchange.web import present
@@ -108,4 +109,5 @@ def listing_detail(request, listing_id):
         "offers": [{"offer": o, "price": present.money(o.price_fen)} for o in offers],
         "report_obj": report_obj, "quality": present.quality_view(report),
         "size": present.filesize(version.byte_size),
+        "lineage": lineage_sel.listing_lineage(listing),
     })

@@ -139,7 +139,7 @@ def dataset_detail(request, dataset_id):
                     return redirect(url)
         if wants_json(request):
             return JsonResponse({"ok": False, "errors": form.errors.get_json_data()}, status=400)
-    versions = dataset.versions.select_related("quality_report")
+    versions = dataset.versions.select_related("quality_report", "lineage__upstream__dataset")
     return render(request, "exchange/sell/dataset_detail.html", {
         "dataset": dataset, "form": form,
         "versions": [{"v": v, "size": present.filesize(v.byte_size), "report": _report_of(v),

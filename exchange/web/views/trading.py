@@ -18,8 +18,9 @@ from django.views.decorators.http import require_POST
 
 from exchange.actor import Actor
 from exchange.errors import DomainError
-from exchange.models import AccessRequest, Contract, Offer
+from exchange.models import AccessRequest, Contract, Offer, RevenueShare
 from exchange.selectors import catalog as catalog_sel
+from exchange.selectors import lineage as lineage_sel
 from exchange.selectors import quality as quality_sel
 from exchange.selectors import trading as trading_sel
 from exchange.services import ledger
@@ -83,6 +84,18 @@ def _contract_row(contract) -> dict:
     commission = ledger.commission_fen(price_fen=contract.price_fen, basis_points=contract.commission_bp)
     return {"c": contract, "price": present.money(contract.price_fen), "commission": present.money(commission),
             "payout": present.money(contract.price_fen - commission), "delivery": _delivery_view(contract)}
+
+
+def _sale_row(contract) -> dict:
+    """A sales-page row: the contract row plus the revenue share its settlement paid upstream (lineage)."""
+    row = _contract_row(contract)
+    try:
+        share = contract.revenue_share  # joined by the sales query
+    except RevenueShare.DoesNotExist:
+        return row
+    row.update(share=share, share_amount=present.money(share.share_fen),
+               payout=present.money(share.base_fen - share.share_fen))
+    return row
 
 
 # --- Buying -----------------------------------------------------------------------
@@ -281,11 +294,14 @@ def request_reject(request, request_id):
 @firm_required
 def sales(request):
     firm = request.current_firm
-    contracts = _with_delivery(trading_sel.sales_for(organization=firm))
+    contracts = _with_delivery(trading_sel.sales_for(organization=firm)).select_related("revenue_share__upstream_seller")
     page = _page_of(request, contracts)
     wallet = trading_sel.wallet_summary(organization=firm)
+    received = list(lineage_sel.shares_received(firm)[:50])
     return render(request, "exchange/trading/sales.html", {
-        "page": page, "rows": [_contract_row(c) for c in page.object_list],
+        "page": page, "rows": [_sale_row(c) for c in page.object_list],
+        "shares_received": [{"s": s, "amount": present.money(s.share_fen), "base": present.money(s.base_fen)}
+                            for s in received],
         "in_escrow": present.money(wallet["in_escrow_as_seller_fen"]),
         "commission_percent": f"{settings.TRADING_COMMISSION_BP / 100:g}",
     })
