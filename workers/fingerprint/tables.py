@@ -212,13 +212,23 @@ def _rewrite_csv(f: BinaryIO, out: BinaryIO, fmt: str, edit: Edit) -> int:
     layout = _layout(head, fmt)
     if layout.bom:
         out.write(b"\xef\xbb\xbf")
-    lines = _Capture(iter(_text(f, layout.encoding)))
+    count, header = copy_records(iter(_text(f, layout.encoding)), out, fmt, layout, edit, None)
+    if header is None:
+        raise TableError("the file is empty")
+    return count
+
+
+def copy_records(text_lines: Iterator[str], out: BinaryIO, fmt: str, layout: Layout, edit: Edit,
+                 header: list[str] | None, first_line: int = 0) -> tuple[int, list[str] | None]:
+    """The row-by-row copy of delimited records read from ``text_lines`` (the header first when
+    ``header`` is None); returns the rows copied and the header. The batch marker hands over to
+    this at a record of several lines."""
+    lines = _Capture(text_lines)
     reader = csv.reader(lines, delimiter=layout.delimiter)
     buf = io.StringIO()
     writer = csv.writer(buf, delimiter=layout.delimiter, lineterminator="")
     pending: list[str] = []
     count = 0
-    header: list[str] | None = None
     try:
         for row in reader:
             raw = "".join(lines.raw)
@@ -229,11 +239,7 @@ def _rewrite_csv(f: BinaryIO, out: BinaryIO, fmt: str, edit: Edit) -> int:
                 continue
             new = edit(header, row)
             if new is not None:
-                buf.seek(0)
-                buf.truncate()
-                writer.writerow(new)
-                body = raw.rstrip("\r\n")
-                pending.append(buf.getvalue() + raw[len(body):])
+                pending.append(requote(writer, buf, new, raw))
             else:
                 pending.append(raw)
             count += 1
@@ -241,11 +247,18 @@ def _rewrite_csv(f: BinaryIO, out: BinaryIO, fmt: str, edit: Edit) -> int:
                 out.write("".join(pending).encode(layout.encoding))
                 pending.clear()
     except (csv.Error, UnicodeDecodeError) as exc:
-        raise TableError(f"unreadable {fmt.upper()} at line {reader.line_num}: {exc}") from None
-    if header is None:
-        raise TableError("the file is empty")
+        raise TableError(f"unreadable {fmt.upper()} at line {first_line + reader.line_num}: {exc}") from None
     out.write("".join(pending).encode(layout.encoding))
-    return count
+    return count, header
+
+
+def requote(writer: Any, buf: io.StringIO, row: list[Any], raw: str) -> str:
+    """A changed record, quoted minimally, with the line ending of its original text ``raw``."""
+    buf.seek(0)
+    buf.truncate()
+    writer.writerow(row)
+    body = raw.rstrip("\r\n")
+    return buf.getvalue() + raw[len(body):]
 
 
 def _rewrite_jsonl(f: BinaryIO, out: BinaryIO, edit: Edit) -> int:
