@@ -196,6 +196,67 @@ def _scan(data, line_starts, line_ends, column, delim, result, cell_start, cell_
         cell_start[i], cell_end[i] = key_s, key_e
 
 
+@_jit
+def _is_space(c):  # pragma: no cover - compiled; RE2's \s
+    return c == 32 or c == 9 or c == 10 or c == 12 or c == 13
+
+
+@_jit
+def _stats(data, line_starts, line_ends, ncols, delim, values, numeric, decimals):  # pragma: no cover
+    """tables.csv_stats over quote-free lines: per column the non-empty cells, whether each is a
+    plain number (``\\s*[+-]?(\\d+(\\.\\d*)?|\\.\\d+)\\s*``) and its most fractional digits. Empty
+    lines and lines with another number of cells are skipped, as pyarrow's reader skips them."""
+    rows = 0
+    for i in range(len(line_starts)):
+        s, e = line_starts[i], line_ends[i]
+        if s >= e:
+            continue
+        cells = 1
+        for p in range(s, e):
+            if data[p] == delim:
+                cells += 1
+        if cells != ncols:
+            continue
+        rows += 1
+        col, fs = 0, s
+        for p in range(s, e + 1):
+            if p < e and data[p] != delim:
+                continue
+            if p > fs:
+                values[col] += 1
+                if numeric[col]:
+                    q = fs
+                    while q < p and _is_space(data[q]):
+                        q += 1
+                    if q < p and (data[q] == 43 or data[q] == 45):
+                        q += 1
+                    whole = 0
+                    while q < p and 48 <= data[q] <= 57:
+                        q += 1
+                        whole += 1
+                    frac = 0
+                    if q < p and data[q] == 46:
+                        q += 1
+                        while q < p and 48 <= data[q] <= 57:
+                            q += 1
+                            frac += 1
+                    while q < p and _is_space(data[q]):
+                        q += 1
+                    if q != p or (whole == 0 and frac == 0):
+                        numeric[col] = False
+                    elif frac > decimals[col]:
+                        decimals[col] = frac
+            col += 1
+            fs = p + 1
+    return rows
+
+
+def column_stats(data: np.ndarray, line_starts: np.ndarray, line_ends: np.ndarray, ncols: int, delim: int,
+                 values: np.ndarray, numeric: np.ndarray, decimals: np.ndarray) -> int:
+    """Adds one block's quote-free lines to the running per-column counts; returns its rows."""
+    return int(_stats(data, line_starts, line_ends, ncols, delim, values, numeric, decimals))
+
+
 class Hasher:
     """Selection digests of many row keys under one key (``digest_size`` 16 as keys.row_digest)."""
 

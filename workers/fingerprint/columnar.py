@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 
 from . import batch
 from .mark import Marker
-from .tables import PARQUET_BATCH
+from .tables import PARQUET_BATCH, read_column_batches
 
 CANONICAL_INT = r"^(0|[1-9][0-9]*)$"
 
@@ -119,3 +119,37 @@ def mark_parquet(f: BinaryIO, out: BinaryIO, marker: Marker, selection: bytes) -
                 rb = pa.record_batch(cols, schema=schema)
             writer.write_batch(rb)
     return count
+
+
+def selected_in_batches(f: BinaryIO, fmt: str, plan: Any, wanted: list[str], selection: bytes,
+                        read: list[int]) -> tuple[list[str], Any] | None:
+    """trace's reader for CSV, TSV and Parquet leaks with one plain key column: every key hashed
+    per record batch, only selected rows made into Python lists. None: use the row reader."""
+    from .keys import threshold
+    from .mark import RowKeys
+    from .values import key_part
+
+    if fmt not in ("csv", "tsv", "parquet") or not batch.AVAILABLE or len(plan.key_columns) != 1 \
+            or plan.key_columns[0] in plan.decimals:
+        return None
+    found = read_column_batches(f, fmt, wanted)
+    if found is None:
+        return None
+    present, batches = found
+    RowKeys(plan, present)  # KeyColumnsMissing when the key column is absent
+    column = present.index(plan.key_columns[0])
+    hasher = batch.Hasher(selection)
+    limit = threshold(plan.rate)
+
+    def rows() -> Any:
+        for rb in batches:
+            read[0] += rb.num_rows
+            words, special = key_digests(rb.column(column), hasher, lambda v: key_part(v, None))
+            chosen = selected_rows(words, special, limit)
+            if not chosen:
+                continue
+            sub = rb.take(pa.array([i for i, _ in chosen], type=pa.int64()))
+            cols = [c.to_pylist() for c in sub.columns]
+            for k, (_, digest) in enumerate(chosen):
+                yield digest, [c[k] for c in cols]
+    return present, rows()

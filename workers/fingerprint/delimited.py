@@ -45,6 +45,74 @@ def _header(f: BinaryIO, bom: bool) -> tuple[bytes, bytes] | None:
     return line, data[end + 1:]
 
 
+def _lines(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Start, end (after its newline) and end of content (before CR LF) of every line."""
+    nl = np.flatnonzero(arr == 10)
+    starts = np.concatenate(([0], nl + 1))
+    ends = np.concatenate((nl, [len(arr)]))
+    if starts[-1] >= len(arr):  # the block ends with a newline: no partial line after it
+        starts, ends = starts[:-1], ends[:-1]
+    body_ends = ends.copy()
+    cr = (body_ends > starts) & (arr[np.maximum(body_ends - 1, 0)] == 13)
+    body_ends[cr] -= 1
+    return starts, ends, body_ends
+
+
+def _blocks(f: BinaryIO, rest: bytes) -> Iterator[bytes]:
+    """Whole lines, about BLOCK bytes at a time (the last block may lack its newline)."""
+    carry, eof = rest, False
+    while not eof or carry:
+        chunk = f.read(BLOCK) if not eof else b""
+        eof = eof or not chunk
+        data = carry + chunk
+        cut = len(data) if eof else data.rfind(b"\n") + 1
+        carry = data[cut:]
+        if cut:
+            yield data[:cut]
+
+
+def csv_stats_batch(f: BinaryIO, fmt: str, header: list[str]):
+    """tables.csv_stats (the plan's column scan) by the compiled kernel, for a file without any
+    quote character, lone CR or NUL; None otherwise (``f`` back at its start either way)."""
+    from .plan import ColumnStats
+
+    if not batch.AVAILABLE:
+        return None
+    head = f.read(HEAD_BYTES)
+    f.seek(0)
+    layout = _layout(head, fmt)
+    try:
+        first = _header(f, layout.bom)
+        if first is None:
+            return None
+        ncols = len(header)
+        values = np.zeros(ncols, dtype=np.int64)
+        numeric = np.ones(ncols, dtype=np.bool_)
+        decimals = np.zeros(ncols, dtype=np.int64)
+        rows = 0
+        for raw in _blocks(f, first[1]):
+            try:
+                block = raw if layout.encoding == "utf-8" else raw.decode(layout.encoding).encode("utf-8")
+                if layout.encoding == "utf-8":
+                    raw.decode("utf-8")
+            except UnicodeDecodeError:
+                return None
+            if b'"' in block or b"\0" in block or (b"\r" in block and block.count(b"\r") != block.count(b"\r\n")):
+                return None
+            arr = np.frombuffer(block, dtype=np.uint8)
+            starts, _, body_ends = _lines(arr)
+            rows += batch.column_stats(arr, starts, body_ends, ncols, ord(layout.delimiter), values, numeric, decimals)
+    finally:
+        f.seek(0)
+    stats = {name: ColumnStats() for name in header}
+    for i, name in enumerate(header):  # a repeated column name adds up, as in csv_stats
+        c = stats[name]
+        c.values += int(values[i])
+        c.numeric = c.numeric and bool(numeric[i])
+        c.decimals = max(c.decimals, int(decimals[i]))
+    return stats, rows
+
+
 def mark_delimited(f: BinaryIO, out: BinaryIO, fmt: str, marker: Marker, selection: bytes) -> int | None:
     """Rows marked, or None (nothing written, ``f`` to be re-read) when this file needs the row path."""
     plan = marker.plan
@@ -91,7 +159,7 @@ def mark_delimited(f: BinaryIO, out: BinaryIO, fmt: str, marker: Marker, selecti
         except UnicodeDecodeError as exc:
             raise TableError(f"unreadable {fmt.upper()} near line {line_no + 1}: {exc}") from None
         block = raw if enc == "utf-8" else text.encode(enc)
-        if block.count(b"\r") != block.count(b"\r\n") or b"\0" in block:
+        if (b"\r" in block and block.count(b"\r") != block.count(b"\r\n")) or b"\0" in block:
             return rows + _row_path(f, out, fmt, layout, marker, header, text, carry, line_no)
         arr = np.frombuffer(block, dtype=np.uint8)
         nl = np.flatnonzero(arr == 10)

@@ -64,7 +64,9 @@ def plan_file(f: BinaryIO, fmt: str, *, schema: dict | None, options: Fingerprin
     stats = None
     if fmt in ("csv", "tsv"):
         f.seek(0)
-        stats = csv_stats(f, fmt, header)
+        from .delimited import csv_stats_batch
+
+        stats = csv_stats_batch(f, fmt, header) or csv_stats(f, fmt, header)
     plan = build_plan(header, rows, schema=schema, options=options, stats=stats)
     f.seek(0)
     return plan

@@ -357,20 +357,30 @@ def csv_stats(f: BinaryIO, fmt: str, header: list[str]):
 def read_columns(f: BinaryIO, fmt: str, wanted: list[str]) -> tuple[list[str], Iterator[list[Any]]]:
     """Like ``read_rows`` but only the ``wanted`` columns the file has, read by pyarrow in
     batches for CSV, TSV and Parquet (JSON Lines: row by row). ``f`` must be seekable."""
-    header, rows = read_rows(f, fmt)
+    batches = read_column_batches(f, fmt, wanted)
+    if batches is None:
+        f.seek(0)
+        return read_rows(f, fmt)
+    present, it = batches
+
+    def rows() -> Iterator[list[Any]]:
+        for batch in it:
+            yield from (list(r) for r in zip(*(c.to_pylist() for c in batch.columns), strict=True))
+    return present, rows()
+
+
+def read_column_batches(f: BinaryIO, fmt: str, wanted: list[str]) -> tuple[list[str], Iterator[Any]] | None:
+    """The ``wanted`` columns the file has, as pyarrow record batches (CSV and TSV cells as
+    strings); None for JSON Lines and for delimited files with repeated column names."""
+    header, _ = read_rows(f, fmt)
     if fmt == "jsonl":
-        return header, rows
+        return None
     present = [n for n in dict.fromkeys(wanted) if n in header]
     if fmt == "parquet":
         pf = pq.ParquetFile(f)
-
-        def parquet_batches() -> Iterator[list[Any]]:
-            for batch in pf.iter_batches(batch_size=PARQUET_BATCH * 4, columns=present):
-                yield from (list(r) for r in zip(*(c.to_pylist() for c in batch.columns), strict=True))
-        return present, parquet_batches()
+        return present, pf.iter_batches(batch_size=PARQUET_BATCH * 4, columns=present)
     if len(set(header)) != len(header):
-        f.seek(0)
-        return read_rows(f, fmt)  # duplicate column names: pyarrow cannot name them apart
+        return None  # duplicate column names: pyarrow cannot name them apart
     import pyarrow.csv as pcsv
 
     f.seek(0)
@@ -388,10 +398,9 @@ def read_columns(f: BinaryIO, fmt: str, wanted: list[str]) -> tuple[list[str], I
     except pa.ArrowInvalid as exc:
         raise TableError(f"unreadable {fmt.upper()}: {exc}") from None
 
-    def csv_batches() -> Iterator[list[Any]]:
+    def csv_batches() -> Iterator[Any]:
         try:
-            for batch in reader:
-                yield from (list(r) for r in zip(*(c.to_pylist() for c in batch.columns), strict=True))
+            yield from reader
         except pa.ArrowInvalid as exc:
             raise TableError(f"unreadable {fmt.upper()}: {exc}") from None
     return present, csv_batches()

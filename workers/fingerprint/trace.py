@@ -112,20 +112,27 @@ class TraceResult:
         return self.scores[1] if len(self.scores) > 1 else None
 
 
-def _observed(plan: Plan, header: list[str], rows: Any, selection: bytes, max_rows: int) -> tuple[int, list]:
-    """Read the leak once: for each selected row, its digest and the marks it holds."""
+def _selected(plan: Plan, header: list[str], rows: Any, selection: bytes, read: list[int]) -> Any:
+    """(digest, row) of every selected row, row by row; ``read[0]`` counts the rows read."""
     keys = RowKeys(plan, header).fn
-    pos = {name: i for i, name in enumerate(header)}
-    cols = [(j, pos[c.name], c) for j, c in enumerate(plan.columns) if c.name in pos]
     limit = threshold(plan.rate)
     digest_of = row_digest_function(selection)
+    for row in rows:
+        read[0] += 1
+        digest = digest_of(keys(row))
+        if is_selected(digest, limit):
+            yield digest, row
+
+
+def _observed(plan: Plan, header: list[str], selected: Any, max_rows: int) -> list:
+    """For each selected row (in file order), its digest and the marks it holds; the ``max_rows``
+    with the smallest digests are kept."""
+    pos = {name: i for i, name in enumerate(header)}
+    cols = [(j, pos[c.name], c) for j, c in enumerate(plan.columns) if c.name in pos]
     heap: list[tuple[int, bytes, list[tuple[int, int]]]] = []  # max-heap on the digest (negated)
     seen: set[bytes] = set()
-    read = 0
-    for row in rows:
-        read += 1
-        digest = digest_of(keys(row))
-        if not is_selected(digest, limit) or digest in seen:
+    for digest, row in selected:
+        if digest in seen:
             continue
         obs = []
         for j, i, col in cols:
@@ -147,7 +154,21 @@ def _observed(plan: Plan, header: list[str], rows: Any, selection: bytes, max_ro
             _, old, _ = heapq.heapreplace(heap, (rank, digest, obs))
             seen.discard(old)
             seen.add(digest)
-    return read, [(d, o) for _, d, o in heap]
+    return [(d, o) for _, d, o in heap]
+
+
+def _read_selected(f: BinaryIO, fmt: str, plan: Plan, selection: bytes, read: list[int]) -> tuple[list[str], Any]:
+    """The leak's header and its selected rows: in batches (columnar.selected_in_batches) when
+    the format and key allow, else row by row. Both give the same rows in the same order."""
+    wanted = [*plan.key_columns, *(c.name for c in plan.columns)]
+    from .columnar import selected_in_batches
+
+    found = selected_in_batches(f, fmt, plan, wanted, selection, read)
+    if found is not None:
+        return found
+    f.seek(0)
+    header, rows = read_columns(f, fmt, wanted)
+    return header, _selected(plan, header, rows, selection, read)
 
 
 def trace(f: BinaryIO, fmt: str, *, plan: Plan, selection: bytes, candidates: dict[str, bytes],
@@ -157,8 +178,10 @@ def trace(f: BinaryIO, fmt: str, *, plan: Plan, selection: bytes, candidates: di
     A duplicate row key (a leak merging two copies of the same row) is scored once: its
     first copy by digest order, so a merge cannot count one row twice for one buyer.
     """
-    header, rows = read_columns(f, fmt, [*plan.key_columns, *(c.name for c in plan.columns)])
-    read, observed = _observed(plan, header, rows, selection, max_rows)
+    counter = [0]
+    header, selected = _read_selected(f, fmt, plan, selection, counter)
+    observed = _observed(plan, header, selected, max_rows)
+    read = counter[0]
     total_cells = sum(len(o) for _, o in observed)
     n_cand = max(1, len(candidates))
     # Each observed row as (digest, mask of its marked columns, the bits the leak holds there):
