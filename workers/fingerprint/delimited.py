@@ -157,26 +157,21 @@ def mark_delimited(f: BinaryIO, out: BinaryIO, fmt: str, marker: Marker, selecti
         try:
             text = raw.decode(enc)
         except UnicodeDecodeError as exc:
-            raise TableError(f"unreadable {fmt.upper()} near line {line_no + 1}: {exc}") from None
+            at_line = line_no + raw.count(b"\n", 0, exc.start) + 1
+            raise TableError(f"unreadable {fmt.upper()} at line {at_line}: {exc}") from None
         block = raw if enc == "utf-8" else text.encode(enc)
         if (b"\r" in block and block.count(b"\r") != block.count(b"\r\n")) or b"\0" in block:
             return rows + _row_path(f, out, fmt, layout, marker, header, text, carry, line_no)
         arr = np.frombuffer(block, dtype=np.uint8)
-        nl = np.flatnonzero(arr == 10)
-        starts = np.concatenate(([0], nl + 1))
-        ends = np.concatenate((nl, [len(arr)]))
-        if starts[-1] >= len(arr):  # the block ends with a newline: no partial line after it
-            starts, ends = starts[:-1], ends[:-1]
-        body_ends = ends.copy()
-        cr = (body_ends > starts) & (arr[np.maximum(body_ends - 1, 0)] == 13)
-        body_ends[cr] -= 1
+        starts, ends, body_ends = _lines(arr)
         result, cs, ce = batch.scan_key_cells(arr, starts, body_ends, column, delim)
         spans = np.flatnonzero(result == batch.SPANS)
         n = len(starts) if not len(spans) else int(spans[0])
         canon = np.flatnonzero(result[:n] == batch.CANONICAL)
         words = hasher.words(arr, cs[canon], ce[canon])
         sel = np.flatnonzero(batch.selected_mask(words, marker.limit))
-        picked = [(int(canon[k]), batch.digest_bytes(words[k])) for k in sel]
+        raw_digests = words[sel].astype("<u8").tobytes()
+        picked = [(int(canon[k]), raw_digests[16 * j:16 * j + 16]) for j, k in enumerate(sel)]
         for i in np.flatnonzero(result[:n] == batch.PYTHON):
             line = block[starts[i]:ends[i] + 1].decode(enc)
             digest = hasher.one(marker.key(next(reader([line], delimiter=layout.delimiter), [])).encode("utf-8"))
@@ -188,7 +183,9 @@ def mark_delimited(f: BinaryIO, out: BinaryIO, fmt: str, marker: Marker, selecti
         for i, digest in picked:
             s, e = int(starts[i]), min(int(ends[i]) + 1, len(block))
             line = block[s:e].decode(enc)
-            new = marker.selected(rows + i + 1, digest, next(reader([line], delimiter=layout.delimiter), []))
+            cells = line.rstrip("\r\n").split(layout.delimiter) if '"' not in line and line.strip("\r\n") else \
+                next(reader([line], delimiter=layout.delimiter), [])  # a plain line: its cells are its split
+            new = marker.selected(rows + i + 1, digest, cells)
             if new is not None:
                 pieces.append(block[at:s])
                 pieces.append(requote(writer, buf, new, line).encode(enc))
