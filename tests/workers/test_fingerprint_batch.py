@@ -131,11 +131,11 @@ def test_plain_number_parsing_equals_decimal(text, p):
             assert values.numeric_with(text, p, m) == f"{lead}{sign}{d:.{p}f}{trail}"
 
 
-PIECE = st.sampled_from(["1.25", "3.50", "-0.05", "x", "", '"a,b"', '"two\nlines"', '"q""uote"', "7", "007",
-                         " 2.5", "\r", "中"])
+PIECE = st.sampled_from(["1.25", "3.50", "-0.05", "-0.01", "-0.10", "-0.00", "0.00", "+1.25", "-12.31", "07.25",
+                         "12.5", "1.255", "x", "", '"a,b"', '"two\nlines"', '"q""uote"', "7", "007", " 2.5", "\r", "中"])
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(body=st.lists(st.tuples(st.integers(0, 10_000), st.lists(PIECE, min_size=0, max_size=3)), max_size=60),
        crlf=st.booleans())
 def test_any_delimited_file_is_marked_the_same_by_both_paths(body, crlf):

@@ -257,6 +257,77 @@ def column_stats(data: np.ndarray, line_starts: np.ndarray, line_ends: np.ndarra
     return int(_stats(data, line_starts, line_ends, ncols, delim, values, numeric, decimals))
 
 
+@_jit
+def _cells(data, line_starts, line_ends, rows, columns, decimals, delim, status, last, have):  # pragma: no cover
+    """For each selected line ``rows[r]``, its marked cells (``columns``, ascending positions
+    given with their index into ``columns``): the position of the last digit and its parity when
+    the cell is written ``[+-]?(0|[1-9]\\d*)\\.\\d{p}`` with exactly its column's p decimals;
+    ``have`` -1 for an empty cell. ``status[r]`` is 1 when any cell, or a quote in the line, needs
+    the Python path (Marker.selected), 0 when toggling last digits is exactly what it would write."""
+    ncol = len(columns)
+    for r in range(len(rows)):
+        i = rows[r]
+        s, e = line_starts[i], line_ends[i]
+        status[r] = 0
+        for p in range(s, e):
+            if data[p] == 34:
+                status[r] = 1
+        if status[r]:
+            continue
+        field, fs = 0, s
+        for k in range(ncol):
+            have[r, k] = -1
+            last[r, k] = -1
+        for p in range(s, e + 1):
+            if p < e and data[p] != delim:
+                continue
+            for k in range(ncol):
+                if columns[k] != field:
+                    continue
+                if p == fs:
+                    break  # empty: carries no mark
+                q = fs
+                neg = data[q] == 45
+                if data[q] == 43 or data[q] == 45:
+                    q += 1
+                whole_s = q
+                while q < p and 48 <= data[q] <= 57:
+                    q += 1
+                whole = q - whole_s
+                ok = whole >= 1 and (whole == 1 or data[whole_s] != 48) and q < p and data[q] == 46
+                if ok:
+                    q += 1
+                    frac_s = q
+                    while q < p and 48 <= data[q] <= 57:
+                        q += 1
+                    ok = q == p and p - frac_s == decimals[k]
+                if ok and neg:  # a negative value whose other digits are all 0: flipping may drop its sign
+                    zeros = True
+                    for z in range(whole_s, p - 1):
+                        if data[z] != 48 and data[z] != 46:
+                            zeros = False
+                    ok = not zeros
+                if not ok:
+                    status[r] = 1
+                    break
+                last[r, k] = p - 1
+                have[r, k] = (data[p - 1] - 48) & 1
+            if status[r]:
+                break
+            field += 1
+            fs = p + 1
+
+
+def marked_cells(data: np.ndarray, line_starts: np.ndarray, line_ends: np.ndarray, rows: np.ndarray,
+                 columns: np.ndarray, decimals: np.ndarray, delim: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    n, k = len(rows), len(columns)
+    status = np.zeros(n, dtype=np.int8)
+    last = np.full((n, k), -1, dtype=np.int64)
+    have = np.full((n, k), -1, dtype=np.int8)
+    _cells(data, line_starts, line_ends, rows, columns, decimals, delim, status, last, have)
+    return status, last, have
+
+
 class Hasher:
     """Selection digests of many row keys under one key (``digest_size`` 16 as keys.row_digest)."""
 

@@ -138,6 +138,7 @@ def mark_delimited(f: BinaryIO, out: BinaryIO, fmt: str, marker: Marker, selecti
     out.write(header_text.encode(enc))
     hasher = batch.Hasher(selection)
     delim = ord(layout.delimiter)
+    decimal_cells = marker.decimal_cells()
     reader = csv.reader
     buf = io.StringIO()
     writer = csv.writer(buf, delimiter=layout.delimiter, lineterminator="")
@@ -178,18 +179,35 @@ def mark_delimited(f: BinaryIO, out: BinaryIO, fmt: str, marker: Marker, selecti
             if int.from_bytes(digest[:8], "big") < marker.limit:
                 picked.append((int(i), digest))
         picked.sort()
-        pieces: list[bytes] = []
-        at = 0
-        for i, digest in picked:
+        simple = decimal_cells is not None and len(picked) > 0
+        if simple:
+            bit_of, positions, decimals = decimal_cells
+            rows_at = np.array([i for i, _ in picked], dtype=np.int64)
+            status, last, have = batch.marked_cells(arr, starts, body_ends, rows_at, np.array(positions, dtype=np.int64),
+                                                    np.array(decimals, dtype=np.int64), delim)
+        toggles: list[int] = []
+        replaced: list[tuple[int, int, bytes]] = []
+        for r, (i, digest) in enumerate(picked):
+            if simple and not status[r]:
+                toggles.extend(marker.selected_digits(rows + i + 1, digest, bit_of, have[r], last[r]))
+                continue
             s, e = int(starts[i]), min(int(ends[i]) + 1, len(block))
             line = block[s:e].decode(enc)
             cells = line.rstrip("\r\n").split(layout.delimiter) if '"' not in line and line.strip("\r\n") else \
                 next(reader([line], delimiter=layout.delimiter), [])  # a plain line: its cells are its split
             new = marker.selected(rows + i + 1, digest, cells)
             if new is not None:
-                pieces.append(block[at:s])
-                pieces.append(requote(writer, buf, new, line).encode(enc))
-                at = e
+                replaced.append((s, e, requote(writer, buf, new, line).encode(enc)))
+        if toggles:
+            edited = arr.copy()
+            edited[np.array(toggles, dtype=np.int64)] ^= 1  # '0'<->'1', ..., '8'<->'9'
+            block = edited.tobytes()
+        pieces: list[bytes] = []
+        at = 0
+        for s, e, text_new in replaced:
+            pieces.append(block[at:s])
+            pieces.append(text_new)
+            at = e
         marker.rows += n
         rows += n
         line_no += n

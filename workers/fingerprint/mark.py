@@ -105,6 +105,40 @@ class Marker:
             return None
         return self.selected(self.rows, digest, row)
 
+    def decimal_cells(self) -> tuple[list[int], list[int], list[int]] | None:
+        """(bit j, cell position, decimals) of the marked columns in position order, when all of
+        them are decimal (batch.marked_cells can then decide rows); None otherwise."""
+        if any(col.kind != "decimal" for _, _, col in self._cols):
+            return None
+        cols = sorted(self._cols, key=lambda c: c[1])
+        return [j for j, _, _ in cols], [i for _, i, _ in cols], [c.decimals for _, _, c in cols]
+
+    def selected_digits(self, rowno: int, digest: bytes, bit_of: list[int], have: Any, last: Any) -> list[int]:
+        """``selected`` for a row whose marked cells are plain numbers at their declared precision
+        (batch.marked_cells): writing a mark toggles the cell's last digit (0<->1 ... 8<->9), which
+        is exactly what numeric_with writes there. Returns the positions to toggle ([] for none)."""
+        self.selected_rows += 1
+        bits = row_bits(self.contract, digest)
+        toggles = []
+        marked = 0
+        for k, j in enumerate(bit_of):
+            h = have[k]
+            if h < 0:
+                continue
+            marked += 1
+            if h != (bits >> j) & 1:
+                toggles.append(int(last[k]))
+        if not toggles:
+            self.marked += marked
+            return toggles
+        if self.changed + 1 > rowno // self.plan.gamma:
+            self.skipped += 1
+            return []
+        self.changed += 1
+        self.cells += len(toggles)
+        self.marked += marked
+        return toggles
+
     def selected(self, rowno: int, digest: bytes, row: list[Any]) -> list[Any] | None:
         """Marks for a selected row, the ``rowno``-th of the file (1-based; the budget allows
         ``rowno // γ`` changed rows up to it)."""
