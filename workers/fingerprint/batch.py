@@ -114,9 +114,9 @@ def _keyed_state(key, outlen, iv, sigma):  # pragma: no cover - compiled
 
 
 @_jit
-def _digests(state, data, starts, ends, out, iv, sigma):  # pragma: no cover - compiled
-    """out[i] = the first two words of BLAKE2b(data[starts[i]:ends[i]]) from the keyed ``state``
-    (messages of one byte or more; an empty message is hashed by the caller)."""
+def _digests(state, data, starts, ends, out, iv, sigma, word):  # pragma: no cover - compiled
+    """out[i] = words ``word`` and ``word + 1`` of BLAKE2b(data[starts[i]:ends[i]]) from the keyed
+    ``state`` (messages of one byte or more; an empty message is hashed by the caller)."""
     h = np.empty(8, dtype=np.uint64)
     block = np.empty(128, dtype=np.uint8)
     for i in range(len(starts)):
@@ -134,8 +134,8 @@ def _digests(state, data, starts, ends, out, iv, sigma):  # pragma: no cover - c
             s += n
             if last:
                 break
-        out[i, 0] = h[0]
-        out[i, 1] = h[1]
+        out[i, 0] = h[word]
+        out[i, 1] = h[word + 1]
 
 
 @_jit
@@ -345,10 +345,10 @@ class Hasher:
         if self.state is not None:
             todo = ~empty
             if todo.all():
-                _digests(self.state, data, starts, ends, out, IV, SIGMA)
+                _digests(self.state, data, starts, ends, out, IV, SIGMA, 0)
             else:
                 part = np.empty((int(todo.sum()), 2), dtype=np.uint64)
-                _digests(self.state, data, starts[todo], ends[todo], part, IV, SIGMA)
+                _digests(self.state, data, starts[todo], ends[todo], part, IV, SIGMA, 0)
                 out[todo] = part
             loop = np.flatnonzero(empty)
         else:
@@ -359,6 +359,13 @@ class Hasher:
             h.update(raw[starts[i]:ends[i]])
             out[i] = np.frombuffer(h.digest()[:16].ljust(16, b"\0"), dtype="<u8")
         return out
+
+    def low_bits(self, data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        """keys.row_bits(key, message) & (2**64 - 1) for many non-empty messages (a 64-byte
+        digest read as a big-endian integer: its low 64 bits are the last word, byte-swapped)."""
+        out = np.empty((len(starts), 2), dtype=np.uint64)
+        _digests(self.state, data, starts, ends, out, IV, SIGMA, 6)
+        return out[:, 1].byteswap()
 
     def one(self, message: bytes) -> bytes:
         h = self._base.copy()

@@ -21,6 +21,9 @@ import math
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
+import numpy as np
+
+from . import batch
 from .keys import is_selected, row_bits_function, row_digest_function, threshold
 from .mark import RowKeys
 from .plan import Plan
@@ -134,6 +137,9 @@ def _observed(plan: Plan, header: list[str], selected: Any, max_rows: int) -> li
     for digest, row in selected:
         if digest in seen:
             continue
+        rank = -int.from_bytes(digest[:8], "big")
+        if len(heap) >= max_rows and rank <= heap[0][0]:
+            continue  # could not enter the heap whatever it holds: its cells need not be read
         obs = []
         for j, i, col in cols:
             v = row[i] if i < len(row) else None
@@ -146,7 +152,6 @@ def _observed(plan: Plan, header: list[str], selected: Any, max_rows: int) -> li
                 obs.append((j, bit))
         if not obs:
             continue
-        rank = -int.from_bytes(digest[:8], "big")
         if len(heap) < max_rows:
             heapq.heappush(heap, (rank, digest, obs))
             seen.add(digest)
@@ -171,6 +176,26 @@ def _read_selected(f: BinaryIO, fmt: str, plan: Plan, selection: bytes, read: li
     return header, _selected(plan, header, rows, selection, read)
 
 
+def _disagreements(packed: list[tuple[bytes, int, int]], candidates: dict[str, bytes]) -> Any:
+    """(contract id, cells where the leak's bits differ from that contract's) for every candidate.
+    Up to 64 marked columns, each candidate's bits for all rows come from one compiled BLAKE2b
+    call (batch.Hasher.low_bits) and the count from one popcount; wider plans, row by row."""
+    width = max((c.bit_length() for _, c, _ in packed), default=1)
+    if batch.AVAILABLE and packed and width <= 64:
+        data = np.frombuffer(b"".join(d for d, _, _ in packed), dtype=np.uint8)
+        starts = np.arange(len(packed), dtype=np.int64) * 16
+        ends = starts + 16
+        masks = np.array([m for _, m, _ in packed], dtype=np.uint64)
+        held = np.array([h for _, _, h in packed], dtype=np.uint64)
+        for contract_id, key in candidates.items():
+            bits = batch.Hasher(key, 64).low_bits(data, starts, ends)
+            yield contract_id, int(np.bitwise_count((bits ^ held) & masks).sum())
+        return
+    for contract_id, key in candidates.items():
+        bits_of = row_bits_function(key, width)
+        yield contract_id, sum(((bits_of(digest) ^ held) & mask).bit_count() for digest, mask, held in packed)
+
+
 def trace(f: BinaryIO, fmt: str, *, plan: Plan, selection: bytes, candidates: dict[str, bytes],
           alpha: float = DEFAULT_ALPHA, max_rows: int = DEFAULT_MAX_ROWS) -> TraceResult:
     """Score every candidate (contract id -> contract key) against the leaked table ``f``.
@@ -187,13 +212,8 @@ def trace(f: BinaryIO, fmt: str, *, plan: Plan, selection: bytes, candidates: di
     # Each observed row as (digest, mask of its marked columns, the bits the leak holds there):
     # a candidate's disagreements are then popcount((its bits ^ held) & mask).
     packed = [(d, sum(1 << j for j, _ in obs), sum(bit << j for j, bit in obs)) for d, obs in observed]
-    width = max((c.bit_length() for _, c, _ in packed), default=1)
     scores = []
-    for contract_id, key in candidates.items():
-        bits_of = row_bits_function(key, width)
-        disagree = 0
-        for digest, mask, held in packed:
-            disagree += ((bits_of(digest) ^ held) & mask).bit_count()
+    for contract_id, disagree in _disagreements(packed, candidates):
         agree = total_cells - disagree
         p = binomial_tail(total_cells, agree) if total_cells else 1.0
         p_any = min(1.0, p * n_cand)
