@@ -328,6 +328,43 @@ def marked_cells(data: np.ndarray, line_starts: np.ndarray, line_ends: np.ndarra
     return status, last, have
 
 
+@_jit
+def _split(data, starts, ends, body_ends):  # pragma: no cover - compiled
+    """Lines of ``data``: start, end (at its newline, or the end of data) and end before CR LF."""
+    n = 0
+    s = 0
+    size = len(data)
+    for p in range(size):
+        if data[p] == 10:
+            starts[n], ends[n] = s, p
+            body_ends[n] = p - 1 if p > s and data[p - 1] == 13 else p
+            n += 1
+            s = p + 1
+    if s < size:
+        starts[n], ends[n] = s, size
+        body_ends[n] = size - 1 if data[size - 1] == 13 else size
+        n += 1
+    return n
+
+
+@_jit
+def _newlines(data):  # pragma: no cover - compiled
+    n = 0
+    for c in data:
+        n += c == 10
+    return n
+
+
+def split_lines(data: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Start, end (after its newline) and end of content (before CR LF) of every line of ``data``."""
+    count = int(_newlines(data)) + 1
+    starts = np.empty(count, dtype=np.int64)
+    ends = np.empty(count, dtype=np.int64)
+    body_ends = np.empty(count, dtype=np.int64)
+    n = _split(data, starts, ends, body_ends)
+    return starts[:n], ends[:n], body_ends[:n]
+
+
 class Hasher:
     """Selection digests of many row keys under one key (``digest_size`` 16 as keys.row_digest)."""
 

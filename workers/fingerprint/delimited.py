@@ -46,7 +46,9 @@ def _header(f: BinaryIO, bom: bool) -> tuple[bytes, bytes] | None:
 
 
 def _lines(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Start, end (after its newline) and end of content (before CR LF) of every line."""
+    """Start, end (at its newline) and end of content (before CR LF) of every line."""
+    if batch.AVAILABLE:
+        return batch.split_lines(arr)
     nl = np.flatnonzero(arr == 10)
     starts = np.concatenate(([0], nl + 1))
     ends = np.concatenate((nl, [len(arr)]))
@@ -199,9 +201,9 @@ def mark_delimited(f: BinaryIO, out: BinaryIO, fmt: str, marker: Marker, selecti
             if new is not None:
                 replaced.append((s, e, requote(writer, buf, new, line).encode(enc)))
         if toggles:
-            edited = arr.copy()
-            edited[np.array(toggles, dtype=np.int64)] ^= 1  # '0'<->'1', ..., '8'<->'9'
-            block = edited.tobytes()
+            edited = bytearray(block)
+            np.frombuffer(edited, dtype=np.uint8)[np.array(toggles, dtype=np.int64)] ^= 1  # '0'<->'1' ... '8'<->'9'
+            block = edited
         pieces: list[bytes] = []
         at = 0
         for s, e, text_new in replaced:
