@@ -30,7 +30,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench._report import machine, write_section
-from workers.fingerprint.trace import DEFAULT_MAX_ROWS
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "data"
@@ -82,7 +81,14 @@ def _warm_up() -> float:
     """Load the compiled kernels once (a worker does this once per process)."""
     import io
 
-    from workers.fingerprint import FingerprintOptions, contract_key, mark_file, plan_file, selection_key, trace
+    from workers.fingerprint import (
+        FingerprintOptions,
+        contract_key,
+        mark_file,
+        plan_file,
+        selection_key,
+        trace,
+    )
 
     t = time.perf_counter()
     data = b"id,kwh,label\n" + b"".join(b"%d,%d.25,a\n" % (i, i) for i in range(2000))
@@ -97,15 +103,16 @@ def _warm_up() -> float:
 
 def run_case(case: str, path: Path) -> dict:
     import workers.delivery  # noqa: F401  (imported before the clock, as in a running worker)
-    from workers.fingerprint import (
-        FingerprintOptions,
-        contract_key,
-        mark_file,
-        plan_file,
-        selection_key,
-        trace,
-    )
 
+    if case in ("mark+package", "trace"):  # numba and the kernels only where they are used (RSS)
+        from workers.fingerprint import (
+            FingerprintOptions,
+            contract_key,
+            mark_file,
+            plan_file,
+            selection_key,
+            trace,
+        )
     size = path.stat().st_size
     sha = _sha(path)
     warmup = _warm_up() if case in ("mark+package", "trace") else 0.0
@@ -170,6 +177,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--size-mb", type=int, default=64)
     ap.add_argument("--age-size-mb", type=int, default=256)
     ap.add_argument("--trace-size-mb", type=int, default=256)
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="run each pair of cases this many times, alternating; the median run is reported")
     ap.add_argument("--case")
     ap.add_argument("--path")
     args = ap.parse_args(argv)
@@ -179,12 +188,22 @@ def main(argv: list[str] | None = None) -> int:
     small, big = make_source(args.size_mb * MiB), make_source(args.age_size_mb * MiB)
     leak = make_source(args.trace_size_mb * MiB)
     rows = {}
-    for case, path in (("package", small), ("mark+package", small), ("trace-small", small), ("trace", leak)):
+
+    def median(case: str) -> dict:
+        runs = sorted(runs_of[case], key=lambda r: r["seconds"])
+        return runs[len(runs) // 2]
+
+    runs_of: dict[str, list[dict]] = {}
+    for _ in range(args.repeat):  # alternate, so a burst of load on the shared machine hits both sides
+        for case, path in (("package", small), ("mark+package", small), ("package-big", big), ("package+age", big)):
+            runs_of.setdefault(case, []).append(_child(case.removesuffix("-big"), path))
+            print(runs_of[case][-1], flush=True)
+    for case in runs_of:
+        rows[case] = median(case)
+    plain_big = rows["package-big"]
+    for case, path in (("trace-small", small), ("trace", leak)):
         rows[case] = _child(case.removesuffix("-small"), path)
         print(rows[case], flush=True)
-    plain_big = _child("package", big)
-    rows["package+age"] = _child("package+age", big)
-    print(plain_big, rows["package+age"], flush=True)
     mark_ratio = rows["mark+package"]["mb_s"] / rows["package"]["mb_s"]
     age_ratio = rows["package+age"]["mb_s"] / plain_big["mb_s"]
     tr, ts = rows["trace"], rows["trace-small"]
@@ -192,11 +211,16 @@ def main(argv: list[str] | None = None) -> int:
     # the two measured sizes, extended to 1 GiB.
     per_byte = max(0.0, (tr["seconds"] - ts["seconds"]) / (tr["size"] - ts["size"]))
     gb_seconds = tr["seconds"] + per_byte * ((1 << 30) - tr["size"])
+    from workers.fingerprint.trace import (
+        DEFAULT_MAX_ROWS as max_rows,  # here: the cases' RSS is without numba
+    )
+
     load = " / ".join(f"{x:.1f}" for x in __import__("os").getloadavg())
     md = f"""## Fingerprints and age encryption (bench/fingerprint_bench.py)
 
 Measured on {machine()}; `python -m bench.fingerprint_bench --size-mb {args.size_mb} --age-size-mb {args.age_size_mb} --trace-size-mb {args.trace_size_mb}`.
-Each case in its own process, warm page cache; RSS is the process's peak (VmHWM).
+Each case in its own process, warm page cache; RSS is the process's peak (VmHWM). The package cases ran
+{args.repeat} times each, alternating with their partner case; each row shows the median run.
 Load average at the end of the run (1/5/15 min): {load} — on a shared machine, compare rows of one run only.
 
 | case | file | time | throughput | peak RSS | vs plain packaging | target |
@@ -208,12 +232,15 @@ Load average at the end of the run (1/5/15 min): {load} — on a shared machine,
 | trace, 1,000 contracts | {small.stat().st_size / MiB:.0f} MiB leak ({ts['rows_read']:,} rows) | {ts['seconds']:.2f} s | {ts['mb_s']:.1f} MB/s | {ts['rss_mb']:.0f} MB | | |
 | trace, 1,000 contracts | {leak.stat().st_size / MiB:.0f} MiB leak ({tr['rows_read']:,} rows) | {tr['seconds']:.2f} s | {tr['mb_s']:.1f} MB/s | {tr['rss_mb']:.0f} MB | | |
 
+Ratios of the individual alternating runs: mark + package {", ".join(f"{p['seconds'] / m['seconds']:.2f}x" for p, m in zip(runs_of['package'], runs_of['mark+package'], strict=True))};
+package + age {", ".join(f"{p['seconds'] / a['seconds']:.2f}x" for p, a in zip(runs_of['package-big'], runs_of['package+age'], strict=True))}.
+
 Marked rows: {rows['mark+package']['rows_changed']:,} of {rows['mark+package']['rows']:,} (bound 1 in 20).
 Marking and trace load the compiled kernels once per process before the clock starts
 ({rows['mark+package']['warmup_s']:.2f} s here, from numba's on-disk cache; a first run ever compiles them, tens of seconds).
 Trace named {tr["named"]} with P(any innocent) = {tr["p_best"]:.3g} (0: below 1e-300). A 1 GB leak against 1,000
 contracts: about {gb_seconds:.0f} s, extrapolated on the line through the two measured leaks (scoring, capped at
-{DEFAULT_MAX_ROWS:,} marked rows x 1,000 contracts, costs the same for any leak; reading grows with its size).
+{max_rows:,} marked rows x 1,000 contracts, costs the same for any leak; reading grows with its size).
 """
     write_section("fingerprint", md)
     print(md)

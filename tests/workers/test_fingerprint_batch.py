@@ -20,18 +20,27 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.workers._fingerprint_golden import GOLDEN_SHA256, golden_inputs
-from tests.workers._fingerprint_helpers import SCOPE, SECRET, as_csv, as_parquet, keys_for, parse_csv
+from tests.workers._fingerprint_helpers import (
+    SCOPE,
+    SECRET,
+    as_csv,
+    as_parquet,
+    keys_for,
+    parse_csv,
+)
 from workers.fingerprint import (
     FingerprintOptions,
+    batch,
+    columnar,
     contract_key,
     mark_file,
     plan_file,
     selection_key,
     trace,
+    values,
 )
-from workers.fingerprint import batch, columnar, values
-from workers.fingerprint.delimited import csv_stats_batch
-from workers.fingerprint.tables import csv_stats, read_rows
+from workers.fingerprint.delimited import csv_stats, csv_stats_batch
+from workers.fingerprint.tables import read_rows
 
 GOLDEN = golden_inputs()
 
@@ -190,7 +199,7 @@ def test_a_key_column_missing_from_a_leak_is_still_refused_by_the_batch_reader(l
 
 
 def test_rows_with_odd_quoting_go_through_the_csv_module():
-    data = 'id,kwh\n1,1.25\n"2",2.50\n3,"3.75"\n'.encode() + b"".join(b"%d,%d.25\n" % (i, i) for i in range(4, 400))
+    data = b'id,kwh\n1,1.25\n"2",2.50\n3,"3.75"\n' + b"".join(b"%d,%d.25\n" % (i, i) for i in range(4, 400))
     _, fast, _ = _mark(data, "csv", {"primaryKey": ["id"]}, "c", batch_path=True)
     _, slow, _ = _mark(data, "csv", {"primaryKey": ["id"]}, "c", batch_path=False)
     assert fast == slow

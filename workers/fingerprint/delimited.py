@@ -1,6 +1,6 @@
 """The batch marker for CSV and TSV: blocks of lines, every row key hashed at once.
 
-Per block (8 MiB of whole lines) numpy finds the lines, a compiled scan (batch.scan_key_cells)
+Per block (8 MiB of whole lines) numpy finds the lines, a compiled scan (scan.scan_key_cells)
 finds each line's key cell with the csv module's quoting rules, and batch.Hasher computes the
 selection digest of every canonical integer key in one call. Python then sees only the rows
 the selection key picks (1 in ~2γ) and the few lines whose key needs the csv module (a quoted
@@ -23,9 +23,9 @@ from typing import BinaryIO
 
 import numpy as np
 
-from . import batch
+from . import batch, scan
 from .mark import Marker
-from .tables import HEAD_BYTES, TableError, _layout, copy_records, requote
+from .tables import HEAD_BYTES, TableError, _encoding, _layout, copy_records, requote
 
 BLOCK = 8 << 20
 
@@ -48,7 +48,7 @@ def _header(f: BinaryIO, bom: bool) -> tuple[bytes, bytes] | None:
 def _lines(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Start, end (at its newline) and end of content (before CR LF) of every line."""
     if batch.AVAILABLE:
-        return batch.split_lines(arr)
+        return scan.split_lines(arr)
     nl = np.flatnonzero(arr == 10)
     starts = np.concatenate(([0], nl + 1))
     ends = np.concatenate((nl, [len(arr)]))
@@ -103,7 +103,7 @@ def csv_stats_batch(f: BinaryIO, fmt: str, header: list[str]):
                 return None
             arr = np.frombuffer(block, dtype=np.uint8)
             starts, _, body_ends = _lines(arr)
-            rows += batch.column_stats(arr, starts, body_ends, ncols, ord(layout.delimiter), values, numeric, decimals)
+            rows += scan.column_stats(arr, starts, body_ends, ncols, ord(layout.delimiter), values, numeric, decimals)
     finally:
         f.seek(0)
     stats = {name: ColumnStats() for name in header}
@@ -167,15 +167,15 @@ def mark_delimited(f: BinaryIO, out: BinaryIO, fmt: str, marker: Marker, selecti
             return rows + _row_path(f, out, fmt, layout, marker, header, text, carry, line_no)
         arr = np.frombuffer(block, dtype=np.uint8)
         starts, ends, body_ends = _lines(arr)
-        result, cs, ce = batch.scan_key_cells(arr, starts, body_ends, column, delim)
-        spans = np.flatnonzero(result == batch.SPANS)
+        result, cs, ce = scan.scan_key_cells(arr, starts, body_ends, column, delim)
+        spans = np.flatnonzero(result == scan.SPANS)
         n = len(starts) if not len(spans) else int(spans[0])
-        canon = np.flatnonzero(result[:n] == batch.CANONICAL)
+        canon = np.flatnonzero(result[:n] == scan.CANONICAL)
         words = hasher.words(arr, cs[canon], ce[canon])
         sel = np.flatnonzero(batch.selected_mask(words, marker.limit))
         raw_digests = words[sel].astype("<u8").tobytes()
         picked = [(int(canon[k]), raw_digests[16 * j:16 * j + 16]) for j, k in enumerate(sel)]
-        for i in np.flatnonzero(result[:n] == batch.PYTHON):
+        for i in np.flatnonzero(result[:n] == scan.PYTHON):
             line = block[starts[i]:ends[i] + 1].decode(enc)
             digest = hasher.one(marker.key(next(reader([line], delimiter=layout.delimiter), [])).encode("utf-8"))
             if int.from_bytes(digest[:8], "big") < marker.limit:
@@ -185,7 +185,7 @@ def mark_delimited(f: BinaryIO, out: BinaryIO, fmt: str, marker: Marker, selecti
         if simple:
             bit_of, positions, decimals = decimal_cells
             rows_at = np.array([i for i, _ in picked], dtype=np.int64)
-            status, last, have = batch.marked_cells(arr, starts, body_ends, rows_at, np.array(positions, dtype=np.int64),
+            status, last, have = scan.marked_cells(arr, starts, body_ends, rows_at, np.array(positions, dtype=np.int64),
                                                     np.array(decimals, dtype=np.int64), delim)
         toggles: list[int] = []
         replaced: list[tuple[int, int, bytes]] = []
@@ -254,3 +254,46 @@ class _Chain(io.RawIOBase):
         data = self._f.read(len(b))
         b[:len(data)] = data
         return len(data)
+
+
+_PLAIN = r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)\s*$"
+
+
+def csv_stats(f: BinaryIO, fmt: str, header: list[str]):
+    """plan.scan_rows for a delimited file, vectorised with pyarrow (every cell is text)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pcsv
+
+    from .plan import ColumnStats
+
+    head = f.read(HEAD_BYTES)
+    f.seek(0)
+    names = [f"c{i}" for i in range(len(header))]
+    try:
+        reader = pcsv.open_csv(
+            f, read_options=pcsv.ReadOptions(column_names=names, skip_rows=1, block_size=4 << 20,
+                                              encoding="utf8" if _encoding(head) == "utf-8" else "gb18030"),
+            parse_options=pcsv.ParseOptions(delimiter=_layout(head, fmt).delimiter, newlines_in_values=True,
+                                            invalid_row_handler=lambda _row: "skip"),
+            convert_options=pcsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                                strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except pa.ArrowInvalid as exc:
+        raise TableError(f"unreadable {fmt.upper()}: {exc}") from None
+    stats = {name: ColumnStats() for name in header}
+    count = 0
+    for rb in reader:
+        count += rb.num_rows
+        for name, col in zip(header, rb.columns, strict=True):
+            c = stats[name]
+            filled = col.filter(pc.not_equal(col, ""))
+            if not len(filled):
+                continue
+            c.values += len(filled)
+            if c.numeric:
+                if not pc.all(pc.match_substring_regex(filled, _PLAIN)).as_py():
+                    c.numeric = False
+                    continue
+                frac = pc.utf8_length(pc.replace_substring_regex(pc.utf8_trim_whitespace(filled), r"^[^.]*\.?", ""))
+                c.decimals = max(c.decimals, pc.max(frac).as_py() or 0)
+    return stats, count

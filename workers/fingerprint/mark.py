@@ -14,7 +14,7 @@ from typing import Any, BinaryIO
 
 from .keys import is_selected, row_bits, row_digest_function, threshold
 from .plan import FingerprintOptions, Plan, build_plan
-from .tables import csv_stats, read_rows, rewrite
+from .tables import read_rows, rewrite
 from .values import flip, key_part, numeric_with, scaled, text_bit, text_with
 
 
@@ -64,7 +64,7 @@ def plan_file(f: BinaryIO, fmt: str, *, schema: dict | None, options: Fingerprin
     stats = None
     if fmt in ("csv", "tsv"):
         f.seek(0)
-        from .delimited import csv_stats_batch
+        from .delimited import csv_stats, csv_stats_batch
 
         stats = csv_stats_batch(f, fmt, header) or csv_stats(f, fmt, header)
     plan = build_plan(header, rows, schema=schema, options=options, stats=stats)

@@ -312,48 +312,6 @@ def _rewrite_parquet(f: BinaryIO, out: BinaryIO, edit: Edit) -> int:
     return count
 
 
-_PLAIN = r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)\s*$"
-
-
-def csv_stats(f: BinaryIO, fmt: str, header: list[str]):
-    """plan.scan_rows for a delimited file, vectorised with pyarrow (every cell is text)."""
-    import pyarrow.compute as pc
-    import pyarrow.csv as pcsv
-
-    from .plan import ColumnStats
-
-    head = f.read(HEAD_BYTES)
-    f.seek(0)
-    names = [f"c{i}" for i in range(len(header))]
-    try:
-        reader = pcsv.open_csv(
-            f, read_options=pcsv.ReadOptions(column_names=names, skip_rows=1, block_size=4 << 20,
-                                              encoding="utf8" if _encoding(head) == "utf-8" else "gb18030"),
-            parse_options=pcsv.ParseOptions(delimiter=_layout(head, fmt).delimiter, newlines_in_values=True,
-                                            invalid_row_handler=lambda _row: "skip"),
-            convert_options=pcsv.ConvertOptions(column_types={n: pa.string() for n in names},
-                                                strings_can_be_null=False, quoted_strings_can_be_null=False))
-    except pa.ArrowInvalid as exc:
-        raise TableError(f"unreadable {fmt.upper()}: {exc}") from None
-    stats = {name: ColumnStats() for name in header}
-    count = 0
-    for batch in reader:
-        count += batch.num_rows
-        for name, col in zip(header, batch.columns, strict=True):
-            c = stats[name]
-            filled = col.filter(pc.not_equal(col, ""))
-            if not len(filled):
-                continue
-            c.values += len(filled)
-            if c.numeric:
-                if not pc.all(pc.match_substring_regex(filled, _PLAIN)).as_py():
-                    c.numeric = False
-                    continue
-                frac = pc.utf8_length(pc.replace_substring_regex(pc.utf8_trim_whitespace(filled), r"^[^.]*\.?", ""))
-                c.decimals = max(c.decimals, pc.max(frac).as_py() or 0)
-    return stats, count
-
-
 def read_columns(f: BinaryIO, fmt: str, wanted: list[str]) -> tuple[list[str], Iterator[list[Any]]]:
     """Like ``read_rows`` but only the ``wanted`` columns the file has, read by pyarrow in
     batches for CSV, TSV and Parquet (JSON Lines: row by row). ``f`` must be seekable."""
