@@ -79,26 +79,9 @@ def _sha(path: Path) -> str:
 
 def _warm_up() -> float:
     """Load the compiled kernels once (a worker does this once per process)."""
-    import io
+    from workers.fingerprint.warm import warm_up
 
-    from workers.fingerprint import (
-        FingerprintOptions,
-        contract_key,
-        mark_file,
-        plan_file,
-        selection_key,
-        trace,
-    )
-
-    t = time.perf_counter()
-    data = b"id,kwh,label\n" + b"".join(b"%d,%d.25,a\n" % (i, i) for i in range(2000))
-    plan = plan_file(io.BytesIO(data), "csv", schema=SCHEMA, options=FingerprintOptions(gamma=20))
-    out = io.BytesIO()
-    mark_file(io.BytesIO(data), out, "csv", plan=plan, selection=selection_key(SECRET, "w"),
-              contract=contract_key(SECRET, "w", "c"))
-    trace(io.BytesIO(out.getvalue()), "csv", plan=plan, selection=selection_key(SECRET, "w"),
-          candidates={"c": contract_key(SECRET, "w", "c")})
-    return time.perf_counter() - t
+    return warm_up()
 
 
 def run_case(case: str, path: Path) -> dict:
