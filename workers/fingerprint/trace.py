@@ -21,9 +21,6 @@ import math
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-import numpy as np
-
-from . import batch
 from .keys import is_selected, row_bits_function, row_digest_function, threshold
 from .mark import RowKeys
 from .plan import Plan
@@ -180,6 +177,10 @@ def _disagreements(packed: list[tuple[bytes, int, int]], candidates: dict[str, b
     """(contract id, cells where the leak's bits differ from that contract's) for every candidate.
     Up to 64 marked columns, each candidate's bits for all rows come from one compiled BLAKE2b
     call (batch.Hasher.low_bits) and the count from one popcount; wider plans, row by row."""
+    import numpy as np
+
+    from . import batch  # numba loads only where a trace runs, not in every importer of the package
+
     width = max((c.bit_length() for _, c, _ in packed), default=1)
     if batch.AVAILABLE and packed and width <= 64:
         data = np.frombuffer(b"".join(d for d, _, _ in packed), dtype=np.uint8)
