@@ -23,6 +23,7 @@ demo: install
 
 ## make test — the whole suite (PostgreSQL, Redis and real worker processes where reachable)
 test: install
+	$(BIN)/python -m workers.fingerprint.warm
 	$(BIN)/python -m pytest
 
 ## make bench — benchmarks side by side with their peers; figures into docs/benchmarks.md

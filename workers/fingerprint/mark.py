@@ -14,7 +14,7 @@ from typing import Any, BinaryIO
 
 from .keys import is_selected, row_bits, row_digest_function, threshold
 from .plan import FingerprintOptions, Plan, build_plan
-from .tables import csv_stats, read_rows, rewrite
+from .tables import read_rows, rewrite
 from .values import flip, key_part, numeric_with, scaled, text_bit, text_with
 
 
@@ -64,33 +64,89 @@ def plan_file(f: BinaryIO, fmt: str, *, schema: dict | None, options: Fingerprin
     stats = None
     if fmt in ("csv", "tsv"):
         f.seek(0)
-        stats = csv_stats(f, fmt, header)
+        from .delimited import csv_stats, csv_stats_batch
+
+        stats = csv_stats_batch(f, fmt, header) or csv_stats(f, fmt, header)
     plan = build_plan(header, rows, schema=schema, options=options, stats=stats)
     f.seek(0)
     return plan
 
 
-def mark_file(f: BinaryIO, out: BinaryIO, fmt: str, *, plan: Plan, selection: bytes, contract: bytes) -> MarkResult:
-    """Copy ``f`` (seekable) to ``out`` with the contract's marks."""
-    limit = threshold(plan.rate)
-    digest_of = row_digest_function(selection)
-    counts = {"rows": 0, "selected": 0, "changed": 0, "cells": 0, "marked": 0, "skipped": 0}
-    state: dict[str, Any] = {}
+class Marker:
+    """One buyer's marks and the running budget, row by row (``edit``) or for the selected rows a
+    batch reader found (``selected``): both give the same rows the same marks."""
 
-    def edit(header: list[str], row: list[Any]) -> list[Any] | None:
-        if state.get("header") is not header:
+    def __init__(self, plan: Plan, selection: bytes, contract: bytes):
+        self.plan, self.contract = plan, contract
+        self.limit = threshold(plan.rate)
+        self.digest_of = row_digest_function(selection)
+        self.rows = self.selected_rows = self.changed = self.cells = self.marked = self.skipped = 0
+        self._header: list[str] | None = None
+        self._keys: Any = None
+        self._cols: list[tuple[int, int, Any]] = []
+
+    def bind(self, header: list[str]) -> None:
+        """Column positions for this header (raises KeyColumnsMissing)."""
+        if self._header is not header:
             pos = {name: i for i, name in enumerate(header)}
-            state["header"], state["keys"] = header, RowKeys(plan, header).fn
-            state["cols"] = [(j, pos[c.name], c) for j, c in enumerate(plan.columns) if c.name in pos]
-        counts["rows"] += 1
-        digest = digest_of(state["keys"](row))
-        if not is_selected(digest, limit):
+            self._keys = RowKeys(self.plan, header).fn
+            self._header = header
+            self._cols = [(j, pos[c.name], c) for j, c in enumerate(self.plan.columns) if c.name in pos]
+
+    def key(self, row: list[Any]) -> str:
+        return self._keys(row)
+
+    def edit(self, header: list[str], row: list[Any]) -> list[Any] | None:
+        """tables.rewrite's callback: the marked row, or None to keep it."""
+        self.bind(header)
+        self.rows += 1
+        digest = self.digest_of(self._keys(row))
+        if not is_selected(digest, self.limit):
             return None
-        counts["selected"] += 1
-        bits = row_bits(contract, digest)
+        return self.selected(self.rows, digest, row)
+
+    def decimal_cells(self) -> tuple[list[int], list[int], list[int]] | None:
+        """(bit j, cell position, decimals) of the marked columns in position order, when all of
+        them are decimal (batch.marked_cells can then decide rows); None otherwise."""
+        if any(col.kind != "decimal" for _, _, col in self._cols):
+            return None
+        cols = sorted(self._cols, key=lambda c: c[1])
+        return [j for j, _, _ in cols], [i for _, i, _ in cols], [c.decimals for _, _, c in cols]
+
+    def selected_digits(self, rowno: int, digest: bytes, bit_of: list[int], have: Any, last: Any) -> list[int]:
+        """``selected`` for a row whose marked cells are plain numbers at their declared precision
+        (batch.marked_cells): writing a mark toggles the cell's last digit (0<->1 ... 8<->9), which
+        is exactly what numeric_with writes there. Returns the positions to toggle ([] for none)."""
+        self.selected_rows += 1
+        bits = row_bits(self.contract, digest)
+        toggles = []
+        marked = 0
+        for k, j in enumerate(bit_of):
+            h = have[k]
+            if h < 0:
+                continue
+            marked += 1
+            if h != (bits >> j) & 1:
+                toggles.append(int(last[k]))
+        if not toggles:
+            self.marked += marked
+            return toggles
+        if self.changed + 1 > rowno // self.plan.gamma:
+            self.skipped += 1
+            return []
+        self.changed += 1
+        self.cells += len(toggles)
+        self.marked += marked
+        return toggles
+
+    def selected(self, rowno: int, digest: bytes, row: list[Any]) -> list[Any] | None:
+        """Marks for a selected row, the ``rowno``-th of the file (1-based; the budget allows
+        ``rowno // γ`` changed rows up to it)."""
+        self.selected_rows += 1
+        bits = row_bits(self.contract, digest)
         new = list(row)
         changed = marked = 0
-        for j, i, col in state["cols"]:
+        for j, i, col in self._cols:
             if i >= len(row):
                 continue
             want = (bits >> j) & 1
@@ -112,17 +168,38 @@ def mark_file(f: BinaryIO, out: BinaryIO, fmt: str, *, plan: Plan, selection: by
                     new[i] = text_with(v, want)
                     changed += 1
         if not changed:
-            counts["marked"] += marked
+            self.marked += marked
             return None
-        if counts["changed"] + 1 > counts["rows"] // plan.gamma:
-            counts["skipped"] += 1  # over the budget: this row stays as it was
+        if self.changed + 1 > rowno // self.plan.gamma:
+            self.skipped += 1  # over the budget: this row stays as it was
             return None
-        counts["changed"] += 1
-        counts["cells"] += changed
-        counts["marked"] += marked
+        self.changed += 1
+        self.cells += changed
+        self.marked += marked
         return new
 
-    rows = rewrite(f, out, fmt, edit)
-    return MarkResult(rows=rows, rows_selected=counts["selected"], rows_changed=counts["changed"],
-                      cells_changed=counts["cells"], cells_marked=counts["marked"],
-                      rows_skipped_for_budget=counts["skipped"])
+
+def mark_file(f: BinaryIO, out: BinaryIO, fmt: str, *, plan: Plan, selection: bytes, contract: bytes,
+              batch: bool = True) -> MarkResult:
+    """Copy ``f`` (seekable) to ``out`` with the contract's marks.
+
+    ``batch`` (the default) reads delimited files and Parquet in blocks, hashing every row key
+    at once and handling in Python only the rows the selection key picks; ``batch=False`` is the
+    row-by-row reference. Both write the same bytes (tests/workers/test_fingerprint_golden.py).
+    """
+    marker = Marker(plan, selection, contract)
+    rows = None
+    if batch and fmt in ("csv", "tsv"):
+        from .delimited import mark_delimited
+
+        rows = mark_delimited(f, out, fmt, marker, selection)
+    elif batch and fmt == "parquet":
+        from .columnar import mark_parquet
+
+        rows = mark_parquet(f, out, marker, selection)
+    if rows is None:  # no batch path for this file: row by row (nothing was written)
+        f.seek(0)
+        rows = rewrite(f, out, fmt, marker.edit)
+    return MarkResult(rows=rows, rows_selected=marker.selected_rows, rows_changed=marker.changed,
+                      cells_changed=marker.cells, cells_marked=marker.marked,
+                      rows_skipped_for_budget=marker.skipped)

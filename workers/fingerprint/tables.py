@@ -212,13 +212,23 @@ def _rewrite_csv(f: BinaryIO, out: BinaryIO, fmt: str, edit: Edit) -> int:
     layout = _layout(head, fmt)
     if layout.bom:
         out.write(b"\xef\xbb\xbf")
-    lines = _Capture(iter(_text(f, layout.encoding)))
+    count, header = copy_records(iter(_text(f, layout.encoding)), out, fmt, layout, edit, None)
+    if header is None:
+        raise TableError("the file is empty")
+    return count
+
+
+def copy_records(text_lines: Iterator[str], out: BinaryIO, fmt: str, layout: Layout, edit: Edit,
+                 header: list[str] | None, first_line: int = 0) -> tuple[int, list[str] | None]:
+    """The row-by-row copy of delimited records read from ``text_lines`` (the header first when
+    ``header`` is None); returns the rows copied and the header. The batch marker hands over to
+    this at a record of several lines."""
+    lines = _Capture(text_lines)
     reader = csv.reader(lines, delimiter=layout.delimiter)
     buf = io.StringIO()
     writer = csv.writer(buf, delimiter=layout.delimiter, lineterminator="")
     pending: list[str] = []
     count = 0
-    header: list[str] | None = None
     try:
         for row in reader:
             raw = "".join(lines.raw)
@@ -229,11 +239,7 @@ def _rewrite_csv(f: BinaryIO, out: BinaryIO, fmt: str, edit: Edit) -> int:
                 continue
             new = edit(header, row)
             if new is not None:
-                buf.seek(0)
-                buf.truncate()
-                writer.writerow(new)
-                body = raw.rstrip("\r\n")
-                pending.append(buf.getvalue() + raw[len(body):])
+                pending.append(requote(writer, buf, new, raw))
             else:
                 pending.append(raw)
             count += 1
@@ -241,11 +247,18 @@ def _rewrite_csv(f: BinaryIO, out: BinaryIO, fmt: str, edit: Edit) -> int:
                 out.write("".join(pending).encode(layout.encoding))
                 pending.clear()
     except (csv.Error, UnicodeDecodeError) as exc:
-        raise TableError(f"unreadable {fmt.upper()} at line {reader.line_num}: {exc}") from None
-    if header is None:
-        raise TableError("the file is empty")
+        raise TableError(f"unreadable {fmt.upper()} at line {first_line + reader.line_num}: {exc}") from None
     out.write("".join(pending).encode(layout.encoding))
-    return count
+    return count, header
+
+
+def requote(writer: Any, buf: io.StringIO, row: list[Any], raw: str) -> str:
+    """A changed record, quoted minimally, with the line ending of its original text ``raw``."""
+    buf.seek(0)
+    buf.truncate()
+    writer.writerow(row)
+    body = raw.rstrip("\r\n")
+    return buf.getvalue() + raw[len(body):]
 
 
 def _rewrite_jsonl(f: BinaryIO, out: BinaryIO, edit: Edit) -> int:
@@ -299,65 +312,33 @@ def _rewrite_parquet(f: BinaryIO, out: BinaryIO, edit: Edit) -> int:
     return count
 
 
-_PLAIN = r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)\s*$"
-
-
-def csv_stats(f: BinaryIO, fmt: str, header: list[str]):
-    """plan.scan_rows for a delimited file, vectorised with pyarrow (every cell is text)."""
-    import pyarrow.compute as pc
-    import pyarrow.csv as pcsv
-
-    from .plan import ColumnStats
-
-    head = f.read(HEAD_BYTES)
-    f.seek(0)
-    names = [f"c{i}" for i in range(len(header))]
-    try:
-        reader = pcsv.open_csv(
-            f, read_options=pcsv.ReadOptions(column_names=names, skip_rows=1, block_size=4 << 20,
-                                              encoding="utf8" if _encoding(head) == "utf-8" else "gb18030"),
-            parse_options=pcsv.ParseOptions(delimiter=_layout(head, fmt).delimiter, newlines_in_values=True,
-                                            invalid_row_handler=lambda _row: "skip"),
-            convert_options=pcsv.ConvertOptions(column_types={n: pa.string() for n in names},
-                                                strings_can_be_null=False, quoted_strings_can_be_null=False))
-    except pa.ArrowInvalid as exc:
-        raise TableError(f"unreadable {fmt.upper()}: {exc}") from None
-    stats = {name: ColumnStats() for name in header}
-    count = 0
-    for batch in reader:
-        count += batch.num_rows
-        for name, col in zip(header, batch.columns, strict=True):
-            c = stats[name]
-            filled = col.filter(pc.not_equal(col, ""))
-            if not len(filled):
-                continue
-            c.values += len(filled)
-            if c.numeric:
-                if not pc.all(pc.match_substring_regex(filled, _PLAIN)).as_py():
-                    c.numeric = False
-                    continue
-                frac = pc.utf8_length(pc.replace_substring_regex(pc.utf8_trim_whitespace(filled), r"^[^.]*\.?", ""))
-                c.decimals = max(c.decimals, pc.max(frac).as_py() or 0)
-    return stats, count
-
-
 def read_columns(f: BinaryIO, fmt: str, wanted: list[str]) -> tuple[list[str], Iterator[list[Any]]]:
     """Like ``read_rows`` but only the ``wanted`` columns the file has, read by pyarrow in
     batches for CSV, TSV and Parquet (JSON Lines: row by row). ``f`` must be seekable."""
-    header, rows = read_rows(f, fmt)
+    batches = read_column_batches(f, fmt, wanted)
+    if batches is None:
+        f.seek(0)
+        return read_rows(f, fmt)
+    present, it = batches
+
+    def rows() -> Iterator[list[Any]]:
+        for batch in it:
+            yield from (list(r) for r in zip(*(c.to_pylist() for c in batch.columns), strict=True))
+    return present, rows()
+
+
+def read_column_batches(f: BinaryIO, fmt: str, wanted: list[str]) -> tuple[list[str], Iterator[Any]] | None:
+    """The ``wanted`` columns the file has, as pyarrow record batches (CSV and TSV cells as
+    strings); None for JSON Lines and for delimited files with repeated column names."""
+    header, _ = read_rows(f, fmt)
     if fmt == "jsonl":
-        return header, rows
+        return None
     present = [n for n in dict.fromkeys(wanted) if n in header]
     if fmt == "parquet":
         pf = pq.ParquetFile(f)
-
-        def parquet_batches() -> Iterator[list[Any]]:
-            for batch in pf.iter_batches(batch_size=PARQUET_BATCH * 4, columns=present):
-                yield from (list(r) for r in zip(*(c.to_pylist() for c in batch.columns), strict=True))
-        return present, parquet_batches()
+        return present, pf.iter_batches(batch_size=PARQUET_BATCH * 4, columns=present)
     if len(set(header)) != len(header):
-        f.seek(0)
-        return read_rows(f, fmt)  # duplicate column names: pyarrow cannot name them apart
+        return None  # duplicate column names: pyarrow cannot name them apart
     import pyarrow.csv as pcsv
 
     f.seek(0)
@@ -375,10 +356,9 @@ def read_columns(f: BinaryIO, fmt: str, wanted: list[str]) -> tuple[list[str], I
     except pa.ArrowInvalid as exc:
         raise TableError(f"unreadable {fmt.upper()}: {exc}") from None
 
-    def csv_batches() -> Iterator[list[Any]]:
+    def csv_batches() -> Iterator[Any]:
         try:
-            for batch in reader:
-                yield from (list(r) for r in zip(*(c.to_pylist() for c in batch.columns), strict=True))
+            yield from reader
         except pa.ArrowInvalid as exc:
             raise TableError(f"unreadable {fmt.upper()}: {exc}") from None
     return present, csv_batches()

@@ -112,21 +112,31 @@ class TraceResult:
         return self.scores[1] if len(self.scores) > 1 else None
 
 
-def _observed(plan: Plan, header: list[str], rows: Any, selection: bytes, max_rows: int) -> tuple[int, list]:
-    """Read the leak once: for each selected row, its digest and the marks it holds."""
+def _selected(plan: Plan, header: list[str], rows: Any, selection: bytes, read: list[int]) -> Any:
+    """(digest, row) of every selected row, row by row; ``read[0]`` counts the rows read."""
     keys = RowKeys(plan, header).fn
-    pos = {name: i for i, name in enumerate(header)}
-    cols = [(j, pos[c.name], c) for j, c in enumerate(plan.columns) if c.name in pos]
     limit = threshold(plan.rate)
     digest_of = row_digest_function(selection)
+    for row in rows:
+        read[0] += 1
+        digest = digest_of(keys(row))
+        if is_selected(digest, limit):
+            yield digest, row
+
+
+def _observed(plan: Plan, header: list[str], selected: Any, max_rows: int) -> list:
+    """For each selected row (in file order), its digest and the marks it holds; the ``max_rows``
+    with the smallest digests are kept."""
+    pos = {name: i for i, name in enumerate(header)}
+    cols = [(j, pos[c.name], c) for j, c in enumerate(plan.columns) if c.name in pos]
     heap: list[tuple[int, bytes, list[tuple[int, int]]]] = []  # max-heap on the digest (negated)
     seen: set[bytes] = set()
-    read = 0
-    for row in rows:
-        read += 1
-        digest = digest_of(keys(row))
-        if not is_selected(digest, limit) or digest in seen:
+    for digest, row in selected:
+        if digest in seen:
             continue
+        rank = -int.from_bytes(digest[:8], "big")
+        if len(heap) >= max_rows and rank <= heap[0][0]:
+            continue  # could not enter the heap whatever it holds: its cells need not be read
         obs = []
         for j, i, col in cols:
             v = row[i] if i < len(row) else None
@@ -139,7 +149,6 @@ def _observed(plan: Plan, header: list[str], rows: Any, selection: bytes, max_ro
                 obs.append((j, bit))
         if not obs:
             continue
-        rank = -int.from_bytes(digest[:8], "big")
         if len(heap) < max_rows:
             heapq.heappush(heap, (rank, digest, obs))
             seen.add(digest)
@@ -147,7 +156,45 @@ def _observed(plan: Plan, header: list[str], rows: Any, selection: bytes, max_ro
             _, old, _ = heapq.heapreplace(heap, (rank, digest, obs))
             seen.discard(old)
             seen.add(digest)
-    return read, [(d, o) for _, d, o in heap]
+    return [(d, o) for _, d, o in heap]
+
+
+def _read_selected(f: BinaryIO, fmt: str, plan: Plan, selection: bytes, read: list[int]) -> tuple[list[str], Any]:
+    """The leak's header and its selected rows: in batches (columnar.selected_in_batches) when
+    the format and key allow, else row by row. Both give the same rows in the same order."""
+    wanted = [*plan.key_columns, *(c.name for c in plan.columns)]
+    from .columnar import selected_in_batches
+
+    found = selected_in_batches(f, fmt, plan, wanted, selection, read)
+    if found is not None:
+        return found
+    f.seek(0)
+    header, rows = read_columns(f, fmt, wanted)
+    return header, _selected(plan, header, rows, selection, read)
+
+
+def _disagreements(packed: list[tuple[bytes, int, int]], candidates: dict[str, bytes]) -> Any:
+    """(contract id, cells where the leak's bits differ from that contract's) for every candidate.
+    Up to 64 marked columns, each candidate's bits for all rows come from one compiled BLAKE2b
+    call (batch.Hasher.low_bits) and the count from one popcount; wider plans, row by row."""
+    import numpy as np
+
+    from . import batch  # numba loads only where a trace runs, not in every importer of the package
+
+    width = max((c.bit_length() for _, c, _ in packed), default=1)
+    if batch.AVAILABLE and packed and width <= 64:
+        data = np.frombuffer(b"".join(d for d, _, _ in packed), dtype=np.uint8)
+        starts = np.arange(len(packed), dtype=np.int64) * 16
+        ends = starts + 16
+        masks = np.array([m for _, m, _ in packed], dtype=np.uint64)
+        held = np.array([h for _, _, h in packed], dtype=np.uint64)
+        for contract_id, key in candidates.items():
+            bits = batch.Hasher(key, 64).low_bits(data, starts, ends)
+            yield contract_id, int(np.bitwise_count((bits ^ held) & masks).sum())
+        return
+    for contract_id, key in candidates.items():
+        bits_of = row_bits_function(key, width)
+        yield contract_id, sum(((bits_of(digest) ^ held) & mask).bit_count() for digest, mask, held in packed)
 
 
 def trace(f: BinaryIO, fmt: str, *, plan: Plan, selection: bytes, candidates: dict[str, bytes],
@@ -157,20 +204,17 @@ def trace(f: BinaryIO, fmt: str, *, plan: Plan, selection: bytes, candidates: di
     A duplicate row key (a leak merging two copies of the same row) is scored once: its
     first copy by digest order, so a merge cannot count one row twice for one buyer.
     """
-    header, rows = read_columns(f, fmt, [*plan.key_columns, *(c.name for c in plan.columns)])
-    read, observed = _observed(plan, header, rows, selection, max_rows)
+    counter = [0]
+    header, selected = _read_selected(f, fmt, plan, selection, counter)
+    observed = _observed(plan, header, selected, max_rows)
+    read = counter[0]
     total_cells = sum(len(o) for _, o in observed)
     n_cand = max(1, len(candidates))
     # Each observed row as (digest, mask of its marked columns, the bits the leak holds there):
     # a candidate's disagreements are then popcount((its bits ^ held) & mask).
     packed = [(d, sum(1 << j for j, _ in obs), sum(bit << j for j, bit in obs)) for d, obs in observed]
-    width = max((c.bit_length() for _, c, _ in packed), default=1)
     scores = []
-    for contract_id, key in candidates.items():
-        bits_of = row_bits_function(key, width)
-        disagree = 0
-        for digest, mask, held in packed:
-            disagree += ((bits_of(digest) ^ held) & mask).bit_count()
+    for contract_id, disagree in _disagreements(packed, candidates):
         agree = total_cells - disagree
         p = binomial_tail(total_cells, agree) if total_cells else 1.0
         p_any = min(1.0, p * n_cand)

@@ -44,10 +44,35 @@ def decimals_of(value: Any) -> int | None:
     return None
 
 
+# A number as sellers' files write it: sign, digits, optional fraction (the common case, parsed
+# without Decimal; the result is the one Decimal gives, tests compare them).
+_SIMPLE = re.compile(r"([+-]?)(\d+)(?:\.(\d*))?")
+
+
+def _scaled_simple(s: str, p: int) -> int | None:
+    m = _SIMPLE.fullmatch(s)
+    if m is None:
+        return None
+    sign, whole, frac = m.group(1), m.group(2), m.group(3) or ""
+    if len(frac) <= p:
+        n = int(whole + frac + "0" * (p - len(frac)))
+    else:
+        n = int(whole + frac[:p])
+        rest = frac[p:]
+        first, tail = rest[0], rest[1:].strip("0")
+        if first > "5" or (first == "5" and (tail or n & 1)):  # half to even, as Decimal rounds
+            n += 1
+    return -n if sign == "-" else n
+
+
 def scaled(value: Any, p: int) -> int | None:
     """``round(value * 10**p)`` exactly (half to even), or None for a non-number."""
     if value is None or isinstance(value, bool):
         return None
+    if isinstance(value, str):
+        n = _scaled_simple(value.strip(), p)
+        if n is not None:
+            return n
     try:
         if isinstance(value, str):
             s = value.strip()
@@ -77,6 +102,12 @@ def flip(n: int) -> int:
 
 def numeric_with(value: Any, p: int, n: int) -> Any:
     """``value`` rewritten as the scaled integer ``n`` at ``p`` decimals, in the value's own type."""
+    if isinstance(value, str) and value and not value[0].isspace() and not value[-1].isspace():
+        body = value
+        if _SIMPLE.fullmatch(body) and len(body.partition(".")[2]) <= p:  # the common case, without Decimal
+            digits = str(abs(n)).rjust(p + 1, "0")
+            sign = "-" if n < 0 else "+" if body.startswith("+") else ""
+            return f"{sign}{digits[:-p]}.{digits[-p:]}" if p else f"{sign}{digits}"
     d = Decimal(n).scaleb(-p)
     if isinstance(value, str):
         lead = value[: len(value) - len(value.lstrip())]
