@@ -17,6 +17,7 @@ install: $(STAMP)
 
 ## make demo — embedded default (SQLite, filesystem broker, a real Celery worker), demo data, web on :8000
 demo: install
+	$(BIN)/python -m workers.fingerprint.warm
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py serve_demo
