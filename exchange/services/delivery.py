@@ -79,16 +79,21 @@ def delivery_create(*, contract: Contract) -> Delivery:
     """Make the contract's delivery and enqueue its build once the payment commits.
 
     Runs inside the payment's transaction (``trading.on_contract_paid``). Idempotent: a
-    contract has at most one delivery.
+    contract has at most one initial delivery. A subscription whose listing moved on since
+    signing also gets the current version (``subscriptions.subscription_catch_up``).
     """
-    delivery = Delivery.objects.filter(contract=contract).first()
+    from exchange.services.subscriptions import subscription_catch_up
+
+    delivery = Delivery.objects.filter(contract=contract, initial=True).first()
     if delivery is not None:
         return delivery
     version = contract.dataset_version
-    delivery = Delivery.objects.create(contract=contract, queued_at=timezone.now(), bytes_total=version.byte_size)
+    delivery = Delivery.objects.create(contract=contract, dataset_version=version, queued_at=timezone.now(),
+                                       bytes_total=version.byte_size)
     audit_record(actor=_worker(), action="delivery.queued", obj=delivery, organization=contract.buyer,
                  details={"contract": str(contract.pk), "dataset_version": str(version.pk)})
     enqueue_on_commit(DELIVERY_BUILD_TASK, str(delivery.pk))
+    subscription_catch_up(contract)
     return delivery
 
 
@@ -139,16 +144,15 @@ def _audit_checkpoint(delivery: Delivery) -> str:
 
 
 def _manifest_fields(delivery: Delivery, *, issued_at, expires_at) -> dict[str, Any]:
-    c = delivery.contract
+    c, version = delivery.contract, delivery.dataset_version
     return {
         "delivery_id": str(delivery.pk), "contract_id": str(c.pk), "listing_id": str(c.listing_id),
-        "dataset_version_id": str(c.dataset_version_id),
+        "dataset_version_id": str(version.pk),
         "seller": {"name": c.seller.name, "credit_code": c.seller.credit_code},
         "buyer": {"name": c.buyer.name, "credit_code": c.buyer.credit_code},
         "license": {"purpose": c.purpose, "purpose_restriction": c.purpose_restriction, "term_days": c.term_days,
                     "download_limit": c.download_limit, "redistribution": c.redistribution},
-        "dataset": {"title": c.listing.title, "version": c.dataset_version.number,
-                    "format": c.dataset_version.format},
+        "dataset": {"title": c.listing.title, "version": version.number, "format": version.format},
         "issued_at": issued_at, "expires_at": expires_at,
         "audit_checkpoint": _audit_checkpoint(delivery),
         "guarantee": c.guarantee,  # the frozen quality guarantee (SPEC §5), or null
@@ -174,11 +178,14 @@ def delivery_build(*, claim: Claim) -> Delivery | None:
     from workers.fingerprint import TableError
     from workers.metadata import delivery_metadata_files
 
+    from exchange.services.subscriptions import DIFF_PATH, subscription_ends_at, update_diff
+
     delivery = (Delivery.objects.select_related("contract__buyer", "contract__seller", "contract__listing__dataset",
                                                 "contract__dataset_version__dataset", "contract__offer",
-                                                "contract__dataset_version__quality_report").get(pk=claim.pk))
+                                                "dataset_version__dataset", "dataset_version__quality_report",
+                                                "diff_from").get(pk=claim.pk))
     contract = delivery.contract
-    version = contract.dataset_version
+    version = delivery.dataset_version
     heartbeat = _Heartbeat(claim)
     try:
         key, private = signing_key_for_signing()
@@ -190,6 +197,8 @@ def delivery_build(*, claim: Claim) -> Delivery | None:
         raise TransientBuildError("FINGERPRINT_SECRET is not set")
     issued_at = timezone.now().replace(microsecond=0)
     expires_at = issued_at + timedelta(days=contract.term_days)
+    if not delivery.initial:  # an update is licensed until the subscription's term ends
+        expires_at = max(subscription_ends_at(contract) or expires_at, issued_at + timedelta(seconds=1))
     data_path = "data/" + safe_data_name(version.original_filename or contract.listing.title, version.format)
     package_name = f"deliveries/{delivery.pk}/{claim.token}.zip"
     parquet_name = f"deliveries/{delivery.pk}/{claim.token}.parquet"  # the Delta Sharing copy (SPEC §10)
@@ -199,11 +208,17 @@ def delivery_build(*, claim: Claim) -> Delivery | None:
         with claims.heartbeat(BUILD_CLAIM, claim, settings.DELIVERY_HEARTBEAT_SECONDS), \
                 tempfile.TemporaryFile(dir=settings.DELIVERY_TMP_DIR, prefix="shujiao-delivery-") as tmp:
             fields = _manifest_fields(delivery, issued_at=issued_at, expires_at=expires_at)
+            # Croissant and datapackage.json, described from the data file's final bytes
+            describe = functools.partial(delivery_metadata_files, delivery_metadata(delivery))
+            if not delivery.initial:  # a subscription update carries the diff from the version the buyer had
+                diff = update_diff(delivery)
+                if diff.pending:
+                    raise _DiffPending(", ".join(f"v{r.version.number}" for r in diff.pending))
+                fields["update"] = diff.manifest_entry()
+                describe = _with_file(describe, DIFF_PATH, diff.to_bytes())
             build = {"out": tmp, "data_path": data_path, "license_text": contract.licence_text,
                      "private_key": private, "deflate": settings.DELIVERY_DEFLATE, "progress": heartbeat,
-                     "hash_package": settings.DELIVERY_HASH_PACKAGE,
-                     # Croissant and datapackage.json, described from the data file's final bytes
-                     "describe": functools.partial(delivery_metadata_files, delivery_metadata(delivery))}
+                     "hash_package": settings.DELIVERY_HASH_PACKAGE, "describe": describe}
             with storage.open_stream(version.file.name) as source:
                 result, fingerprint = build_buyer_package(contract=contract, version=version, source=source,
                                                           fields=fields, **build)
@@ -217,6 +232,9 @@ def delivery_build(*, claim: Claim) -> Delivery | None:
                                         "over Delta Sharing (that would keep a readable copy on the exchange).")
             else:  # the Parquet copy is read from the package's own data file (marked, if fingerprinted)
                 table = parquet_copy_build(package=tmp, data_path=data_path, version=version, name=parquet_name)
+    except _DiffPending as exc:
+        delivery_release(claim=claim, error=f"waiting for the diff of {exc} to be computed")
+        raise TransientBuildError(f"diff pending: {exc}") from None
     except SourceIntegrityError as exc:
         logger.error("delivery %s: %s", delivery.pk, exc)
         delivery_fail(claim=claim, code="source_integrity", message=(
@@ -240,6 +258,16 @@ def delivery_build(*, claim: Claim) -> Delivery | None:
                           protection={"fingerprint": fingerprint, "encrypted_to": recipients})
 
 
+class _DiffPending(Exception):
+    """An update delivery's diff is not computed yet: the build waits for it (never ships without)."""
+
+
+def _with_file(describe, path: str, payload: bytes):
+    def described(data_file, licence_file):
+        return [*describe(data_file, licence_file), (path, payload)]
+    return described
+
+
 def delivery_store(*, claim: Claim, package_name: str, result, data_path: str, issued_at, expires_at,
                    kid: str, table: TableCopy | None = None,
                    protection: dict[str, Any] | None = None) -> Delivery | None:
@@ -256,7 +284,9 @@ def delivery_store(*, claim: Claim, package_name: str, result, data_path: str, i
                 delete_after_commit(table.name)
             return None
         contract = Contract.objects.select_for_update(of=("self",)).select_related("buyer", "seller").get(pk=delivery.contract_id)
-        if contract.status != Contract.Status.PAID:
+        from exchange.services.subscriptions import ACTIVE_CONTRACT
+
+        if contract.status not in ((Contract.Status.PAID,) if delivery.initial else ACTIVE_CONTRACT):
             # Refunded (or otherwise closed) while it was building: nothing may be delivered.
             delete_after_commit(package_name)
             if table.name:
@@ -282,11 +312,16 @@ def delivery_store(*, claim: Claim, package_name: str, result, data_path: str, i
         delivery.parquet_rows, delivery.parquet_schema, delivery.parquet_error = (
             table.rows, table.schema_string, table.error)
         delivery.save()
-        escrow.contract_delivered_locked(contract, actor=_worker())
-        notify_contract(contract, "delivery.ready")
+        version = delivery.dataset_version
+        if delivery.initial:  # only the first delivery opens the acceptance window (or settles): updates move no money
+            escrow.contract_delivered_locked(contract, actor=_worker())
+            notify_contract(contract, "delivery.ready")
+        else:
+            notify_contract(contract, "delivery.update_ready", body=f"Version {version.number} (update from version "
+                                                                    f"{delivery.diff_from.number}, with the diff).")
         emit("delivery.ready", (contract.seller, contract.buyer), _webhook_data(delivery, contract))
         audit_record(actor=_worker(), action="delivery.ready", obj=delivery, organization=contract.buyer, details={
-            "contract": str(contract.pk), "key_id": kid, "package_sha256": delivery.package_sha256,
+            "contract": str(contract.pk), "key_id": kid, "version": version.number, "update": not delivery.initial, "package_sha256": delivery.package_sha256,
             "package_size": delivery.package_size, "source_sha256": result.manifest["source_sha256"],
             "data_sha256": result.sha256, "attempts": delivery.attempts, "expires_at": expires_at,
             "fingerprint": (delivery.fingerprint or {}).get("bound"), "encrypted_to": delivery.encrypted_to,
@@ -298,8 +333,11 @@ def delivery_store(*, claim: Claim, package_name: str, result, data_path: str, i
 
 def _webhook_data(delivery: Delivery, contract: Contract, **extra: Any) -> dict[str, Any]:
     """A webhook's view of a delivery: ids and states only (never the package or its manifest)."""
-    return {"delivery": str(delivery.pk), "contract": str(contract.pk), "listing": str(contract.listing_id),
+    data = {"delivery": str(delivery.pk), "contract": str(contract.pk), "listing": str(contract.listing_id),
             "buyer": str(contract.buyer_id), "seller": str(contract.seller_id), "status": delivery.status, **extra}
+    if not delivery.initial:  # a subscription update: which version, and from which
+        data.update(update=True, version=delivery.dataset_version.number, diff_from_version=delivery.diff_from.number)
+    return data
 
 
 def delivery_release(*, claim: Claim, error: str) -> None:
@@ -316,10 +354,10 @@ def _end_failed(delivery: Delivery, *, code: str, message: str, details: dict | 
     delete_packages_after_commit(delivery.pk)  # nothing was delivered: no file of it stays
     contract = Contract.objects.select_for_update(of=("self",)).select_related("buyer", "seller").get(pk=delivery.contract_id)
     refunded = False
-    if contract.status == Contract.Status.PAID:
+    if delivery.initial and contract.status == Contract.Status.PAID:  # a failed update refunds nothing
         escrow.refund_locked(contract, reason=f"Delivery failed: {message}"[:2000], actor=_worker())
         refunded = True
-    notify_contract(contract, "delivery.failed")
+    notify_contract(contract, "delivery.failed" if delivery.initial else "delivery.update_failed")
     emit("delivery.failed", (contract.seller, contract.buyer), _webhook_data(delivery, contract, refunded=refunded))
     audit_record(actor=_worker(), action="delivery.failed", obj=delivery, organization=contract.buyer,
                  details={"code": code, "message": message, "refunded": refunded, **(details or {})})
@@ -386,7 +424,7 @@ def delivery_revoke(*, actor: Actor, delivery_id, reason: str) -> Delivery:
         refunded = False
         if old != Delivery.Status.READY:  # nothing was delivered: drop any package files now
             delete_packages_after_commit(delivery.pk)
-        if old != Delivery.Status.READY and contract.status == Contract.Status.PAID:
+        if old != Delivery.Status.READY and delivery.initial and contract.status == Contract.Status.PAID:
             escrow.refund_locked(contract, reason=f"Delivery revoked before it was ready: {reason}", actor=actor)
             refunded = True
         audit_record(actor=actor, action="delivery.revoked", obj=delivery, organization=contract.buyer,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -39,12 +38,8 @@ def _page_of(request, queryset):
 
 
 def _with_delivery(queryset):
-    """Join each contract's delivery when the delivery model is installed."""
-    try:
-        Contract._meta.get_field("delivery")
-    except FieldDoesNotExist:
-        return queryset
-    return queryset.select_related("delivery")
+    """Fetch each contract's deliveries with the page (one query; ``Contract.delivery`` reads them)."""
+    return queryset.prefetch_related("deliveries")
 
 
 def _delivery_view(contract) -> dict | None:
