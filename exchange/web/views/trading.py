@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from exchange.actor import Actor
 from exchange.errors import DomainError
 from exchange.models import AccessRequest, Contract, Offer
+from exchange.services.subscriptions import subscription_ends_at
 from exchange.selectors import catalog as catalog_sel
 from exchange.selectors import quality as quality_sel
 from exchange.selectors import trading as trading_sel
@@ -39,6 +40,8 @@ def _page_of(request, queryset):
 
 def _with_delivery(queryset):
     """Fetch each contract's deliveries with the page (one query; ``Contract.delivery`` reads them)."""
+    if any(getattr(lookup, "prefetch_through", lookup) == "deliveries" for lookup in queryset._prefetch_related_lookups):
+        return queryset  # the selector already fetches them
     return queryset.prefetch_related("deliveries")
 
 
@@ -201,7 +204,9 @@ def contract_detail(request, contract_id):
     return render(request, "exchange/trading/contract.html", {
         **_contract_row(contract), "is_buyer": contract.buyer_id == request.current_firm.pk,
         "disputes": list(contract.disputes.order_by("-created_at")), "guarantee": describe(contract.guarantee),
-        "refunded": present.money(contract.refunded_fen) if contract.refunded_fen else ""})
+        "refunded": present.money(contract.refunded_fen) if contract.refunded_fen else "",
+        "deliveries": sorted(contract.deliveries.all(), key=lambda d: (d.dataset_version.number, d.created_at)),
+        "subscription_ends_at": subscription_ends_at(contract)})
 
 
 # --- Selling ----------------------------------------------------------------------
