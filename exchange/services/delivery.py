@@ -239,14 +239,14 @@ def delivery_build(*, claim: Claim) -> Delivery | None:
         logger.error("delivery %s: %s", delivery.pk, exc)
         delivery_fail(claim=claim, code="source_integrity", message=(
             f"The stored dataset file changed at rest: its SHA-256 is {exc.actual}, but the version was recorded "
-            f"with {exc.expected}. Nothing was delivered and the buyer was refunded."),
+            f"with {exc.expected}. Nothing was delivered{_refund_note(delivery)}."),
             details={"expected_sha256": exc.expected, "actual_sha256": exc.actual})
         return None
     except TableError as exc:
         logger.error("delivery %s: fingerprint: %s", delivery.pk, exc)
         delivery_fail(claim=claim, code="fingerprint_unreadable", message=(
-            f"The dataset file could not be read to fingerprint the buyer's copy: {exc}. Nothing was delivered and "
-            "the buyer was refunded."))
+            f"The dataset file could not be read to fingerprint the buyer's copy: {exc}. Nothing was "
+            f"delivered{_refund_note(delivery)}."))
         return None
     except OSError as exc:
         for name in (package_name, package_name + ".age", parquet_name):
@@ -256,6 +256,10 @@ def delivery_build(*, claim: Claim) -> Delivery | None:
     return delivery_store(claim=claim, package_name=stored_name, result=result, data_path=data_path,
                           issued_at=issued_at, expires_at=expires_at, kid=key.kid, table=table,
                           protection={"fingerprint": fingerprint, "encrypted_to": recipients})
+
+
+def _refund_note(delivery: Delivery) -> str:
+    return " and the buyer was refunded" if delivery.initial else " (a subscription update: nothing is refunded)"
 
 
 class _DiffPending(Exception):

@@ -204,7 +204,7 @@ class Command(BaseCommand):
             request = access_request_create(actor=Actor(type="user", user=user, organization=buyer, origin_ip="seed_demo"),
                                             offer=offer, purpose=spec.purpose)
             contract = Contract.objects.get(access_request=request)
-        return Delivery.objects.filter(contract=contract).first()
+        return Delivery.objects.filter(contract=contract, initial=True).first()
 
     def _after_sales_contract(self, spec, firms, staff_actor) -> Contract | None:
         """``spec.buyer`` buys ``spec.seller``'s first offer (approved by the seller if needed), delivered here."""
@@ -222,7 +222,7 @@ class Command(BaseCommand):
             if request.status == "pending":
                 access_request_approve(actor=_owner_actor(seller), request=request)
             contract = Contract.objects.get(access_request=request)
-        delivery = Delivery.objects.filter(contract=contract).first()
+        delivery = Delivery.objects.filter(contract=contract, initial=True).first()
         if delivery is not None:
             self._ensure_delivery(delivery, wait=0, build_here=True)
         contract.refresh_from_db()
