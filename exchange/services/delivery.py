@@ -25,21 +25,26 @@ from __future__ import annotations
 import functools
 import logging
 import tempfile
-import time
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from exchange import storage
 from exchange.actor import Actor
 from exchange.errors import Conflict, Forbidden, InvalidInput, NotFound
-from exchange.models import AuditEvent, Contract, Delivery
+from exchange.models import Contract, Delivery
 from exchange.services import claims, escrow
 from exchange.services.audit import audit_record
+from exchange.services.delivery_manifest import (
+    DiffPending,
+    ProgressHeartbeat,
+    manifest_fields,
+    update_package_parts,
+)
 from exchange.services.delivery_storage import (
     delete_after_commit,
     delete_other_packages,
@@ -114,51 +119,6 @@ def delivery_claim(*, delivery_id: str) -> Claim | None:
     return claim
 
 
-class _Heartbeat:
-    """Writes progress and the heartbeat to the delivery row, at most once a second."""
-
-    def __init__(self, claim: Claim):
-        self.claim, self._last = claim, 0.0
-
-    def beat(self, bytes_done: int | None = None, *, force: bool = False) -> None:
-        now = time.monotonic()
-        if not force and now - self._last < min(1.0, settings.DELIVERY_HEARTBEAT_SECONDS):
-            return
-        self._last = now
-        fields: dict[str, Any] = {"heartbeat_at": timezone.now()}
-        if bytes_done is not None:
-            fields["bytes_done"] = bytes_done
-        Delivery.objects.filter(pk=self.claim.pk, claim_token=self.claim.token).update(**fields)
-
-    def __call__(self, bytes_done: int) -> None:
-        self.beat(bytes_done)
-
-
-def _audit_checkpoint(delivery: Delivery) -> str:
-    """A signed audit-log checkpoint whose tree already holds this delivery's creation events
-    (SPEC §11): every buyer keeps an anchor that a later rewrite of the log cannot match."""
-    from exchange.services.transparency import checkpoint_covering
-
-    last = AuditEvent.objects.filter(object_type="Delivery", object_id=str(delivery.pk)).aggregate(m=Max("seq"))["m"]
-    return checkpoint_covering(last or 1).note
-
-
-def _manifest_fields(delivery: Delivery, *, issued_at, expires_at) -> dict[str, Any]:
-    c, version = delivery.contract, delivery.dataset_version
-    return {
-        "delivery_id": str(delivery.pk), "contract_id": str(c.pk), "listing_id": str(c.listing_id),
-        "dataset_version_id": str(version.pk),
-        "seller": {"name": c.seller.name, "credit_code": c.seller.credit_code},
-        "buyer": {"name": c.buyer.name, "credit_code": c.buyer.credit_code},
-        "license": {"purpose": c.purpose, "purpose_restriction": c.purpose_restriction, "term_days": c.term_days,
-                    "download_limit": c.download_limit, "redistribution": c.redistribution},
-        "dataset": {"title": c.listing.title, "version": version.number, "format": version.format},
-        "issued_at": issued_at, "expires_at": expires_at,
-        "audit_checkpoint": _audit_checkpoint(delivery),
-        "guarantee": c.guarantee,  # the frozen quality guarantee (SPEC §5), or null
-    }
-
-
 def delivery_build(*, claim: Claim) -> Delivery | None:
     """Build, sign and store the package for a claimed delivery, then mark it ready.
 
@@ -174,11 +134,10 @@ def delivery_build(*, claim: Claim) -> Delivery | None:
         store_package,
     )
     from exchange.services.signing import NoActiveKey, signing_key_for_signing
+    from exchange.services.subscriptions import subscription_ends_at
     from workers.delivery import SourceIntegrityError, safe_data_name
     from workers.fingerprint import TableError
     from workers.metadata import delivery_metadata_files
-
-    from exchange.services.subscriptions import DIFF_PATH, subscription_ends_at, update_diff
 
     delivery = (Delivery.objects.select_related("contract__buyer", "contract__seller", "contract__listing__dataset",
                                                 "contract__dataset_version__dataset", "contract__offer",
@@ -186,7 +145,7 @@ def delivery_build(*, claim: Claim) -> Delivery | None:
                                                 "diff_from").get(pk=claim.pk))
     contract = delivery.contract
     version = delivery.dataset_version
-    heartbeat = _Heartbeat(claim)
+    heartbeat = ProgressHeartbeat(claim)
     try:
         key, private = signing_key_for_signing()
     except NoActiveKey as exc:
@@ -207,15 +166,11 @@ def delivery_build(*, claim: Claim) -> Delivery | None:
     try:
         with claims.heartbeat(BUILD_CLAIM, claim, settings.DELIVERY_HEARTBEAT_SECONDS), \
                 tempfile.TemporaryFile(dir=settings.DELIVERY_TMP_DIR, prefix="shujiao-delivery-") as tmp:
-            fields = _manifest_fields(delivery, issued_at=issued_at, expires_at=expires_at)
+            fields = manifest_fields(delivery, issued_at=issued_at, expires_at=expires_at)
             # Croissant and datapackage.json, described from the data file's final bytes
             describe = functools.partial(delivery_metadata_files, delivery_metadata(delivery))
             if not delivery.initial:  # a subscription update carries the diff from the version the buyer had
-                diff = update_diff(delivery)
-                if diff.pending:
-                    raise _DiffPending(", ".join(f"v{r.version.number}" for r in diff.pending))
-                fields["update"] = diff.manifest_entry()
-                describe = _with_file(describe, DIFF_PATH, diff.to_bytes())
+                fields["update"], describe = update_package_parts(delivery, describe)
             build = {"out": tmp, "data_path": data_path, "license_text": contract.licence_text,
                      "private_key": private, "deflate": settings.DELIVERY_DEFLATE, "progress": heartbeat,
                      "hash_package": settings.DELIVERY_HASH_PACKAGE, "describe": describe}
@@ -232,7 +187,7 @@ def delivery_build(*, claim: Claim) -> Delivery | None:
                                         "over Delta Sharing (that would keep a readable copy on the exchange).")
             else:  # the Parquet copy is read from the package's own data file (marked, if fingerprinted)
                 table = parquet_copy_build(package=tmp, data_path=data_path, version=version, name=parquet_name)
-    except _DiffPending as exc:
+    except DiffPending as exc:
         delivery_release(claim=claim, error=f"waiting for the diff of {exc} to be computed")
         raise TransientBuildError(f"diff pending: {exc}") from None
     except SourceIntegrityError as exc:
@@ -260,16 +215,6 @@ def delivery_build(*, claim: Claim) -> Delivery | None:
 
 def _refund_note(delivery: Delivery) -> str:
     return " and the buyer was refunded" if delivery.initial else " (a subscription update: nothing is refunded)"
-
-
-class _DiffPending(Exception):
-    """An update delivery's diff is not computed yet: the build waits for it (never ships without)."""
-
-
-def _with_file(describe, path: str, payload: bytes):
-    def described(data_file, licence_file):
-        return [*describe(data_file, licence_file), (path, payload)]
-    return described
 
 
 def delivery_store(*, claim: Claim, package_name: str, result, data_path: str, issued_at, expires_at,

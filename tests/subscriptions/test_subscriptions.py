@@ -11,7 +11,14 @@ import pytest
 from django.utils import timezone
 
 from exchange.actor import Actor
-from exchange.models import AuditEvent, Contract, Delivery, LedgerTransfer, ListingRevision, Notification
+from exchange.models import (
+    AuditEvent,
+    Contract,
+    Delivery,
+    LedgerTransfer,
+    ListingRevision,
+    Notification,
+)
 from exchange.services import revisions, subscriptions
 from exchange.services.escrow import refund_locked
 from tests.subscriptions.conftest import unpack, verify_with_stock_tools
@@ -140,7 +147,12 @@ def test_a_failed_update_refunds_nothing(subscription, publish_v2):
 def test_a_subscription_paid_after_the_listing_moved_on_gets_the_current_version(
         paid_contract, publish_v2, actor_for, make_firm, staff_actor, django_capture_on_commit_callbacks):
     from exchange.services import catalog
-    from exchange.services.trading import access_request_approve, access_request_create, contract_pay, wallet_topup
+    from exchange.services.trading import (
+        access_request_approve,
+        access_request_create,
+        contract_pay,
+        wallet_topup,
+    )
 
     first = paid_contract(offer={"kind": "subscription"})
     seller = actor_for(first.seller)

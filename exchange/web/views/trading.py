@@ -18,12 +18,12 @@ from django.views.decorators.http import require_POST
 from exchange.actor import Actor
 from exchange.errors import DomainError
 from exchange.models import AccessRequest, Contract, Offer
-from exchange.services.subscriptions import subscription_ends_at
 from exchange.selectors import catalog as catalog_sel
 from exchange.selectors import quality as quality_sel
 from exchange.selectors import trading as trading_sel
 from exchange.services import ledger
 from exchange.services import trading as trading_svc
+from exchange.services.subscriptions import subscription_ends_at
 from exchange.templatetags.shujiao_trading import buyer_refusal
 from exchange.web import present
 from exchange.web.forms import PurchaseForm, RejectForm, SandboxTopupForm, apply_domain_error
