@@ -11,6 +11,7 @@ import pytest
 from django.utils import timezone
 
 from exchange.actor import Actor
+from exchange.errors import Conflict
 from exchange.models import (
     AuditEvent,
     Contract,
@@ -81,18 +82,24 @@ def test_webhook_of_an_update_names_the_version(subscription, publish_v2, build_
     publish_v2(sub.listing)
     [update] = _updates(sub)
     build_now(update)
-    assert sent[-1][0] == "delivery.ready"
-    assert sent[-1][1] | {} == {**sent[-1][1], "update": True, "version": 2, "diff_from_version": 1,
-                                "delivery": str(update.pk), "status": "ready"}
+    event, data = sent[-1]
+    assert event == "delivery.ready"
+    assert {k: data[k] for k in ("update", "version", "diff_from_version", "delivery", "status")} == {
+        "update": True, "version": 2, "diff_from_version": 1, "delivery": str(update.pk), "status": "ready"}
 
 
-def test_publishing_again_makes_no_second_update(subscription, publish_v2, staff_actor):
+def test_publishing_again_makes_no_second_update(subscription, publish_v2, actor_for):
     sub = subscription()
     revision = publish_v2(sub.listing)
     # the hook runs again for the same revision (a retried or raced go-live): nothing new
     again = subscriptions.subscription_updates_create(listing=sub.listing, revision=revision,
                                                       actor=Actor.system("test"))
     assert again == [] and len(_updates(sub)) == 1
+    # and the seller publishing the same version again is refused, making nothing
+    with pytest.raises(Conflict):
+        revisions.listing_publish_version(actor=actor_for(sub.seller), listing=sub.listing, version=revision.version,
+                                          changelog="Same again")
+    assert len(_updates(sub)) == 1
 
 
 def test_an_expired_term_gets_no_update(subscription, publish_v2):
