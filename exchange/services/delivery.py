@@ -323,7 +323,11 @@ def delivery_fail(*, claim: Claim, code: str, message: str, details: dict | None
 
 # --- Periodic work -------------------------------------------------------------------
 def delivery_sweep() -> int:
-    """Re-enqueue deliveries never picked up (broker down at commit) or whose worker died."""
+    """Re-enqueue deliveries never picked up (broker down at commit) or whose worker died; first
+    make any subscription update a race left out (published after commit like any other)."""
+    from exchange.services.subscriptions import subscriptions_catch_up_sweep
+
+    subscriptions_catch_up_sweep()
     due = claims.due(BUILD_CLAIM, requeue_after_seconds=settings.DELIVERY_REQUEUE_AFTER_SECONDS)
     return sum(send_task_now(DELIVERY_BUILD_TASK, str(pk)) for pk in due)
 

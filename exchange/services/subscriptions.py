@@ -14,7 +14,8 @@ to its listing during the term, not only the one listed at purchase.
   (``update_diff``) as ``metadata/diff.json``. Update deliveries never move money: escrow is
   released by the initial delivery as for one-off offers.
 * A subscription paid while its listing already carries a newer version than the contract's
-  gets that version as an update at once (``subscription_catch_up``).
+  gets that version as an update at once (``subscription_catch_up``); the delivery sweeper
+  repairs any subscription a race left behind the listing (``subscriptions_catch_up_sweep``).
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from exchange.actor import Actor
@@ -104,6 +106,34 @@ def subscription_updates_create(*, listing: Listing, revision: ListingRevision, 
         delivery = _update_create(contract, version, actor=actor, revision=revision)
         if delivery is not None:
             made.append(delivery)
+    return made
+
+
+def subscriptions_catch_up_sweep(*, now: datetime | None = None, limit: int = 200) -> int:
+    """Repair what a race could leave out: an active subscription whose listing carries a newer
+    version than any delivery it has (e.g. paid in the same instant the version went live, so
+    neither transaction saw the other). Runs with the delivery sweeper; idempotent. Returns how many."""
+    now = now or timezone.now()
+    has_current = Delivery.objects.filter(contract=OuterRef("pk"), dataset_version=OuterRef("listing__version"))
+    ids = list(Contract.objects.filter(offer__kind=Offer.Kind.SUBSCRIPTION, status__in=ACTIVE_CONTRACT,
+                                       paid_at__isnull=False)
+               .exclude(Exists(has_current)).order_by("paid_at").values_list("pk", flat=True)[:limit])
+    made = 0
+    for pk in ids:
+        with transaction.atomic():
+            contract = (Contract.objects.select_for_update(of=("self",)).filter(pk=pk, status__in=ACTIVE_CONTRACT)
+                        .select_related("offer", "buyer", "listing__version").prefetch_related("deliveries").first())
+            if contract is None:
+                continue
+            ends, initial = subscription_ends_at(contract), contract.delivery
+            if ends is None or ends <= now or initial is None or initial.status in _ENDED_INITIAL:
+                continue
+            try:
+                with transaction.atomic():
+                    made += _update_create(contract, contract.listing.version, actor=Actor.system(WORKER),
+                                           revision=None) is not None
+            except IntegrityError:  # the go-live made it meanwhile
+                continue
     return made
 
 

@@ -181,3 +181,22 @@ def test_the_licence_says_what_a_subscription_covers(subscription):
     sub = subscription()
     assert "10. Subscription. The term runs 365 days from payment. Every later version" in sub.licence_text
     assert "Renewal is a new purchase." in sub.licence_text
+
+
+def test_the_sweeper_repairs_an_update_a_race_left_out(subscription, publish_v2, monkeypatch,
+                                                       django_capture_on_commit_callbacks):
+    import exchange.services.dispatch as dispatch
+    from exchange.services.delivery import delivery_sweep
+
+    sent = []
+    monkeypatch.setattr(dispatch, "send_task_now", lambda name, *args: sent.append((name, args)) or True)
+    sub = subscription()
+    publish_v2(sub.listing)
+    Delivery.objects.filter(contract=sub, initial=False).delete()  # as if paid in the instant v2 went live
+    with django_capture_on_commit_callbacks(execute=True):
+        delivery_sweep()
+    [update] = _updates(sub)
+    assert update.dataset_version.number == 2 and ("shujiao.delivery.build", (str(update.pk),)) in sent
+    with django_capture_on_commit_callbacks(execute=True):
+        assert subscriptions.subscriptions_catch_up_sweep() == 0  # idempotent
+    assert len(_updates(sub)) == 1
