@@ -99,8 +99,8 @@ class QualityReportAdmin(ReadOnlyAdmin):
 
 class OfferInline(ReadOnlyInline):
     model = Offer
-    fields = ["name", "price", "access_mode", "term_days", "download_limit", "redistribution", "derivatives_allowed",
-              "derivative_share_bp", "is_active"]
+    fields = ["name", "price", "access_mode", "kind", "term_days", "download_limit", "redistribution",
+              "derivatives_allowed", "derivative_share_bp", "is_active"]
     readonly_fields = fields
 
     def get_readonly_fields(self, request, obj=None):
@@ -201,8 +201,8 @@ class ListingAdmin(ReadOnlyAdmin):
 
 @admin.register(Offer)
 class OfferAdmin(ReadOnlyAdmin):
-    list_display = ["name", "listing", "price", "access_mode", "is_active"]
-    list_filter = ["access_mode", "is_active"]
+    list_display = ["name", "listing", "price", "access_mode", "kind", "is_active"]
+    list_filter = ["access_mode", "kind", "is_active"]
     search_fields = ["name", "listing__title"]
     exclude = ["price_fen"]
     readonly_fields = ["price"]

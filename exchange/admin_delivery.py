@@ -28,13 +28,13 @@ class SharingTokenInline(ReadOnlyInline):
 
 @admin.register(Delivery)
 class DeliveryAdmin(ReadOnlyAdmin):
-    list_display = ["short_id", "listing", "buyer", "seller", "status", "attempts", "downloads", "key_id",
+    list_display = ["short_id", "listing", "version", "buyer", "seller", "status", "attempts", "downloads", "key_id",
                     "ready_at", "expires_at"]
-    list_filter = ["status", "key_id"]
+    list_filter = ["status", "initial", "key_id"]
     search_fields = ["id", "contract__id", "contract__buyer__name", "contract__seller__name", "contract__listing__title"]
-    list_select_related = ["contract__buyer", "contract__seller", "contract__listing"]
+    list_select_related = ["contract__buyer", "contract__seller", "contract__listing", "dataset_version", "diff_from"]
     exclude = ["manifest", "claim_token", "parquet_schema"]
-    readonly_fields = ["contract", "status", "attempts", "queued_at", "heartbeat_at", "bytes_done", "bytes_total",
+    readonly_fields = ["contract", "dataset_version", "initial", "diff_from", "status", "attempts", "queued_at", "heartbeat_at", "bytes_done", "bytes_total",
                        "package_name", "package_size", "package_sha256", "data_path", "key_id", "issued_at",
                        "expires_at", "downloads_used", "error", "revoke_reason", "created_at", "ready_at", "ended_at",
                        "encrypted_to", "fingerprint", "parquet_name", "parquet_size", "parquet_sha256", "parquet_rows",
@@ -54,6 +54,11 @@ class DeliveryAdmin(ReadOnlyAdmin):
     @admin.display(description="delivery")
     def short_id(self, obj):
         return str(obj.pk)[:8]
+
+    @admin.display(description="version")
+    def version(self, obj):
+        update = "" if obj.initial else f" (update from v{obj.diff_from.number})"
+        return f"v{obj.dataset_version.number}{update}"
 
     @admin.display(description="listing")
     def listing(self, obj):

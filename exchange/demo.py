@@ -133,7 +133,11 @@ DATASETS = [
           # Licensees may sell cleaned copies (lineage), paying 15 % of each sale after commission.
           "derivatives_allowed": True, "derivative_share_bp": 1500},
          {"name": "Commercial licence", "price_fen": 4_800_000, "access_mode": "approval", "term_days": 730,
-          "download_limit": 10, "purpose_restriction": "Training models used in commercial products."}],
+          "download_limit": 10, "purpose_restriction": "Training models used in commercial products."},
+         # A subscription (issue 11): every version published in the year reaches the subscriber, with the diff.
+         {"name": "Update subscription 更新订阅", "price_fen": 1_500_000, "access_mode": "approval", "term_days": 365,
+          "download_limit": 5, "kind": "subscription",
+          "purpose_restriction": "Model training and evaluation inside the buyer's firm."}],
         {"rai_data_collection": "Recorded in cars on drives around Hefei and Nanjing, 2025–2026, with the "
                                 "speakers' written consent; read and spontaneous speech.",
          "rai_data_annotation_protocol": "Three annotators label each utterance's intent from a five-intent "
@@ -272,6 +276,10 @@ DISPUTED = DemoPurchase(buyer="hefei", seller="hangzhou", topup_fen=2_000_000,
                         purpose="Benchmarking our pedestrian detector on street scenes 行人检测评测.")
 DISPUTE_TEXT = ("About 40 of the 1,500 boxes label bicycles as people; the listing describes the classes as "
                 "checked by two annotators.")
+
+# Wuhan subscribes to Hefei's speech data before v2 is published: it holds the v1 delivery and the v2 update.
+SUBSCRIBED = DemoPurchase(buyer="wuhan", seller="hefei", topup_fen=1_500_000,
+                          purpose="Training the voice assistant of our test-station operators 产线语音助手.")
 
 PURCHASE = DemoPurchase(
     buyer="buyer", seller="wuhan", topup_fen=2_000_000,

@@ -16,6 +16,8 @@ from exchange.services import downloads, sharing
 
 
 class DeliveryOut(serializers.ModelSerializer):
+    """One delivery: the initial one of a contract, or a subscription's update of a later version."""
+
     encrypted_to = serializers.ListField(child=serializers.CharField(), read_only=True, help_text=(
         "age recipients the stored package (….zip.age) is encrypted to; package_sha256 is then the ciphertext's"))
     fingerprint = serializers.SerializerMethodField(help_text="{scheme, bound} of a fingerprinted copy, else null")
@@ -25,6 +27,10 @@ class DeliveryOut(serializers.ModelSerializer):
     buyer = serializers.CharField(source="contract.buyer.name")
     seller = serializers.CharField(source="contract.seller.name")
     percent = serializers.FloatField()
+    version = serializers.IntegerField(source="dataset_version.number", help_text="The dataset version delivered.")
+    diff_from_version = serializers.IntegerField(source="diff_from.number", allow_null=True, default=None,
+                                                 help_text="A subscription update's diff starts from this version "
+                                                           "(null: the initial delivery).")
     download_limit = serializers.IntegerField(source="contract.download_limit")
     keys_url = serializers.SerializerMethodField()
     delta_sharing_table = serializers.SerializerMethodField(
@@ -33,6 +39,7 @@ class DeliveryOut(serializers.ModelSerializer):
     class Meta:
         model = Delivery
         fields = ["id", "contract", "role", "listing", "listing_title", "buyer", "seller", "status", "percent",
+                  "dataset_version", "version", "initial", "diff_from_version",
                   "bytes_done", "bytes_total", "attempts", "package_size", "package_sha256", "key_id", "issued_at",
                   "expires_at", "downloads_used", "download_limit", "error", "revoke_reason", "created_at",
                   "ready_at", "keys_url", "parquet_size", "parquet_rows", "delta_sharing_table", "encrypted_to",

@@ -133,9 +133,11 @@ class OfferOut(serializers.ModelSerializer):
 
     class Meta:
         model = Offer
-        fields = ["id", "listing", "name", "price_fen", "currency", "access_mode", "purpose_restriction",
+        fields = ["id", "listing", "name", "price_fen", "currency", "access_mode", "kind", "purpose_restriction",
                   "term_days", "download_limit", "redistribution", "acceptance_days", "guarantee", "fingerprint",
                   "fingerprint_bound", "derivatives_allowed", "derivative_share_bp", "is_active"]
+        extra_kwargs = {"kind": {"help_text": "one_off: the version listed at purchase; subscription: every version "
+                                              "published to the listing during term_days, each a new delivery."}}
 
 
 class PublicVersionOut(VersionOut):
@@ -351,6 +353,9 @@ class OfferIn(serializers.Serializer):
     currency = choice(["CNY"], required=False, default="CNY")
     access_mode = choice(Offer.AccessMode.choices, required=False, default=Offer.AccessMode.APPROVAL,
                          help_text="instant: paid and delivered at once; approval: the seller decides each request.")
+    kind = choice(Offer.Kind.choices, required=False, default=Offer.Kind.ONE_OFF,
+                  help_text="one_off: the version listed at purchase; subscription: a term licence (term_days from "
+                            "payment) delivering every version published to the listing during the term.")
     purpose_restriction = StrictCharField(required=False, allow_blank=True, default="")
     term_days = StrictIntegerField(required=False, default=365, minimum=1, maximum=3650)
     download_limit = StrictIntegerField(required=False, default=5, minimum=1, maximum=1000)

@@ -7,6 +7,7 @@ accept an ``Idempotency-Key`` header (see exchange.services.idempotency).
 from __future__ import annotations
 
 import functools
+from datetime import datetime
 
 from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
@@ -19,7 +20,7 @@ from rest_framework.views import APIView
 from exchange.api.fields import StrictCharField, StrictIntegerField
 from exchange.api.views import FirmViewMixin, public_json
 from exchange.errors import NotFound
-from exchange.models import AccessRequest, Contract, LedgerEntry, Offer
+from exchange.models import AccessRequest, Contract, Delivery, LedgerEntry, Offer
 from exchange.selectors import trading as sel
 from exchange.services import escrow
 from exchange.services import trading as svc
@@ -105,11 +106,33 @@ class ReasonIn(serializers.Serializer):
                                    error_messages={"blank": "Give the buyer a reason."})
 
 
+class ContractDeliveryOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    version = serializers.IntegerField(source="dataset_version.number", help_text="The dataset version delivered.")
+    initial = serializers.BooleanField(help_text="True: the delivery made on payment; false: a subscription update.")
+    diff_from_version = serializers.IntegerField(source="diff_from.number", allow_null=True, default=None,
+                                                 help_text="An update's diff starts from this version (null: initial).")
+    status = serializers.ChoiceField(choices=Delivery.Status.choices)
+    ready_at = serializers.DateTimeField(allow_null=True)
+    expires_at = serializers.DateTimeField(allow_null=True)
+
+
 class ContractOut(serializers.ModelSerializer):
     buyer = PartyOut()
     seller = PartyOut()
     listing_title = serializers.CharField(source="listing.title")
     dataset_version_number = serializers.IntegerField(source="dataset_version.number")
+    offer_kind = serializers.ChoiceField(source="offer.kind", choices=Offer.Kind.choices,
+                                         help_text="one_off or subscription (every version published in the term).")
+    subscription_ends_at = serializers.SerializerMethodField(
+        help_text="When a paid subscription's term ends (null: one-off, or not paid).")
+    deliveries = ContractDeliveryOut(many=True, read_only=True,
+                                     help_text="Every delivery of the contract, oldest version first.")
+
+    def get_subscription_ends_at(self, obj) -> datetime | None:
+        from exchange.services.subscriptions import subscription_ends_at
+
+        return subscription_ends_at(obj)
 
     class Meta:
         model = Contract
@@ -118,7 +141,8 @@ class ContractOut(serializers.ModelSerializer):
                   "purpose_restriction", "term_days", "download_limit", "redistribution", "licence_sha256",
                   "licence_text", "created_at", "paid_at", "settled_at", "refunded_at", "refund_reason",
                   "refunded_fen", "acceptance_days", "guarantee", "delivered_at", "window_ends_at",
-                  "window_remaining_seconds", "accepted_at", "release"]
+                  "window_remaining_seconds", "accepted_at", "release", "offer_kind", "subscription_ends_at",
+                  "deliveries"]
 
 
 class WalletOut(serializers.Serializer):

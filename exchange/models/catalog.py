@@ -197,12 +197,18 @@ class Offer(models.Model):
         INSTANT = "instant", "Instant"
         APPROVAL = "approval", "Seller approval"
 
+    class Kind(models.TextChoices):
+        ONE_OFF = "one_off", "One-off (the version listed at purchase)"
+        SUBSCRIPTION = "subscription", "Subscription (every version published during the term)"
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     listing = models.ForeignKey(Listing, on_delete=models.PROTECT, related_name="offers")
     name = models.CharField(max_length=100)
     price_fen = models.PositiveBigIntegerField(validators=[MinValueValidator(1)])
     currency = models.CharField(max_length=3, default="CNY")
     access_mode = models.CharField(max_length=16, choices=AccessMode.choices, default=AccessMode.APPROVAL)
+    # A subscription delivers every version published to the listing during term_days (services.subscriptions).
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.ONE_OFF)
     purpose_restriction = models.TextField(blank=True)
     term_days = models.PositiveIntegerField(default=365, validators=[MinValueValidator(1), MaxValueValidator(3650)])
     download_limit = models.PositiveIntegerField(default=5, validators=[MinValueValidator(1), MaxValueValidator(1000)])
@@ -239,6 +245,10 @@ class Offer(models.Model):
         from exchange.money import format_yuan
 
         return f"{self.name}: {format_yuan(self.price_fen)}"
+
+    @property
+    def is_subscription(self) -> bool:
+        return self.kind == self.Kind.SUBSCRIPTION
 
     def fingerprint_options(self):
         """The pure scheme's options, or None when the offer delivers unmarked copies."""

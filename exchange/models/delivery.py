@@ -11,6 +11,7 @@ import uuid
 from django.db import models
 from django.db.models import Q
 
+from .catalog import DatasetVersion
 from .orgs import Organization
 from .trading import Contract
 
@@ -56,7 +57,12 @@ class SigningKey(models.Model):
 
 
 class Delivery(models.Model):
-    """The buyer's signed package for one contract.
+    """The buyer's signed package of one dataset version under one contract.
+
+    Every contract has one *initial* delivery (made on payment, ``Contract.delivery``); a
+    subscription contract also gets one *update* delivery per version published to its listing
+    during the term (``services.subscriptions``), unique per (contract, version). Only the
+    initial delivery moves money (acceptance window, settlement, refund on failure).
 
     ``queued → building → ready | failed``; later ``expired`` (licence term over) or
     ``revoked`` (staff). A worker claims a delivery by a conditional update that sets
@@ -73,7 +79,12 @@ class Delivery(models.Model):
         REVOKED = "revoked", "Revoked"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    contract = models.OneToOneField(Contract, on_delete=models.PROTECT, related_name="delivery")
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="deliveries")
+    # The version this package carries (the contract's own for the initial delivery).
+    dataset_version = models.ForeignKey(DatasetVersion, on_delete=models.PROTECT, related_name="deliveries")
+    initial = models.BooleanField(default=True)  # False: a subscription's update delivery
+    # An update delivery: the version the subscriber had before, which the included diff starts from.
+    diff_from = models.ForeignKey(DatasetVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     # Claim (see exchange.services.delivery.delivery_claim)
     claim_token = models.CharField(max_length=32, blank=True)
@@ -119,6 +130,10 @@ class Delivery(models.Model):
         constraints = [
             models.CheckConstraint(condition=~Q(status="ready") | (Q(package_size__isnull=False) & ~Q(package_name="")),
                                    name="delivery_ready_has_package"),
+            models.UniqueConstraint(fields=["contract", "dataset_version"], name="delivery_once_per_contract_version"),
+            models.UniqueConstraint(fields=["contract"], condition=Q(initial=True), name="delivery_one_initial"),
+            models.CheckConstraint(condition=Q(initial=True, diff_from__isnull=True)
+                                   | Q(initial=False, diff_from__isnull=False), name="delivery_update_has_diff_from"),
         ]
 
     def __str__(self) -> str:

@@ -158,6 +158,12 @@ class Contract(models.Model):
     def window_open(self) -> bool:
         return self.status == self.Status.DELIVERED
 
+    @property
+    def delivery(self):
+        """The initial delivery (made on payment), or None. A subscription contract has further
+        update deliveries in ``deliveries``; ``prefetch_related("deliveries")`` makes this free."""
+        return next((d for d in self.deliveries.all() if d.initial), None)
+
 
 class Account(models.Model):
     """A ledger account. Its ``balance`` is a cache of the sum of its entries.

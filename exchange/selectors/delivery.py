@@ -6,7 +6,8 @@ from django.db.models import Q, QuerySet
 
 from exchange.models import Delivery, Organization
 
-_RELATED = ("contract__buyer", "contract__seller", "contract__listing", "contract__dataset_version")
+_RELATED = ("contract__buyer", "contract__seller", "contract__listing", "contract__dataset_version", "dataset_version",
+            "diff_from")
 
 
 def deliveries_of(org: Organization) -> QuerySet[Delivery]:
@@ -24,5 +25,11 @@ def deliveries_sold(org: Organization) -> QuerySet[Delivery]:
 
 
 def delivery_for_contracts(contract_ids) -> dict:
-    """``{contract_id: delivery}`` for a page of contracts (one query)."""
-    return {d.contract_id: d for d in Delivery.objects.filter(contract_id__in=list(contract_ids))}
+    """``{contract_id: initial delivery}`` for a page of contracts (one query)."""
+    return {d.contract_id: d for d in Delivery.objects.filter(contract_id__in=list(contract_ids), initial=True)}
+
+
+def deliveries_of_contract(contract) -> list[Delivery]:
+    """Every delivery of one contract, oldest version first: the initial one, then a subscription's updates."""
+    return list(Delivery.objects.filter(contract=contract).select_related("dataset_version", "diff_from")
+                .order_by("dataset_version__number", "created_at"))

@@ -118,9 +118,9 @@ def listing_metadata(listing, *, request=None, offers=None, report: Report | Non
 
 
 def delivery_metadata(delivery) -> DatasetMeta:
-    """Metadata of the version a delivery's contract bought, for the buyer's package."""
+    """Metadata of the version a delivery carries, for the buyer's package."""
     contract = delivery.contract
-    version = contract.dataset_version
+    version = delivery.dataset_version
     return _meta(
         listing=contract.listing, version=version, url=listing_url(contract.listing_id), report=version_report(version),
         creator=Party(contract.seller.name, identifier=contract.seller.credit_code),

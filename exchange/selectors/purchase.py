@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from exchange.models import AccessRequest, Contract, Organization
+from exchange.models import AccessRequest, Contract, Delivery, Organization
 
 _LIVE_CONTRACT = (Contract.Status.AWAITING_PAYMENT, Contract.Status.PAID, Contract.Status.SETTLED)
 _ENDED_DELIVERY = ("expired", "revoked")
@@ -47,9 +47,11 @@ def purchase_blocks(*, buyer: Organization, offers, now: datetime | None = None)
     pending = AccessRequest.objects.filter(buyer=buyer, offer_id__in=offer_ids, status=AccessRequest.Status.PENDING)
     for offer_id in pending.values_list("offer_id", flat=True):
         blocks[offer_id] = PurchaseBlock("duplicate_request", "You already have a pending request for this offer.")
+    initial = Delivery.objects.filter(contract=OuterRef("pk"), initial=True)  # the licence's own delivery
     contracts = (Contract.objects.filter(buyer=buyer, offer_id__in=offer_ids, status__in=_LIVE_CONTRACT)
-                 .exclude(Q(delivery__status__in=_ENDED_DELIVERY) | Q(delivery__expires_at__lte=now))
-                 .values_list("offer_id", "status", "delivery__expires_at"))
+                 .annotate(ends_at=Subquery(initial.values("expires_at")[:1]))
+                 .exclude(Exists(initial.filter(Q(status__in=_ENDED_DELIVERY) | Q(expires_at__lte=now))))
+                 .values_list("offer_id", "status", "ends_at"))
     for offer_id, status, ends_at in contracts:
         if offer_id in blocks:
             continue

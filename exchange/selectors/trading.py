@@ -18,6 +18,7 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     IntegerField,
+    Prefetch,
     Q,
     QuerySet,
     Sum,
@@ -32,6 +33,7 @@ from exchange.models import (
     AccessRequest,
     Account,
     Contract,
+    Delivery,
     LedgerEntry,
     Listing,
     Offer,
@@ -65,8 +67,10 @@ def contracts_for(*, organization: Organization, role: str = "") -> QuerySet[Con
         raise InvalidInput("role is 'buyer' or 'seller'.", fields={"role": ["Use buyer or seller."]})
     cond = {"buyer": Q(buyer=organization), "seller": Q(seller=organization)}.get(
         role, Q(buyer=organization) | Q(seller=organization))
+    deliveries = Prefetch("deliveries", queryset=Delivery.objects.select_related("dataset_version", "diff_from")
+                          .order_by("dataset_version__number", "created_at"))
     return (Contract.objects.filter(cond).select_related("buyer", "seller", "listing", "offer", "dataset_version")
-            .order_by("-created_at", "pk"))
+            .prefetch_related(deliveries).order_by("-created_at", "pk"))
 
 
 def offer_states_for(*, organization: Organization | None, offers) -> dict[Any, dict[str, Any]]:

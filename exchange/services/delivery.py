@@ -25,21 +25,26 @@ from __future__ import annotations
 import functools
 import logging
 import tempfile
-import time
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from exchange import storage
 from exchange.actor import Actor
 from exchange.errors import Conflict, Forbidden, InvalidInput, NotFound
-from exchange.models import AuditEvent, Contract, Delivery
+from exchange.models import Contract, Delivery
 from exchange.services import claims, escrow
 from exchange.services.audit import audit_record
+from exchange.services.delivery_manifest import (
+    DiffPending,
+    ProgressHeartbeat,
+    manifest_fields,
+    update_package_parts,
+)
 from exchange.services.delivery_storage import (
     delete_after_commit,
     delete_other_packages,
@@ -79,16 +84,21 @@ def delivery_create(*, contract: Contract) -> Delivery:
     """Make the contract's delivery and enqueue its build once the payment commits.
 
     Runs inside the payment's transaction (``trading.on_contract_paid``). Idempotent: a
-    contract has at most one delivery.
+    contract has at most one initial delivery. A subscription whose listing moved on since
+    signing also gets the current version (``subscriptions.subscription_catch_up``).
     """
-    delivery = Delivery.objects.filter(contract=contract).first()
+    from exchange.services.subscriptions import subscription_catch_up
+
+    delivery = Delivery.objects.filter(contract=contract, initial=True).first()
     if delivery is not None:
         return delivery
     version = contract.dataset_version
-    delivery = Delivery.objects.create(contract=contract, queued_at=timezone.now(), bytes_total=version.byte_size)
+    delivery = Delivery.objects.create(contract=contract, dataset_version=version, queued_at=timezone.now(),
+                                       bytes_total=version.byte_size)
     audit_record(actor=_worker(), action="delivery.queued", obj=delivery, organization=contract.buyer,
                  details={"contract": str(contract.pk), "dataset_version": str(version.pk)})
     enqueue_on_commit(DELIVERY_BUILD_TASK, str(delivery.pk))
+    subscription_catch_up(contract)
     return delivery
 
 
@@ -109,52 +119,6 @@ def delivery_claim(*, delivery_id: str) -> Claim | None:
     return claim
 
 
-class _Heartbeat:
-    """Writes progress and the heartbeat to the delivery row, at most once a second."""
-
-    def __init__(self, claim: Claim):
-        self.claim, self._last = claim, 0.0
-
-    def beat(self, bytes_done: int | None = None, *, force: bool = False) -> None:
-        now = time.monotonic()
-        if not force and now - self._last < min(1.0, settings.DELIVERY_HEARTBEAT_SECONDS):
-            return
-        self._last = now
-        fields: dict[str, Any] = {"heartbeat_at": timezone.now()}
-        if bytes_done is not None:
-            fields["bytes_done"] = bytes_done
-        Delivery.objects.filter(pk=self.claim.pk, claim_token=self.claim.token).update(**fields)
-
-    def __call__(self, bytes_done: int) -> None:
-        self.beat(bytes_done)
-
-
-def _audit_checkpoint(delivery: Delivery) -> str:
-    """A signed audit-log checkpoint whose tree already holds this delivery's creation events
-    (SPEC §11): every buyer keeps an anchor that a later rewrite of the log cannot match."""
-    from exchange.services.transparency import checkpoint_covering
-
-    last = AuditEvent.objects.filter(object_type="Delivery", object_id=str(delivery.pk)).aggregate(m=Max("seq"))["m"]
-    return checkpoint_covering(last or 1).note
-
-
-def _manifest_fields(delivery: Delivery, *, issued_at, expires_at) -> dict[str, Any]:
-    c = delivery.contract
-    return {
-        "delivery_id": str(delivery.pk), "contract_id": str(c.pk), "listing_id": str(c.listing_id),
-        "dataset_version_id": str(c.dataset_version_id),
-        "seller": {"name": c.seller.name, "credit_code": c.seller.credit_code},
-        "buyer": {"name": c.buyer.name, "credit_code": c.buyer.credit_code},
-        "license": {"purpose": c.purpose, "purpose_restriction": c.purpose_restriction, "term_days": c.term_days,
-                    "download_limit": c.download_limit, "redistribution": c.redistribution},
-        "dataset": {"title": c.listing.title, "version": c.dataset_version.number,
-                    "format": c.dataset_version.format},
-        "issued_at": issued_at, "expires_at": expires_at,
-        "audit_checkpoint": _audit_checkpoint(delivery),
-        "guarantee": c.guarantee,  # the frozen quality guarantee (SPEC §5), or null
-    }
-
-
 def delivery_build(*, claim: Claim) -> Delivery | None:
     """Build, sign and store the package for a claimed delivery, then mark it ready.
 
@@ -170,16 +134,18 @@ def delivery_build(*, claim: Claim) -> Delivery | None:
         store_package,
     )
     from exchange.services.signing import NoActiveKey, signing_key_for_signing
+    from exchange.services.subscriptions import subscription_ends_at
     from workers.delivery import SourceIntegrityError, safe_data_name
     from workers.fingerprint import TableError
     from workers.metadata import delivery_metadata_files
 
     delivery = (Delivery.objects.select_related("contract__buyer", "contract__seller", "contract__listing__dataset",
                                                 "contract__dataset_version__dataset", "contract__offer",
-                                                "contract__dataset_version__quality_report").get(pk=claim.pk))
+                                                "dataset_version__dataset", "dataset_version__quality_report",
+                                                "diff_from").get(pk=claim.pk))
     contract = delivery.contract
-    version = contract.dataset_version
-    heartbeat = _Heartbeat(claim)
+    version = delivery.dataset_version
+    heartbeat = ProgressHeartbeat(claim)
     try:
         key, private = signing_key_for_signing()
     except NoActiveKey as exc:
@@ -190,6 +156,8 @@ def delivery_build(*, claim: Claim) -> Delivery | None:
         raise TransientBuildError("FINGERPRINT_SECRET is not set")
     issued_at = timezone.now().replace(microsecond=0)
     expires_at = issued_at + timedelta(days=contract.term_days)
+    if not delivery.initial:  # an update is licensed until the subscription's term ends
+        expires_at = max(subscription_ends_at(contract) or expires_at, issued_at + timedelta(seconds=1))
     data_path = "data/" + safe_data_name(version.original_filename or contract.listing.title, version.format)
     package_name = f"deliveries/{delivery.pk}/{claim.token}.zip"
     parquet_name = f"deliveries/{delivery.pk}/{claim.token}.parquet"  # the Delta Sharing copy (SPEC §10)
@@ -198,12 +166,14 @@ def delivery_build(*, claim: Claim) -> Delivery | None:
     try:
         with claims.heartbeat(BUILD_CLAIM, claim, settings.DELIVERY_HEARTBEAT_SECONDS), \
                 tempfile.TemporaryFile(dir=settings.DELIVERY_TMP_DIR, prefix="shujiao-delivery-") as tmp:
-            fields = _manifest_fields(delivery, issued_at=issued_at, expires_at=expires_at)
+            fields = manifest_fields(delivery, issued_at=issued_at, expires_at=expires_at)
+            # Croissant and datapackage.json, described from the data file's final bytes
+            describe = functools.partial(delivery_metadata_files, delivery_metadata(delivery))
+            if not delivery.initial:  # a subscription update carries the diff from the version the buyer had
+                fields["update"], describe = update_package_parts(delivery, describe)
             build = {"out": tmp, "data_path": data_path, "license_text": contract.licence_text,
                      "private_key": private, "deflate": settings.DELIVERY_DEFLATE, "progress": heartbeat,
-                     "hash_package": settings.DELIVERY_HASH_PACKAGE,
-                     # Croissant and datapackage.json, described from the data file's final bytes
-                     "describe": functools.partial(delivery_metadata_files, delivery_metadata(delivery))}
+                     "hash_package": settings.DELIVERY_HASH_PACKAGE, "describe": describe}
             with storage.open_stream(version.file.name) as source:
                 result, fingerprint = build_buyer_package(contract=contract, version=version, source=source,
                                                           fields=fields, **build)
@@ -217,18 +187,21 @@ def delivery_build(*, claim: Claim) -> Delivery | None:
                                         "over Delta Sharing (that would keep a readable copy on the exchange).")
             else:  # the Parquet copy is read from the package's own data file (marked, if fingerprinted)
                 table = parquet_copy_build(package=tmp, data_path=data_path, version=version, name=parquet_name)
+    except DiffPending as exc:
+        delivery_release(claim=claim, error=f"waiting for the diff of {exc} to be computed")
+        raise TransientBuildError(f"diff pending: {exc}") from None
     except SourceIntegrityError as exc:
         logger.error("delivery %s: %s", delivery.pk, exc)
         delivery_fail(claim=claim, code="source_integrity", message=(
             f"The stored dataset file changed at rest: its SHA-256 is {exc.actual}, but the version was recorded "
-            f"with {exc.expected}. Nothing was delivered and the buyer was refunded."),
+            f"with {exc.expected}. Nothing was delivered{_refund_note(delivery)}."),
             details={"expected_sha256": exc.expected, "actual_sha256": exc.actual})
         return None
     except TableError as exc:
         logger.error("delivery %s: fingerprint: %s", delivery.pk, exc)
         delivery_fail(claim=claim, code="fingerprint_unreadable", message=(
-            f"The dataset file could not be read to fingerprint the buyer's copy: {exc}. Nothing was delivered and "
-            "the buyer was refunded."))
+            f"The dataset file could not be read to fingerprint the buyer's copy: {exc}. Nothing was "
+            f"delivered{_refund_note(delivery)}."))
         return None
     except OSError as exc:
         for name in (package_name, package_name + ".age", parquet_name):
@@ -238,6 +211,10 @@ def delivery_build(*, claim: Claim) -> Delivery | None:
     return delivery_store(claim=claim, package_name=stored_name, result=result, data_path=data_path,
                           issued_at=issued_at, expires_at=expires_at, kid=key.kid, table=table,
                           protection={"fingerprint": fingerprint, "encrypted_to": recipients})
+
+
+def _refund_note(delivery: Delivery) -> str:
+    return " and the buyer was refunded" if delivery.initial else " (a subscription update: nothing is refunded)"
 
 
 def delivery_store(*, claim: Claim, package_name: str, result, data_path: str, issued_at, expires_at,
@@ -256,7 +233,9 @@ def delivery_store(*, claim: Claim, package_name: str, result, data_path: str, i
                 delete_after_commit(table.name)
             return None
         contract = Contract.objects.select_for_update(of=("self",)).select_related("buyer", "seller").get(pk=delivery.contract_id)
-        if contract.status != Contract.Status.PAID:
+        from exchange.services.subscriptions import ACTIVE_CONTRACT
+
+        if contract.status not in ((Contract.Status.PAID,) if delivery.initial else ACTIVE_CONTRACT):
             # Refunded (or otherwise closed) while it was building: nothing may be delivered.
             delete_after_commit(package_name)
             if table.name:
@@ -282,11 +261,16 @@ def delivery_store(*, claim: Claim, package_name: str, result, data_path: str, i
         delivery.parquet_rows, delivery.parquet_schema, delivery.parquet_error = (
             table.rows, table.schema_string, table.error)
         delivery.save()
-        escrow.contract_delivered_locked(contract, actor=_worker())
-        notify_contract(contract, "delivery.ready")
+        version = delivery.dataset_version
+        if delivery.initial:  # only the first delivery opens the acceptance window (or settles): updates move no money
+            escrow.contract_delivered_locked(contract, actor=_worker())
+            notify_contract(contract, "delivery.ready")
+        else:
+            notify_contract(contract, "delivery.update_ready", body=f"Version {version.number} (update from version "
+                                                                    f"{delivery.diff_from.number}, with the diff).")
         emit("delivery.ready", (contract.seller, contract.buyer), _webhook_data(delivery, contract))
         audit_record(actor=_worker(), action="delivery.ready", obj=delivery, organization=contract.buyer, details={
-            "contract": str(contract.pk), "key_id": kid, "package_sha256": delivery.package_sha256,
+            "contract": str(contract.pk), "key_id": kid, "version": version.number, "update": not delivery.initial, "package_sha256": delivery.package_sha256,
             "package_size": delivery.package_size, "source_sha256": result.manifest["source_sha256"],
             "data_sha256": result.sha256, "attempts": delivery.attempts, "expires_at": expires_at,
             "fingerprint": (delivery.fingerprint or {}).get("bound"), "encrypted_to": delivery.encrypted_to,
@@ -298,8 +282,11 @@ def delivery_store(*, claim: Claim, package_name: str, result, data_path: str, i
 
 def _webhook_data(delivery: Delivery, contract: Contract, **extra: Any) -> dict[str, Any]:
     """A webhook's view of a delivery: ids and states only (never the package or its manifest)."""
-    return {"delivery": str(delivery.pk), "contract": str(contract.pk), "listing": str(contract.listing_id),
+    data = {"delivery": str(delivery.pk), "contract": str(contract.pk), "listing": str(contract.listing_id),
             "buyer": str(contract.buyer_id), "seller": str(contract.seller_id), "status": delivery.status, **extra}
+    if not delivery.initial:  # a subscription update: which version, and from which
+        data.update(update=True, version=delivery.dataset_version.number, diff_from_version=delivery.diff_from.number)
+    return data
 
 
 def delivery_release(*, claim: Claim, error: str) -> None:
@@ -316,10 +303,10 @@ def _end_failed(delivery: Delivery, *, code: str, message: str, details: dict | 
     delete_packages_after_commit(delivery.pk)  # nothing was delivered: no file of it stays
     contract = Contract.objects.select_for_update(of=("self",)).select_related("buyer", "seller").get(pk=delivery.contract_id)
     refunded = False
-    if contract.status == Contract.Status.PAID:
+    if delivery.initial and contract.status == Contract.Status.PAID:  # a failed update refunds nothing
         escrow.refund_locked(contract, reason=f"Delivery failed: {message}"[:2000], actor=_worker())
         refunded = True
-    notify_contract(contract, "delivery.failed")
+    notify_contract(contract, "delivery.failed" if delivery.initial else "delivery.update_failed")
     emit("delivery.failed", (contract.seller, contract.buyer), _webhook_data(delivery, contract, refunded=refunded))
     audit_record(actor=_worker(), action="delivery.failed", obj=delivery, organization=contract.buyer,
                  details={"code": code, "message": message, "refunded": refunded, **(details or {})})
@@ -336,7 +323,11 @@ def delivery_fail(*, claim: Claim, code: str, message: str, details: dict | None
 
 # --- Periodic work -------------------------------------------------------------------
 def delivery_sweep() -> int:
-    """Re-enqueue deliveries never picked up (broker down at commit) or whose worker died."""
+    """Re-enqueue deliveries never picked up (broker down at commit) or whose worker died; first
+    make any subscription update a race left out (published after commit like any other)."""
+    from exchange.services.subscriptions import subscriptions_catch_up_sweep
+
+    subscriptions_catch_up_sweep()
     due = claims.due(BUILD_CLAIM, requeue_after_seconds=settings.DELIVERY_REQUEUE_AFTER_SECONDS)
     return sum(send_task_now(DELIVERY_BUILD_TASK, str(pk)) for pk in due)
 
@@ -386,7 +377,7 @@ def delivery_revoke(*, actor: Actor, delivery_id, reason: str) -> Delivery:
         refunded = False
         if old != Delivery.Status.READY:  # nothing was delivered: drop any package files now
             delete_packages_after_commit(delivery.pk)
-        if old != Delivery.Status.READY and contract.status == Contract.Status.PAID:
+        if old != Delivery.Status.READY and delivery.initial and contract.status == Contract.Status.PAID:
             escrow.refund_locked(contract, reason=f"Delivery revoked before it was ready: {reason}", actor=actor)
             refunded = True
         audit_record(actor=actor, action="delivery.revoked", obj=delivery, organization=contract.buyer,

@@ -220,13 +220,12 @@ def decide_locked(contract: Contract, dispute: Dispute, *, actor: Actor, outcome
 
 
 def _revoke_downloads(contract: Contract, *, actor: Actor, reason: str) -> None:
-    delivery = Delivery.objects.select_for_update().filter(contract=contract, status=Delivery.Status.READY).first()
-    if delivery is None:
-        return
-    delivery.status, delivery.revoke_reason, delivery.ended_at = Delivery.Status.REVOKED, reason, timezone.now()
-    delivery.save(update_fields=["status", "revoke_reason", "ended_at"])
-    audit_record(actor=actor, action="delivery.revoked", obj=delivery, organization=contract.buyer,
-                 details={"from": "ready", "reason": reason, "refunded": True})
+    # every ready delivery of the contract: the initial one and a subscription's updates
+    for delivery in Delivery.objects.select_for_update().filter(contract=contract, status=Delivery.Status.READY):
+        delivery.status, delivery.revoke_reason, delivery.ended_at = Delivery.Status.REVOKED, reason, timezone.now()
+        delivery.save(update_fields=["status", "revoke_reason", "ended_at"])
+        audit_record(actor=actor, action="delivery.revoked", obj=delivery, organization=contract.buyer,
+                     details={"from": "ready", "reason": reason, "refunded": True})
 
 
 def listing_flag_locked(listing_id, *, actor: Actor, reason: str) -> None:

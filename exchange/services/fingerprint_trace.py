@@ -75,7 +75,7 @@ def _require_staff(actor: Actor) -> None:
 
 def _fingerprinted(listing_id=None):
     qs = (Delivery.objects.filter(fingerprint__isnull=False).exclude(fingerprint={})
-          .select_related("contract__buyer", "contract__listing", "contract__dataset_version").order_by("created_at"))
+          .select_related("contract__buyer", "contract__listing", "dataset_version").order_by("created_at"))
     return qs.filter(contract__listing_id=listing_id) if listing_id else qs
 
 
@@ -98,7 +98,7 @@ def _trace_group(leak: BinaryIO, fmt: str, deliveries: list[Delivery], sha: str)
 
     first = deliveries[0]
     plan = Plan.from_json(first.fingerprint["plan"])
-    version = first.contract.dataset_version
+    version = first.dataset_version  # a subscription's update marks its own version's rows
     by_id = {str(d.contract_id): d for d in deliveries}
     result = trace(leak, fmt, plan=plan, selection=selection_key_for(version),
                    candidates={cid: contract_key_for(d.contract) for cid, d in by_id.items()})
@@ -129,7 +129,7 @@ def fingerprint_trace(*, actor: Actor, upload: BinaryIO, filename: str = "", lis
             raise NotFound(f"No listing {listing_id}.")
     groups: dict[str, list[Delivery]] = {}
     for d in _fingerprinted(listing_id):
-        groups.setdefault(str(d.contract.dataset_version_id), []).append(d)
+        groups.setdefault(str(d.dataset_version_id), []).append(d)
     leak, sha, head = _spool(upload)
     reports: list[TraceReport] = []
     problems: list[str] = []

@@ -32,6 +32,8 @@ CONTRACT_EVENTS: dict[str, tuple[str, str]] = {
     "contract.paid": ("seller", "Payment received into escrow for {listing}"),
     "delivery.ready": ("buyer", "Your delivery of {listing} is ready"),
     "delivery.failed": ("both", "The delivery of {listing} failed; the buyer was refunded"),
+    "delivery.update_ready": ("buyer", "A new version of {listing} was delivered to your subscription"),
+    "delivery.update_failed": ("both", "An update delivery of {listing} failed; exchange staff will look into it"),
     "contract.accepted": ("seller", "The buyer accepted {listing}; escrow was released to you"),
     "contract.window_closed": ("both", "The acceptance window for {listing} ended; escrow was released"),
     "contract.window_closing": ("buyer", "24 hours left to accept or report a problem with {listing}"),

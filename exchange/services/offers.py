@@ -37,7 +37,8 @@ def offer_create(*, actor: Actor, listing: Listing, name: str, price_fen: Any, a
                  redistribution: bool = False, currency: str = "CNY", acceptance_days: int = 3,
                  guarantee: Any = None, fingerprint: bool = False, fingerprint_gamma: int = 20,
                  fingerprint_exclude: list[str] | None = None, fingerprint_text: bool = False,
-                 derivatives_allowed: bool = False, derivative_share_bp: Any = 0) -> Offer:
+                 derivatives_allowed: bool = False, derivative_share_bp: Any = 0,
+                 kind: str = Offer.Kind.ONE_OFF) -> Offer:
     """A price and licence for a listing, with its acceptance window, optional quality
     guarantee (refused when the listed version fails it: services.guarantee) and optional
     per-buyer fingerprint."""
@@ -61,6 +62,8 @@ def offer_create(*, actor: Actor, listing: Listing, name: str, price_fen: Any, a
         errors["currency"] = ["Only CNY is traded."]
     if access_mode not in Offer.AccessMode.values:
         errors["access_mode"] = [f"Choose one of: {', '.join(Offer.AccessMode.values)}."]
+    if kind not in Offer.Kind.values:
+        errors["kind"] = [f"Choose one of: {', '.join(Offer.Kind.values)}."]
     for field, value, low, high in (("term_days", term_days, 1, 3650), ("download_limit", download_limit, 1, 1000),
                                     ("acceptance_days", acceptance_days, 0, 30)):
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
@@ -78,7 +81,7 @@ def offer_create(*, actor: Actor, listing: Listing, name: str, price_fen: Any, a
         raise InvalidInput("The offer has errors.", fields=errors)
     with transaction.atomic():
         offer = Offer.objects.create(
-            listing=listing, name=name.strip(), price_fen=price_fen, currency=currency, access_mode=access_mode,
+            listing=listing, name=name.strip(), price_fen=price_fen, currency=currency, access_mode=access_mode, kind=kind,
             purpose_restriction=(purpose_restriction or "").strip(), term_days=term_days,
             download_limit=download_limit, redistribution=bool(redistribution), acceptance_days=acceptance_days,
             guarantee=frozen, fingerprint=bool(fingerprint),
@@ -87,7 +90,7 @@ def offer_create(*, actor: Actor, listing: Listing, name: str, price_fen: Any, a
             derivatives_allowed=bool(derivatives_allowed), derivative_share_bp=derivative_share_bp,
         )
         audit_record(actor=actor, action="offer.created", obj=offer, details={
-            "listing": str(listing.pk), "price_fen": price_fen, "access_mode": access_mode,
+            "listing": str(listing.pk), "price_fen": price_fen, "access_mode": access_mode, "kind": kind,
             "acceptance_days": acceptance_days, "guarantee": frozen, "fingerprint": offer.fingerprint_bound or None,
             "derivatives_allowed": offer.derivatives_allowed, "derivative_share_bp": offer.derivative_share_bp})
         listings_refresh_flat([listing.pk])

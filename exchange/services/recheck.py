@@ -72,7 +72,7 @@ def recheck_run(*, claim: claims.Claim) -> str:
     from workers.quality import QualityOptions, profile
     from workers.quality.guarantee import evaluate
 
-    dispute = Dispute.objects.select_related("contract__delivery", "contract__dataset_version__dataset").get(pk=claim.pk)
+    dispute = Dispute.objects.select_related("contract__dataset_version__dataset").get(pk=claim.pk)
     contract = dispute.contract
     delivery = getattr(contract, "delivery", None)
     if delivery is None or not delivery.package_name or not delivery.data_path:

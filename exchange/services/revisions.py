@@ -118,6 +118,10 @@ def _go_live(*, actor: Actor, listing: Listing, revision: ListingRevision) -> No
     audit_record(actor=actor, action="listing.version_changed", obj=listing, organization=listing.dataset.owner,
                  details={"from": old, "to": revision.version.number, "revision": str(revision.pk)})
     listings_refresh_flat([listing.pk])
+    # every active subscriber gets the new version as an update delivery (built after commit)
+    from exchange.services.subscriptions import subscription_updates_create
+
+    subscription_updates_create(listing=listing, revision=revision, actor=actor)
 
 
 def listing_revision_review(*, actor: Actor, revision: ListingRevision, approve: bool,

@@ -120,9 +120,9 @@ def tokens_revoke(*, delivery: Delivery, reason: str, actor: Actor) -> int:
 
 
 def tokens_revoke_for_contract(*, contract: Contract, reason: str, actor: Actor) -> int:
-    """Refund or another end of the contract: its delivery's tokens die (caller's transaction)."""
-    delivery = Delivery.objects.filter(contract=contract).select_related("contract__buyer").first()
-    return tokens_revoke(delivery=delivery, reason=reason, actor=actor) if delivery is not None else 0
+    """Refund or another end of the contract: its deliveries' tokens die (caller's transaction)."""
+    deliveries = Delivery.objects.filter(contract=contract).select_related("contract__buyer").order_by("created_at")
+    return sum(tokens_revoke(delivery=delivery, reason=reason, actor=actor) for delivery in deliveries)
 
 
 @dataclass(frozen=True)

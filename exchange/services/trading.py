@@ -127,8 +127,15 @@ def licence_render(*, contract_id: str, seller: Organization, buyer: Organizatio
     if offer.fingerprint:
         lines.append("10. Fingerprint. The licensee's copy carries marks keyed to this contract, so that a leaked copy "
                      f"can be traced to it; {offer.fingerprint_bound}.")
+    number = 10 + bool(offer.fingerprint)
     if offer.derivatives_allowed:
-        lines.append(f"{10 + bool(offer.fingerprint)}. Derivatives. " + derivatives_licence_text(offer))
+        lines.append(f"{number}. Derivatives. " + derivatives_licence_text(offer))
+        number += 1
+    if offer.kind == offer.Kind.SUBSCRIPTION:
+        lines.append(f"{number}. Subscription. The term runs {offer.term_days} days from payment. Every later version "
+                     "the licensor publishes to this listing during the term is delivered to the licensee as a new "
+                     "signed package, with the changes since the version the licensee last received, and is licensed "
+                     "on these terms until the term ends. Renewal is a new purchase.")
     lines.append("")
     return "\n".join(lines)
 

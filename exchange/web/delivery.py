@@ -273,7 +273,7 @@ def delivery_detail(request, delivery_id):
     delivery = get_object_or_404(delivery_sel.deliveries_of(request.current_firm), pk=delivery_id)
     is_buyer = delivery.contract.buyer_id == request.current_firm.pk
     return render(request, "exchange/delivery/detail.html", {
-        "delivery": delivery, "is_buyer": is_buyer,
+        "delivery": delivery, "is_buyer": is_buyer, "siblings": delivery_sel.deliveries_of_contract(delivery.contract),
         "sharing": sharing_card(delivery) if is_buyer and delivery.status == Delivery.Status.READY else None,
         "verify": verification_commands(request, delivery) if is_buyer and delivery.key_id else None,
         "manifest_pretty": _pretty(delivery.manifest) if is_buyer and delivery.manifest else "",

@@ -75,4 +75,5 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "DisputeKindEnum": "exchange.models.disputes.Dispute.Kind",
     "DatasetKindEnum": "exchange.models.catalog.Dataset.Kind",
     "RevisionDiffStatusEnum": "exchange.models.revisions.ListingRevision.DiffStatus",
+    "OfferKindEnum": "exchange.models.catalog.Offer.Kind",
 }

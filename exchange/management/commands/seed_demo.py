@@ -111,7 +111,9 @@ class Command(BaseCommand):
 
         self._ensure_after_sales(firms, staff_actor)
         self._ensure_lineage(firms, staff_actor)
+        self._ensure_subscription(firms, staff_actor)
         self._ensure_revision()
+        self._ensure_subscription_updates()
 
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"  staff:  {demo.ADMIN_USERNAME} / {demo.ADMIN_PASSWORD}  (/admin/)")
@@ -190,6 +192,31 @@ class Command(BaseCommand):
             revision.refresh_from_db()
             self.stdout.write(f"  revision: {listing.title[:40]} v{v2.number} {revision.status}, diff {revision.diff_status}")
 
+    def _ensure_subscription(self, firms, staff_actor) -> None:
+        """Wuhan subscribes to the speech listing (approved by Hefei) while it is at v1; built here."""
+        spec = demo.SUBSCRIBED
+        buyer, seller = firms[spec.buyer], firms[spec.seller]
+        offer = Offer.objects.filter(listing__dataset__owner=seller, listing__status=Listing.Status.PUBLISHED,
+                                     kind=Offer.Kind.SUBSCRIPTION, is_active=True).first()
+        if offer is None or Contract.objects.filter(buyer=buyer, offer=offer).exists():
+            return
+        if offer.listing.version.number != 1:
+            return  # the listing moved on before the subscription existed (an older demo database)
+        wallet_topup(actor=staff_actor, organization=buyer, amount_fen=spec.topup_fen,
+                     memo="Demo bank transfer DEMO-2026-0003")
+        request = access_request_create(actor=_owner_actor(buyer), offer=offer, purpose=spec.purpose)
+        access_request_approve(actor=_owner_actor(seller), request=request)
+        delivery = Delivery.objects.filter(contract__access_request=request, initial=True).first()
+        if delivery is not None:
+            self._ensure_delivery(delivery, wait=0, build_here=True)
+
+    def _ensure_subscription_updates(self) -> None:
+        """The subscriber's update deliveries (made when v2 went live) are built here too."""
+        for delivery in Delivery.objects.filter(initial=False, status=Delivery.Status.QUEUED):
+            delivery = self._ensure_delivery(delivery, wait=0, build_here=True)
+            self.stdout.write(f"  subscription update: {delivery.contract.buyer.name} — "
+                              f"v{delivery.dataset_version.number} delivery {delivery.status}")
+
     def _ensure_checked(self, version: DatasetVersion) -> DatasetVersion:
         """Run the version's quality check here unless a worker already has it; then wait for it."""
         deadline = time.monotonic() + CHECK_DEADLINE_SECONDS
@@ -227,7 +254,7 @@ class Command(BaseCommand):
             request = access_request_create(actor=Actor(type="user", user=user, organization=buyer, origin_ip="seed_demo"),
                                             offer=offer, purpose=spec.purpose)
             contract = Contract.objects.get(access_request=request)
-        return Delivery.objects.filter(contract=contract).first()
+        return Delivery.objects.filter(contract=contract, initial=True).first()
 
     def _after_sales_contract(self, spec, firms, staff_actor, *, listing: Listing | None = None,
                               topup_to: int = 0) -> Contract | None:
@@ -257,7 +284,7 @@ class Command(BaseCommand):
             if request.status == "pending":
                 access_request_approve(actor=_owner_actor(seller), request=request)
             contract = Contract.objects.get(access_request=request)
-        delivery = Delivery.objects.filter(contract=contract).first()
+        delivery = Delivery.objects.filter(contract=contract, initial=True).first()
         if delivery is not None:
             self._ensure_delivery(delivery, wait=0, build_here=True)
         contract.refresh_from_db()

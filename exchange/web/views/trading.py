@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -25,6 +24,7 @@ from exchange.selectors import quality as quality_sel
 from exchange.selectors import trading as trading_sel
 from exchange.services import ledger
 from exchange.services import trading as trading_svc
+from exchange.services.subscriptions import subscription_ends_at
 from exchange.templatetags.shujiao_trading import buyer_refusal
 from exchange.web import present
 from exchange.web.forms import PurchaseForm, RejectForm, SandboxTopupForm, apply_domain_error
@@ -40,12 +40,10 @@ def _page_of(request, queryset):
 
 
 def _with_delivery(queryset):
-    """Join each contract's delivery when the delivery model is installed."""
-    try:
-        Contract._meta.get_field("delivery")
-    except FieldDoesNotExist:
-        return queryset
-    return queryset.select_related("delivery")
+    """Fetch each contract's deliveries with the page (one query; ``Contract.delivery`` reads them)."""
+    if any(getattr(lookup, "prefetch_through", lookup) == "deliveries" for lookup in queryset._prefetch_related_lookups):
+        return queryset  # the selector already fetches them
+    return queryset.prefetch_related("deliveries")
 
 
 def _delivery_view(contract) -> dict | None:
@@ -219,7 +217,9 @@ def contract_detail(request, contract_id):
     return render(request, "exchange/trading/contract.html", {
         **_contract_row(contract), "is_buyer": contract.buyer_id == request.current_firm.pk,
         "disputes": list(contract.disputes.order_by("-created_at")), "guarantee": describe(contract.guarantee),
-        "refunded": present.money(contract.refunded_fen) if contract.refunded_fen else ""})
+        "refunded": present.money(contract.refunded_fen) if contract.refunded_fen else "",
+        "deliveries": sorted(contract.deliveries.all(), key=lambda d: (d.dataset_version.number, d.created_at)),
+        "subscription_ends_at": subscription_ends_at(contract)})
 
 
 # --- Selling ----------------------------------------------------------------------
