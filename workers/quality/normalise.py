@@ -42,7 +42,7 @@ def normalise_text(values: pa.Array) -> pa.Array:
     return pc.utf8_trim(_normalise(values), characters=" ")
 
 
-_ASCII_PUNCT_BYTES = "!\"#%&'()*,-./:;?@[\\]_{}".encode()
+_ASCII_PUNCT_BYTES = b"!\"#%&'()*,-./:;?@[\\]_{}"
 _SPACE_NEEDLES = [x.encode() for x in ("  ", "\t", "\n", "\r", "\f", "\v", "\x85", "\u1680", "\u2028", "\u2029")]
 
 
