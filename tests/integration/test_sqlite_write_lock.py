@@ -125,3 +125,78 @@ def test_threads_mixing_transactions_and_autocommit_writes_never_see_database_is
         # every increment landed: read-modify-write under the lock loses none
         assert check.execute("SELECT n FROM counter").fetchone() == (threads_n * rounds,)
         assert check.execute("SELECT count(*) FROM row").fetchone() == (threads_n * rounds,)
+
+
+RACE = """
+import json, threading
+from collections import Counter
+from django.contrib.auth import get_user_model
+from django.db import connection, connections
+from django.db.models import Min
+from exchange.actor import Actor
+from exchange.errors import DomainError
+from exchange.models import Contract, LedgerEntry, Organization
+from exchange.services import ledger, orgs
+from exchange.services import trading as svc
+from exchange.validators import credit_code_check_character as check
+from tests.trading.conftest import PURPOSE, build_listing
+
+assert connection.vendor == "sqlite" and type(connections["default"]).__module__ == "marketplace.sqlite_backend.base"
+
+def firm(i):
+    code = f"9134010{i:02d}MA2N{i:04d}"[:17].ljust(17, "0")
+    org = orgs.organization_register(actor=Actor.system("test"), name=f"Firm {i}", credit_code=code + check(code),
+                                     city="Hefei", username=f"race{i}", email=f"r{i}@example.com",
+                                     password="a-Long-enough-pass-2026")
+    Organization.objects.filter(pk=org.pk).update(verification_status=Organization.Status.VERIFIED)
+    org.refresh_from_db()
+    return org
+
+sellers = [firm(i) for i in range(5)]
+buyer = firm(9)
+offers = [build_listing(sellers[i % 5], price_fen=1000, access_mode="instant") for i in range(50)]
+staff = get_user_model().objects.create_user("treasury", is_staff=True)
+svc.wallet_topup(actor=Actor(type="staff", user=staff), organization=buyer, amount_fen=10000, memo="bank transfer")
+actor = Actor(type="user", user=buyer.memberships.first().user, organization=buyer)
+barrier = threading.Barrier(50)
+outcomes = [None] * 50
+
+def buy(i):
+    try:
+        barrier.wait(timeout=30)
+        outcomes[i] = svc.access_request_create(actor=actor, offer=offers[i], purpose=PURPOSE).status
+    except DomainError as exc:
+        outcomes[i] = exc.code
+    except Exception as exc:
+        outcomes[i] = f"{type(exc).__name__}: {exc}"
+    finally:
+        connections.close_all()
+
+threads = [threading.Thread(target=buy, args=(i,)) for i in range(50)]
+for t in threads: t.start()
+for t in threads: t.join(timeout=120)
+wallet = ledger.wallet_of(buyer)
+print("RESULT" + json.dumps({
+    "outcomes": dict(Counter(str(o) for o in outcomes)),
+    "contracts": dict(Counter(Contract.objects.filter(buyer=buyer).values_list("status", flat=True))),
+    "balance": wallet.balance, "escrow": ledger.system_account("escrow").balance,
+    "lowest": LedgerEntry.objects.filter(account=wallet).aggregate(m=Min("balance_after"))["m"],
+    "ledger_problem": str(ledger.ledger_verify()) if ledger.ledger_verify() is not None else None}))
+"""
+
+
+def test_fifty_concurrent_instant_purchases_on_the_embedded_sqlite_backend(tmp_path):
+    """The money race of tests/trading/test_race.py on the embedded default's SQLite (one process,
+    50 threads, the short purchase transaction): exactly ten paid, never below zero, no lock error."""
+    import json
+
+    from tests.integration.test_embedded_default import _env, _manage
+
+    env = {**_env(tmp_path / "var"), "SQLITE_BUSY_TIMEOUT": "5"}
+    _manage(env, "migrate", "--noinput", "-v0")
+    out = _manage(env, "shell", "--no-imports", "-c", RACE)
+    result = json.loads(out.split("RESULT", 1)[1])
+    assert result["outcomes"] == {"approved": 50}, result  # all requests approved; 40 await payment
+    assert result["contracts"] == {"paid": 10, "awaiting_payment": 40}
+    assert (result["balance"], result["escrow"], result["lowest"]) == (0, 10000, 0)
+    assert result["ledger_problem"] is None
