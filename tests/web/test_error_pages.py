@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from django.test import RequestFactory
 
 from exchange.web.views import server_error
@@ -48,6 +49,7 @@ def test_the_demo_settings_show_the_sites_404_and_serve_static_without_collectst
 def test_serve_demo_runs_its_web_server_with_debug_off(monkeypatch, settings, tmp_path):
     """The command's children are recorded, not started: the web child's environment has DEBUG off."""
     from django.core.management import call_command
+    from django.core.management.base import CommandError
 
     started = []
 
@@ -87,5 +89,9 @@ def test_serve_demo_runs_its_web_server_with_debug_off(monkeypatch, settings, tm
     assert args[args.index("--threads") + 1] == "3"
 
     started.clear()
+    with pytest.raises(CommandError, match="at least 1"):
+        call_command("serve_demo", warm_seconds=0, threads=0)
+    assert started == []  # refused before anything starts
+
     call_command("serve_demo", warm_seconds=0, server="runserver")
     assert any("runserver" in args and "--noreload" in args for args, _env in started)

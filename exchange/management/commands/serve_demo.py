@@ -48,7 +48,7 @@ class Command(BaseCommand):
         parser.add_argument("--concurrency", type=int, default=2)
         parser.add_argument("--server", choices=("gunicorn", "runserver"),
                             default=os.environ.get("SHUJIAO_WEB_SERVER", "runserver" if os.name == "nt" else "gunicorn"))
-        parser.add_argument("--threads", type=int, default=int(os.environ.get("SHUJIAO_WEB_THREADS", WEB_THREADS)),
+        parser.add_argument("--threads", type=int, default=os.environ.get("SHUJIAO_WEB_THREADS", str(WEB_THREADS)),
                             help="request threads of the web server (gunicorn)")
         parser.add_argument("--warm-seconds", type=float, default=20.0,
                             help="how long running tasks may finish after Ctrl-C before they are cancelled")
