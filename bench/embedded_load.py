@@ -239,6 +239,7 @@ def main(argv: list[str] | None = None) -> int:
         time.sleep(0.3)
 
     print(f"driving {args.users} users for {args.seconds:g} s …", flush=True)
+    load_before = os.getloadavg()
     stats = Stats()
     end = time.monotonic() + args.seconds
     users = [User(n, base, setup, stats, end) for n in range(args.users)]
@@ -248,6 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     for u in users:
         u.join(timeout=args.seconds + 120)
     load_s = time.monotonic() - t0
+    load_after = os.getloadavg()
 
     drain_start = time.monotonic()
     pending = _pending(db)
@@ -293,6 +295,7 @@ def main(argv: list[str] | None = None) -> int:
         "pending_at_load_end": {"checks": peak[0], "builds": peak[1]}, "pending_before": before,
         "drain_s": round(drain_s, 1), "drained": drained, "shutdown_s": round(stop_s, 1),
         "orphans": [p.pid for p in alive],
+        "load_average_before_after": [round(load_before[0], 1), round(load_after[0], 1)],
         "p50_p95_by_kind_s": {k: [round(_pct(v, 0.5), 3), round(_pct(v, 0.95), 3)] for k, v in stats.lat.items()},
     }
     print(json.dumps(result, indent=2, ensure_ascii=False))
@@ -308,12 +311,15 @@ def _markdown(r: dict, ok: bool) -> str:
 
 `serve_demo` exactly as `make demo` runs it (SQLite in WAL mode with `IMMEDIATE` transactions and
 a 5 s busy timeout, kombu's filesystem broker polled every 0.1 s, one worker with beat,
-concurrency 2, runserver), driven from the same machine by {r['users']} users for {r['seconds']} s.
+concurrency 2, gunicorn with one process and 6 threads), driven from the same machine by
+{r['users']} users for {r['seconds']} s.
 Each user loops over a weighted mix — 60 % reads (catalog page, a listing page, the API catalog),
 15 % web logins (GET form + POST with CSRF, Argon2), 15 % purchases (`POST /api/v1/access-requests/`
 on an instant offer with one of 20 buyer firms' keys: approval, payment and a delivery build),
 10 % uploads (a 200-row CSV through the API: storage, a version row, a quality check) — with a
-0.1–0.4 s think time. Machine: {machine()}.
+0.1–0.4 s think time. Machine: {machine()}. Load average (1 min) when the load started / ended:
+{r['load_average_before_after'][0]} / {r['load_average_before_after'][1]} — other work on the machine
+slows every figure; compare runs made back to back only.
 
 | figure | this run | target |
 |---|---|---|

@@ -22,6 +22,7 @@ from django.utils import timezone
 from exchange.actor import Actor
 from exchange.errors import Forbidden
 from exchange.models import Contract, Membership, Notification, Organization
+from exchange.services.audience import Audience
 from exchange.services.dispatch import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
@@ -44,11 +45,16 @@ CONTRACT_EVENTS: dict[str, tuple[str, str]] = {
 }
 
 
-def notify(*, organizations: Iterable[Organization], event: str, title: str, body: str = "", link: str = "") -> int:
-    """One notification per active member of each firm; e-mail queued after commit. Returns how many."""
+def notify(*, organizations: Iterable[Organization], event: str, title: str, body: str = "", link: str = "",
+           audience: Audience | None = None) -> int:
+    """One notification per active member of each firm; e-mail queued after commit. Returns how many.
+    ``audience`` (looked up before the transaction, see ``services.audience``) saves the member query."""
     org_ids = {o.pk for o in organizations if o is not None}
-    members = (Membership.objects.filter(organization_id__in=org_ids, user__is_active=True)
-               .values_list("user_id", "organization_id"))
+    if audience is not None:
+        members = audience.members_of(org_ids)
+    else:
+        members = (Membership.objects.filter(organization_id__in=org_ids, user__is_active=True)
+                   .values_list("user_id", "organization_id"))
     rows = [Notification(recipient_id=user_id, organization_id=org_id, event=event, title=title[:300], body=body,
                          link=link[:500]) for user_id, org_id in members]
     if not rows:
@@ -61,24 +67,24 @@ def notify(*, organizations: Iterable[Organization], event: str, title: str, bod
     return len(rows)
 
 
-def notify_contract(contract: Contract, event: str, *, body: str = "") -> int:
+def notify_contract(contract: Contract, event: str, *, body: str = "", audience: Audience | None = None) -> int:
     """Notify the parties of a contract event listed in CONTRACT_EVENTS."""
     side, template = CONTRACT_EVENTS[event]
     orgs = {"buyer": [contract.buyer], "seller": [contract.seller], "both": [contract.buyer, contract.seller]}[side]
     title = template.format(listing=one_line_title(contract.listing.title) if contract.listing_id else "a dataset")
     return notify(organizations=orgs, event=event, title=title, body=body,
-                  link=reverse("web:contract", args=[contract.pk]))
+                  link=reverse("web:contract", args=[contract.pk]), audience=audience)
 
 
-def notify_request(request, event: str) -> int:
+def notify_request(request, event: str, *, audience: Audience | None = None) -> int:
     """An access request was made (seller told) or decided (buyer told)."""
     title = one_line_title(request.listing.title)
     if event == "access_request.created":
         return notify(organizations=[request.seller], event=event, title=f"New access request for {title}",
-                      body=request.purpose[:500], link=reverse("web:incoming-requests"))
+                      body=request.purpose[:500], link=reverse("web:incoming-requests"), audience=audience)
     outcome = {"access_request.approved": "approved", "access_request.rejected": "rejected"}[event]
     return notify(organizations=[request.buyer], event=event, title=f"Your request for {title} was {outcome}",
-                  body=request.decision_reason[:500], link=reverse("web:my-requests"))
+                  body=request.decision_reason[:500], link=reverse("web:my-requests"), audience=audience)
 
 
 def notify_listing_reviewed(listing) -> int:

@@ -4,11 +4,13 @@ What happens to the money afterwards (release, refunds) lives in ``services.escr
 Each service checks state under a row lock, owns its transaction and audits inside it.
 Lock order: request/contract row → ledger accounts → audit chain (audit events are
 written after the money has moved; see exchange.services.ledger).
+A purchase prepares what does not depend on locked state before its transaction (the
+contract draft with its licence text, the webhook/notification audience, a first refusal
+check), so the transaction itself is short: SQLite, the embedded default, has one writer.
 """
 
 from __future__ import annotations
 
-import hashlib
 from datetime import timedelta
 from typing import Any
 
@@ -30,20 +32,18 @@ from exchange.models import (
 from exchange.money import format_yuan
 from exchange.selectors.purchase import purchase_blocks
 from exchange.services import ledger
+from exchange.services.audience import Audience, audience_of
 from exchange.services.audit import audit_record
 from exchange.services.catalog_flat import catalog_changed
 from exchange.services.escrow import contract_data
-from exchange.services.guarantee import guarantee_licence_text
-from exchange.services.lineage import derivatives_licence_text
+from exchange.services.licence import LICENCE_FORMAT, contract_draft, licence_render  # noqa: F401 (importable here)
 from exchange.services.notifications import notify_contract, notify_request
 from exchange.services.webhooks import emit
-from exchange.validators import one_line
 
 # A purpose must say what the data is for: at least a short sentence. Chinese packs more
 # meaning per character than English, so its minimum is lower.
 PURPOSE_MIN_CHARS = 15
 PURPOSE_MIN_CHARS_CJK = 8
-LICENCE_FORMAT = "shujiao-licence/1"
 
 
 # --- Guards ---------------------------------------------------------------------
@@ -86,60 +86,6 @@ def validate_amount_fen(value: Any, *, field: str = "amount_fen", maximum: int |
     return value
 
 
-# --- Licence --------------------------------------------------------------------
-def licence_render(*, contract_id: str, seller: Organization, buyer: Organization, listing: Listing, offer: Offer,
-                   version_number: int, version_sha256: str, purpose: str) -> str:
-    """The licence text of a contract: deterministic (same inputs, same bytes), no clock."""
-    restriction = one_line(offer.purpose_restriction) or "None beyond the purpose stated by the licensee."
-    # Every value a firm typed goes through one_line: none can add a line to the signed text.
-    seller_name, buyer_name = one_line(seller.name, max_length=200), one_line(buyer.name, max_length=200)
-    title, offer_name, purpose = one_line(listing.title, max_length=200), one_line(offer.name, max_length=200), one_line(purpose)
-    lines = [
-        f"SHUJIAO DATA LICENCE ({LICENCE_FORMAT})",
-        "",
-        f"Contract: {contract_id}",
-        f"Licensor (seller): {seller_name}, unified social credit code {seller.credit_code}",
-        f"Licensee (buyer): {buyer_name}, unified social credit code {buyer.credit_code}",
-        f"Dataset: {title} (listing {listing.pk}), version {version_number}, SHA-256 {version_sha256}",
-        f"Offer: {offer_name}",
-        f"Price: {format_yuan(offer.price_fen)} ({offer.currency}), held in escrow by the exchange "
-        + ("until delivery." if not offer.acceptance_days else "until the licensee accepts the delivery."),
-        "",
-        "1. Purpose. The licensee may use the data only for the purpose it stated:",
-        f"   {purpose}",
-        f"2. Purpose restriction set by the licensor: {restriction}",
-        f"3. Term. The licence runs for {offer.term_days} days from delivery.",
-        f"4. Downloads. The delivery may be downloaded at most {offer.download_limit} times.",
-        "5. Redistribution. " + ("The licensee may redistribute the data."
-                                 if offer.redistribution else
-                                 "The licensee may not redistribute, resell or publish the data, in whole or in part."),
-        "6. Personal information. The licensee processes any personal information only within the stated purpose "
-        "and the law of the People's Republic of China, including the Personal Information Protection Law.",
-        "7. Integrity. The delivery is signed by the exchange; the SHA-256 of this text is recorded in the contract.",
-        "8. Acceptance. " + (
-            f"The licensee has {offer.acceptance_days} days from delivery to accept it or to report a problem to the "
-            "exchange; the price is released to the licensor when the licensee accepts or the period ends without an "
-            "open dispute, and the period stops while a dispute is open."
-            if offer.acceptance_days else
-            "The price is released to the licensor when the delivery is ready (no acceptance period)."),
-        "9. Quality guarantee. " + guarantee_licence_text(offer.guarantee),
-    ]
-    if offer.fingerprint:
-        lines.append("10. Fingerprint. The licensee's copy carries marks keyed to this contract, so that a leaked copy "
-                     f"can be traced to it; {offer.fingerprint_bound}.")
-    number = 10 + bool(offer.fingerprint)
-    if offer.derivatives_allowed:
-        lines.append(f"{number}. Derivatives. " + derivatives_licence_text(offer))
-        number += 1
-    if offer.kind == offer.Kind.SUBSCRIPTION:
-        lines.append(f"{number}. Subscription. The term runs {offer.term_days} days from payment. Every later version "
-                     "the licensor publishes to this listing during the term is delivered to the licensee as a new "
-                     "signed package, with the changes since the version the licensee last received, and is licensed "
-                     "on these terms until the term ends. Renewal is a new purchase.")
-    lines.append("")
-    return "\n".join(lines)
-
-
 # --- Hooks ----------------------------------------------------------------------
 def on_contract_paid(contract: Contract) -> None:
     """Runs inside the transaction that moved the price into escrow: the contract's
@@ -173,29 +119,42 @@ def access_request_create(*, actor: Actor, offer: Offer, purpose: str) -> Access
         raise Forbidden("Your firm is not verified yet; only verified firms may buy.", code="firm_not_verified")
     if not offer.is_active:
         raise Conflict("This offer is no longer available.", code="offer_inactive")
+    # Everything that does not depend on the state locked below is done first, outside the
+    # write transaction (SQLite has one writer at a time): a purchase the firm may not make is
+    # refused without waiting for the lock (and checked again under it), the contract and its
+    # licence text are drafted, and who hears about the purchase is looked up.
+    _refuse_blocked(buyer, offer)
+    instant = offer.access_mode == Offer.AccessMode.INSTANT
+    draft = contract_draft(buyer=buyer, seller=seller, listing=listing, offer=offer,
+                            purpose=clean_purpose) if instant else None
+    audience = audience_of((seller, buyer))
     with transaction.atomic():
         # One purchase at a time per buyer firm, so the checks below see every earlier purchase.
         # FOR NO KEY UPDATE: rows that merely reference the firm (audit events, requests) are not blocked.
         list(Organization.objects.select_for_update(no_key=True).filter(pk=buyer.pk).values_list("pk", flat=True))
-        block = purchase_blocks(buyer=buyer, offers=[offer]).get(offer.pk)
-        if block is not None:  # the same rule the purchase box shows (selectors/purchase.py)
-            raise Conflict(block.message, code=block.code)
+        _refuse_blocked(buyer, offer)  # the same rule the purchase box shows (selectors/purchase.py)
         try:
             with transaction.atomic():
                 request = AccessRequest.objects.create(buyer=buyer, seller=seller, offer=offer, listing=listing,
                                                        purpose=clean_purpose, requested_by=actor.user)
         except IntegrityError:  # a concurrent request for the same offer won the partial unique index
             raise Conflict("You already have a pending request for this offer.", code="duplicate_request") from None
-        emit("access_request.created", (seller, buyer), _request_data(request))
-        notify_request(request, "access_request.created")
+        emit("access_request.created", (seller, buyer), _request_data(request), audience=audience)
+        notify_request(request, "access_request.created", audience=audience)
         events: list[tuple[str, Any, dict]] = [("access_request.created", request, {
             "offer": str(offer.pk), "listing": str(listing.pk), "access_mode": offer.access_mode})]
-        if offer.access_mode == Offer.AccessMode.INSTANT:
-            events += _approve_locked(request, reason="instant offer")
+        if draft is not None:
+            events += _approve_locked(request, reason="instant offer", draft=draft, audience=audience)
         for action, obj, details in events:
             audit_record(actor=actor, action=action, obj=obj, organization=buyer, details=details)
         _paid_hook(request)
     return request
+
+
+def _refuse_blocked(buyer: Organization, offer: Offer) -> None:
+    block = purchase_blocks(buyer=buyer, offers=[offer]).get(offer.pk)
+    if block is not None:
+        raise Conflict(block.message, code=block.code)
 
 
 def _request_data(request: AccessRequest, **extra: Any) -> dict[str, Any]:
@@ -210,25 +169,19 @@ def _paid_hook(request: AccessRequest) -> None:
         on_contract_paid(contract)
 
 
-def _approve_locked(request: AccessRequest, *, reason: str) -> list[tuple[str, Any, dict]]:
-    """Approve a locked pending request: make its contract and try to pay it. Returns the audit events."""
-    offer = request.offer
-    listing = request.listing
-    version = listing.version
+def _approve_locked(request: AccessRequest, *, reason: str, draft: Contract | None = None,
+                    audience: Audience | None = None) -> list[tuple[str, Any, dict]]:
+    """Approve a locked pending request: make its contract and try to pay it. Returns the audit events.
+
+    ``draft`` is the contract drafted before the transaction (``_contract_draft`` for this
+    request's buyer, seller, listing, offer and purpose); without it the draft is made here."""
     request.status = AccessRequest.Status.APPROVED
     request.decision_reason = reason
     request.decided_at = timezone.now()
     request.save(update_fields=["status", "decision_reason", "decided_at"])
-    contract = Contract(access_request=request, buyer=request.buyer, seller=request.seller, listing=listing, offer=offer,
-                        dataset_version=version, price_fen=offer.price_fen, currency=offer.currency,
-                        commission_bp=settings.TRADING_COMMISSION_BP, purpose=request.purpose,
-                        purpose_restriction=offer.purpose_restriction, term_days=offer.term_days,
-                        download_limit=offer.download_limit, redistribution=offer.redistribution,
-                        acceptance_days=offer.acceptance_days, guarantee=offer.guarantee)
-    contract.licence_text = licence_render(contract_id=str(contract.pk), seller=request.seller, buyer=request.buyer,
-                                           listing=listing, offer=offer, version_number=version.number,
-                                           version_sha256=version.sha256, purpose=request.purpose)
-    contract.licence_sha256 = hashlib.sha256(contract.licence_text.encode()).hexdigest()
+    contract = draft or contract_draft(buyer=request.buyer, seller=request.seller, listing=request.listing,
+                                        offer=request.offer, purpose=request.purpose)
+    contract.access_request = request
     try:
         with transaction.atomic():
             contract.save(force_insert=True)
@@ -238,14 +191,15 @@ def _approve_locked(request: AccessRequest, *, reason: str) -> list[tuple[str, A
         raise Conflict("An approved request for this offer is already awaiting the buyer's payment; pay it instead.",
                        code="duplicate_request") from None
     request._new_contract = contract
-    emit("access_request.approved", (request.seller, request.buyer), _request_data(request, contract=str(contract.pk)))
-    notify_request(request, "access_request.approved")
+    emit("access_request.approved", (request.seller, request.buyer), _request_data(request, contract=str(contract.pk)),
+         audience=audience)
+    notify_request(request, "access_request.approved", audience=audience)
     events = [("access_request.approved", request, {"from": "pending", "to": "approved", "reason": reason}),
               ("contract.created", contract, {"price_fen": contract.price_fen, "licence_sha256": contract.licence_sha256,
                                               "seller": str(contract.seller_id), "buyer": str(contract.buyer_id)})]
     try:
         with transaction.atomic():
-            events.append(_pay_locked(contract, created_by="auto-pay on approval"))
+            events.append(_pay_locked(contract, created_by="auto-pay on approval", audience=audience))
     except ledger.InsufficientFunds as exc:
         events.append(("contract.payment_deferred", contract, {"reason": exc.message}))
     return events
@@ -344,7 +298,7 @@ def access_requests_expire(*, now=None) -> int:
 
 
 # --- Contracts and money ------------------------------------------------------------
-def _pay_locked(contract: Contract, *, created_by: str) -> tuple[str, Any, dict]:
+def _pay_locked(contract: Contract, *, created_by: str, audience: Audience | None = None) -> tuple[str, Any, dict]:
     """Move the price from the buyer's wallet to escrow; the caller holds the contract's lock."""
     wallet = ledger.wallet_of(contract.buyer)
     escrow = ledger.system_account(Account.Kind.ESCROW)
@@ -354,8 +308,8 @@ def _pay_locked(contract: Contract, *, created_by: str) -> tuple[str, Any, dict]
     contract.status, contract.paid_at = Contract.Status.PAID, timezone.now()
     contract.save(update_fields=["status", "paid_at"])
     catalog_changed()  # market statistics count this trade
-    emit("contract.paid", (contract.seller, contract.buyer), contract_data(contract))
-    notify_contract(contract, "contract.paid")
+    emit("contract.paid", (contract.seller, contract.buyer), contract_data(contract), audience=audience)
+    notify_contract(contract, "contract.paid", audience=audience)
     return ("contract.paid", contract, {"price_fen": contract.price_fen, "wallet_balance_fen": wallet.balance})
 
 

@@ -27,6 +27,7 @@ from exchange.actor import Actor
 from exchange.errors import Conflict, Forbidden, InvalidInput, NotFound
 from exchange.models import Membership, Organization, WebhookEndpoint, WebhookMessage
 from exchange.models.webhooks import EVENT_TYPES
+from exchange.services.audience import Audience
 from exchange.services.audit import audit_record
 from exchange.services.dispatch import enqueue_on_commit
 from workers.webhooks import signing
@@ -211,18 +212,23 @@ def _body(event_type: str, now, data: dict[str, Any]) -> str:
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
-def emit(event_type: str, organization: Organization | Iterable[Organization], data: dict[str, Any]) -> int:
+def emit(event_type: str, organization: Organization | Iterable[Organization], data: dict[str, Any], *,
+         audience: Audience | None = None) -> int:
     """Queue ``event_type`` for every enabled endpoint of the firm(s) that subscribed to it.
 
     Call it inside the transaction of the state change. ``data`` carries ids and states
-    only — never dataset content. Returns how many messages were written.
+    only — never dataset content. ``audience`` (looked up before the transaction, see
+    ``services.audience``) saves the endpoint query. Returns how many messages were written.
     """
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown webhook event type {event_type!r}")
     firms = [organization] if isinstance(organization, Organization) else list(organization)
     firm_ids = {firm.pk for firm in firms if firm is not None}
-    endpoints = [e for e in WebhookEndpoint.objects.filter(organization_id__in=firm_ids, is_active=True)
-                 .order_by("created_at") if e.wants(event_type)]
+    if audience is not None:
+        endpoints = audience.endpoints_for(firm_ids, event_type)
+    else:
+        endpoints = [e for e in WebhookEndpoint.objects.filter(organization_id__in=firm_ids, is_active=True)
+                     .order_by("created_at") if e.wants(event_type)]
     if not endpoints:
         return 0
     now = timezone.now()

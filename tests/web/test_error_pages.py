@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from django.test import RequestFactory
 
 from exchange.web.views import server_error
@@ -48,6 +49,7 @@ def test_the_demo_settings_show_the_sites_404_and_serve_static_without_collectst
 def test_serve_demo_runs_its_web_server_with_debug_off(monkeypatch, settings, tmp_path):
     """The command's children are recorded, not started: the web child's environment has DEBUG off."""
     from django.core.management import call_command
+    from django.core.management.base import CommandError
 
     started = []
 
@@ -73,8 +75,26 @@ def test_serve_demo_runs_its_web_server_with_debug_off(monkeypatch, settings, tm
 
     call_command("serve_demo", warm_seconds=0)
 
-    web = [env for args, env in started if "runserver" in args]
-    assert len(web) == 1 and web[0]["DJANGO_DEBUG"] == "False"
+    web = [(args, env) for args, env in started if "marketplace.wsgi:application" in args]
+    assert len(web) == 1 and web[0][1]["DJANGO_DEBUG"] == "False"
+    # one gunicorn process with a bounded pool of threads (SQLite's writer is not starved of the GIL)
+    args = web[0][0]
+    assert args[1:3] == ["-m", "gunicorn"]
+    assert args[args.index("--workers") + 1] == "1" and args[args.index("--worker-class") + 1] == "gthread"
+    assert args[args.index("--threads") + 1] == "6"
+
+    started.clear()
+    call_command("serve_demo", warm_seconds=0, threads=3)
+    args = next(args for args, _env in started if "marketplace.wsgi:application" in args)
+    assert args[args.index("--threads") + 1] == "3"
+
+    started.clear()
+    with pytest.raises(CommandError, match="at least 1"):
+        call_command("serve_demo", warm_seconds=0, threads=0)
+    assert started == []  # refused before anything starts
+
+    call_command("serve_demo", warm_seconds=0, server="runserver")
+    assert any("runserver" in args and "--noreload" in args for args, _env in started)
 
 
 def test_serve_demo_prints_the_logins_after_the_worker_banner(monkeypatch, settings, tmp_path):

@@ -1,6 +1,14 @@
 """Serve the demo: the web server on 127.0.0.1:8000 and a real Celery worker (with beat).
 
 Both run as child processes; Ctrl-C (or SIGTERM) stops both. Used by ``make demo``.
+
+The web server is gunicorn with one process and a bounded pool of threads (``--threads``):
+SQLite has one writer at a time, and the writer must not compete for the GIL with a thread
+per client (runserver starts one per connection: 40 clients, 40 runnable threads, and the
+thread holding the write lock got a 40th of the interpreter). Idle keep-alive connections
+wait in gunicorn's poller, not in a thread. One process, so the process-wide write lock of
+``marketplace.sqlite_backend`` orders every web writer. ``--server runserver`` keeps
+Django's development server (and is the fallback where gunicorn does not run: Windows).
 """
 
 from __future__ import annotations
@@ -14,7 +22,7 @@ import threading
 import time
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from exchange import demo
 
@@ -53,16 +61,40 @@ def wait_until(condition, deadline: float) -> bool:
     return condition()
 
 
+# Enough threads that a slow request (a login's Argon2 hash, an upload) does not hold up the
+# rest, few enough that the thread holding SQLite's write lock is not starved of the GIL.
+WEB_THREADS = 6
+
+
+def web_command(py: str, server: str, addr: str, threads: int) -> list[str]:
+    """The web server's command line: gunicorn (one process, ``threads`` threads) or runserver."""
+    if server == "runserver":
+        return [py, "manage.py", "runserver", addr, "--noreload"]
+    return [py, "-m", "gunicorn", "marketplace.wsgi:application", "--bind", addr, "--workers", "1",
+            "--worker-class", "gthread", "--threads", str(threads),
+            # a request may take long under load (the clients time out, not the server); at Ctrl-C
+            # running requests get 5 s, the same grace serve_demo gives the web process
+            "--timeout", "120", "--graceful-timeout", "5", "--keep-alive", "75",
+            "--access-logfile", "-", "--access-logformat", '"%(r)s" %(s)s %(b)s %(L)ss']
+
+
 class Command(BaseCommand):
     help = "Run the web server and a Celery worker together until Ctrl-C."
 
     def add_arguments(self, parser):
         parser.add_argument("--addr", default=os.environ.get("SHUJIAO_ADDR", "127.0.0.1:8000"))
         parser.add_argument("--concurrency", type=int, default=2)
+        parser.add_argument("--server", choices=("gunicorn", "runserver"),
+                            default=os.environ.get("SHUJIAO_WEB_SERVER", "runserver" if os.name == "nt" else "gunicorn"))
+        parser.add_argument("--threads", type=int, default=os.environ.get("SHUJIAO_WEB_THREADS", str(WEB_THREADS)),
+                            help="request threads of the web server (gunicorn)")
         parser.add_argument("--warm-seconds", type=float, default=20.0,
                             help="how long running tasks may finish after Ctrl-C before they are cancelled")
 
-    def handle(self, *args, addr: str, concurrency: int, warm_seconds: float, **options):
+    def handle(self, *args, addr: str, concurrency: int, warm_seconds: float, server: str = "gunicorn",
+               threads: int = WEB_THREADS, **options):
+        if threads < 1:
+            raise CommandError("--threads must be at least 1.")
         settings.BROKER_DIR.mkdir(parents=True, exist_ok=True)
         for sub in ("queue", "control"):
             (settings.BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
@@ -88,7 +120,7 @@ class Command(BaseCommand):
         # The web server runs with DEBUG off unless asked otherwise: a wrong URL shows the site's
         # 404 page, not Django's technical page listing every URL pattern.
         web_env = {**os.environ, "DJANGO_DEBUG": os.environ.get("DJANGO_DEBUG", "False")}
-        web = subprocess.Popen([py, "manage.py", "runserver", addr, "--noreload"], start_new_session=True, env=web_env)
+        web = subprocess.Popen(web_command(py, server, addr, threads), start_new_session=True, env=web_env)
         stopping = {"asked": False}
 
         def ask_stop(*_):
