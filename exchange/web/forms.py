@@ -301,7 +301,8 @@ class OfferCreateForm(forms.Form):
     name = forms.CharField(max_length=100, initial="Standard licence")
     price = YuanField(label="Price (¥, CNY)")
     access_mode = forms.ChoiceField(choices=Offer.AccessMode.choices, initial=Offer.AccessMode.APPROVAL)
-    kind = forms.ChoiceField(choices=Offer.Kind.choices, initial=Offer.Kind.ONE_OFF, label="Kind 类型",
+    # not required: a form without it (an older page, a script) sells a one-off licence, as before subscriptions
+    kind = forms.ChoiceField(required=False, choices=Offer.Kind.choices, initial=Offer.Kind.ONE_OFF, label="Kind 类型",
                              help_text="A subscription delivers every version you publish to this listing during "
                                        "the term, each as a new signed package with what changed.")
     purpose_restriction = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}),
@@ -383,7 +384,7 @@ class OfferCreateForm(forms.Form):
     def service_arguments(self) -> dict:
         d = self.cleaned_data
         gamma = d.get("fingerprint_gamma")
-        return {"name": d["name"], "price_fen": d["price"], "access_mode": d["access_mode"], "kind": d["kind"],
+        return {"name": d["name"], "price_fen": d["price"], "access_mode": d["access_mode"], "kind": d.get("kind") or Offer.Kind.ONE_OFF,
                 "purpose_restriction": d["purpose_restriction"], "term_days": d["term_days"],
                 "download_limit": d["download_limit"], "redistribution": d["redistribution"],
                 "acceptance_days": 3 if d.get("acceptance_days") is None else d["acceptance_days"],

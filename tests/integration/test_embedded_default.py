@@ -49,8 +49,9 @@ def test_embedded_default_seeds_idempotently_and_a_real_worker_checks_uploads(tm
     second = _manage(env, "seed_demo")  # idempotent: nothing new, nothing broken
     assert second.count("— published") == 3
     counts = _manage(env, "shell", "--no-imports", "-c", "from exchange.models import *; print(Organization.objects.count(), Dataset.objects.count(), DatasetVersion.objects.count(), Listing.objects.count())")
-    # 4 firms, 3 datasets, 4 versions (the speech listing carries a second one as a revision), 3 listings
-    assert counts.split() == ["4", "3", "4", "3"]
+    # 4 firms; 4 datasets and 4 listings (Hangzhou's derived copy of the speech data beside the 3 originals);
+    # 5 versions (the speech listing carries a second one as a revision)
+    assert counts.split() == ["4", "4", "5", "4"]
     assert (tmp_path / "var" / "shujiao.sqlite3").exists()
 
     worker = WorkerProcess(env, "default,quality,delivery", 1, tmp_path / "worker.log")

@@ -10,7 +10,6 @@ from django.core.management import call_command
 
 from exchange import demo
 from exchange.models import Listing, VersionLineage
-from tests.browser.conftest import chromium, page  # noqa: F401  (browser fixtures)
 from tests.browser.test_catalog import log_in
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -18,7 +17,7 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.timeout(300)]
 
 
-def test_lineage_pages_fit_a_phone(page, live_server, transactional_db):  # noqa: F811
+def test_lineage_pages_fit_a_phone(page, live_server, transactional_db):
     call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
     link = VersionLineage.objects.select_related("version", "upstream").get()
     derived = Listing.objects.get(dataset_id=link.version.dataset_id)
