@@ -19,6 +19,18 @@ def test_catalog_lists_only_published_listings(client, seller_actor, published):
     assert "Unpublished draft listing" not in body
     assert "1 listing" in body
     assert "¥10.00" in body
+    assert "{#" not in body and "cached_fragment" not in body  # no template comment rendered as text
+
+
+def test_no_template_holds_a_comment_django_would_print():
+    """Django's {# … #} comment ends at the line's end: one spread over lines is printed as page text."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "exchange" / "templates"
+    broken = [f"{path.relative_to(root)}:{n}" for path in root.rglob("*.html")
+              for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+              if "{#" in line and "#}" not in line.split("{#", 1)[1]]
+    assert broken == []
 
 
 def test_catalog_text_search_filters(client, seller_actor, staff_actor, published):
