@@ -22,6 +22,17 @@ def test_catalog_lists_only_published_listings(client, seller_actor, published):
     assert "{#" not in body and "cached_fragment" not in body  # no template comment rendered as text
 
 
+def test_pages_label_times_in_the_zone_they_are_shown_in():
+    """Times are shown in the exchange's zone (Asia/Shanghai) with its abbreviation, never labelled UTC."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "exchange" / "templates"
+    mislabelled = [str(p.relative_to(root)) for p in root.rglob("*.html")
+                   if re.search(r'\|date:"[^"]*"\s*}}\s*UTC', p.read_text(encoding="utf-8"))]
+    assert mislabelled == []
+
+
 def test_no_template_holds_a_comment_django_would_print():
     """Django's {# … #} comment ends at the line's end: one spread over lines is printed as page text."""
     from pathlib import Path
