@@ -134,5 +134,9 @@ def test_both_sales_pages_show_the_share(chain, actor_for):
     assert "after ¥11.87 (1250 bp) to Upstream Labs" in down and "¥83.13" in down
     up = client_for(c.upstream_seller).get("/sell/sales/").content.decode()
     assert "Revenue shares received" in up and "¥11.87" in up and "Cleaner Co" in up
+    # the table is in the page once, in its body (it once also sat inside the <title>)
+    assert up.count('id="revenue-shares"') == 1
+    assert up.split("<title>", 1)[1].split("</title>", 1)[0].startswith("Sales")
+    assert "<section" not in up.split("<title>", 1)[1].split("</title>", 1)[0]
     buyer_page = client_for(c.buyer).get(f"/contracts/{sale.pk}/").content.decode()
     assert "¥11.87" not in buyer_page  # the buyer never sees the sellers' split
