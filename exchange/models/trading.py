@@ -80,6 +80,10 @@ class Contract(models.Model):
         PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
         CANCELLED = "cancelled", "Cancelled"
 
+    # The states in which the buyer holds the licence (paid and not wholly refunded): the one definition behind
+    # "may not buy it again", "may derive from it" and "receives a subscription's updates".
+    LICENCE_HELD = (Status.PAID, Status.DELIVERED, Status.DISPUTED, Status.SETTLED, Status.PARTIALLY_REFUNDED)
+
     class Release(models.TextChoices):
         """Why escrow went to the seller."""
         NO_WINDOW = "no_window", "Delivered (no acceptance window)"

@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from exchange.models import AccessRequest, Contract, Delivery, Organization
 
-_LIVE_CONTRACT = (Contract.Status.AWAITING_PAYMENT, Contract.Status.PAID, Contract.Status.SETTLED)
+_LIVE_CONTRACT = (Contract.Status.AWAITING_PAYMENT, *Contract.LICENCE_HELD)
 _ENDED_DELIVERY = ("expired", "revoked")
 
 

@@ -53,8 +53,7 @@ FIELD = "derived_from"
 NOTES_MAX = 2000
 MAX_CHAIN = 1000  # a chain longer than this is treated as a cycle (it cannot be one by construction)
 # A licence counts while the buyer holds it: paid and never (fully) refunded.
-LICENSED_STATUSES = (Contract.Status.PAID, Contract.Status.DELIVERED, Contract.Status.DISPUTED,
-                     Contract.Status.SETTLED, Contract.Status.PARTIALLY_REFUNDED)
+LICENSED_STATUSES = Contract.LICENCE_HELD
 
 
 def validate_share_bp(value: Any, *, derivatives_allowed: bool) -> int:

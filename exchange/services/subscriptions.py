@@ -2,8 +2,8 @@
 to its listing during the term, not only the one listed at purchase.
 
 * The term runs ``term_days`` from payment (``subscription_ends_at``).
-* A subscription contract is *active* while it is paid (in escrow, delivered, disputed or
-  settled — not refunded, partially refunded or cancelled), its term has not ended and its
+* A subscription contract is *active* while its buyer holds the licence (``Contract.LICENCE_HELD``:
+  in escrow, delivered, disputed, settled or partly refunded — not refunded or cancelled), its term has not ended and its
   initial delivery was not revoked or failed (``active_subscriptions``).
 * When a revision goes live on a listing (``services.revisions``: at once, or after staff
   review) every active subscription gets one *update* delivery of the new version
@@ -36,7 +36,7 @@ from exchange.services.dispatch import enqueue_on_commit
 
 WORKER = "subscriptions"
 DIFF_PATH = "metadata/diff.json"
-ACTIVE_CONTRACT = (Contract.Status.PAID, Contract.Status.DELIVERED, Contract.Status.DISPUTED, Contract.Status.SETTLED)
+ACTIVE_CONTRACT = Contract.LICENCE_HELD
 _ENDED_INITIAL = (Delivery.Status.REVOKED, Delivery.Status.FAILED)
 
 

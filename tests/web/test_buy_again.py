@@ -97,3 +97,15 @@ def test_a_refunded_purchase_does_not_block(bought, buyer, staff_actor, actor_fo
     escrow.contract_refund(contract_id=contract.pk, reason="delivery failed", actor=staff_actor)
     again = trading_svc.access_request_create(actor=actor_for(buyer), offer=bought, purpose=PURPOSE)
     assert again.contract.status == "paid"
+
+
+@pytest.mark.parametrize("status", ["delivered", "disputed", "partially_refunded"])
+def test_a_licence_in_its_after_sales_states_still_blocks_a_second_purchase(bought, buyer, actor_for, status):
+    # the acceptance window, an open dispute and a partial refund all leave the buyer holding the licence
+    Contract.objects.filter(offer=bought).update(status=status)
+    _licence(bought, expires_at=timezone.now() + timedelta(days=30))
+    before = (_wallet(buyer), Contract.objects.count())
+    with pytest.raises(Conflict) as caught:
+        trading_svc.access_request_create(actor=actor_for(buyer), offer=bought, purpose=PURPOSE)
+    assert caught.value.code == "already_licensed"
+    assert (_wallet(buyer), Contract.objects.count()) == before
