@@ -26,13 +26,14 @@ from exchange.web.forms.firm import (
     SignupForm,
     WebhookEndpointForm,
 )
+from exchange.web.forms.lineage import LineageForm
 from exchange.web.forms.offers import OfferCreateForm
 from exchange.web.forms.trading import PurchaseForm, RejectForm, SandboxTopupForm
 
 __all__ = [
     "DIALECT_PLACEHOLDER", "ORDERINGS", "SCHEMA_PLACEHOLDER",
     "AgeRecipientAddForm", "AgeRecipientVerifyForm", "ApiKeyCreateForm", "CatalogFilterForm", "DatasetCreateForm",
-    "ListingCreateForm", "MemberAddForm", "OfferCreateForm", "PurchaseForm", "RaiDeclarationForm", "RejectForm",
+    "LineageForm", "ListingCreateForm", "MemberAddForm", "OfferCreateForm", "PurchaseForm", "RaiDeclarationForm", "RejectForm",
     "SandboxTopupForm", "SignupForm", "VersionUploadForm", "WebhookEndpointForm", "YuanField",
     "apply_domain_error", "yuan_to_fen",
 ]

@@ -9,6 +9,7 @@ from django import forms
 
 from exchange.models import Dataset, DatasetVersion
 from exchange.models.catalog import Category
+from exchange.web.forms.lineage import SourceVersionField, licence_choices, notes_field, steps_field
 from workers.metadata import ANNOTATIONS_PER_ITEM_MAX, RAI_FIELDS
 
 SCHEMA_PLACEHOLDER = """{
@@ -108,8 +109,42 @@ class DatasetCreateForm(RaiDeclarationForm):
 
 
 class VersionUploadForm(forms.Form):
+    """A new version's file and changelog, and optionally what it was derived from (its lineage,
+    checked by services.lineage before the file is stored; field names as the service's)."""
+
     file = forms.FileField(label="Data file", help_text="CSV, TSV, JSON Lines or Parquet; UTF-8, UTF-16 (with BOM), GB18030/GBK, Big5 or Windows-1252.")
     changelog = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
+    derived_from = SourceVersionField(required=False, label="Derived from 来源版本", help_text=(
+        "Only if this file was made from data your firm licensed from another seller; the licence's offer must "
+        "allow derivatives. Fixed once uploaded."))
+    lineage_steps = steps_field("Steps applied 处理步骤")
+    lineage_notes = notes_field("What was done, in words")
+    LINEAGE_FIELDS = ("derived_from", "lineage_steps", "lineage_notes")
+
+    def __init__(self, *args, licences=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = licence_choices(licences, blank="— not derived from licensed data —")
+        self.fields["derived_from"].choices = choices
+        self.has_licences = len(choices) > 1
+
+    def main_fields(self):
+        return [f for f in self.visible_fields() if f.name not in self.LINEAGE_FIELDS]
+
+    def lineage_fields(self):
+        return [f for f in self.visible_fields() if f.name in self.LINEAGE_FIELDS]
+
+    @property
+    def shows_lineage(self) -> bool:
+        """The lineage inputs are drawn when the firm has a licence to choose from, or when they carry an error."""
+        return self.has_licences or any(name in self.errors for name in self.LINEAGE_FIELDS)
+
+    def lineage(self) -> dict | None:
+        """The ``lineage`` argument of services.catalog.version_upload, or None when no source was chosen."""
+        d = self.cleaned_data
+        if not d.get("derived_from"):
+            return None
+        return {"derived_from": d["derived_from"], "steps": list(d.get("lineage_steps") or []),
+                "notes": d.get("lineage_notes") or ""}
 
 
 class ListingCreateForm(forms.Form):

@@ -15,6 +15,7 @@ from exchange.actor import Actor
 from exchange.errors import DomainError
 from exchange.models import DatasetVersion
 from exchange.selectors import catalog as catalog_sel
+from exchange.selectors import lineage as lineage_sel
 from exchange.selectors import quality as quality_sel
 from exchange.services import catalog as catalog_svc
 from exchange.uploads import (
@@ -100,8 +101,8 @@ def _too_large_message() -> str:
     return f"The file is larger than the exchange's upload limit of {present.filesize(settings.MAX_UPLOAD_BYTES)}."
 
 
-def _too_large_form(message: str = "") -> VersionUploadForm:
-    form = VersionUploadForm(data={}, files={})
+def _too_large_form(message: str = "", *, licences=()) -> VersionUploadForm:
+    form = VersionUploadForm(data={}, files={}, licences=licences)
     form.is_valid()
     form.errors["file"] = form.error_class([message or _too_large_message()])
     return form
@@ -110,23 +111,25 @@ def _too_large_form(message: str = "") -> VersionUploadForm:
 @firm_required
 def dataset_detail(request, dataset_id):
     dataset = get_object_or_404(catalog_sel.datasets_of(request.current_firm), pk=dataset_id)
-    form = VersionUploadForm()
+    licences = list(lineage_sel.licensed_versions(request.current_firm))  # the "derived from" choices
+    form = VersionUploadForm(licences=licences)
     if request.method == "POST":
         if upload_without_length(request):  # chunked: Django would see no file at all
-            form = _too_large_form(CHUNKED_MESSAGE)
+            form = _too_large_form(CHUNKED_MESSAGE, licences=licences)
         elif upload_too_large(request):  # declared too large: refuse without reading the body
-            form = _too_large_form()
+            form = _too_large_form(licences=licences)
         else:
-            form = VersionUploadForm(request.POST, request.FILES)
+            form = VersionUploadForm(request.POST, request.FILES, licences=licences)
             if upload_too_large(request):  # the stream went over the limit while being read
-                form = _too_large_form()
+                form = _too_large_form(licences=licences)
             elif (storage_failure := upload_storage_error(request)) is not None:  # disk full while receiving
-                form = _too_large_form(storage_failure.message)
+                form = _too_large_form(storage_failure.message, licences=licences)
             elif form.is_valid():
                 try:
                     version = catalog_svc.version_upload(
                         actor=Actor.from_request(request), dataset=dataset,
-                        upload=form.cleaned_data["file"], changelog=form.cleaned_data["changelog"])
+                        upload=form.cleaned_data["file"], changelog=form.cleaned_data["changelog"],
+                        lineage=form.lineage())
                 except DomainError as exc:
                     apply_domain_error(form, exc)
                 else:
