@@ -213,9 +213,10 @@ def quality_view(report: Report | None) -> dict[str, Any] | None:
         label_chart = _svg(hbar_chart(label_bars, title=f"Label distribution of {labels.column or 'label'}"))
 
     pii = report.pii
-    pii_bars = [Bar(label=label, value=getattr(pii, kind) or 0, tone="bad" if getattr(pii, kind) else "")
-                for kind, label in PII_KINDS]
-    pii_total = sum(b.value for b in pii_bars)
+    pii_counts = [(label, int(getattr(pii, kind) or 0)) for kind, label in PII_KINDS]
+    pii_total = sum(n for _, n in pii_counts)
+    # Only the kinds found get a bar; none found: no chart, the page says so in words.
+    pii_bars = [Bar(label=label, value=n, tone="bad") for label, n in pii_counts if n > 0]
     pii_by_column = []
     for col, kinds in (pii.by_column if isinstance(pii.by_column, dict) else {}).items():
         if isinstance(kinds, dict):
@@ -244,7 +245,7 @@ def quality_view(report: Report | None) -> dict[str, Any] | None:
         "labels_outside": outside_labels(labels),
         "null_chart": _svg(hbar_chart(null_bars, title="Null rate per column", max_value=100)),
         "label_chart": label_chart,
-        "pii_chart": _svg(hbar_chart(pii_bars, title="Personal data found, per kind")),
+        "pii_chart": _svg(hbar_chart(pii_bars, title="Personal data found, per kind")) if pii_bars else None,
         "pii_total": int(pii_total),
         "pii_by_column": pii_by_column,
         "pii_examples": pii.examples or [],

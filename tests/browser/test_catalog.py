@@ -71,7 +71,8 @@ def test_seller_sees_dataset_versions_and_firm_settings(page, live_server, demo,
 
     listing = dataset.listings.get()
     page.goto(f"{live_server.url}/listings/{listing.pk}/")
-    assert page.locator("#quality svg.chart").count() == 3  # nulls, labels, personal data
+    assert page.locator("#quality svg.chart").count() == 2  # nulls, labels; the demo file has no personal data:
+    assert page.locator("#quality .no-pii").inner_text().startswith("No personal data found")  # said, not charted
     shots(page, "listing-labelled")
 
     page.goto(live_server.url + "/firm/")
