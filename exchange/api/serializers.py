@@ -7,11 +7,16 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from exchange.api.fields import StrictBooleanField, StrictCharField, StrictIntegerField
+from exchange.api.lineage_serializers import (
+    LineageOut,
+    PublicLineageOut,
+    public_lineage,
+    steps_field,
+)
 from exchange.models import (
     ApiKey,
     Dataset,
     DatasetVersion,
-    LineageStep,
     Listing,
     Membership,
     Offer,
@@ -19,6 +24,7 @@ from exchange.models import (
     VersionLineage,
 )
 from exchange.models.catalog import Category
+from exchange.selectors import lineage as lineage_sel
 from exchange.selectors import quality as quality_sel
 from exchange.selectors.catalog import ORDERINGS
 from workers.metadata import ANNOTATIONS_PER_ITEM_MAX, RAI_FIELDS
@@ -65,29 +71,6 @@ class ApiKeyCreatedOut(ApiKeyOut):
 
     def get_key(self, obj) -> str:
         return self.context["secret"]
-
-
-def steps_field(**kwargs) -> serializers.ListField:
-    """Lineage steps: a list of LineageStep names (each at most once)."""
-    return serializers.ListField(
-        child=serializers.ChoiceField(choices=LineageStep.choices, error_messages={
-            "invalid_choice": f"Choose from: {', '.join(LineageStep.values)}."}),
-        max_length=len(LineageStep.values), **kwargs)
-
-
-class LineageOut(serializers.ModelSerializer):
-    """What a version was derived from (services.lineage)."""
-
-    derived_from = serializers.UUIDField(source="upstream_id")
-    derived_from_number = serializers.IntegerField(source="upstream.number")
-    licence = serializers.UUIDField(source="licence_id", help_text="Your contract that licensed the upstream data.")
-    share_bp = serializers.IntegerField(help_text="Basis points of each sale's proceeds after commission paid "
-                                                  "upstream, frozen from the licence's offer.")
-    steps = serializers.ListField(child=serializers.ChoiceField(choices=LineageStep.choices))
-
-    class Meta:
-        model = VersionLineage
-        fields = ["derived_from", "derived_from_number", "licence", "share_bp", "steps", "notes", "created_at"]
 
 
 class VersionOut(serializers.ModelSerializer):
@@ -162,6 +145,14 @@ class ListingOut(serializers.ModelSerializer):
 
 class PublicListingOut(ListingOut):
     version = PublicVersionOut()
+    lineage = serializers.SerializerMethodField(help_text="The public lineage chain, as the listing page shows it.")
+
+    class Meta(ListingOut.Meta):
+        fields = [*ListingOut.Meta.fields, "lineage"]
+
+    @extend_schema_field(PublicLineageOut)
+    def get_lineage(self, obj) -> dict:
+        return public_lineage(lineage_sel.listing_lineage(obj))
 
 
 class CatalogItemOut(serializers.ModelSerializer):

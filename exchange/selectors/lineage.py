@@ -10,6 +10,7 @@ from django.db.models import Q, QuerySet
 from exchange.models import (
     Contract,
     DatasetVersion,
+    LineageStep,
     Listing,
     Organization,
     RevenueShare,
@@ -23,12 +24,13 @@ class LineageLink:
     set only when the other side is on a published listing; otherwise it is "not listed"."""
 
     version_number: int
-    steps: tuple[str, ...]
+    steps: tuple[str, ...]  # labels, for pages
     notes: str
     share_bp: int
     listing_id: str | None = None
     title: str = ""
     seller: str = ""
+    step_codes: tuple[str, ...] = ()  # LineageStep values, for the API
 
     @property
     def share_percent(self) -> str:
@@ -59,12 +61,11 @@ def _published_by_dataset(dataset_ids) -> dict:
 
 
 def _link(edge: VersionLineage, version: DatasetVersion, listing: Listing | None) -> LineageLink:
+    common = {"version_number": version.number, "steps": tuple(edge.step_labels), "notes": edge.notes,
+              "share_bp": edge.share_bp, "step_codes": tuple(s for s in edge.steps if s in LineageStep.values)}
     if listing is None:
-        return LineageLink(version_number=version.number, steps=tuple(edge.step_labels), notes=edge.notes,
-                           share_bp=edge.share_bp)
-    return LineageLink(version_number=version.number, steps=tuple(edge.step_labels), notes=edge.notes,
-                       share_bp=edge.share_bp, listing_id=str(listing.pk), title=listing.title,
-                       seller=listing.dataset.owner.name)
+        return LineageLink(**common)
+    return LineageLink(**common, listing_id=str(listing.pk), title=listing.title, seller=listing.dataset.owner.name)
 
 
 def listing_lineage(listing: Listing) -> ListingLineage:
