@@ -35,12 +35,23 @@ def _fresh(contract) -> Contract:
     return Contract.objects.select_related("offer", "listing").prefetch_related("deliveries").get(pk=contract.pk)
 
 
+def _api_end(client, contract) -> str | None:
+    client.force_login(contract.buyer.memberships.select_related("user").first().user)
+    response = client.get(f"/api/v1/contracts/{contract.pk}/")
+    assert response.status_code == 200, response.content
+    return response.json()["licence_ends_at"]
+
+
+def _iso(moment) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
 def _blocked(contract, at) -> bool:
     block = purchase_blocks(buyer=contract.buyer, offers=[contract.offer_id], now=at).get(contract.offer_id)
     return block is not None and block.code == "already_licensed"
 
 
-def test_a_subscription_ends_term_days_after_payment_for_every_caller(paid_contract, build_now):
+def test_a_subscription_ends_term_days_after_payment_for_every_caller(paid_contract, build_now, client):
     contract = _paid_earlier(paid_contract(content=csv_bytes(20), offer={"kind": "subscription"}, term_days=30),
                              timedelta(hours=5))
     build_now(contract.delivery)
@@ -51,6 +62,7 @@ def test_a_subscription_ends_term_days_after_payment_for_every_caller(paid_contr
     end = (contract.paid_at + timedelta(days=30)).replace(microsecond=0)  # the manifest states whole seconds
 
     assert licence_ends_at(contract) == subscription_ends_at(contract) == end
+    assert _api_end(client, contract) == _iso(end)
     assert initial.expires_at == end  # the package says when the licence ends
     assert initial.manifest["expires_at"] == end.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     block = purchase_blocks(buyer=contract.buyer, offers=[contract.offer_id], now=end - SECOND)[contract.offer_id]
@@ -61,7 +73,8 @@ def test_a_subscription_ends_term_days_after_payment_for_every_caller(paid_contr
     assert active_subscriptions(contract.listing, now=end + SECOND) == []
 
 
-def test_a_one_off_licence_ends_term_days_after_its_package_was_issued_for_every_caller(paid_contract, build_now):
+def test_a_one_off_licence_ends_term_days_after_its_package_was_issued_for_every_caller(paid_contract, build_now,
+                                                                                      client):
     contract = _paid_earlier(paid_contract(content=csv_bytes(20), term_days=7), timedelta(hours=5))
     build_now(contract.delivery)
     # the ready moment lags the package's issue (a build of a large file takes a while)
@@ -72,16 +85,18 @@ def test_a_one_off_licence_ends_term_days_after_its_package_was_issued_for_every
     end = initial.issued_at + timedelta(days=7)
 
     assert licence_ends_at(contract) == initial.expires_at == end
+    assert _api_end(client, contract) == _iso(end)
     assert subscription_ends_at(contract) is None
     assert _blocked(contract, end - SECOND) and not _blocked(contract, end + SECOND)
     assert licence_is_current(contract, now=end - SECOND) and not licence_is_current(contract, now=end + SECOND)
     assert active_subscriptions(contract.listing, now=end - SECOND) == []  # a one-off receives no updates
 
 
-def test_a_one_off_paid_but_not_delivered_has_not_started_its_term(paid_contract):
+def test_a_one_off_paid_but_not_delivered_has_not_started_its_term(paid_contract, client):
     contract = _fresh(paid_contract(content=csv_bytes(20), term_days=7))
     assert contract.delivery.status == "queued"
     assert licence_ends_at(contract) is None
+    assert _api_end(client, contract) is None
     assert licence_is_current(contract, now=contract.paid_at + timedelta(days=3650))
     block = purchase_blocks(buyer=contract.buyer, offers=[contract.offer_id])[contract.offer_id]
     assert (block.code, block.licence_ends_at) == ("already_licensed", None)
