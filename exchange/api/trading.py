@@ -126,6 +126,9 @@ class ContractOut(serializers.ModelSerializer):
                                          help_text="one_off or subscription (every version published in the term).")
     subscription_ends_at = serializers.SerializerMethodField(
         help_text="When a paid subscription's term ends (null: one-off, or not paid).")
+    licence_ends_at = serializers.SerializerMethodField(
+        help_text="When the buyer's licence ends: term_days from the package's issue (one-off) or from payment "
+                  "(subscription); null while not paid or, for a one-off, not delivered yet.")
     deliveries = ContractDeliveryOut(many=True, read_only=True,
                                      help_text="Every delivery of the contract, oldest version first.")
 
@@ -133,6 +136,11 @@ class ContractOut(serializers.ModelSerializer):
         from exchange.services.subscriptions import subscription_ends_at
 
         return subscription_ends_at(obj)
+
+    def get_licence_ends_at(self, obj) -> datetime | None:
+        from exchange.selectors.licence import licence_ends_at
+
+        return licence_ends_at(obj)
 
     class Meta:
         model = Contract
@@ -142,7 +150,7 @@ class ContractOut(serializers.ModelSerializer):
                   "licence_text", "created_at", "paid_at", "settled_at", "refunded_at", "refund_reason",
                   "refunded_fen", "acceptance_days", "guarantee", "delivered_at", "window_ends_at",
                   "window_remaining_seconds", "accepted_at", "release", "offer_kind", "subscription_ends_at",
-                  "deliveries"]
+                  "licence_ends_at", "deliveries"]
 
 
 class WalletOut(serializers.Serializer):

@@ -100,7 +100,8 @@ def licensed_versions(organization: Organization) -> QuerySet[Contract]:
     may declare lineage from (services.lineage decides which one qualifies)."""
     return (Contract.objects.filter(buyer=organization).exclude(status__in=(Contract.Status.AWAITING_PAYMENT,
                                                                            Contract.Status.CANCELLED))
-            .select_related("dataset_version__dataset", "offer", "listing").order_by("-paid_at", "-created_at"))
+            .select_related("dataset_version__dataset", "offer", "listing").prefetch_related("deliveries")
+            .order_by("-paid_at", "-created_at"))
 
 
 def shares_paid(organization: Organization) -> QuerySet[RevenueShare]:

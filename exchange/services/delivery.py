@@ -127,6 +127,7 @@ def delivery_build(*, claim: Claim) -> Delivery | None:
     delivery for good (audited, buyer refunded). Raises TransientBuildError for
     failures worth retrying; the claim is released first.
     """
+    from exchange.selectors.licence import licence_ends_at
     from exchange.selectors.metadata import delivery_metadata
     from exchange.services.delivery_protect import (
         build_buyer_package,
@@ -134,7 +135,6 @@ def delivery_build(*, claim: Claim) -> Delivery | None:
         store_package,
     )
     from exchange.services.signing import NoActiveKey, signing_key_for_signing
-    from exchange.services.subscriptions import subscription_ends_at
     from workers.delivery import SourceIntegrityError, safe_data_name
     from workers.fingerprint import TableError
     from workers.metadata import delivery_metadata_files
@@ -155,9 +155,9 @@ def delivery_build(*, claim: Claim) -> Delivery | None:
         delivery_release(claim=claim, error="FINGERPRINT_SECRET is not set: fingerprinted copies cannot be made.")
         raise TransientBuildError("FINGERPRINT_SECRET is not set")
     issued_at = timezone.now().replace(microsecond=0)
-    expires_at = issued_at + timedelta(days=contract.term_days)
-    if not delivery.initial:  # an update is licensed until the subscription's term ends
-        expires_at = max(subscription_ends_at(contract) or expires_at, issued_at + timedelta(seconds=1))
+    # every package of the contract expires with its licence (selectors.licence), issued before it or not
+    ends = licence_ends_at(contract, issued_at=issued_at if delivery.initial else None)
+    expires_at = max(ends or issued_at, issued_at + timedelta(seconds=1))
     data_path = "data/" + safe_data_name(version.original_filename or contract.listing.title, version.format)
     package_name = f"deliveries/{delivery.pk}/{claim.token}.zip"
     parquet_name = f"deliveries/{delivery.pk}/{claim.token}.parquet"  # the Delta Sharing copy (SPEC §10)

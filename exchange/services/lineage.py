@@ -11,7 +11,8 @@ Rules (SPEC §2 Lineage; docs/architecture.md):
   licences, only licences whose offer forbids derivatives.
 - An *active licence* is a contract the firm bought for exactly that upstream version, paid
   and not refunded (paid, delivered, disputed, settled or partly refunded) and inside its term
-  (``term_days`` from delivery; a paid contract not yet delivered has not started its term).
+  (``selectors.licence.licence_ends_at``: a one-off from its delivery, a subscription from payment;
+  a paid one-off not yet delivered has not started its term and counts as current).
   When several qualify, the one paid last applies, and its offer's ``derivative_share_bp`` is
   frozen into the lineage link. A lineage link is declared once and never changed.
 - Revenue share rounding: the share is ``floor(base × share_bp / 10000)`` of the downstream
@@ -26,7 +27,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
@@ -46,6 +46,7 @@ from exchange.models import (
 )
 from exchange.models.orgs import Organization
 from exchange.money import format_yuan
+from exchange.selectors.licence import licence_ends_at, licence_term_over
 from exchange.services.audit import audit_record
 from exchange.services.sellers import require_seller
 
@@ -80,15 +81,9 @@ def derivatives_licence_text(offer) -> str:
             "anonymised) on the exchange, declaring it as derived from this version" + share)
 
 
-def licence_term_end(contract: Contract):
-    """When a licence's term ends, or None while it has not started (paid, not yet delivered)."""
-    start = contract.delivered_at
-    return start + timedelta(days=contract.term_days) if start else None
-
-
 def licence_is_current(contract: Contract, *, now=None) -> bool:
-    end = licence_term_end(contract)
-    return contract.status in LICENSED_STATUSES and (end is None or end > (now or timezone.now()))
+    """The firm holds the licence and its term has not ended (read ``deliveries`` with the contract)."""
+    return contract.status in LICENSED_STATUSES and not licence_term_over(contract, now=now)
 
 
 @dataclass(frozen=True)
@@ -178,13 +173,13 @@ def lineage_plan(*, actor: Actor, version: DatasetVersion | None, derived_from: 
                       "(directly or further up) from this version.", "lineage_cycle")
     now = timezone.now()
     licences = list(Contract.objects.filter(buyer=firm, dataset_version=upstream, status__in=LICENSED_STATUSES)
-                    .select_related("offer").order_by("-paid_at", "-created_at"))
+                    .select_related("offer").prefetch_related("deliveries").order_by("-paid_at", "-created_at"))
     if not licences:
         raise _refuse(f"Your firm holds no licence to version {upstream.number} of “{upstream.dataset.title}”: "
                       "buy it first.", "no_licence")
     current = [c for c in licences if licence_is_current(c, now=now)]
     if not current:
-        end = max(licence_term_end(c) for c in licences)
+        end = max(licence_ends_at(c) for c in licences)
         raise _refuse(f"Your licence to version {upstream.number} of “{upstream.dataset.title}” expired on "
                       f"{timezone.localtime(end):%Y-%m-%d}.", "licence_expired")
     allowing = [c for c in current if c.offer.derivatives_allowed]

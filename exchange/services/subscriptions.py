@@ -1,7 +1,7 @@
 """Subscriptions (issue 11): an offer of kind ``subscription`` licenses every version published
 to its listing during the term, not only the one listed at purchase.
 
-* The term runs ``term_days`` from payment (``subscription_ends_at``).
+* The term runs ``term_days`` from payment (``selectors.licence.licence_ends_at``, the one licence-term rule).
 * A subscription contract is *active* while its buyer holds the licence (``Contract.LICENCE_HELD``:
   in escrow, delivered, disputed, settled or partly refunded — not refunded or cancelled), its term has not ended and its
   initial delivery was not revoked or failed (``active_subscriptions``).
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from exchange.actor import Actor
 from exchange.models import Contract, DatasetVersion, Delivery, Listing, ListingRevision, Offer
+from exchange.selectors.licence import licence_ends_at
 from exchange.services.audit import audit_record
 from exchange.services.dispatch import enqueue_on_commit
 
@@ -41,10 +42,10 @@ _ENDED_INITIAL = (Delivery.Status.REVOKED, Delivery.Status.FAILED)
 
 
 def subscription_ends_at(contract: Contract) -> datetime | None:
-    """When the subscription's term ends (None: not paid yet, or not a subscription)."""
-    if contract.paid_at is None or contract.offer.kind != Offer.Kind.SUBSCRIPTION:
+    """When a subscription's term ends (None: not paid yet, or not a subscription): its licence's end."""
+    if contract.offer.kind != Offer.Kind.SUBSCRIPTION:
         return None
-    return contract.paid_at + timedelta(days=contract.term_days)
+    return licence_ends_at(contract)
 
 
 def active_subscriptions(listing: Listing, *, now: datetime | None = None) -> list[Contract]:

@@ -91,6 +91,29 @@ def test_the_served_script_is_the_bundle_of_the_verifier_modules(client):
     assert roots - set(sys.stdlib_module_names) - {"__future__"} == {"cryptography"}
 
 
+def test_the_served_script_names_itself_in_usage_and_errors(bare_python, tmp_path):
+    """``--help`` and usage errors name the file the buyer runs, not an internal command name."""
+    script = tmp_path / bundle_mod.FILENAME
+    script.write_bytes(bundle_mod.bundle().source)
+    helped = run_script(script, "--help", cwd=tmp_path)
+    assert helped.returncode == 0, helped.stderr
+    assert helped.stdout.startswith("usage: shujiao_verify.py [-h] [--keys URL_OR_FILE]"), helped.stdout
+    missing = run_script(script, "absent.zip", "--keys", "keys.json", cwd=tmp_path)
+    assert (missing.returncode, missing.stderr.strip()) == (2, "shujiao_verify.py: error: no such file: absent.zip")
+    renamed = tmp_path / "verify-copy.py"  # a copy saved under another name says that name
+    renamed.write_bytes(script.read_bytes())
+    assert run_script(renamed, "--help", cwd=tmp_path).stdout.startswith("usage: verify-copy.py ")
+
+
+def test_the_module_and_the_management_command_name_themselves():
+    module = subprocess.run([sys.executable, "-m", "workers.delivery", "--help"], capture_output=True, text=True,
+                            cwd=Path(__file__).resolve().parents[2], timeout=60)
+    assert module.returncode == 0 and module.stdout.startswith("usage: python -m workers.delivery "), module.stdout
+    command = subprocess.run([sys.executable, "manage.py", "verify_delivery", "--help"], capture_output=True,
+                             text=True, cwd=Path(__file__).resolve().parents[2], timeout=60)
+    assert command.returncode == 0 and command.stdout.startswith("usage: manage.py verify_delivery "), command.stdout
+
+
 def test_the_docs_state_the_served_scripts_sha256():
     docs = (Path(__file__).resolve().parents[2] / "docs" / "delivery.md").read_text()
     assert f"`{bundle_mod.bundle().sha256}`" in docs, "docs/delivery.md states an old SHA-256 of shujiao_verify.py"
@@ -219,7 +242,7 @@ def test_an_age_sealed_package_is_verified_after_the_buyer_decrypts_it(
     still_sealed = run_script(script, sealed.name, "--keys", "keys.json", cwd=tmp_path)
     assert still_sealed.returncode == 2
     assert still_sealed.stderr.strip() == (
-        "verify: error: package.zip.age is sealed with age: decrypt it first (age -d -i your-age-identity.txt "
+        "shujiao_verify.py: error: package.zip.age is sealed with age: decrypt it first (age -d -i your-age-identity.txt "
         "-o package.zip package.zip.age), then verify package.zip")
 
     subprocess.run(["age", "-d", "-i", identity, "-o", "package.zip", sealed.name], cwd=tmp_path, check=True)

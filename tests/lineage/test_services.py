@@ -9,7 +9,14 @@ from django.utils import timezone
 
 from exchange.actor import Actor
 from exchange.errors import Conflict, InvalidInput, NotFound
-from exchange.models import AuditEvent, Contract, LedgerEntry, RevenueShare, VersionLineage
+from exchange.models import (
+    AuditEvent,
+    Contract,
+    Delivery,
+    LedgerEntry,
+    RevenueShare,
+    VersionLineage,
+)
 from exchange.services import escrow, lineage
 from exchange.services.ledger import ledger_verify, wallet_of
 from tests.lineage.conftest import buy
@@ -47,6 +54,9 @@ def test_expired_licence_is_refused(chain, actor_for):
     c = chain()
     Contract.objects.filter(pk=c.licence.pk).update(delivered_at=timezone.now() - timedelta(days=366),
                                                     status=Contract.Status.SETTLED)
+    issued = timezone.now() - timedelta(days=366)  # the licence's package, issued more than its term ago
+    Delivery.objects.filter(contract=c.licence).update(status="expired", issued_at=issued,
+                                                       expires_at=issued + timedelta(days=365))
     with pytest.raises(InvalidInput, match="expired on") as exc:
         declare(actor_for(c.licensee), c.derived_offer, c.upstream_offer.listing.version)
     assert exc.value.code == "licence_expired"

@@ -35,7 +35,11 @@ def _wallet(org) -> int:
 
 
 def _licence(offer, **fields):
+    """Set the licence's delivery; a package that expires at ``expires_at`` was issued a term before
+    (the licence runs ``term_days`` from its package's issue: exchange/selectors/licence.py)."""
     contract = Contract.objects.get(offer=offer)
+    if fields.get("expires_at") is not None:
+        fields.setdefault("issued_at", fields["expires_at"] - timedelta(days=contract.term_days))
     Delivery.objects.filter(contract=contract).update(**fields)
 
 

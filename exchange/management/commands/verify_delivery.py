@@ -4,6 +4,7 @@
 Exit status: 0 verified, 1 a check failed (named), 2 usage error.
 """
 
+import os
 import sys
 
 from django.core.management.base import BaseCommand
@@ -15,4 +16,4 @@ class Command(BaseCommand):
     help = "Verify a signed delivery package: signature, files, checksums, licence and expiry."
 
     def run_from_argv(self, argv):
-        sys.exit(main([a for a in argv[2:] if not a.startswith("--settings")]))
+        sys.exit(main([a for a in argv[2:] if not a.startswith("--settings")], prog=f"{os.path.basename(argv[0])} {argv[1]}"))

@@ -46,18 +46,25 @@ def _with_delivery(queryset):
     return queryset.prefetch_related("deliveries")
 
 
-def _delivery_view(contract) -> dict | None:
-    """The contract's delivery (status and link), or None when it has none yet."""
-    delivery = getattr(contract, "delivery", None) if hasattr(contract, "delivery") else None
-    if delivery is None:
-        return None
+def _delivery_link(delivery) -> dict:
+    """One delivery for a page: the object (its version), status, label and the delivery page's link."""
     try:
         url = reverse("web:delivery", args=[delivery.pk])
     except NoReverseMatch:
         url = ""
-    status = getattr(delivery, "status", "")
-    label = delivery.get_status_display() if hasattr(delivery, "get_status_display") else status
-    return {"obj": delivery, "status": status, "label": label, "url": url}
+    return {"obj": delivery, "status": delivery.status, "label": delivery.get_status_display(), "url": url}
+
+
+def _delivery_view(contract) -> dict | None:
+    """The contract's initial delivery (status and link), or None when it has none yet."""
+    delivery = contract.delivery
+    return _delivery_link(delivery) if delivery is not None else None
+
+
+def _deliveries_view(contract) -> list[dict]:
+    """Every delivery of the contract: the initial one and a subscription's updates, in the order the
+    selector fetched them (by version). Read from the prefetched ``deliveries``: no query per row."""
+    return [_delivery_link(d) for d in contract.deliveries.all()]
 
 
 def _insufficient_message(exc: ledger.InsufficientFunds) -> str:
@@ -81,7 +88,8 @@ def _escrow_until(contract) -> str:
 def _contract_row(contract) -> dict:
     commission = ledger.commission_fen(price_fen=contract.price_fen, basis_points=contract.commission_bp)
     return {"c": contract, "price": present.money(contract.price_fen), "commission": present.money(commission),
-            "payout": present.money(contract.price_fen - commission), "delivery": _delivery_view(contract)}
+            "payout": present.money(contract.price_fen - commission), "delivery": _delivery_view(contract),
+            "deliveries": _deliveries_view(contract)}
 
 
 def _sale_row(contract) -> dict:

@@ -88,9 +88,10 @@ def load_keys(spec: str) -> dict[str, Any]:
     return parse_keys(data, spec)
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(prog: str | None = None) -> argparse.ArgumentParser:
+    # prog None: argparse names the file that was run (``shujiao_verify.py``, whatever the buyer saved it as)
     p = argparse.ArgumentParser(
-        prog="verify",
+        prog=prog,
         description="Verify a Shujiao signed delivery package (SPEC section 5).",
     )
     p.add_argument("package", metavar="PACKAGE.zip")
@@ -102,10 +103,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None, *, stdout: TextIO | None = None,
-         stderr: TextIO | None = None) -> int:
+         stderr: TextIO | None = None, prog: str | None = None) -> int:
+    """Run the command; ``prog`` is how usage and errors name it (default: the file that was run)."""
     out = stdout or sys.stdout
     err = stderr or sys.stderr
-    parser = _parser()
+    parser = _parser(prog)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse already printed usage; --help exits 0
@@ -133,10 +135,10 @@ def main(argv: list[str] | None = None, *, stdout: TextIO | None = None,
                                  f"then verify {plain}")
         keys = load_keys(spec)
     except OSError as exc:
-        print(f"verify: error: cannot read {args.package}: {exc.strerror or exc}", file=err)
+        print(f"{parser.prog}: error: cannot read {args.package}: {exc.strerror or exc}", file=err)
         return 2
     except UsageError as exc:
-        print(f"verify: error: {exc}", file=err)
+        print(f"{parser.prog}: error: {exc}", file=err)
         return 2
 
     result = verify_package(args.package, public_keys=keys, now=now)
