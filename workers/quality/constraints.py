@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .fields import FieldSpec, iso_text, parse, parse_value, value_array
-from .keys import KeyStore, _fingerprint_counts
+from .keys import KeyStore, fingerprint_counts
 
 ORDER = ("required", "unique", "enum", "minimum", "maximum", "minLength", "maxLength", "pattern")
 CODES = {
@@ -150,11 +150,11 @@ class FieldCheck:
         self._drain()
         self._unique_done = True
         total, first = 0, []
-        for t in self.store._partitions():
+        for t in self.store.tables():
             if not t.num_rows:
                 continue
             fp = t.column("f")
-            _, shared = _fingerprint_counts(fp, self.store.bits)
+            _, shared = fingerprint_counts(fp, self.store.bits)
             if not len(shared):
                 continue
             mask = pc.is_in(fp, shared)

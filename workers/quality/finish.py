@@ -70,13 +70,13 @@ def _figures(prof: Any, pipe: Any, r: dict[str, Any], malformed_lines: list[int]
     finals = pipe.final_counts()
     distinct_rows = finals["rows"] if rows else 0
     r["duplicate_rows"] = rows - distinct_rows
-    r["near_duplicate_rows"] = (None if pipe.keys.near_keys is None
+    r["near_duplicate_rows"] = (None if not pipe.keys.counts_near
                                 else rows - finals["near_rows"] if rows else 0)
     r["columns"] = pipe.column_results()
     r["pii"] = pipe.content.pii_result()
     r["formula_injection"] = pipe.content.formula
     r["formula_injection_by_column"] = pipe.content.formula_by_col
-    if pipe.keys.pk_keys is not None:
+    if pipe.keys.counts_pk:
         r["primary_key_duplicates"] = rows - finals["pk"]
     elif prof.primary_key:
         r["primary_key_duplicates"] = None

@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 _U64 = pa.uint64()
+_I32 = pa.int32()
 _K1 = pa.scalar(0x9E3779B97F4A7C15, _U64)
 _K2 = pa.scalar(0xBF58476D1CE4E5B9, _U64)
 _K3 = pa.scalar(0x94D049BB133111EB, _U64)
@@ -98,7 +99,7 @@ class KeyStore:
     """
 
     def __init__(self, spill_dir: str | None, budget: int, name: str, with_tag: bool = False,
-                 partitions: int = 64):
+                 partitions: int = 64, tag_type: pa.DataType = _I32):
         self.spill_root = spill_dir
         self.budget = max(budget, 1 << 20)
         self.name = name
@@ -109,7 +110,8 @@ class KeyStore:
         self._buf_bytes = 0
         self._dir: str | None = None
         self._writers: dict[int, pa.ipc.RecordBatchFileWriter] = {}
-        self._schema = pa.schema([("k", pa.large_binary())] + ([("t", pa.int32())] if with_tag else []))
+        self.tag_type = tag_type
+        self._schema = pa.schema([("k", pa.large_binary())] + ([("t", tag_type)] if with_tag else []))
         # partitions keep each key's fingerprint: the final count works on it
         self._disk_schema = self._schema.insert(1, pa.field("f", _U64))
         self.spilled_bytes = 0
@@ -118,7 +120,7 @@ class KeyStore:
         if len(keys) == 0:
             return
         keys = keys.cast(pa.large_binary())
-        cols = [keys] + ([tags.cast(pa.int32())] if self.with_tag else [])
+        cols = [keys] + ([tags.cast(self.tag_type)] if self.with_tag else [])
         table = pa.Table.from_arrays(cols, schema=self._schema)
         for part, piece in _split(table, 0, self.bits):
             for batch in piece.to_batches():
@@ -143,7 +145,7 @@ class KeyStore:
             self.spilled_bytes += batch.nbytes
         self._parts, self._buf_bytes = {}, 0
 
-    def _partitions(self):
+    def tables(self):
         """Yield tables, one per partition (memory-resident or mapped back from disk)."""
         if self._dir is None:
             parts, self._parts = self._parts, {}
@@ -202,11 +204,11 @@ class KeyStore:
         only the keys of shared fingerprints are compared on their full bytes.
         """
         total = 0
-        for t in self._partitions():
+        for t in self.tables():
             if not t.num_rows:
                 continue
             fp = t.column("f")
-            distinct, shared = _fingerprint_counts(fp, self.bits)
+            distinct, shared = fingerprint_counts(fp, self.bits)
             total += distinct - len(shared)
             if len(shared):
                 mask = pc.is_in(fp, shared)
@@ -220,7 +222,7 @@ class KeyStore:
         few are grouped on their full bytes.
         """
         total = 0
-        for t in self._partitions():
+        for t in self.tables():
             if not t.num_rows:
                 continue
             fp, tags = t.column("f"), t.column("t")
@@ -231,7 +233,7 @@ class KeyStore:
                 # per tag, its distinct fingerprints; a fingerprint in two of those lists
                 # was seen with two tags
                 per_tag = [pc.unique(fp.filter(pc.equal(tags, v))) for v in values]
-                _, multi_fp = _fingerprint_counts(pa.chunked_array(per_tag, _U64), self.bits)
+                _, multi_fp = fingerprint_counts(pa.chunked_array(per_tag, _U64), self.bits)
             else:
                 pairs = pa.table({"f": fp, "t": tags}).group_by("f", use_threads=False).aggregate(
                     [("t", "min"), ("t", "max")])
@@ -264,7 +266,7 @@ class KeyStore:
 _COUNT_SLICE = 12_000
 
 
-def _fingerprint_counts(fp: pa.Array | pa.ChunkedArray, skip_bits: int) -> tuple[int, pa.Array]:
+def fingerprint_counts(fp: pa.Array | pa.ChunkedArray, skip_bits: int) -> tuple[int, pa.Array]:
     """(number of distinct fingerprints, the fingerprints that occur more than once).
 
     The fingerprints are grouped by the bits below the first `skip_bits` (the

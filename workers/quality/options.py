@@ -26,6 +26,9 @@ class QualityOptions:
         that many values above it (``approximate: true``).
     near_duplicates: count near-duplicate rows and near-conflicting labels (normalised
         keys; costs CPU, see docs/quality.md); when false both are null.
+    keyed_duplicates: with a declared primary key that has no text column, count duplicate
+        and near-duplicate rows through the key (only rows whose key repeats are compared:
+        the same counts, less work; false forces the general path, for tests).
     spill_dir: directory for spill partitions (default: the system temp dir).
     max_row_bytes: longest row accepted (default: half the memory limit).
     max_line_bytes: longest physical line accepted (default: a quarter of the memory
@@ -44,6 +47,7 @@ class QualityOptions:
     distinct_sketch_size: int = 16_384
     stats_exact_limit: int = 100_000
     near_duplicates: bool = True
+    keyed_duplicates: bool = True
     spill_dir: str | None = None
     max_row_bytes: int | None = None
     max_line_bytes: int | None = None

@@ -2,7 +2,9 @@
 
 Runs on the key thread. Owns the whole-row, normalised-row and primary-key KeyStores
 (partitioned, spilled to disk past their budget); their distinct counts are taken once
-at the end (Pipeline.final_counts).
+at the end (Pipeline.final_counts). When a primary key without text columns is declared,
+duplicates are counted through it instead (keyedrows.py: only rows whose key repeats are
+compared and normalised; the same counts).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..arrowutil import SEP
+from ..keyedrows import KeyedRows, keyed_path_applies
 from ..keys import KeyStore
 from ..normalise import join, normalise_columns
 from ..options import QualityOptions
@@ -33,29 +36,64 @@ def partition_count(total_bytes: int | None, budget: int) -> int:
 class KeysPass:
     def __init__(self, opts: QualityOptions, declared: list[str | None], pk_idx: list[int],
                  budget: int, parts: int):
-        self.row_keys = KeyStore(opts.spill_dir, budget, "rows", partitions=parts)
-        self.near_keys = (KeyStore(opts.spill_dir, budget, "near", partitions=parts)
-                          if opts.near_duplicates else None)
         # near-duplicate keys normalise text columns only (numbers keep their spelling)
         self.text_cols = [d in (None, "string", "any") for d in declared]
         self.pk_idx = pk_idx
-        self.pk_keys = KeyStore(opts.spill_dir, budget // 2, "pk", partitions=parts) if pk_idx else None
+        self.near = opts.near_duplicates
+        # columns whose normalised values another pass uses (the labels pass's inputs)
+        self.wanted: list[int] = []
+        self.keyed = (KeyedRows(opts.spill_dir, budget, parts, len(declared), self.text_cols, self.near)
+                      if opts.keyed_duplicates and keyed_path_applies(pk_idx, self.text_cols) else None)
+        general = self.keyed is None
+        self.row_keys = KeyStore(opts.spill_dir, budget, "rows", partitions=parts) if general else None
+        self.near_keys = (KeyStore(opts.spill_dir, budget, "near", partitions=parts)
+                          if general and self.near else None)
+        self.pk_keys = KeyStore(opts.spill_dir, budget // 2, "pk", partitions=parts) if general and pk_idx else None
 
-    def add(self, key_cols: list[pa.Array], row_key: pa.Array) -> list[pa.Array] | None:
-        """Add one batch's keys; returns the normalised columns (for the labels pass)."""
+    def want_normalised(self, columns: list[int]) -> None:
+        """Columns whose normalised values add() must return (the others may be None)."""
+        self.wanted = sorted(set(columns))
+
+    @property
+    def counts_near(self) -> bool:
+        return self.near
+
+    @property
+    def counts_pk(self) -> bool:
+        return bool(self.pk_idx)
+
+    def _pk_key(self, key_cols: list[pa.Array]) -> pa.Array:
+        if len(self.pk_idx) == 1:
+            return key_cols[self.pk_idx[0]]
+        return pc.binary_join_element_wise(*[key_cols[i] for i in self.pk_idx], SEP)
+
+    def add(self, key_cols: list[pa.Array], row_key: pa.Array) -> list[pa.Array | None] | None:
+        """Add one batch's keys; returns the normalised columns (for the labels pass: at
+        least the wanted ones; None when near-duplicates are off)."""
+        if self.keyed is not None:
+            self.keyed.add(self._pk_key(key_cols), row_key)
+            if not self.near:
+                return None
+            near_cols: list[pa.Array | None] = [None] * len(key_cols)
+            for i in self.wanted:
+                near_cols[i] = normalise_columns([key_cols[i]], [self.text_cols[i]])[0]
+            return near_cols
         self.row_keys.add(row_key)
         near_cols = None
         if self.near_keys is not None:
             near_cols = normalise_columns(key_cols, self.text_cols)
             self.near_keys.add(join(near_cols))
         if self.pk_keys is not None:
-            if len(self.pk_idx) == 1:
-                self.pk_keys.add(key_cols[self.pk_idx[0]])
-            else:
-                self.pk_keys.add(pc.binary_join_element_wise(*[key_cols[i] for i in self.pk_idx], SEP))
+            self.pk_keys.add(self._pk_key(key_cols))
         return near_cols
 
     def final_jobs(self) -> dict[str, Callable[[], int]]:
+        if self.keyed is not None:
+            keyed = self.keyed
+            jobs = {"rows": lambda: keyed.counts()["rows"], "pk": lambda: keyed.counts()["pk"]}
+            if self.near:
+                jobs["near_rows"] = lambda: keyed.counts()["near_rows"]
+            return jobs
         jobs = {"rows": self.row_keys.count_distinct}
         if self.near_keys is not None:
             jobs["near_rows"] = self.near_keys.count_distinct
@@ -64,6 +102,8 @@ class KeysPass:
         return jobs
 
     def close(self) -> None:
+        if self.keyed is not None:
+            self.keyed.close()
         for store in (self.row_keys, self.pk_keys, self.near_keys):
             if store is not None:
                 store.close()

@@ -81,6 +81,8 @@ class Pipeline:
         label_idx = idx.get(prof.label_field) if prof.label_field else None
         self.labels = (LabelsPass(o, prof, header, label_idx, pk_idx, self.columns.null_sets[label_idx],
                                   budget, parts) if label_idx is not None else None)
+        if self.labels is not None:
+            self.keys.want_normalised(self.labels.input_idx)
         self.distinct = DistinctPass(o, self.n, self.pk_col)
         self.stats = ColumnStatistics(declared, max(16, min(o.stats_exact_limit,
                                                             o.memory_limit_bytes // 32 // (16 * max(1, self.n)))))
