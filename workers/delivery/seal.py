@@ -12,8 +12,9 @@ Threads, so the work spreads over the cores (bench/fingerprint_bench.py, ``packa
 * ``age-encrypt`` runs ``pyrage.encrypt_io``, which reads the channel through a 1 MiB
   ``BufferedReader`` (pyrage asks for 8 KiB per read) and emits 64 KiB age chunks, batched
   by 1 MiB;
-* ``age-sha256`` hashes the ciphertext and ``age-write`` writes it to ``out``; hashlib and
-  file writes release the GIL, which pyrage holds while it encrypts.
+* ``age-out`` hashes the ciphertext (its SHA-256 is what the delivery records) and writes it
+  to ``out``, 1 MiB at a time; hashlib and file writes release the GIL, which pyrage holds
+  while it encrypts.
 
 Memory stays bounded whatever the package's size: every channel holds a few chunks. The
 first failure in any thread (a full disk, a pyrage error, the packager giving up) closes
@@ -36,7 +37,7 @@ MiB = 1 << 20
 # ``_HASH_QUEUE_DEPTH + 2`` source buffers, safe while a consumer holds at most
 # ``_HASH_QUEUE_DEPTH`` queued chunks plus the one it is reading: this channel's capacity.
 PLAIN_DEPTH = _HASH_QUEUE_DEPTH
-CIPHER_DEPTH = 4  # 1 MiB ciphertext batches queued for hashing and for writing
+CIPHER_DEPTH = 4  # 1 MiB ciphertext batches queued for hashing and writing
 BATCH = MiB
 SMALL = 64 << 10  # writes below this (ZIP headers, small entries) are coalesced
 
@@ -282,11 +283,3 @@ class _CipherSink:
     def flush(self) -> None:
         pass
 
-
-def encrypt_to_recipients(plain: BinaryIO, out: BinaryIO, recipients: list[str]) -> tuple[str, int]:
-    """Stream an existing file ``plain`` as an age file to ``out``; returns the ciphertext's
-    SHA-256 and size. (A package being built is sealed in the same pass: :class:`SealedWriter`.)"""
-    with SealedWriter(out, recipients) as sealer:
-        while chunk := plain.read(MiB):
-            sealer.write(chunk)
-        return sealer.finish()
