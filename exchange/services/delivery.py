@@ -176,11 +176,11 @@ def delivery_build(*, claim: Claim) -> Delivery | None:
                      "hash_package": settings.DELIVERY_HASH_PACKAGE, "describe": describe}
             with storage.open_stream(version.file.name) as source:
                 result, fingerprint = build_buyer_package(contract=contract, version=version, source=source,
-                                                          fields=fields, **build)
+                                                          fields=fields, recipients=recipients, **build)
             tmp.flush()
             tmp.seek(0)
             heartbeat.beat(result.size, force=True)
-            stored_name, result = store_package(tmp, package_name, recipients, result)  # heartbeats meanwhile
+            stored_name = store_package(tmp, package_name, recipients)  # tmp: the age file only, if sealed
             if recipients:
                 # Delivered only to the buyer's own age key: no plaintext copy is kept to share.
                 table = TableCopy(error="This delivery is encrypted to the buyer's age key, so it is not shared "

@@ -4,9 +4,10 @@
   checking its SHA-256 (a file changed at rest still fails loudly), then writes the
   buyer's marked copy beside it (workers.fingerprint). The package lists the copy's bytes
   in ``files``; ``source_sha256`` stays the stored version's hash.
-* :func:`encrypt_package` streams the signed ZIP through age (pyrage, the maintained
-  Python binding of the rage implementation) to the buyer's verified X25519 recipients.
-  The exchange holds no identity that opens it, and keeps no plaintext copy.
+* :func:`build_buyer_package` with the buyer's verified X25519 recipients encrypts the signed
+  ZIP with age (pyrage, the maintained Python binding of the rage implementation) in the same
+  pass that writes it (workers.delivery.seal): only the age file is written, the exchange holds
+  no identity that opens it and never has a plaintext copy of the package.
 
 The fingerprint secret comes from settings (``FINGERPRINT_SECRET``, from the
 environment) and never reaches the database, a manifest or a log.
@@ -121,9 +122,26 @@ def fingerprinted_copy(*, contract: Contract, version: DatasetVersion, source: B
 
 
 def build_buyer_package(*, contract: Contract, version: DatasetVersion, source: BinaryIO, fields: dict[str, Any],
-                        **build: Any) -> tuple[Any, dict[str, Any] | None]:
+                        recipients: list[str] | None = None, **build: Any) -> tuple[Any, dict[str, Any] | None]:
     """Build the signed ZIP from the stored bytes, or from the buyer's marked copy when the offer
-    says so; returns the package result and the fingerprint record (None: unmarked)."""
+    says so; returns the package result and the fingerprint record (None: unmarked).
+
+    With ``recipients`` (the buyer's age recipients) the ZIP is age-encrypted while it is built:
+    ``build["out"]`` receives only the age file, the plaintext package exists nowhere, and the
+    result's ``package_sha256``/``package_size`` are the ciphertext's."""
+    if not recipients:
+        return _build_package(contract=contract, version=version, source=source, fields=fields, **build)
+    from workers.delivery.seal import SealedWriter
+
+    with SealedWriter(build.pop("out"), recipients) as sealed:
+        result, fingerprint = _build_package(contract=contract, version=version, source=source, fields=fields,
+                                             **{**build, "out": sealed, "hash_package": False})
+        cipher_sha, cipher_size = sealed.finish()
+    return dataclasses.replace(result, package_sha256=cipher_sha, package_size=cipher_size), fingerprint
+
+
+def _build_package(*, contract: Contract, version: DatasetVersion, source: BinaryIO, fields: dict[str, Any],
+                   **build: Any) -> tuple[Any, dict[str, Any] | None]:
     from workers.delivery import build_package
 
     copy = fingerprinted_copy(contract=contract, version=version, source=source)
@@ -144,26 +162,13 @@ def recipients_for(buyer: Organization) -> list[str]:
                   .values_list("recipient", flat=True))
 
 
-def encrypt_package(plain: BinaryIO, out: BinaryIO, recipients: list[str]) -> tuple[str, int]:
-    """Stream ``plain`` (the signed ZIP) as an age file to ``out``; returns its SHA-256 and size."""
-    from workers.delivery.seal import encrypt_to_recipients
-
-    return encrypt_to_recipients(plain, out, recipients)
-
-
-def store_package(plain: BinaryIO, name: str, recipients: list[str], result: Any) -> tuple[str, Any]:
-    """Store the signed ZIP under ``name``, or, for a buyer with recipients, only its age
-    encryption under ``name + ".age"`` (the plaintext dies with the caller's temporary file).
-    Returns the stored name and the package result with the stored object's size and hash."""
+def store_package(package: BinaryIO, name: str, recipients: list[str]) -> str:
+    """Store the finished package (``build_buyer_package``'s output, read from the start) under
+    ``name``, or under ``name + ".age"`` when it was sealed to ``recipients``; returns the name used."""
     from django.core.files import File
 
     from exchange import storage
 
-    if not recipients:
-        return storage.save(name, File(plain, name=name)), result
-    name += ".age"
-    with tempfile.TemporaryFile(dir=settings.DELIVERY_TMP_DIR, prefix="shujiao-delivery-age-") as sealed:
-        cipher_sha, cipher_size = encrypt_package(plain, sealed, recipients)
-        sealed.seek(0)
-        stored = storage.save(name, File(sealed, name=name))
-    return stored, dataclasses.replace(result, package_sha256=cipher_sha, package_size=cipher_size)
+    if recipients:
+        name += ".age"
+    return storage.save(name, File(package, name=name))
