@@ -87,7 +87,7 @@ def fingerprinted_copy(*, contract: Contract, version: DatasetVersion, source: B
     workers.fingerprint.TableError when it cannot be read as its format.
     """
     from workers.delivery import SourceIntegrityError
-    from workers.fingerprint import SCHEME, mark_file, plan_file
+    from workers.fingerprint import mark_file, plan_file
 
     options = contract.offer.fingerprint_options()
     if options is None:
@@ -113,7 +113,7 @@ def fingerprinted_copy(*, contract: Contract, version: DatasetVersion, source: B
     except BaseException:
         stack.close()
         raise
-    record = {"scheme": SCHEME, "bound": contract.offer.fingerprint_bound, "plan": plan.to_json(),
+    record = {"scheme": plan.scheme, "bound": contract.offer.fingerprint_bound, "plan": plan.to_json(),
               "marks": {"rows": result.rows, "rows_selected": result.rows_selected,
                         "rows_changed": result.rows_changed, "cells_changed": result.cells_changed,
                         "cells_marked": result.cells_marked}}

@@ -138,7 +138,7 @@ def mark_delimited(f: BinaryIO, out: BinaryIO, fmt: str, marker: Marker, selecti
     if layout.bom:
         out.write(b"\xef\xbb\xbf")
     out.write(header_text.encode(enc))
-    hasher = batch.Hasher(selection)
+    hasher = batch.hasher_for(plan.scheme, selection)
     delim = ord(layout.delimiter)
     decimal_cells = marker.decimal_cells()
     reader = csv.reader

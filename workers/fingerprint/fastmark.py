@@ -1,0 +1,319 @@
+"""The copy-through marker of scheme /2 for UTF-8 CSV and TSV with decimal marks only.
+
+One compiled pass per block of whole lines does everything the row-by-row marker does for a
+plain line: it finds the line and its key cell, hashes the key (SipHash-2-4, siphash.py),
+and for the 1 row in ~2γ the selection key picks it reads the marked cells, draws the
+contract's bits, applies the running budget and toggles the last digits in place. All other
+bytes are the input's, copied through. A line the kernel cannot decide exactly as the csv
+module would (a quote anywhere in it, an empty line, a short row, a key that is not plain
+ASCII text or a canonical integer, a marked cell not written at its declared precision)
+stops the kernel; Python marks that one line with Marker.selected, as the row path does,
+and the kernel resumes after it. A quoted cell spanning lines, a lone CR or a NUL hands the
+rest of the file to the row-by-row copy (delimited._row_path), exactly as delimited.py does.
+tests/workers/test_fingerprint_fast.py proves the outputs byte-identical to both other paths.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import BinaryIO
+
+import numpy as np
+
+from . import batch, scan
+from .batch import _jit, _jit_inline
+from .delimited import BLOCK, _header, _row_path
+from .keys import V2, sip_key
+from .mark import Marker
+from .siphash import _round_c, absorb, key_words, second
+from .tables import HEAD_BYTES, TableError, _layout, requote
+
+ROWS, SELECTED, CHANGED, CELLS, MARKED, SKIPPED = range(6)
+
+
+@_jit_inline
+def _bswap(x):  # pragma: no cover - compiled
+    r = np.uint64(0)
+    for _ in range(8):
+        r = (r << np.uint64(8)) | (x & np.uint64(0xFF))
+        x >>= np.uint64(8)
+    return r
+
+
+@_jit_inline
+def _bits_word(b0, b1, w0, w1, block):  # pragma: no cover - compiled
+    """SipHash-2-4(bits key, digest || byte ``block``): the 17-byte message's words are the
+    digest's two words, then the final block (length 17 in the top byte)."""
+    v0 = b0 ^ np.uint64(0x736F6D6570736575)
+    v1 = b1 ^ np.uint64(0x646F72616E646F6D)
+    v2 = b0 ^ np.uint64(0x6C7967656E657261)
+    v3 = b1 ^ np.uint64(0x7465646279746573)
+    last = (np.uint64(17) << np.uint64(56)) | np.uint64(block)
+    for m in (w0, w1, last):
+        v3 ^= m
+        v0, v1, v2, v3 = _round_c(v0, v1, v2, v3)
+        v0, v1, v2, v3 = _round_c(v0, v1, v2, v3)
+        v0 ^= m
+    v2 ^= np.uint64(0xFF)
+    for _ in range(4):
+        v0, v1, v2, v3 = _round_c(v0, v1, v2, v3)
+    return v0 ^ v1 ^ v2 ^ v3
+
+
+@_jit
+def _mark(data, pos, column, delim, k0, k1, limit, every, cols, colbit, decs, b0, b1, gamma,
+          state, scratch):  # pragma: no cover - compiled
+    """Marks the lines of ``data`` from ``pos`` in place; returns the start of the first line
+    Python must mark, or len(data) when the block is done. ``state`` holds the counters."""
+    n = len(data)
+    ncol = len(cols)
+    p = pos
+    while p < n:
+        s = p
+        field, ks, ke = 0, s, -1
+        quoted = False
+        q = s
+        while q < n:
+            c = data[q]
+            if c == 10:
+                break
+            if c == delim:
+                if field == column:
+                    ke = q
+                field += 1
+                if field == column:
+                    ks = q + 1
+            elif c == 34:
+                quoted = True
+            q += 1
+        body = q
+        if body > s and data[body - 1] == 13:
+            body -= 1
+        if ke < 0 and field == column:
+            ke = body
+        if quoted or ke <= ks:
+            return s
+        digits, numeric = True, True
+        for t in range(ks, ke):
+            c = data[t]
+            if c < 32 or c > 126:
+                return s  # control or non-ASCII bytes: key_part normalises them in Python
+            if c < 48 or c > 57:
+                digits = False
+                if c != 43 and c != 45 and c != 46:
+                    numeric = False
+        if data[ks] == 32 or data[ke - 1] == 32:
+            return s
+        if digits:
+            if ke - ks > 1 and data[ks] == 48:
+                return s  # "007": its key is "7"
+        elif numeric:
+            return s  # "+7", "7.0", ...: key_part writes their canonical form
+        v0, v1, v2, v3 = absorb(k0, k1, data, ks, ke, True)
+        w0 = v0 ^ v1 ^ v2 ^ v3
+        if not every and _bswap(w0) >= limit:
+            state[0] += 1
+            p = q + 1
+            continue
+        # a selected row: its marked cells, all plain numbers at their precision, or Python
+        ntog, marked, k = 0, 0, 0
+        field, fs = 0, s
+        nb = -1
+        word = np.uint64(0)
+        w1 = np.uint64(0)
+        for t in range(s, body + 1):
+            if k >= ncol:
+                break
+            if t < body and data[t] != delim:
+                continue
+            if field == cols[k]:
+                if t > fs:
+                    u = fs
+                    neg = data[u] == 45
+                    if data[u] == 43 or data[u] == 45:
+                        u += 1
+                    ws = u
+                    while u < t and 48 <= data[u] <= 57:
+                        u += 1
+                    whole = u - ws
+                    if whole < 1 or (whole > 1 and data[ws] == 48) or u >= t or data[u] != 46:
+                        return s
+                    u += 1
+                    frac_s = u
+                    while u < t and 48 <= data[u] <= 57:
+                        u += 1
+                    if u != t or t - frac_s != decs[k]:
+                        return s
+                    if neg:
+                        zeros = True
+                        for z in range(ws, t - 1):
+                            if data[z] != 48 and data[z] != 46:
+                                zeros = False
+                        if zeros:
+                            return s  # -0.0x: a flip may drop the sign
+                    j = colbit[k]
+                    if j // 64 != nb:
+                        if nb < 0:
+                            w1 = second(v0, v1, v2, v3)
+                        nb = j // 64
+                        word = _bits_word(b0, b1, w0, w1, nb)
+                    want = (word >> np.uint64(j % 64)) & np.uint64(1)
+                    marked += 1
+                    if np.uint64((data[t - 1] - 48) & 1) != want:
+                        scratch[ntog] = t - 1
+                        ntog += 1
+                k += 1
+            field += 1
+            fs = t + 1
+        rowno = state[0] + 1
+        state[1] += 1
+        if ntog == 0:
+            state[4] += marked
+        elif state[2] + 1 > rowno // gamma:
+            state[5] += 1
+        else:
+            state[2] += 1
+            state[3] += ntog
+            state[4] += marked
+            for t in range(ntog):
+                data[scratch[t]] ^= 1  # '0'<->'1' ... '8'<->'9'
+        state[0] += 1
+        p = q + 1
+    return n
+
+
+class _Kernel:
+    """The compiled pass's arguments for one marker."""
+
+    def __init__(self, marker: Marker, selection: bytes, column: int, delim: int):
+        plan = marker.plan
+        cols = sorted(marker._cols, key=lambda c: c[1])  # (bit j, position, column)
+        k0, k1 = (np.uint64(w) for w in key_words(sip_key(selection, b"sel")))
+        b0, b1 = (np.uint64(w) for w in key_words(sip_key(marker.contract, b"bit")))
+        every = marker.limit >= 1 << 64
+        self.args = (column, delim, k0, k1, np.uint64(0 if every else marker.limit), every,
+                     np.array([i for _, i, _ in cols], dtype=np.int64), np.array([j for j, _, _ in cols], dtype=np.int64),
+                     np.array([c.decimals for _, _, c in cols], dtype=np.int64), b0, b1, plan.gamma)
+        self.state = np.array([marker.rows, marker.selected_rows, marker.changed, marker.cells, marker.marked,
+                               marker.skipped], dtype=np.int64)
+        self.scratch = np.empty(max(1, len(cols)), dtype=np.int64)
+        self.marker = marker
+
+    def run(self, data: np.ndarray, pos: int) -> int:
+        return int(_mark(data, pos, *self.args, self.state, self.scratch))
+
+    def to_marker(self) -> None:
+        m, s = self.marker, self.state
+        m.rows, m.selected_rows, m.changed, m.cells, m.marked, m.skipped = (int(x) for x in s)
+
+    def from_marker(self) -> None:
+        m = self.marker
+        self.state[:] = (m.rows, m.selected_rows, m.changed, m.cells, m.marked, m.skipped)
+
+
+def mark_fast(f: BinaryIO, out: BinaryIO, fmt: str, marker: Marker, selection: bytes) -> int | None:
+    """Rows marked, or None (nothing written, ``f`` to be re-read) when another path must mark it."""
+    plan = marker.plan
+    if plan.scheme != V2 or not batch.AVAILABLE or len(plan.key_columns) != 1 or plan.key_columns[0] in plan.decimals \
+            or any(c.kind != "decimal" for c in plan.columns):
+        return None
+    head = f.read(HEAD_BYTES)
+    f.seek(0)
+    layout = _layout(head, fmt)
+    if layout.encoding != "utf-8":
+        return None
+    first = _header(f, layout.bom)
+    if first is None:
+        f.seek(0)
+        return None
+    header_raw, rest = first
+    try:
+        header_text = header_raw.decode("utf-8")
+    except UnicodeDecodeError:
+        f.seek(0)
+        return None
+    header = next(csv.reader([header_text], delimiter=layout.delimiter))
+    marker.bind(header)  # KeyColumnsMissing when the key column is absent
+    column = {name: i for i, name in enumerate(header)}[plan.key_columns[0]]
+    if layout.bom:
+        out.write(b"\xef\xbb\xbf")
+    out.write(header_raw)
+    delim = ord(layout.delimiter)
+    kernel = _Kernel(marker, selection, column, delim)
+    buf = io.StringIO()
+    writer = csv.writer(buf, delimiter=layout.delimiter, lineterminator="")
+    line_no = 1
+    carry, eof = rest, False
+    while not eof or carry:
+        chunk = f.read(BLOCK) if not eof else b""
+        eof = eof or not chunk
+        data = carry + chunk
+        cut = len(data) if eof else data.rfind(b"\n") + 1
+        if cut == 0:
+            carry = data
+            continue
+        raw, carry = data[:cut], data[cut:]
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            at_line = line_no + raw.count(b"\n", 0, exc.start) + 1
+            raise TableError(f"unreadable {fmt.upper()} at line {at_line}: {exc}") from None
+        if (b"\r" in raw and raw.count(b"\r") != raw.count(b"\r\n")) or b"\0" in raw:
+            kernel.to_marker()
+            return _handover(f, out, fmt, layout, marker, header, raw, carry, line_no)
+        block = bytearray(raw)
+        arr = np.frombuffer(block, dtype=np.uint8)
+        replaced: list[tuple[int, int, bytes]] = []
+        pos = 0
+        while (pos := kernel.run(arr, pos)) < len(block):
+            end = block.find(b"\n", pos)
+            end = len(block) if end < 0 else end + 1
+            line = bytes(block[pos:end])
+            if b'"' in line and _spans(line, column, delim):
+                kernel.to_marker()
+                out.write(_spliced(block[:pos], replaced))
+                return _handover(f, out, fmt, layout, marker, header, bytes(block[pos:]), carry,
+                                 line_no + block.count(b"\n", 0, pos))
+            kernel.to_marker()
+            new = _python_line(marker, line.decode("utf-8"), layout.delimiter, writer, buf)
+            kernel.from_marker()
+            if new is not None:
+                replaced.append((pos, end, new))
+            pos = end
+        line_no += block.count(b"\n")
+        out.write(_spliced(block, replaced))
+    kernel.to_marker()
+    return marker.rows
+
+
+def _spans(line: bytes, column: int, delim: int) -> bool:
+    """Whether ``line`` ends inside a quoted cell (a record continuing on the next line)."""
+    arr = np.frombuffer(line, dtype=np.uint8)
+    body = len(line) - (1 if line.endswith(b"\n") else 0)
+    result, _, _ = scan.scan_key_cells(arr, np.zeros(1, np.int64), np.array([body], np.int64), column, delim)
+    return bool(result[0] == scan.SPANS)
+
+
+def _python_line(marker: Marker, line: str, delimiter: str, writer, buf) -> bytes | None:
+    """One line the kernel left to Python: Marker.edit's decision for it, as the row path takes it."""
+    cells = next(csv.reader([line], delimiter=delimiter), [])
+    new = marker.edit(marker._header, cells)
+    return None if new is None else requote(writer, buf, new, line).encode("utf-8")
+
+
+def _spliced(block: bytearray | bytes, replaced: list[tuple[int, int, bytes]]) -> bytes:
+    if not replaced:
+        return block
+    pieces, at = [], 0
+    for s, e, text in replaced:
+        pieces += [block[at:s], text]
+        at = e
+    pieces.append(block[at:])
+    return b"".join(pieces)
+
+
+def _handover(f, out, fmt, layout, marker: Marker, header, tail: bytes, carry: bytes, line_no: int) -> int:
+    """The rest of the file (``tail``, ``carry``, then ``f``) row by row; returns all rows marked."""
+    before = marker.rows
+    return before + _row_path(f, out, fmt, layout, marker, header, tail.decode("utf-8"), carry, line_no)
