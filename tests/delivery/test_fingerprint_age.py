@@ -43,7 +43,7 @@ def test_a_fingerprinted_delivery_marks_the_copy_within_the_bound_and_says_so(re
     delivery = ready_delivery(content=original, schema=SCHEMA, offer=FP_OFFER)
     contract, version = delivery.contract, delivery.contract.dataset_version
     manifest = delivery.manifest
-    assert manifest["fingerprint"] == {"scheme": "shujiao-parity/1", "bound": contract.offer.fingerprint_bound}
+    assert manifest["fingerprint"] == {"scheme": "shujiao-parity/2", "bound": contract.offer.fingerprint_bound}
     assert "1 row in 20" in manifest["fingerprint"]["bound"]
     assert manifest["source_sha256"] == version.sha256
     zf = _zip_of(delivery)

@@ -28,7 +28,14 @@ from workers.fingerprint import (
     siphash,
     trace,
 )
-from workers.fingerprint.keys import V1, V2, bits_function, digest_function, row_bits_v2, row_digest_v2
+from workers.fingerprint.keys import (
+    V1,
+    V2,
+    bits_function,
+    digest_function,
+    row_bits_v2,
+    row_digest_v2,
+)
 
 GOLDEN = golden_inputs()
 KEY = bytes(range(16))

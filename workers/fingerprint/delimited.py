@@ -95,15 +95,14 @@ def csv_stats_batch(f: BinaryIO, fmt: str, header: list[str]):
         for raw in _blocks(f, first[1]):
             try:
                 block = raw if layout.encoding == "utf-8" else raw.decode(layout.encoding).encode("utf-8")
-                if layout.encoding == "utf-8":
+                if layout.encoding == "utf-8" and not raw.isascii():
                     raw.decode("utf-8")
             except UnicodeDecodeError:
                 return None
             if b'"' in block or b"\0" in block or (b"\r" in block and block.count(b"\r") != block.count(b"\r\n")):
                 return None
-            arr = np.frombuffer(block, dtype=np.uint8)
-            starts, _, body_ends = _lines(arr)
-            rows += scan.column_stats(arr, starts, body_ends, ncols, ord(layout.delimiter), values, numeric, decimals)
+            rows += scan.column_stats_block(np.frombuffer(block, dtype=np.uint8), ncols, ord(layout.delimiter), values,
+                                            numeric, decimals)
     finally:
         f.seek(0)
     stats = {name: ColumnStats() for name in header}

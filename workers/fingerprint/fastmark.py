@@ -26,7 +26,7 @@ from .batch import _jit, _jit_inline
 from .delimited import BLOCK, _header, _row_path
 from .keys import V2, sip_key
 from .mark import Marker
-from .siphash import _round_c, absorb, key_words, second
+from .siphash import absorb, bits_word, key_words, second
 from .tables import HEAD_BYTES, TableError, _layout, requote
 
 ROWS, SELECTED, CHANGED, CELLS, MARKED, SKIPPED = range(6)
@@ -39,26 +39,6 @@ def _bswap(x):  # pragma: no cover - compiled
         r = (r << np.uint64(8)) | (x & np.uint64(0xFF))
         x >>= np.uint64(8)
     return r
-
-
-@_jit_inline
-def _bits_word(b0, b1, w0, w1, block):  # pragma: no cover - compiled
-    """SipHash-2-4(bits key, digest || byte ``block``): the 17-byte message's words are the
-    digest's two words, then the final block (length 17 in the top byte)."""
-    v0 = b0 ^ np.uint64(0x736F6D6570736575)
-    v1 = b1 ^ np.uint64(0x646F72616E646F6D)
-    v2 = b0 ^ np.uint64(0x6C7967656E657261)
-    v3 = b1 ^ np.uint64(0x7465646279746573)
-    last = (np.uint64(17) << np.uint64(56)) | np.uint64(block)
-    for m in (w0, w1, last):
-        v3 ^= m
-        v0, v1, v2, v3 = _round_c(v0, v1, v2, v3)
-        v0, v1, v2, v3 = _round_c(v0, v1, v2, v3)
-        v0 ^= m
-    v2 ^= np.uint64(0xFF)
-    for _ in range(4):
-        v0, v1, v2, v3 = _round_c(v0, v1, v2, v3)
-    return v0 ^ v1 ^ v2 ^ v3
 
 
 @_jit
@@ -157,7 +137,7 @@ def _mark(data, pos, column, delim, k0, k1, limit, every, cols, colbit, decs, b0
                         if nb < 0:
                             w1 = second(v0, v1, v2, v3)
                         nb = j // 64
-                        word = _bits_word(b0, b1, w0, w1, nb)
+                        word = bits_word(b0, b1, w0, w1, nb)
                     want = (word >> np.uint64(j % 64)) & np.uint64(1)
                     marked += 1
                     if np.uint64((data[t - 1] - 48) & 1) != want:
@@ -243,26 +223,28 @@ def mark_fast(f: BinaryIO, out: BinaryIO, fmt: str, marker: Marker, selection: b
     kernel = _Kernel(marker, selection, column, delim)
     buf = io.StringIO()
     writer = csv.writer(buf, delimiter=layout.delimiter, lineterminator="")
-    line_no = 1
     carry, eof = rest, False
     while not eof or carry:
-        chunk = f.read(BLOCK) if not eof else b""
-        eof = eof or not chunk
-        data = carry + chunk
-        cut = len(data) if eof else data.rfind(b"\n") + 1
-        if cut == 0:
-            carry = data
+        block = bytearray(len(carry) + (0 if eof else BLOCK))
+        block[:len(carry)] = carry
+        got = f.readinto(memoryview(block)[len(carry):]) if not eof else 0
+        eof = eof or not got
+        del block[len(carry) + got:]
+        cut = len(block) if eof else block.rfind(b"\n") + 1
+        carry = bytes(block[cut:])
+        del block[cut:]
+        if not block:
             continue
-        raw, carry = data[:cut], data[cut:]
-        try:
-            raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            at_line = line_no + raw.count(b"\n", 0, exc.start) + 1
-            raise TableError(f"unreadable {fmt.upper()} at line {at_line}: {exc}") from None
-        if (b"\r" in raw and raw.count(b"\r") != raw.count(b"\r\n")) or b"\0" in raw:
+        line_no = 1 + kernel.state[ROWS]  # every line so far was one record
+        if not block.isascii():
+            try:
+                block.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                at_line = line_no + block.count(b"\n", 0, exc.start) + 1
+                raise TableError(f"unreadable {fmt.upper()} at line {at_line}: {exc}") from None
+        if (b"\r" in block and block.count(b"\r") != block.count(b"\r\n")) or b"\0" in block:
             kernel.to_marker()
-            return _handover(f, out, fmt, layout, marker, header, raw, carry, line_no)
-        block = bytearray(raw)
+            return _handover(f, out, fmt, layout, marker, header, bytes(block), carry, line_no)
         arr = np.frombuffer(block, dtype=np.uint8)
         replaced: list[tuple[int, int, bytes]] = []
         pos = 0
@@ -272,17 +254,17 @@ def mark_fast(f: BinaryIO, out: BinaryIO, fmt: str, marker: Marker, selection: b
             line = bytes(block[pos:end])
             if b'"' in line and _spans(line, column, delim):
                 kernel.to_marker()
-                out.write(_spliced(block[:pos], replaced))
+                _write(out, block, replaced, pos)
                 return _handover(f, out, fmt, layout, marker, header, bytes(block[pos:]), carry,
-                                 line_no + block.count(b"\n", 0, pos))
+                                 1 + kernel.state[ROWS])
             kernel.to_marker()
             new = _python_line(marker, line.decode("utf-8"), layout.delimiter, writer, buf)
             kernel.from_marker()
             if new is not None:
                 replaced.append((pos, end, new))
             pos = end
-        line_no += block.count(b"\n")
-        out.write(_spliced(block, replaced))
+        del arr
+        _write(out, block, replaced, len(block))
     kernel.to_marker()
     return marker.rows
 
@@ -302,15 +284,15 @@ def _python_line(marker: Marker, line: str, delimiter: str, writer, buf) -> byte
     return None if new is None else requote(writer, buf, new, line).encode("utf-8")
 
 
-def _spliced(block: bytearray | bytes, replaced: list[tuple[int, int, bytes]]) -> bytes:
-    if not replaced:
-        return block
-    pieces, at = [], 0
+def _write(out: BinaryIO, block: bytearray, replaced: list[tuple[int, int, bytes]], stop: int) -> None:
+    """``block[:stop]`` with the ``replaced`` lines spliced in, written without joining copies."""
+    view, at = memoryview(block), 0
     for s, e, text in replaced:
-        pieces += [block[at:s], text]
+        out.write(view[at:s])
+        out.write(text)
         at = e
-    pieces.append(block[at:])
-    return b"".join(pieces)
+    out.write(view[at:stop])
+    view.release()
 
 
 def _handover(f, out, fmt, layout, marker: Marker, header, tail: bytes, carry: bytes, line_no: int) -> int:

@@ -144,8 +144,13 @@ def bits_function(scheme: str, contract: bytes, width: int = 512):
     if scheme == V2:
         blocks = (width + 63) // 64
         mask = (1 << width) - 1
-        from .siphash import sip64
+        from . import batch, siphash
 
         key = sip_key(contract, b"bit")
-        return lambda digest: sum(sip64(key, digest + bytes([b])) << (64 * b) for b in range(blocks)) & mask
+        if batch.AVAILABLE:
+            import numpy as np
+
+            b0, b1 = (np.uint64(w) for w in siphash.key_words(key))
+            return lambda digest: siphash.bits_of_digest(b0, b1, digest, blocks) & mask
+        return lambda digest: sum(siphash.sip64(key, digest + bytes([b])) << (64 * b) for b in range(blocks)) & mask
     raise ValueError(f"unknown fingerprint scheme {scheme!r}")

@@ -145,6 +145,40 @@ def second(v0, v1, v2, v3):  # pragma: no cover - compiled
     return v0 ^ v1 ^ v2 ^ v3
 
 
+@_jit_inline
+def bits_word(b0, b1, w0, w1, block):  # pragma: no cover - compiled
+    """SipHash-2-4(bits key, digest || byte ``block``): the 17-byte message's words are the
+    digest's two words, then the final block (length 17 in the top byte)."""
+    v0 = b0 ^ np.uint64(0x736F6D6570736575)
+    v1 = b1 ^ np.uint64(0x646F72616E646F6D)
+    v2 = b0 ^ np.uint64(0x6C7967656E657261)
+    v3 = b1 ^ np.uint64(0x7465646279746573)
+    last = (np.uint64(17) << np.uint64(56)) | np.uint64(block)
+    for m in (w0, w1, last):
+        v3 ^= m
+        v0, v1, v2, v3 = _round_c(v0, v1, v2, v3)
+        v0, v1, v2, v3 = _round_c(v0, v1, v2, v3)
+        v0 ^= m
+    v2 ^= np.uint64(0xFF)
+    for _ in range(4):
+        v0, v1, v2, v3 = _round_c(v0, v1, v2, v3)
+    return v0 ^ v1 ^ v2 ^ v3
+
+
+@_jit
+def _bits_words(b0, b1, w0, w1, out):  # pragma: no cover - compiled
+    for b in range(len(out)):
+        out[b] = bits_word(b0, b1, w0, w1, b)
+
+
+def bits_of_digest(b0, b1, digest: bytes, blocks: int) -> int:
+    """keys.row_bits_v2 for one digest under the bits key's words ``b0, b1``, ``blocks`` words."""
+    w0, w1 = np.frombuffer(digest, dtype="<u8")
+    out = np.empty(blocks, dtype=np.uint64)
+    _bits_words(b0, b1, w0, w1, out)
+    return int.from_bytes(out.astype("<u8").tobytes(), "little")
+
+
 @_jit
 def _words128(k0, k1, data, starts, ends, out):  # pragma: no cover - compiled
     for i in range(len(starts)):
