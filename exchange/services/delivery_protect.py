@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import io
+import json
 import tempfile
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -24,7 +26,7 @@ from typing import Any, BinaryIO
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from exchange.models import AgeRecipient, Contract, DatasetVersion, Organization
+from exchange.models import AgeRecipient, Contract, DatasetVersion, Delivery, Organization
 
 CHUNK = 1 << 20  # copy and encrypt in 1 MiB chunks: bounded memory whatever the file's size
 
@@ -80,6 +82,48 @@ def _hashing_copy(source: BinaryIO, dest: BinaryIO) -> tuple[str, int]:
     return h.hexdigest(), size
 
 
+def plan_key(version: DatasetVersion, schema: Any, options: Any) -> str:
+    """What a version's fingerprint plan is a function of: its bytes, the dataset schema, the offer's
+    options and the scheme. Deliveries record it, so later buyers' copies reuse the plan."""
+    from workers.fingerprint import SCHEME
+
+    basis = [version.sha256, schema or {}, dataclasses.asdict(options), SCHEME]
+    return hashlib.sha256(json.dumps(basis, sort_keys=True, default=str).encode("utf-8")).hexdigest()
+
+
+def _known_plan(version: DatasetVersion, key: str):
+    """The plan an earlier delivery of ``version`` computed under the same ``plan_key``, or None."""
+    from workers.fingerprint import Plan
+
+    record = (Delivery.objects.filter(dataset_version=version, fingerprint__plan_key=key)
+              .values_list("fingerprint", flat=True).first())
+    return Plan.from_json(record["plan"]) if record else None
+
+
+class _HashingWriter(io.RawIOBase):
+    """Writes through to ``dest`` while hashing: the marked copy's SHA-256 without reading it again."""
+
+    def __init__(self, dest: BinaryIO):
+        super().__init__()
+        self.dest, self.sha, self.size = dest, hashlib.sha256(), 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        self.sha.update(data)
+        n = self.dest.write(data)
+        self.size += n
+        return n
+
+    def tell(self) -> int:
+        return self.size
+
+    def close(self) -> None:  # the marked file outlives the writers that wrote it (Parquet closes its sink)
+        if not self.dest.closed:
+            self.dest.flush()
+
+
 def fingerprinted_copy(*, contract: Contract, version: DatasetVersion, source: BinaryIO) -> MarkedCopy | None:
     """The buyer's marked copy, or None when the offer delivers the stored bytes as they are.
 
@@ -98,22 +142,21 @@ def fingerprinted_copy(*, contract: Contract, version: DatasetVersion, source: B
         actual, _ = _hashing_copy(source, original)
         if actual != version.sha256:
             raise SourceIntegrityError(version.sha256, actual)
-        plan = plan_file(original, version.format, schema=contract.dataset_version.dataset.schema, options=options)
+        schema = contract.dataset_version.dataset.schema
+        key = plan_key(version, schema, options)
+        plan = _known_plan(version, key) or plan_file(original, version.format, schema=schema, options=options)
         marked = stack.enter_context(tempfile.TemporaryFile(dir=settings.DELIVERY_TMP_DIR, prefix="shujiao-fp-out-"))
-        result = mark_file(original, marked, version.format, plan=plan, selection=selection_key_for(version),
+        sink = _HashingWriter(marked)
+        result = mark_file(original, sink, version.format, plan=plan, selection=selection_key_for(version),
                            contract=contract_key_for(contract))
         original.close()  # the marked copy is all the package needs
         marked.flush()
         marked.seek(0)
-        sha, size = hashlib.sha256(), 0
-        while chunk := marked.read(CHUNK):
-            sha.update(chunk)
-            size += len(chunk)
-        marked.seek(0)
+        sha, size = sink.sha, sink.size
     except BaseException:
         stack.close()
         raise
-    record = {"scheme": plan.scheme, "bound": contract.offer.fingerprint_bound, "plan": plan.to_json(),
+    record = {"scheme": plan.scheme, "bound": contract.offer.fingerprint_bound, "plan": plan.to_json(), "plan_key": key,
               "marks": {"rows": result.rows, "rows_selected": result.rows_selected,
                         "rows_changed": result.rows_changed, "cells_changed": result.cells_changed,
                         "cells_marked": result.cells_marked}}
