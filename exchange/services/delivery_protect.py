@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import io
 import json
 import tempfile
 from contextlib import ExitStack
@@ -100,30 +99,6 @@ def _known_plan(version: DatasetVersion, key: str):
     return Plan.from_json(record["plan"]) if record else None
 
 
-class _HashingWriter(io.RawIOBase):
-    """Writes through to ``dest`` while hashing: the marked copy's SHA-256 without reading it again."""
-
-    def __init__(self, dest: BinaryIO):
-        super().__init__()
-        self.dest, self.sha, self.size = dest, hashlib.sha256(), 0
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data) -> int:
-        self.sha.update(data)
-        n = self.dest.write(data)
-        self.size += n
-        return n
-
-    def tell(self) -> int:
-        return self.size
-
-    def close(self) -> None:  # the marked file outlives the writers that wrote it (Parquet closes its sink)
-        if not self.dest.closed:
-            self.dest.flush()
-
-
 def fingerprinted_copy(*, contract: Contract, version: DatasetVersion, source: BinaryIO) -> MarkedCopy | None:
     """The buyer's marked copy, or None when the offer delivers the stored bytes as they are.
 
@@ -131,7 +106,7 @@ def fingerprinted_copy(*, contract: Contract, version: DatasetVersion, source: B
     workers.fingerprint.TableError when it cannot be read as its format.
     """
     from workers.delivery import SourceIntegrityError
-    from workers.fingerprint import mark_file, plan_file
+    from workers.fingerprint import HashingWriter, mark_file, plan_file
 
     options = contract.offer.fingerprint_options()
     if options is None:
@@ -146,7 +121,7 @@ def fingerprinted_copy(*, contract: Contract, version: DatasetVersion, source: B
         key = plan_key(version, schema, options)
         plan = _known_plan(version, key) or plan_file(original, version.format, schema=schema, options=options)
         marked = stack.enter_context(tempfile.TemporaryFile(dir=settings.DELIVERY_TMP_DIR, prefix="shujiao-fp-out-"))
-        sink = _HashingWriter(marked)
+        sink = HashingWriter(marked)
         result = mark_file(original, sink, version.format, plan=plan, selection=selection_key_for(version),
                            contract=contract_key_for(contract))
         original.close()  # the marked copy is all the package needs

@@ -9,6 +9,8 @@ have changed, so the whole file, and every prefix of it, stays within "1 row in 
 
 from __future__ import annotations
 
+import hashlib
+import io
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -209,3 +211,27 @@ def mark_file(f: BinaryIO, out: BinaryIO, fmt: str, *, plan: Plan, selection: by
     return MarkResult(rows=rows, rows_selected=marker.selected_rows, rows_changed=marker.changed,
                       cells_changed=marker.cells, cells_marked=marker.marked,
                       rows_skipped_for_budget=marker.skipped)
+
+
+class HashingWriter(io.RawIOBase):
+    """Writes through to ``dest`` while hashing: the marked copy's SHA-256 without reading it again."""
+
+    def __init__(self, dest: BinaryIO):
+        super().__init__()
+        self.dest, self.sha, self.size = dest, hashlib.sha256(), 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        self.sha.update(data)
+        n = self.dest.write(data)
+        self.size += n
+        return n
+
+    def tell(self) -> int:
+        return self.size
+
+    def close(self) -> None:  # the marked file outlives the writers that wrote it (Parquet closes its sink)
+        if not self.dest.closed:
+            self.dest.flush()
