@@ -50,7 +50,7 @@ def _mark(data, words, pos, column, delim, k0, k1, limit, every, cols, colbit, d
     """Marks the lines of ``data`` from ``pos`` in place; returns the start of the first line
     Python must mark, or len(data) when the block is done. ``state`` holds the counters."""
     n = len(data)
-    n8 = 8 * len(words)  # words: data's 8-byte words (data starts 8-aligned), or none
+    nw = len(words)  # data's 8-byte words (data starts 8-aligned), or none
     ncol = len(cols)
     p = pos
     while p < n:
@@ -59,12 +59,25 @@ def _mark(data, words, pos, column, delim, k0, k1, limit, every, cols, colbit, d
         quoted = False
         q = s
         while q < n:
-            if field > column and (q & 7) == 0 and q + 8 <= n8:  # past the key: 8 bytes at a time
-                w = words[q >> 3]
+            if field > column and (q >> 3) + 1 < nw:  # past the key: the newline 8 bytes at a time
+                i, off = q >> 3, np.uint64(8 * (q & 7))
+                w = words[i] >> off
+                if off:
+                    w |= words[i + 1] << (np.uint64(64) - off)
                 x, y = w ^ NL8, w ^ QU8
-                if not (((x - ONES8) & ~x) | ((y - ONES8) & ~y)) & HIGH8:
+                at_nl = (x - ONES8) & ~x & HIGH8  # the lowest flagged byte is exact
+                at_qu = (y - ONES8) & ~y & HIGH8
+                if not at_nl:
+                    quoted = quoted or at_qu != 0
                     q += 8
                     continue
+                low = at_nl & (~at_nl + np.uint64(1))  # the first newline's flag bit
+                if at_qu & (low - np.uint64(1)):
+                    quoted = True  # a quote before it
+                while low > np.uint64(0x80):
+                    low >>= np.uint64(8)
+                    q += 1
+                break  # q: the newline
             c = data[q]
             if c == 10:
                 break
@@ -135,13 +148,11 @@ def _mark(data, words, pos, column, delim, k0, k1, limit, every, cols, colbit, d
                         u += 1
                     if u != t or t - frac_s != decs[k]:
                         return s
+                    zeros = neg
                     if neg:
-                        zeros = True
                         for z in range(ws, t - 1):
                             if data[z] != 48 and data[z] != 46:
                                 zeros = False
-                        if zeros:
-                            return s  # -0.0x: a flip may drop the sign
                     j = colbit[k]
                     if j // 64 != nb:
                         if nb < 0:
@@ -151,6 +162,8 @@ def _mark(data, words, pos, column, delim, k0, k1, limit, every, cols, colbit, d
                     want = (word >> np.uint64(j % 64)) & np.uint64(1)
                     marked += 1
                     if np.uint64((data[t - 1] - 48) & 1) != want:
+                        if zeros:
+                            return s  # -0.0x to flip: the sign may go (Python rewrites the cell)
                         scratch[ntog] = t - 1
                         ntog += 1
                 k += 1
