@@ -219,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     load = " / ".join(f"{x:.1f}" for x in __import__("os").getloadavg())
     md = f"""## Fingerprints and age encryption (bench/fingerprint_bench.py)
 
-Measured on {machine()}; `python -m bench.fingerprint_bench --size-mb {args.size_mb} --age-size-mb {args.age_size_mb} --trace-size-mb {args.trace_size_mb}`.
+Measured on {machine()}; `python -m bench.fingerprint_bench --size-mb {args.size_mb} --age-size-mb {args.age_size_mb} --trace-size-mb {args.trace_size_mb} --trace-gb-mb {args.trace_gb_mb}`.
 Each case in its own process, warm page cache; RSS is the process's peak (VmHWM). The package cases ran
 {args.repeat} times each, alternating with their partner case; each row shows the median run.
 Load average at the end of the run (1/5/15 min): {load} — on a shared machine, compare rows of one run only.

@@ -8,8 +8,8 @@ Two keys are derived from the exchange secret:
   trace computes it once per leaked row, not once per candidate;
 * the *contract* key, per contract: the bit written in each marked cell.
 
-Both are keyed BLAKE2b (a PRF; faster than HMAC-SHA-256 in CPython and as strong for
-this use). Row choice depends only on the row key, never on the row's position, so
+Both are derived with keyed BLAKE2b. Scheme /1 also computes row digests and bits with keyed
+BLAKE2b; scheme /2 (every new plan, below) with SipHash-2-4 under keys narrowed from them. Row choice depends only on the row key, never on the row's position, so
 reordering or deleting rows leaves every other row's marks in place.
 """
 
