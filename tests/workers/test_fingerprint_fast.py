@@ -112,10 +112,15 @@ PIECE = st.sampled_from(["1.25", "3.50", "-0.05", "-0.01", "-0.10", "-0.00", "0.
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(body=st.lists(st.tuples(KEYS, st.lists(PIECE, min_size=0, max_size=3)), max_size=80),
-       crlf=st.booleans(), tsv=st.booleans(), bom=st.booleans(), final_newline=st.booleans())
-def test_any_delimited_file_is_marked_the_same_by_all_three_paths(body, crlf, tsv, bom, final_newline):
+       crlf=st.booleans(), tsv=st.booleans(), bom=st.booleans(), final_newline=st.booleans(), key_at=st.integers(0, 3))
+def test_any_delimited_file_is_marked_the_same_by_all_three_paths(body, crlf, tsv, bom, final_newline, key_at):
     nl, sep = ("\r\n" if crlf else "\n"), ("\t" if tsv else ",")
-    text = sep.join(["id", "v", "w", "t"]) + nl + nl.join(sep.join([k, *cells]) for k, cells in body)
+    header = ["v", "w", "t"]
+    header.insert(key_at, "id")  # the key anywhere; a row with fewer cells before it is a short row
+
+    def row(k, cells):
+        return sep.join(cells[:key_at] + [k] + cells[key_at:]) if len(cells) >= key_at else sep.join(cells + [k])
+    text = sep.join(header) + nl + nl.join(row(k, cells) for k, cells in body)
     data = (b"\xef\xbb\xbf" if bom else b"") + (text + (nl if final_newline else "")).encode()
     fmt = "tsv" if tsv else "csv"
     results = {}
@@ -152,3 +157,25 @@ def test_an_unknown_scheme_is_refused():
     fmt, data, schema = GOLDEN["plain.csv"]
     with pytest.raises(ValueError, match="unknown fingerprint scheme"):
         plan_file(io.BytesIO(data), fmt, schema=schema, options=FingerprintOptions(gamma=20), scheme="x/9")
+
+
+NUMBER = st.one_of(st.from_regex(r"-?[0-9]{1,3}\.[0-9]{2}", fullmatch=True),
+                   st.sampled_from(["-0.01", "-0.00", "0.00", "-0.10", "1.5", "", '"2.25"', "+3.10", "07.25"]))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(body=st.lists(st.tuples(KEYS, NUMBER, NUMBER), min_size=100, max_size=400), crlf=st.booleans(),
+       contract=st.sampled_from(["c-1", "c-2", "c-3"]))
+def test_numeric_files_with_odd_cells_are_marked_the_same_by_all_three_paths(body, crlf, contract):
+    nl = "\r\n" if crlf else "\n"
+    data = ("id,a,b" + nl + "".join(f"{k},{a},{b}{nl}" for k, a, b in body)).encode()
+    outs = [_mark(data, "csv", {"primaryKey": ["id"]}, contract, path)[1:] for path in ("fast", "block", "row")]
+    assert outs[0] == outs[1] == outs[2]
+
+
+def test_the_numeric_property_files_do_carry_marks():
+    """The property test above compares files that are really marked (not only copied)."""
+    rows = [(str(i), f"{i % 997}.{i % 100:02d}", "-0.01" if i % 7 == 0 else f"{i % 13}.50") for i in range(400)]
+    data = ("id,a,b\n" + "".join(f"{k},{a},{b}\n" for k, a, b in rows)).encode()
+    fast, row = (_mark(data, "csv", {"primaryKey": ["id"]}, "c-1", path) for path in ("fast", "row"))
+    assert fast[1:] == row[1:] and fast[2].rows_changed > 0
