@@ -179,3 +179,12 @@ def test_the_numeric_property_files_do_carry_marks():
     data = ("id,a,b\n" + "".join(f"{k},{a},{b}\n" for k, a, b in rows)).encode()
     fast, row = (_mark(data, "csv", {"primaryKey": ["id"]}, "c-1", path) for path in ("fast", "row"))
     assert fast[1:] == row[1:] and fast[2].rows_changed > 0
+
+
+@pytest.mark.parametrize("scheme", [V1, V2])
+def test_a_one_column_table_whose_virtual_key_is_its_marked_column_is_marked_as_the_reference(scheme):
+    # its key is the digits above the marked one ("~50" for 5 at 2 decimals), not the cell's text:
+    # the batch paths used to hash "5" as it is written
+    data = ("kwh\n" + "".join(f"{i}\n" if i % 3 == 0 else f"{i}.25\n" for i in range(3000))).encode()
+    outs = [_mark(data, "csv", {}, "c-1", path, scheme=scheme)[1:] for path in ("fast", "block", "row")]
+    assert outs[0] == outs[1] == outs[2] and outs[2][1].rows_changed > 0

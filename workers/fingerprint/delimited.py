@@ -117,8 +117,8 @@ def csv_stats_batch(f: BinaryIO, fmt: str, header: list[str]):
 def mark_delimited(f: BinaryIO, out: BinaryIO, fmt: str, marker: Marker, selection: bytes) -> int | None:
     """Rows marked, or None (nothing written, ``f`` to be re-read) when this file needs the row path."""
     plan = marker.plan
-    if not batch.AVAILABLE or len(plan.key_columns) != 1:
-        return None
+    if not batch.AVAILABLE or len(plan.key_columns) != 1 or plan.key_columns[0] in plan.decimals:
+        return None  # (a marked key column, a one-column virtual key, counts by its upper digits: row path)
     head = f.read(HEAD_BYTES)
     f.seek(0)
     layout = _layout(head, fmt)
