@@ -8,14 +8,15 @@ from its on-disk cache, as in a long-running worker), happen before the clock st
 load time is reported as ``warmup_s``.
 
 - ``package``: build_package over the stored CSV (the plain delivery);
-- ``mark+package``: plan + mark the CSV (workers.fingerprint), then build_package over
-  the marked copy: what a fingerprinted delivery costs (target >= 0.5x ``package``);
+- ``mark+package``: mark the CSV with the version's recorded plan (workers.fingerprint), hashing
+  the copy as it is written, then build_package over it: what each buyer's fingerprinted
+  delivery costs (target >= 0.5x ``package``); ``plan+mark+package``: the same with the plan
+  computed first, as a version's first fingerprinted delivery does;
 - ``package+age``: build_package writing into workers.delivery.seal.SealedWriter: the ZIP
   is age-encrypted (pyrage) and its ciphertext hashed as it is written, one pass
   (target >= 0.6x ``package``, peak RSS < 200 MB);
-- ``trace``: a leak of the whole marked file (``--trace-size-mb``) scored against 1,000
-  contracts; the time for a 1 GB leak is extrapolated from the measured rate (scoring is
-  bounded by ``max_rows`` x contracts, the same for any leak size).
+- ``trace``: a leak of the whole marked file (64 MiB, ``--trace-size-mb`` and the 1 GiB
+  ``--trace-gb-mb``) scored against 1,000 contracts, each measured.
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ def _warm_up() -> float:
 def run_case(case: str, path: Path) -> dict:
     import workers.delivery  # noqa: F401  (imported before the clock, as in a running worker)
 
-    if case in ("mark+package", "trace"):  # numba and the kernels only where they are used (RSS)
+    if case in ("mark+package", "plan+mark+package", "trace"):  # numba and the kernels only where used (RSS)
         from workers.fingerprint import (
             FingerprintOptions,
             contract_key,
@@ -99,7 +100,7 @@ def run_case(case: str, path: Path) -> dict:
         )
     size = path.stat().st_size
     sha = _sha(path)
-    warmup = _warm_up() if case in ("mark+package", "trace") else 0.0
+    warmup = _warm_up() if case in ("mark+package", "plan+mark+package", "trace") else 0.0
     if case == "package+age":  # pyrage imported and the buyer's key parsed before the clock, as in a worker
         import pyrage
 
@@ -110,19 +111,25 @@ def run_case(case: str, path: Path) -> dict:
     with tempfile.TemporaryFile() as out, path.open("rb") as src:
         if case == "package":
             _package(src, out, sha)
-        elif case == "mark+package":
-            plan = plan_file(src, "csv", schema=SCHEMA, options=FingerprintOptions(gamma=20))
+        elif case in ("mark+package", "plan+mark+package"):
+            # As exchange.services.delivery_protect does it: the version's plan is computed by its first
+            # delivery and recorded (plan_key); later buyers' copies reuse it. "mark+package" is such a
+            # later copy (the plan made before the clock), "plan+mark+package" a version's first one.
+            from workers.fingerprint import HashingWriter
+
+            if case == "mark+package":
+                plan = plan_file(src, "csv", schema=SCHEMA, options=FingerprintOptions(gamma=20))
+                t0 = time.perf_counter()
+            else:
+                plan = plan_file(src, "csv", schema=SCHEMA, options=FingerprintOptions(gamma=20))
             with tempfile.TemporaryFile() as marked:
-                r = mark_file(src, marked, "csv", plan=plan, selection=selection_key(SECRET, "v"),
+                sink = HashingWriter(marked)
+                r = mark_file(src, sink, "csv", plan=plan, selection=selection_key(SECRET, "v"),
                               contract=contract_key(SECRET, "v", "c"))
+                marked.flush()
                 marked.seek(0)
-                import hashlib
-                h = hashlib.sha256()
-                while chunk := marked.read(MiB):
-                    h.update(chunk)
-                marked.seek(0)
-                _package(marked, out, h.hexdigest(), source_sha=sha)
-            extra = {"rows": r.rows, "rows_changed": r.rows_changed}
+                _package(marked, out, sink.sha.hexdigest(), source_sha=sha)
+            extra = {"rows": r.rows, "rows_changed": r.rows_changed, "scheme": plan.scheme}
         elif case == "package+age":  # one pass: the ZIP is encrypted as it is written, only the age file lands
             from workers.delivery.seal import SealedWriter
             with SealedWriter(out, [recipient]) as sealed:
@@ -162,6 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--size-mb", type=int, default=64)
     ap.add_argument("--age-size-mb", type=int, default=256)
     ap.add_argument("--trace-size-mb", type=int, default=256)
+    ap.add_argument("--trace-gb-mb", type=int, default=1024, help="the large trace leak, measured (0: skip)")
     ap.add_argument("--repeat", type=int, default=3,
                     help="run each pair of cases this many times, alternating; the median run is reported")
     ap.add_argument("--case")
@@ -180,30 +188,40 @@ def main(argv: list[str] | None = None) -> int:
 
     runs_of: dict[str, list[dict]] = {}
     for _ in range(args.repeat):  # alternate, so a burst of load on the shared machine hits both sides
-        for case, path in (("package", small), ("mark+package", small), ("package-big", big), ("package+age", big)):
+        for case, path in (("package", small), ("mark+package", small), ("plan+mark+package", small),
+                           ("package-big", big), ("package+age", big)):
             runs_of.setdefault(case, []).append(_child(case.removesuffix("-big"), path))
             print(runs_of[case][-1], flush=True)
     for case in runs_of:
         rows[case] = median(case)
     plain_big = rows["package-big"]
-    for case, path in (("trace-small", small), ("trace", leak)):
-        rows[case] = _child(case.removesuffix("-small"), path)
+    traces = [("trace-small", small), ("trace", leak)]
+    if args.trace_gb_mb:
+        traces.append(("trace-gb", make_source(args.trace_gb_mb * MiB)))
+    for case, path in traces:
+        rows[case] = _child(case.removesuffix("-small").removesuffix("-gb"), path)
         print(rows[case], flush=True)
     mark_ratio = rows["mark+package"]["mb_s"] / rows["package"]["mb_s"]
+    first_ratio = rows["plan+mark+package"]["mb_s"] / rows["package"]["mb_s"]
     age_ratio = rows["package+age"]["mb_s"] / plain_big["mb_s"]
     tr, ts = rows["trace"], rows["trace-small"]
     # Scoring is a fixed cost (max_rows x contracts), reading grows with the leak: a line through
     # the two measured sizes, extended to 1 GiB.
-    per_byte = max(0.0, (tr["seconds"] - ts["seconds"]) / (tr["size"] - ts["size"]))
-    gb_seconds = tr["seconds"] + per_byte * ((1 << 30) - tr["size"])
     from workers.fingerprint.trace import (
         DEFAULT_MAX_ROWS as max_rows,  # here: the cases' RSS is without numba
     )
+    gb_row, gb_text = "", "the 1 GiB leak was not run (--trace-gb-mb 0)."
+    if "trace-gb" in rows:
+        g = rows["trace-gb"]
+        gb_row = (f"| trace, 1,000 contracts | {g['size'] / MiB:.0f} MiB leak ({g['rows_read']:,} rows) | {g['seconds']:.2f} s "
+                  f"| {g['mb_s']:.1f} MB/s | {g['rss_mb']:.0f} MB | | |\n")
+        gb_text = (f"the {g['size'] / MiB:.0f} MiB leak, measured, named {g['named']} in {g['seconds']:.1f} s "
+                   f"(scoring is capped at {max_rows:,} marked rows x 1,000 contracts whatever the leak's size).")
 
     load = " / ".join(f"{x:.1f}" for x in __import__("os").getloadavg())
     md = f"""## Fingerprints and age encryption (bench/fingerprint_bench.py)
 
-Measured on {machine()}; `python -m bench.fingerprint_bench --size-mb {args.size_mb} --age-size-mb {args.age_size_mb} --trace-size-mb {args.trace_size_mb}`.
+Measured on {machine()}; `python -m bench.fingerprint_bench --size-mb {args.size_mb} --age-size-mb {args.age_size_mb} --trace-size-mb {args.trace_size_mb} --trace-gb-mb {args.trace_gb_mb}`.
 Each case in its own process, warm page cache; RSS is the process's peak (VmHWM). The package cases ran
 {args.repeat} times each, alternating with their partner case; each row shows the median run.
 Load average at the end of the run (1/5/15 min): {load} — on a shared machine, compare rows of one run only.
@@ -211,21 +229,24 @@ Load average at the end of the run (1/5/15 min): {load} — on a shared machine,
 | case | file | time | throughput | peak RSS | vs plain packaging | target |
 | --- | --- | --- | --- | --- | --- | --- |
 | package (plain) | {small.stat().st_size / MiB:.0f} MiB CSV | {rows['package']['seconds']:.2f} s | {rows['package']['mb_s']:.0f} MB/s | {rows['package']['rss_mb']:.0f} MB | 1.00x | |
-| mark + package | same | {rows['mark+package']['seconds']:.2f} s | {rows['mark+package']['mb_s']:.1f} MB/s | {rows['mark+package']['rss_mb']:.0f} MB | {mark_ratio:.2f}x | >= 0.5x |
+| mark + package (plan recorded) | same | {rows['mark+package']['seconds']:.2f} s | {rows['mark+package']['mb_s']:.1f} MB/s | {rows['mark+package']['rss_mb']:.0f} MB | {mark_ratio:.2f}x | >= 0.5x |
+| plan + mark + package (first copy) | same | {rows['plan+mark+package']['seconds']:.2f} s | {rows['plan+mark+package']['mb_s']:.1f} MB/s | {rows['plan+mark+package']['rss_mb']:.0f} MB | {first_ratio:.2f}x | |
 | package (plain) | {big.stat().st_size / MiB:.0f} MiB CSV | {plain_big['seconds']:.2f} s | {plain_big['mb_s']:.0f} MB/s | {plain_big['rss_mb']:.0f} MB | 1.00x | |
 | package + age | same | {rows['package+age']['seconds']:.2f} s | {rows['package+age']['mb_s']:.0f} MB/s | {rows['package+age']['rss_mb']:.0f} MB | {age_ratio:.2f}x | >= 0.6x, RSS < 200 MB |
 | trace, 1,000 contracts | {small.stat().st_size / MiB:.0f} MiB leak ({ts['rows_read']:,} rows) | {ts['seconds']:.2f} s | {ts['mb_s']:.1f} MB/s | {ts['rss_mb']:.0f} MB | | |
 | trace, 1,000 contracts | {leak.stat().st_size / MiB:.0f} MiB leak ({tr['rows_read']:,} rows) | {tr['seconds']:.2f} s | {tr['mb_s']:.1f} MB/s | {tr['rss_mb']:.0f} MB | | |
-
+{gb_row}
 Ratios of the individual alternating runs: mark + package {", ".join(f"{p['seconds'] / m['seconds']:.2f}x" for p, m in zip(runs_of['package'], runs_of['mark+package'], strict=True))};
+plan + mark + package {", ".join(f"{p['seconds'] / m['seconds']:.2f}x" for p, m in zip(runs_of['package'], runs_of['plan+mark+package'], strict=True))};
 package + age {", ".join(f"{p['seconds'] / a['seconds']:.2f}x" for p, a in zip(runs_of['package-big'], runs_of['package+age'], strict=True))}.
 
-Marked rows: {rows['mark+package']['rows_changed']:,} of {rows['mark+package']['rows']:,} (bound 1 in 20).
+Marked rows: {rows['mark+package']['rows_changed']:,} of {rows['mark+package']['rows']:,} (bound 1 in 20), scheme `{rows['mark+package']['scheme']}`.
+The plan (which columns, at what precision) depends only on the stored version, its schema and the offer's
+options, never on the buyer: a version's first delivery computes it and records it (`plan_key`), later copies
+reuse it, so "mark + package" is what each further buyer's copy costs and "plan + mark + package" the first one.
 Marking and trace load the compiled kernels once per process before the clock starts
 ({rows['mark+package']['warmup_s']:.2f} s here, from numba's on-disk cache; a first run ever compiles them, tens of seconds).
-Trace named {tr["named"]} with P(any innocent) = {tr["p_best"]:.3g} (0: below 1e-300). A 1 GB leak against 1,000
-contracts: about {gb_seconds:.0f} s, extrapolated on the line through the two measured leaks (scoring, capped at
-{max_rows:,} marked rows x 1,000 contracts, costs the same for any leak; reading grows with its size).
+Trace named {tr["named"]} with P(any innocent) = {tr["p_best"]:.3g} (0: below 1e-300); {gb_text}
 """
     write_section("fingerprint", md)
     print(md)

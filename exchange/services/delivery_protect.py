@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import tempfile
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from typing import Any, BinaryIO
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from exchange.models import AgeRecipient, Contract, DatasetVersion, Organization
+from exchange.models import AgeRecipient, Contract, DatasetVersion, Delivery, Organization
 
 CHUNK = 1 << 20  # copy and encrypt in 1 MiB chunks: bounded memory whatever the file's size
 
@@ -81,6 +82,24 @@ def _hashing_copy(source: BinaryIO, dest: BinaryIO) -> tuple[str, int]:
     return h.hexdigest(), size
 
 
+def plan_key(version: DatasetVersion, schema: Any, options: Any) -> str:
+    """What a version's fingerprint plan is a function of: its bytes, the dataset schema, the offer's
+    options and the scheme. Deliveries record it, so later buyers' copies reuse the plan."""
+    from workers.fingerprint import SCHEME
+
+    basis = [version.sha256, schema or {}, dataclasses.asdict(options), SCHEME]
+    return hashlib.sha256(json.dumps(basis, sort_keys=True, default=str).encode("utf-8")).hexdigest()
+
+
+def _known_plan(version: DatasetVersion, key: str):
+    """The plan an earlier delivery of ``version`` computed under the same ``plan_key``, or None."""
+    from workers.fingerprint import Plan
+
+    record = (Delivery.objects.filter(dataset_version=version, fingerprint__plan_key=key)
+              .values_list("fingerprint", flat=True).first())
+    return Plan.from_json(record["plan"]) if record else None
+
+
 def fingerprinted_copy(*, contract: Contract, version: DatasetVersion, source: BinaryIO) -> MarkedCopy | None:
     """The buyer's marked copy, or None when the offer delivers the stored bytes as they are.
 
@@ -88,7 +107,7 @@ def fingerprinted_copy(*, contract: Contract, version: DatasetVersion, source: B
     workers.fingerprint.TableError when it cannot be read as its format.
     """
     from workers.delivery import SourceIntegrityError
-    from workers.fingerprint import SCHEME, mark_file, plan_file
+    from workers.fingerprint import HashingWriter, mark_file, plan_file
 
     options = contract.offer.fingerprint_options()
     if options is None:
@@ -99,22 +118,21 @@ def fingerprinted_copy(*, contract: Contract, version: DatasetVersion, source: B
         actual, _ = _hashing_copy(source, original)
         if actual != version.sha256:
             raise SourceIntegrityError(version.sha256, actual)
-        plan = plan_file(original, version.format, schema=contract.dataset_version.dataset.schema, options=options)
+        schema = contract.dataset_version.dataset.schema
+        key = plan_key(version, schema, options)
+        plan = _known_plan(version, key) or plan_file(original, version.format, schema=schema, options=options)
         marked = stack.enter_context(tempfile.TemporaryFile(dir=settings.DELIVERY_TMP_DIR, prefix="shujiao-fp-out-"))
-        result = mark_file(original, marked, version.format, plan=plan, selection=selection_key_for(version),
+        sink = HashingWriter(marked)
+        result = mark_file(original, sink, version.format, plan=plan, selection=selection_key_for(version),
                            contract=contract_key_for(contract))
         original.close()  # the marked copy is all the package needs
         marked.flush()
         marked.seek(0)
-        sha, size = hashlib.sha256(), 0
-        while chunk := marked.read(CHUNK):
-            sha.update(chunk)
-            size += len(chunk)
-        marked.seek(0)
+        sha, size = sink.sha, sink.size
     except BaseException:
         stack.close()
         raise
-    record = {"scheme": SCHEME, "bound": contract.offer.fingerprint_bound, "plan": plan.to_json(),
+    record = {"scheme": plan.scheme, "bound": contract.offer.fingerprint_bound, "plan": plan.to_json(), "plan_key": key,
               "marks": {"rows": result.rows, "rows_selected": result.rows_selected,
                         "rows_changed": result.rows_changed, "cells_changed": result.cells_changed,
                         "cells_marked": result.cells_marked}}

@@ -43,7 +43,7 @@ def test_a_fingerprinted_delivery_marks_the_copy_within_the_bound_and_says_so(re
     delivery = ready_delivery(content=original, schema=SCHEMA, offer=FP_OFFER)
     contract, version = delivery.contract, delivery.contract.dataset_version
     manifest = delivery.manifest
-    assert manifest["fingerprint"] == {"scheme": "shujiao-parity/1", "bound": contract.offer.fingerprint_bound}
+    assert manifest["fingerprint"] == {"scheme": "shujiao-parity/2", "bound": contract.offer.fingerprint_bound}
     assert "1 row in 20" in manifest["fingerprint"]["bound"]
     assert manifest["source_sha256"] == version.sha256
     zf = _zip_of(delivery)
@@ -70,6 +70,32 @@ def test_a_fingerprinted_delivery_marks_the_copy_within_the_bound_and_says_so(re
     result = trace(io.BytesIO(data), "csv", plan=plan, selection=selection_key_for(version),
                    candidates={str(contract.pk): contract_key_for(contract)})
     assert [s.contract for s in result.named] == [str(contract.pk)]
+
+
+def test_a_later_copy_of_the_same_version_reuses_the_recorded_plan_and_marks_the_same(ready_delivery, monkeypatch):
+    from django.core.files.storage import default_storage
+
+    import workers.fingerprint
+    from exchange.services import delivery_protect
+
+    delivery = ready_delivery(content=readings(), schema=SCHEMA, offer=FP_OFFER)
+    contract, version = delivery.contract, delivery.contract.dataset_version
+    assert delivery.fingerprint["plan_key"] == delivery_protect.plan_key(
+        version, version.dataset.schema, contract.offer.fingerprint_options())
+
+    def no_scan(*args, **kwargs):
+        raise AssertionError("the plan was recorded: the stored file need not be scanned again")
+
+    monkeypatch.setattr(workers.fingerprint, "plan_file", no_scan)
+    with default_storage.open(version.file.name, "rb") as src:
+        copy = delivery_protect.fingerprinted_copy(contract=contract, version=version, source=src)
+    try:
+        assert copy.record["plan"] == delivery.fingerprint["plan"]
+        data = copy.file.read()
+        assert hashlib.sha256(data).hexdigest() == copy.sha256 and len(data) == copy.size
+        assert data == _zip_of(delivery).read(delivery.data_path)  # the same contract: the same marks
+    finally:
+        copy.close()
 
 
 def test_a_delivery_without_fingerprint_carries_fingerprint_null_and_the_stored_bytes(ready_delivery):

@@ -69,3 +69,18 @@ GOLDEN_SHA256: dict[str, str] = {
     "rows.jsonl": "ac0edfff10dfaadd3e206ec05d385b1a5d39d967bfc360eec01eb91a877c4e9c",  # 3000 rows, 57 changed
     "rows.parquet": "d57a06e739c7373df4c2fde6fa5ea074c2b351e313c4d395f06a2db0020f81ea",  # 6000 rows, 137 changed
 }
+
+# Scheme /2 (SipHash-2-4): the row-by-row reference of this commit wrote these; every path must.
+GOLDEN_SHA256_V2: dict[str, str] = {
+    "gb18030.csv": "bbf39aef5830a176eb6a1d27ea4c3c830b656584e90230355c4bf51aff943cda",  # 2000 rows, 55 changed
+    "multiline.csv": "c031d196514e6e67fdb29618d3d59765d4f389431d3a5ed493940e76eb1db9cc",  # 3000 rows, 83 changed
+    "no-final-newline.csv": "51e5a7f0b44310073db247e6a5df911de0278c61b94015f14fce0bd6cfc48c2c",  # 500 rows, 11 changed
+    "plain-crlf-bom.csv": "676feb453eada9f62dd497e285e95f3314a38bee65b403467a8a2dcfea228712",  # 6000 rows, 158 changed
+    "plain.csv": "d3080c62e8450f60b88ece5e0e0cd952152e6c0e89722771b0c4dcf6b53fbb2b",  # 6000 rows, 158 changed
+    "plain.tsv": "c32375f34cdbd5d5606cb72e5b3b6e5123ba25bef4d7cdd1cc38a02a003eb7a6",  # 6000 rows, 158 changed
+    "quoted.csv": "38e3086f60a75f0cb40b8f2b919e3b1c5d0a5cc01e64ee11c95aa9001631891c",  # 3000 rows, 90 changed
+    "quoted.tsv": "ec1150d47f2efb82cadf789358a8c89c057a55d0267c0284df16b88abd6e3537",  # 3000 rows, 90 changed
+    "rows.jsonl": "2556db9a32e055f919a2af62ee815a571464c67c08f221c42ed00d39c192b0f1",  # 3000 rows, 90 changed
+    "rows.parquet": "f91f460023e06b7538bef3299934662bd7f1589f71f73eef8df1fc217880bd8b",  # 6000 rows, 158 changed
+    "virtual-key.csv": "83ad2bf223a92f175da736f4fc0c86f95868174067a72e6734f8634ccefd1151",  # 3000 rows, 78 changed
+}

@@ -2,7 +2,8 @@
 
 Golden files: the SHA-256 of each marked copy as the row-by-row marker of commit 0595fc2
 wrote it (tests/workers/_fingerprint_golden.py); the batch marker and today's row path must
-both write those bytes. Kernels: the compiled BLAKE2b against hashlib, the compiled column
+both write those bytes. These tests pin scheme /1 (BLAKE2b), which copies delivered before
+scheme /2 still carry; test_fingerprint_fast.py does the same for /2. Kernels: the compiled BLAKE2b against hashlib, the compiled column
 scan against the pyarrow one, the Decimal-free number parsing against Decimal.
 """
 
@@ -40,13 +41,14 @@ from workers.fingerprint import (
     values,
 )
 from workers.fingerprint.delimited import csv_stats, csv_stats_batch
+from workers.fingerprint.keys import V1
 from workers.fingerprint.tables import read_rows
 
 GOLDEN = golden_inputs()
 
 
-def _mark(data: bytes, fmt: str, schema: dict, contract: str, *, batch_path: bool):
-    plan = plan_file(io.BytesIO(data), fmt, schema=schema, options=FingerprintOptions(gamma=20))
+def _mark(data: bytes, fmt: str, schema: dict, contract: str, *, batch_path: bool, scheme: str = V1):
+    plan = plan_file(io.BytesIO(data), fmt, schema=schema, options=FingerprintOptions(gamma=20), scheme=scheme)
     out = io.BytesIO()
     result = mark_file(io.BytesIO(data), out, fmt, plan=plan, selection=selection_key(SECRET, SCOPE),
                        contract=contract_key(SECRET, SCOPE, contract), batch=batch_path)

@@ -11,13 +11,13 @@ bits from each buyer's fingerprint). docs/fingerprints.md says what it survives.
 """
 
 from .keys import contract_key, selection_key
-from .mark import KeyColumnsMissing, MarkResult, mark_file, plan_file
+from .mark import HashingWriter, KeyColumnsMissing, MarkResult, mark_file, plan_file
 from .plan import SCHEME, FingerprintOptions, MarkColumn, Plan, bound_text, build_plan
 from .tables import FORMATS, TableError, read_rows, sniff_format
 from .trace import DEFAULT_ALPHA, Score, TraceResult, binomial_tail, cells_needed, min_rows, trace
 
 __all__ = [
-    "DEFAULT_ALPHA", "FORMATS", "SCHEME", "FingerprintOptions", "KeyColumnsMissing", "MarkColumn",
+    "DEFAULT_ALPHA", "FORMATS", "SCHEME", "FingerprintOptions", "HashingWriter", "KeyColumnsMissing", "MarkColumn",
     "MarkResult", "Plan", "Score", "TableError", "TraceResult", "binomial_tail", "bound_text",
     "build_plan", "cells_needed", "contract_key", "mark_file", "min_rows", "plan_file", "read_rows",
     "selection_key", "sniff_format", "trace",

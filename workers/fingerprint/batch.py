@@ -190,3 +190,16 @@ def selected_mask(words: np.ndarray, limit: int) -> np.ndarray:
 
 
 AVAILABLE = numba is not None
+
+
+def hasher_for(scheme: str, selection: bytes):
+    """The batch hasher of row digests for ``scheme`` (Hasher: /1, BLAKE2b; siphash.SipHasher: /2)."""
+    from .keys import V1, V2
+
+    if scheme == V1:
+        return Hasher(selection)
+    if scheme == V2:
+        from .siphash import SipHasher
+
+        return SipHasher(selection)
+    raise ValueError(f"unknown fingerprint scheme {scheme!r}")

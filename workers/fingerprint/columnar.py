@@ -31,7 +31,7 @@ def _string_buffers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return data, offs[:-1], offs[1:]
 
 
-def key_digests(col: pa.Array, hasher: batch.Hasher, key_of: Any) -> tuple[np.ndarray, list[bytes | None]]:
+def key_digests(col: pa.Array, hasher: Any, key_of: Any) -> tuple[np.ndarray, list[bytes | None]]:
     """(N, 2) digest words of each row's key; rows whose key is not a plain integer are hashed by
     ``key_of(value)`` in Python and their digests returned in the list (None elsewhere)."""
     if isinstance(col, pa.ChunkedArray):
@@ -92,7 +92,7 @@ def mark_parquet(f: BinaryIO, out: BinaryIO, marker: Marker, selection: bytes) -
     if md.num_row_groups and md.num_columns:
         codec = md.row_group(0).column(0).compression.lower()
         codec = "none" if codec == "uncompressed" else codec
-    hasher = batch.Hasher(selection)
+    hasher = batch.hasher_for(marker.plan.scheme, selection)
     count = 0
     with pq.ParquetWriter(out, schema, compression=codec) as writer:
         for rb in pf.iter_batches(batch_size=PARQUET_BATCH):
@@ -138,7 +138,7 @@ def selected_in_batches(f: BinaryIO, fmt: str, plan: Any, wanted: list[str], sel
     present, batches = found
     RowKeys(plan, present)  # KeyColumnsMissing when the key column is absent
     column = present.index(plan.key_columns[0])
-    hasher = batch.Hasher(selection)
+    hasher = batch.hasher_for(plan.scheme, selection)
     limit = threshold(plan.rate)
 
     def rows() -> Any:

@@ -95,15 +95,14 @@ def csv_stats_batch(f: BinaryIO, fmt: str, header: list[str]):
         for raw in _blocks(f, first[1]):
             try:
                 block = raw if layout.encoding == "utf-8" else raw.decode(layout.encoding).encode("utf-8")
-                if layout.encoding == "utf-8":
+                if layout.encoding == "utf-8" and not raw.isascii():
                     raw.decode("utf-8")
             except UnicodeDecodeError:
                 return None
             if b'"' in block or b"\0" in block or (b"\r" in block and block.count(b"\r") != block.count(b"\r\n")):
                 return None
-            arr = np.frombuffer(block, dtype=np.uint8)
-            starts, _, body_ends = _lines(arr)
-            rows += scan.column_stats(arr, starts, body_ends, ncols, ord(layout.delimiter), values, numeric, decimals)
+            rows += scan.column_stats_block(np.frombuffer(block, dtype=np.uint8), ncols, ord(layout.delimiter), values,
+                                            numeric, decimals)
     finally:
         f.seek(0)
     stats = {name: ColumnStats() for name in header}
@@ -118,8 +117,8 @@ def csv_stats_batch(f: BinaryIO, fmt: str, header: list[str]):
 def mark_delimited(f: BinaryIO, out: BinaryIO, fmt: str, marker: Marker, selection: bytes) -> int | None:
     """Rows marked, or None (nothing written, ``f`` to be re-read) when this file needs the row path."""
     plan = marker.plan
-    if not batch.AVAILABLE or len(plan.key_columns) != 1:
-        return None
+    if not batch.AVAILABLE or len(plan.key_columns) != 1 or plan.key_columns[0] in plan.decimals:
+        return None  # (a marked key column, a one-column virtual key, counts by its upper digits: row path)
     head = f.read(HEAD_BYTES)
     f.seek(0)
     layout = _layout(head, fmt)
@@ -138,7 +137,7 @@ def mark_delimited(f: BinaryIO, out: BinaryIO, fmt: str, marker: Marker, selecti
     if layout.bom:
         out.write(b"\xef\xbb\xbf")
     out.write(header_text.encode(enc))
-    hasher = batch.Hasher(selection)
+    hasher = batch.hasher_for(plan.scheme, selection)
     delim = ord(layout.delimiter)
     decimal_cells = marker.decimal_cells()
     reader = csv.reader

@@ -9,11 +9,13 @@ have changed, so the whole file, and every prefix of it, stays within "1 row in 
 
 from __future__ import annotations
 
+import hashlib
+import io
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from .keys import is_selected, row_bits, row_digest_function, threshold
-from .plan import FingerprintOptions, Plan, build_plan
+from .keys import bits_function, digest_function, is_selected, threshold
+from .plan import SCHEME, FingerprintOptions, Plan, build_plan
 from .tables import read_rows, rewrite
 from .values import flip, key_part, numeric_with, scaled, text_bit, text_with
 
@@ -58,7 +60,8 @@ class RowKeys:
         return self.fn(row)
 
 
-def plan_file(f: BinaryIO, fmt: str, *, schema: dict | None, options: FingerprintOptions) -> Plan:
+def plan_file(f: BinaryIO, fmt: str, *, schema: dict | None, options: FingerprintOptions,
+              scheme: str = SCHEME) -> Plan:
     """The plan for an original file (read once; ``f`` is left at its start)."""
     header, rows = read_rows(f, fmt)
     stats = None
@@ -67,7 +70,7 @@ def plan_file(f: BinaryIO, fmt: str, *, schema: dict | None, options: Fingerprin
         from .delimited import csv_stats, csv_stats_batch
 
         stats = csv_stats_batch(f, fmt, header) or csv_stats(f, fmt, header)
-    plan = build_plan(header, rows, schema=schema, options=options, stats=stats)
+    plan = build_plan(header, rows, schema=schema, options=options, stats=stats, scheme=scheme)
     f.seek(0)
     return plan
 
@@ -79,7 +82,8 @@ class Marker:
     def __init__(self, plan: Plan, selection: bytes, contract: bytes):
         self.plan, self.contract = plan, contract
         self.limit = threshold(plan.rate)
-        self.digest_of = row_digest_function(selection)
+        self.digest_of = digest_function(plan.scheme, selection)
+        self.row_bits = bits_function(plan.scheme, contract, max(1, len(plan.columns)))
         self.rows = self.selected_rows = self.changed = self.cells = self.marked = self.skipped = 0
         self._header: list[str] | None = None
         self._keys: Any = None
@@ -118,7 +122,7 @@ class Marker:
         (batch.marked_cells): writing a mark toggles the cell's last digit (0<->1 ... 8<->9), which
         is exactly what numeric_with writes there. Returns the positions to toggle ([] for none)."""
         self.selected_rows += 1
-        bits = row_bits(self.contract, digest)
+        bits = self.row_bits(digest)
         toggles = []
         marked = 0
         for k, j in enumerate(bit_of):
@@ -143,7 +147,7 @@ class Marker:
         """Marks for a selected row, the ``rowno``-th of the file (1-based; the budget allows
         ``rowno // γ`` changed rows up to it)."""
         self.selected_rows += 1
-        bits = row_bits(self.contract, digest)
+        bits = self.row_bits(digest)
         new = list(row)
         changed = marked = 0
         for j, i, col in self._cols:
@@ -191,8 +195,12 @@ def mark_file(f: BinaryIO, out: BinaryIO, fmt: str, *, plan: Plan, selection: by
     rows = None
     if batch and fmt in ("csv", "tsv"):
         from .delimited import mark_delimited
+        from .fastmark import mark_fast
 
-        rows = mark_delimited(f, out, fmt, marker, selection)
+        rows = mark_fast(f, out, fmt, marker, selection)
+        if rows is None:
+            f.seek(0)
+            rows = mark_delimited(f, out, fmt, marker, selection)
     elif batch and fmt == "parquet":
         from .columnar import mark_parquet
 
@@ -203,3 +211,27 @@ def mark_file(f: BinaryIO, out: BinaryIO, fmt: str, *, plan: Plan, selection: by
     return MarkResult(rows=rows, rows_selected=marker.selected_rows, rows_changed=marker.changed,
                       cells_changed=marker.cells, cells_marked=marker.marked,
                       rows_skipped_for_budget=marker.skipped)
+
+
+class HashingWriter(io.RawIOBase):
+    """Writes through to ``dest`` while hashing: the marked copy's SHA-256 without reading it again."""
+
+    def __init__(self, dest: BinaryIO):
+        super().__init__()
+        self.dest, self.sha, self.size = dest, hashlib.sha256(), 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        self.sha.update(data)
+        n = self.dest.write(data)
+        self.size += n
+        return n
+
+    def tell(self) -> int:
+        return self.size
+
+    def close(self) -> None:  # the marked file outlives the writers that wrote it (Parquet closes its sink)
+        if not self.dest.closed:
+            self.dest.flush()

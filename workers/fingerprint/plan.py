@@ -18,9 +18,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from .keys import V1, V2
 from .values import MAX_DECIMALS, decimals_of
 
-SCHEME = "shujiao-parity/1"
+SCHEME = V2  # new plans; plans stored under V1 keep it (keys.py)
+SCHEMES = (V1, V2)
 MIN_GAMMA, MAX_GAMMA = 5, 1000
 MAX_MARKED_COLUMNS = 512  # one bit of a 512-bit row digest per column
 
@@ -125,8 +127,10 @@ def scan_rows(header: list[str], rows: Any) -> tuple[dict[str, ColumnStats], int
 
 
 def build_plan(header: list[str], rows: Any, *, schema: dict | None, options: FingerprintOptions,
-               stats: tuple[dict[str, ColumnStats], int] | None = None) -> Plan:
+               stats: tuple[dict[str, ColumnStats], int] | None = None, scheme: str = SCHEME) -> Plan:
     """Decide what may be marked, from one scan of the original rows (or its ``stats``)."""
+    if scheme not in SCHEMES:
+        raise ValueError(f"unknown fingerprint scheme {scheme!r}")
     schema = schema or {}
     pk = schema.get("primaryKey") or []
     pk = [pk] if isinstance(pk, str) else list(pk)
@@ -157,6 +161,6 @@ def build_plan(header: list[str], rows: Any, *, schema: dict | None, options: Fi
     virtual = not key or len(key) != len(pk)
     if virtual:
         key = list(header)
-    return Plan(scheme=SCHEME, gamma=options.gamma, key_columns=tuple(key), virtual_key=virtual,
+    return Plan(scheme=scheme, gamma=options.gamma, key_columns=tuple(key), virtual_key=virtual,
                 columns=tuple(marks), rate=selection_rate(options.gamma, len(marks)), rows=count,
                 notes=tuple(notes))

@@ -251,3 +251,81 @@ def scan_key_cells(data: np.ndarray, line_starts: np.ndarray, line_ends: np.ndar
     return result, cs, ce
 
 
+
+
+@_jit
+def _stats_lines(data, ncols, delim, values, numeric, decimals, cell_full, cell_num, cell_dec):  # pragma: no cover
+    """``_stats`` in one pass over a block of whole quote-free lines (every CR is a CR LF's):
+    each line's cells are judged as they are read and counted only when the line has exactly
+    ``ncols`` of them. Per cell: 0 leading space, 1 after a sign, 2 whole digits, 3 fraction
+    digits, 4 trailing space, 5 not a plain number."""
+    rows = 0
+    n = len(data)
+    p = 0
+    while p < n:
+        col, st, whole, frac, empty = 0, 0, 0, 0, True
+        line_empty = True
+        while p <= n:
+            c = data[p] if p < n else 10
+            if c == 13:
+                p += 1
+                continue  # the CR of a CR LF: not part of the last cell
+            if c == delim or c == 10:
+                if col < ncols:
+                    cell_full[col] = not empty
+                    cell_num[col] = (st == 2 or st == 3 or st == 4) and (whole + frac > 0) or empty
+                    cell_dec[col] = frac
+                col += 1
+                if c == 10:
+                    p += 1
+                    break
+                st, whole, frac, empty = 0, 0, 0, True
+                line_empty = False
+                p += 1
+                continue
+            empty = False
+            line_empty = False
+            if st == 5:
+                pass
+            elif c == 32 or c == 9 or c == 12:
+                if st == 2 or st == 3:
+                    st = 4
+                elif st == 1:
+                    st = 5
+            elif 48 <= c <= 57:
+                if st == 0 or st == 1:
+                    st, whole = 2, 1
+                elif st == 2:
+                    whole += 1
+                elif st == 3:
+                    frac += 1
+                else:
+                    st = 5
+            elif c == 46:
+                st = 3 if st <= 2 else 5
+            elif c == 43 or c == 45:
+                st = 1 if st == 0 else 5
+            else:
+                st = 5
+            p += 1
+        if line_empty or col != ncols:
+            continue
+        rows += 1
+        for k in range(ncols):
+            if cell_full[k]:
+                values[k] += 1
+                if numeric[k]:
+                    if not cell_num[k]:
+                        numeric[k] = False
+                    elif cell_dec[k] > decimals[k]:
+                        decimals[k] = cell_dec[k]
+    return rows
+
+
+def column_stats_block(data: np.ndarray, ncols: int, delim: int, values: np.ndarray, numeric: np.ndarray,
+                       decimals: np.ndarray) -> int:
+    """``column_stats`` of a block of whole lines, without splitting it into lines first."""
+    full = np.zeros(ncols, dtype=np.bool_)
+    num = np.zeros(ncols, dtype=np.bool_)
+    dec = np.zeros(ncols, dtype=np.int64)
+    return int(_stats_lines(data, ncols, delim, values, numeric, decimals, full, num, dec))

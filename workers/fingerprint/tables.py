@@ -346,7 +346,7 @@ def read_column_batches(f: BinaryIO, fmt: str, wanted: list[str]) -> tuple[list[
     f.seek(0)
     try:
         reader = pcsv.open_csv(
-            f, read_options=pcsv.ReadOptions(column_names=header, skip_rows=1, block_size=8 << 20,
+            f, read_options=pcsv.ReadOptions(column_names=header, skip_rows=1, block_size=1 << 20,
                                               encoding="utf8" if _encoding(head) == "utf-8" else "gb18030"),
             parse_options=pcsv.ParseOptions(delimiter=_layout(head, fmt).delimiter, newlines_in_values=True,
                                             invalid_row_handler=lambda _row: "skip"),

@@ -21,7 +21,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from .keys import is_selected, row_bits_function, row_digest_function, threshold
+from .keys import V2, bits_function, digest_function, is_selected, threshold
 from .mark import RowKeys
 from .plan import Plan
 from .tables import read_columns
@@ -116,7 +116,7 @@ def _selected(plan: Plan, header: list[str], rows: Any, selection: bytes, read: 
     """(digest, row) of every selected row, row by row; ``read[0]`` counts the rows read."""
     keys = RowKeys(plan, header).fn
     limit = threshold(plan.rate)
-    digest_of = row_digest_function(selection)
+    digest_of = digest_function(plan.scheme, selection)
     for row in rows:
         read[0] += 1
         digest = digest_of(keys(row))
@@ -173,7 +173,7 @@ def _read_selected(f: BinaryIO, fmt: str, plan: Plan, selection: bytes, read: li
     return header, _selected(plan, header, rows, selection, read)
 
 
-def _disagreements(packed: list[tuple[bytes, int, int]], candidates: dict[str, bytes]) -> Any:
+def _disagreements(scheme: str, packed: list[tuple[bytes, int, int]], candidates: dict[str, bytes]) -> Any:
     """(contract id, cells where the leak's bits differ from that contract's) for every candidate.
     Up to 64 marked columns, each candidate's bits for all rows come from one compiled BLAKE2b
     call (batch.Hasher.low_bits) and the count from one popcount; wider plans, row by row."""
@@ -188,12 +188,16 @@ def _disagreements(packed: list[tuple[bytes, int, int]], candidates: dict[str, b
         ends = starts + 16
         masks = np.array([m for _, m, _ in packed], dtype=np.uint64)
         held = np.array([h for _, _, h in packed], dtype=np.uint64)
+        if scheme == V2:
+            from .siphash import low_bits
+
+            digests = [d for d, _, _ in packed]
         for contract_id, key in candidates.items():
-            bits = batch.Hasher(key, 64).low_bits(data, starts, ends)
+            bits = low_bits(key, digests) if scheme == V2 else batch.Hasher(key, 64).low_bits(data, starts, ends)
             yield contract_id, int(np.bitwise_count((bits ^ held) & masks).sum())
         return
     for contract_id, key in candidates.items():
-        bits_of = row_bits_function(key, width)
+        bits_of = bits_function(scheme, key, width)
         yield contract_id, sum(((bits_of(digest) ^ held) & mask).bit_count() for digest, mask, held in packed)
 
 
@@ -214,7 +218,7 @@ def trace(f: BinaryIO, fmt: str, *, plan: Plan, selection: bytes, candidates: di
     # a candidate's disagreements are then popcount((its bits ^ held) & mask).
     packed = [(d, sum(1 << j for j, _ in obs), sum(bit << j for j, bit in obs)) for d, obs in observed]
     scores = []
-    for contract_id, disagree in _disagreements(packed, candidates):
+    for contract_id, disagree in _disagreements(plan.scheme, packed, candidates):
         agree = total_cells - disagree
         p = binomial_tail(total_cells, agree) if total_cells else 1.0
         p_any = min(1.0, p * n_cand)
