@@ -13,7 +13,7 @@ from django.test import Client
 from django.utils import timezone
 from django.utils.html import escape
 
-from exchange.models import AuditEvent, Contract, DatasetVersion, Listing, VersionLineage
+from exchange.models import AuditEvent, Contract, DatasetVersion, Delivery, Listing, VersionLineage
 from tests.factories import csv_bytes, make_dataset
 from tests.trading.conftest import build_listing
 
@@ -110,6 +110,9 @@ def test_an_expired_licence_is_refused(chain, actor_for):
     delivered = timezone.now() - timedelta(days=400)
     Contract.objects.filter(pk=c.licence.pk).update(status=Contract.Status.SETTLED, delivered_at=delivered,
                                                     term_days=365)
+    # the term runs from the licence's package being issued (selectors/licence.licence_ends_at)
+    Delivery.objects.filter(contract=c.licence).update(status="expired", issued_at=delivered,
+                                                       expires_at=delivered + timedelta(days=365))
     dataset = make_dataset(actor_for(c.licensee))
     client = client_for(c.licensee)
     assert "licence ended or refunded" in client.get(f"/sell/datasets/{dataset.pk}/").content.decode()
