@@ -338,10 +338,11 @@ def _markdown(r: dict, ok: bool) -> str:
 
 `serve_demo` exactly as `make demo` runs it (SQLite in WAL mode with `IMMEDIATE` transactions and
 a 5 s busy timeout, kombu's filesystem broker polled every 0.1 s, one worker with beat,
-concurrency 2, gunicorn with one process and 6 threads), driven from the same machine by
+concurrency 2 at nice +5, gunicorn with one process and 6 threads, passwords hashed with Argon2id
+at OWASP's m=19 MiB, t=2, p=1), driven from the same machine by
 {r['users']} users for {r['seconds']} s.
 Each user loops over a weighted mix — 60 % reads (catalog page, a listing page, the API catalog),
-15 % web logins (GET form + POST with CSRF, Argon2), 15 % purchases (`POST /api/v1/access-requests/`
+15 % web logins (GET form + POST with CSRF, Argon2id), 15 % purchases (`POST /api/v1/access-requests/`
 on an instant offer with one of 20 buyer firms' keys: approval, payment and a delivery build),
 10 % uploads (a 200-row CSV through the API: storage, a version row, a quality check) — with a
 0.1–0.4 s think time. Machine: {machine()}. Load average (1 min) when the load started / ended:
