@@ -13,8 +13,10 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 # --- Auth ------------------------------------------------------------------
 # https://docs.djangoproject.com/en/5.2/topics/auth/passwords/
+# Argon2id at OWASP's parameters (marketplace/hashers.py); hashes made with Django's Argon2
+# defaults verify and are re-hashed at a login. PBKDF2 verifies (and upgrades) older hashes.
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "marketplace.hashers.Argon2idOWASPPasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [

@@ -12,6 +12,7 @@ import urllib.request
 import psutil
 import pytest
 
+from exchange.management.commands.serve_demo import WORKER_NICE
 from tests.conftest import ROOT, wait_until
 from tests.integration.test_embedded_default import _env, _manage
 
@@ -48,6 +49,10 @@ def test_sigint_stops_web_worker_and_beat_with_no_orphan(tmp_path):
         names = " ".join(" ".join(p.cmdline()) for p in family)
         # web (gunicorn's arbiter and its one threaded worker), worker, its pool, beat
         assert "gunicorn" in names and "--threads" in names and "celery" in names and len(family) >= 5
+        # the worker (and its pool and beat) yields the CPU to the web server's requests
+        web_nice = {p.nice() for p in family if "gunicorn" in " ".join(p.cmdline())}
+        worker_nice = {p.nice() for p in family if "celery" in " ".join(p.cmdline())}
+        assert web_nice == {os.nice(0)} and worker_nice == {os.nice(0) + WORKER_NICE}, (web_nice, worker_nice)
 
         os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does: SIGINT to the terminal's whole process group
         proc.wait(timeout=40)
