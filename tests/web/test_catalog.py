@@ -1,4 +1,5 @@
 from django.urls import reverse
+from django.utils import timezone
 
 from exchange.models import Offer, QualityReport
 from exchange.services import catalog as catalog_svc
@@ -169,5 +170,6 @@ def test_catalog_card_shows_rows_format_size_and_date(client, published):
     assert version.get_format_display() in card
     from exchange.web.present import filesize
     assert filesize(version.byte_size) in card
-    assert version.created_at.strftime("%Y-%m-%d") in card
+    # the page shows the exchange's own date (Asia/Shanghai): after 16:00 UTC it is already the next day
+    assert timezone.localtime(version.created_at).strftime("%Y-%m-%d") in card
     assert "Rows 行数" in card and "Updated 更新" in card
