@@ -82,27 +82,11 @@ class DatasetCreateForm(RaiDeclarationForm):
         text = (self.cleaned_data.get("dialect") or "").strip()
         if not text:
             return {}
-        try:
-            value = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise forms.ValidationError(f"Invalid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.",
-                                        code="invalid_json") from exc
-        if not isinstance(value, dict):
-            raise forms.ValidationError(f"The dialect must be a JSON object ({{…}}), not a {type(value).__name__}.",
-                                        code="not_object")
-        return value
+        return _json_object(text, "dialect")
 
     def clean_schema(self):
         text = self.cleaned_data["schema"]
-        try:
-            value = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise forms.ValidationError(f"Invalid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.",
-                                        code="invalid_json") from exc
-        if not isinstance(value, dict):
-            raise forms.ValidationError(f"The schema must be a JSON object ({{…}}), not a {type(value).__name__}.",
-                                        code="not_object")
-        return value
+        return _json_object(text, "schema")
 
     def service_arguments(self) -> dict:
         return dict(self.cleaned_data)
@@ -158,3 +142,16 @@ class ListingCreateForm(forms.Form):
         self.fields["version"].queryset = dataset.versions.filter(status=DatasetVersion.Status.PASSED).order_by("-number")
         self.fields["version"].label_from_instance = (
             lambda v: f"v{v.number} · {v.original_filename} · {v.row_count or 0:,} rows")
+
+
+def _json_object(text: str, what: str) -> dict:
+    """``text`` parsed as one JSON object, or a form error naming the problem and where it is."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise forms.ValidationError(f"Invalid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.",
+                                    code="invalid_json") from exc
+    if not isinstance(value, dict):
+        raise forms.ValidationError(f"The {what} must be a JSON object ({{…}}), not a {type(value).__name__}.",
+                                    code="not_object")
+    return value
